@@ -1,0 +1,66 @@
+// Locating the config and the state file, as DESIGN.md describes.
+#include "cli/context.h"
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include "emulator/core/error.h"
+
+namespace flareq::cli {
+
+std::vector<api::Producer> Context::producers_of(const std::string& queue) const {
+  std::vector<api::Producer> out;
+  if (!config) return out;
+  std::string script = config->path.has_parent_path() ? config->path.parent_path().filename().string() : "";
+  for (const auto& p : config->producers)
+    if (p.queue == queue) out.push_back({p.binding, script});
+  return out;
+}
+
+void add_global_options(CLI::App& app, GlobalOptions& o) {
+  app.add_option("-c,--config", o.config, "wrangler.json, wrangler.jsonc or wrangler.toml (default: found in . or its parents)");
+  app.add_option("-e,--env", o.env, "use the queues of env.NAME in the config");
+  app.add_option("--state", o.state, "state file (default .flareq/state.sqlite beside the config)")
+      ->envname("FLAREQ_STATE");
+  app.add_option("--durability", o.durability,
+                 "normal: survives a crash of flareq; full: fsync every commit, survives a power cut")
+      ->check(CLI::IsMember({"normal", "full"}))
+      ->envname("FLAREQ_DURABILITY");
+}
+
+std::unique_ptr<Context> open_context(const GlobalOptions& o) {
+  auto ctx = std::make_unique<Context>();
+  std::optional<std::filesystem::path> config_path;
+  if (!o.config.empty()) {
+    config_path = o.config;
+  } else {
+    config_path = config::find_config(std::filesystem::current_path());
+  }
+  if (config_path) {
+    ctx->config = config::load_config(*config_path, o.env);
+    for (const auto& w : ctx->config->warnings) std::cerr << "warning: " << w << "\n";
+  } else if (!o.env.empty()) {
+    throw config::ConfigError("--env " + o.env + " needs a config file, and none was found");
+  }
+  if (!o.state.empty()) {
+    ctx->state_path = o.state;
+  } else {
+    std::filesystem::path base = config_path ? std::filesystem::absolute(*config_path).parent_path()
+                                             : std::filesystem::current_path();
+    ctx->state_path = base / ".flareq" / "state.sqlite";
+  }
+  ctx->durability = *parse_durability(o.durability);
+  ctx->store = std::make_unique<Store>(ctx->state_path, ctx->durability, ctx->clock);
+  return ctx;
+}
+
+bool confirm(const std::string& question) {
+  if (!isatty(STDIN_FILENO)) return false;
+  std::cerr << question << " [y/N] " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+}  // namespace flareq::cli

@@ -1,0 +1,45 @@
+// What every command shares: the global options, the config (if one is found) and the
+// state file they point at.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "emulator/config/config.h"
+#include "emulator/core/clock.h"
+#include "emulator/http/api_objects.h"
+#include "emulator/store/store.h"
+
+namespace flareq::cli {
+
+struct GlobalOptions {
+  std::string config;
+  std::string env;
+  std::string state;
+  std::string durability = "normal";
+};
+
+struct Context {
+  std::optional<config::Config> config;
+  std::filesystem::path state_path;
+  Durability durability = Durability::Normal;
+  SystemClock clock;
+  std::unique_ptr<Store> store;
+
+  // The producers the config binds to `queue` (the queue object lists them).
+  std::vector<api::Producer> producers_of(const std::string& queue) const;
+};
+
+// Finds and validates the config, prints its warnings, opens the state file.
+std::unique_ptr<Context> open_context(const GlobalOptions& options);
+
+// Adds -c/--config, --env, --state and --durability to an app or subcommand.
+void add_global_options(CLI::App& app, GlobalOptions& options);
+
+// Asks "question [y/N]" on a terminal; refuses (false, with a hint to use --force) elsewhere.
+bool confirm(const std::string& question);
+
+}  // namespace flareq::cli

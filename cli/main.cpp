@@ -1,0 +1,37 @@
+// flareq's entry point: the global options, the command groups, and the one place where
+// an error becomes a sentence on stderr and a non-zero exit.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "emulator/config/config.h"
+#include "emulator/core/error.h"
+
+int main(int argc, char** argv) {
+  using namespace flareq;
+  CLI::App app{"flareq: Cloudflare Queues, locally. Reads wrangler.jsonc, keeps every queue in one SQLite file."};
+  app.name("flareq");
+  app.set_version_flag("-V,--version", std::string("flareq ") + FLAREQ_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options work after the command too
+  cli::GlobalOptions global;
+  cli::add_global_options(app, global);
+  cli::setup_queues(app, global);
+  cli::setup_send(app, global);
+  cli::setup_messages(app, global);
+  cli::setup_dev(app, global);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  } catch (const Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

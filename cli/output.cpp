@@ -1,0 +1,72 @@
+// Implementation of output.h.
+#include "cli/output.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+namespace flareq::cli {
+
+// Width in characters, counting each UTF-8 sequence once.
+static size_t display_width(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(headers.size());
+  for (size_t i = 0; i < headers.size(); ++i) width[i] = display_width(headers[i]);
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], display_width(r[i]));
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      out += cells[i];
+      if (i + 1 < cells.size()) out += std::string(width[i] - display_width(cells[i]) + 2, ' ');
+    }
+    std::cout << out << "\n";
+  };
+  line(headers);
+  for (const auto& r : rows) line(r);
+}
+
+std::string human_bytes(int64_t bytes) {
+  char buf[32];
+  if (bytes < 1024) snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
+  else if (bytes < 1024 * 1024) snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
+  else if (bytes < 1024LL * 1024 * 1024) snprintf(buf, sizeof buf, "%.1f MiB", bytes / (1024.0 * 1024));
+  else snprintf(buf, sizeof buf, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
+  return buf;
+}
+
+std::string human_duration_ms(int64_t ms) {
+  char buf[32];
+  if (ms < 0) ms = 0;
+  if (ms < 1000) snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(ms));
+  else if (ms < 60000) snprintf(buf, sizeof buf, "%.1fs", ms / 1000.0);
+  else if (ms < 3600000) snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(ms / 60000), static_cast<long long>(ms / 1000 % 60));
+  else if (ms < 86400000) snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(ms / 3600000), static_cast<long long>(ms / 60000 % 60));
+  else snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(ms / 86400000), static_cast<long long>(ms / 3600000 % 24));
+  return buf;
+}
+
+std::string preview(const std::string& text, size_t width) {
+  std::string out;
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) != 0x80) {
+      if (chars == width) {
+        out += "…";
+        return out;
+      }
+      ++chars;
+    }
+    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '.' : text[i]);
+  }
+  return out;
+}
+
+}  // namespace flareq::cli

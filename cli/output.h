@@ -1,0 +1,15 @@
+// Human output: aligned tables, sizes and ages.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace flareq::cli {
+
+void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
+std::string human_bytes(int64_t bytes);
+std::string human_duration_ms(int64_t ms);
+// A one-line preview of a body, at most `width` characters.
+std::string preview(const std::string& text, size_t width);
+
+}  // namespace flareq::cli

@@ -1,0 +1,13 @@
+# Turns schema/NNN_*.sql into a C++ table of (version, sql) so the binary carries its migrations.
+file(GLOB files ${DIR}/*.sql)
+list(SORT files)
+set(body "")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME)
+  string(REGEX MATCH "^[0-9]+" version ${name})
+  math(EXPR version "${version}")
+  file(READ ${f} sql)
+  string(APPEND body "  {${version}, R\"flareq_sql(${sql})flareq_sql\"},\n")
+endforeach()
+file(WRITE ${OUT}.tmp "// Generated from schema/*.sql by cmake/embed_migrations.cmake; do not edit.\n#include \"emulator/store/migrations.h\"\nnamespace flareq {\nconst std::vector<Migration>& migrations() {\n  static const std::vector<Migration> all = {\n${body}  };\n  return all;\n}\n}  // namespace flareq\n")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

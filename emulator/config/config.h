@@ -1,0 +1,69 @@
+// The queues part of a wrangler config, typed and validated (spec §1), plus flareq's own
+// consumer keys ("command", "mode"). Defaults are production's.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace flareq::config {
+
+// How to start a consumer's handler: a string runs under /bin/sh -c, an array is argv.
+struct HandlerCommand {
+  std::string shell;
+  std::vector<std::string> argv;
+  bool empty() const { return shell.empty() && argv.empty(); }
+};
+
+enum class HandlerMode { PerBatch, Persistent };
+
+struct ProducerConfig {
+  std::string binding;
+  std::string queue;
+  std::optional<int64_t> delivery_delay;
+};
+
+struct ConsumerConfig {
+  std::string queue;
+  std::string type = "worker";  // "http_pull" is a local extension
+  int max_batch_size = 10;
+  double max_batch_timeout = 5;  // seconds; fractions allowed locally
+  int max_retries = 3;
+  std::string dead_letter_queue;
+  std::optional<int> max_concurrency;  // unset: autoscale
+  int64_t retry_delay = 0;
+  std::optional<int64_t> visibility_timeout_ms;
+  HandlerCommand command;
+  HandlerMode mode = HandlerMode::PerBatch;
+};
+
+struct Config {
+  std::filesystem::path path;  // empty when no file was found
+  std::string env;
+  std::vector<ProducerConfig> producers;
+  std::vector<ConsumerConfig> consumers;
+  std::vector<std::string> warnings;
+
+  // Every queue the config names: producers', consumers' and dead-letter queues, once each.
+  std::vector<std::string> queue_names() const;
+  const ConsumerConfig* consumer_for(std::string_view queue) const;
+};
+
+// Every problem found, one per line, each starting with file:line:column.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class Format { Jsonc, Toml };
+
+// wrangler.json, wrangler.jsonc, then wrangler.toml in `dir`, then in its parents.
+std::optional<std::filesystem::path> find_config(const std::filesystem::path& dir);
+Config load_config(const std::filesystem::path& file, const std::string& env);
+Config parse_config(std::string_view text, const std::string& file_name, Format format,
+                    const std::string& env);
+
+}  // namespace flareq::config

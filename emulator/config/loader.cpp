@@ -1,0 +1,302 @@
+// Reads a wrangler config and applies every rule of spec §1: wrong types and out-of-range
+// values are errors naming file:line:column, field, value and range; unknown keys are
+// warnings; `queues` is not inherited by environments.
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "emulator/config/config.h"
+#include "emulator/config/document.h"
+#include "emulator/core/limits.h"
+
+namespace flareq::config {
+namespace {
+
+using nlohmann::json;
+
+std::string describe(const json& v) {
+  if (v.is_string()) return v.dump();
+  return v.dump();
+}
+
+class Validator {
+ public:
+  Validator(const Document& doc, std::string file) : doc_(doc), file_(std::move(file)) {}
+
+  std::vector<std::string> errors;
+  std::vector<std::string> warnings;
+
+  std::string where(const std::string& path) const {
+    SourcePos p = doc_.position_of(path);
+    return file_ + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": ";
+  }
+  void error(const std::string& path, const std::string& text) { errors.push_back(where(path) + text); }
+  void warn(const std::string& path, const std::string& text) { warnings.push_back(where(path) + text); }
+
+  bool expect_type(const std::string& path, const json& v, const char* type, bool ok) {
+    if (!ok)
+      error(path, "Expected \"" + path + "\" to be of type " + type + " but got " + describe(v) + ".");
+    return ok;
+  }
+
+  void unknown_keys(const std::string& path, const json& obj, const std::set<std::string>& known) {
+    for (auto it = obj.begin(); it != obj.end(); ++it)
+      if (!known.count(it.key()))
+        warn(path + "." + it.key(),
+             "Unexpected fields found in " + path + " field: \"" + it.key() + "\"");
+  }
+
+  std::optional<std::string> string_field(const json& obj, const std::string& path, const char* key) {
+    if (!obj.contains(key)) return std::nullopt;
+    std::string p = path + "." + key;
+    const json& v = obj.at(key);
+    if (!expect_type(p, v, "string", v.is_string())) return std::nullopt;
+    return v.get<std::string>();
+  }
+
+  template <typename T>
+  std::optional<T> integer_field(const json& obj, const std::string& path, const char* key, T lo, T hi) {
+    if (!obj.contains(key)) return std::nullopt;
+    std::string p = path + "." + key;
+    const json& v = obj.at(key);
+    bool integral = v.is_number_integer() ||
+                    (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())));
+    if (!expect_type(p, v, "number", v.is_number())) return std::nullopt;
+    if (!integral) {
+      error(p, p + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                   ", got " + v.dump());
+      return std::nullopt;
+    }
+    int64_t n = v.is_number_integer() ? v.get<int64_t>() : static_cast<int64_t>(v.get<double>());
+    if (n < static_cast<int64_t>(lo) || n > static_cast<int64_t>(hi)) {
+      error(p, p + " must be from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got " +
+                   std::to_string(n));
+      return std::nullopt;
+    }
+    return static_cast<T>(n);
+  }
+
+  std::optional<double> number_field(const json& obj, const std::string& path, const char* key, double lo, double hi) {
+    if (!obj.contains(key)) return std::nullopt;
+    std::string p = path + "." + key;
+    const json& v = obj.at(key);
+    if (!expect_type(p, v, "number", v.is_number())) return std::nullopt;
+    double d = v.get<double>();
+    if (d < lo || d > hi) {
+      std::ostringstream os;
+      os << p << " must be from " << lo << " to " << hi << ", got " << v.dump();
+      error(p, os.str());
+      return std::nullopt;
+    }
+    return d;
+  }
+
+  void queue_name(const std::string& path, const std::string& name) {
+    if (!limits::is_valid_queue_name(name))
+      error(path, path + ": queue name \"" + name +
+                      "\" is invalid: use 1 to 63 letters, digits and '-', starting and ending "
+                      "with a letter or digit");
+  }
+
+ private:
+  const Document& doc_;
+  std::string file_;
+};
+
+ProducerConfig read_producer(Validator& v, const json& obj, const std::string& path) {
+  ProducerConfig p;
+  v.unknown_keys(path, obj, {"binding", "queue", "delivery_delay"});
+  if (auto b = v.string_field(obj, path, "binding")) p.binding = *b;
+  else if (!obj.contains("binding")) v.error(path, path + " is missing the required field \"binding\"");
+  p.queue = v.string_field(obj, path, "queue").value_or(p.binding);
+  if (obj.contains("queue")) v.queue_name(path + ".queue", p.queue);
+  p.delivery_delay = v.integer_field<int64_t>(obj, path, "delivery_delay", 0, limits::kMaxDelaySecs);
+  return p;
+}
+
+HandlerCommand read_command(Validator& v, const json& obj, const std::string& path) {
+  HandlerCommand cmd;
+  if (!obj.contains("command")) return cmd;
+  std::string p = path + ".command";
+  const json& c = obj.at("command");
+  if (c.is_string()) {
+    cmd.shell = c.get<std::string>();
+    if (cmd.shell.empty()) v.error(p, p + " must not be empty");
+    return cmd;
+  }
+  bool ok = c.is_array() && !c.empty();
+  for (const auto& arg : c) ok = ok && arg.is_string();
+  if (!v.expect_type(p, c, "string or non-empty array of strings", ok)) return cmd;
+  for (const auto& arg : c) cmd.argv.push_back(arg.get<std::string>());
+  return cmd;
+}
+
+ConsumerConfig read_consumer(Validator& v, const json& obj, const std::string& path) {
+  ConsumerConfig c;
+  v.unknown_keys(path, obj,
+                 {"queue", "type", "max_batch_size", "max_batch_timeout", "max_retries",
+                  "dead_letter_queue", "max_concurrency", "retry_delay", "visibility_timeout_ms",
+                  "command", "mode"});
+  if (auto q = v.string_field(obj, path, "queue")) {
+    c.queue = *q;
+    v.queue_name(path + ".queue", c.queue);
+  } else if (!obj.contains("queue")) {
+    v.error(path, path + " is missing the required field \"queue\"");
+  }
+  if (auto t = v.string_field(obj, path, "type")) {
+    if (*t == "http_pull") {
+      v.warn(path + ".type", path + ".type \"http_pull\" is a flareq extension: production accepts "
+                                    "only \"worker\" in a config file");
+      c.type = *t;
+    } else if (*t != "worker") {
+      v.error(path + ".type", path + ".type must be \"worker\" (or \"http_pull\" locally), got \"" + *t + "\"");
+    }
+  }
+  c.max_batch_size = v.integer_field<int>(obj, path, "max_batch_size", 1, limits::kMaxBatchSize)
+                         .value_or(c.max_batch_size);
+  c.max_batch_timeout = v.number_field(obj, path, "max_batch_timeout", 0, limits::kMaxBatchTimeoutSecs)
+                            .value_or(c.max_batch_timeout);
+  c.max_retries = v.integer_field<int>(obj, path, "max_retries", 0, limits::kMaxRetries).value_or(c.max_retries);
+  if (auto d = v.string_field(obj, path, "dead_letter_queue")) {
+    c.dead_letter_queue = *d;
+    v.queue_name(path + ".dead_letter_queue", *d);
+  }
+  c.max_concurrency = v.integer_field<int>(obj, path, "max_concurrency", 1, limits::kMaxConcurrency);
+  c.retry_delay = v.integer_field<int64_t>(obj, path, "retry_delay", 0, limits::kMaxRetryDelaySecs)
+                      .value_or(c.retry_delay);
+  c.visibility_timeout_ms =
+      v.integer_field<int64_t>(obj, path, "visibility_timeout_ms", 1, limits::kMaxVisibilityTimeoutMs);
+  c.command = read_command(v, obj, path);
+  if (auto m = v.string_field(obj, path, "mode")) {
+    if (*m == "persistent") c.mode = HandlerMode::Persistent;
+    else if (*m != "per-batch")
+      v.error(path + ".mode", path + ".mode must be \"per-batch\" or \"persistent\", got \"" + *m + "\"");
+  }
+  return c;
+}
+
+template <typename T, typename Read>
+std::vector<T> read_list(Validator& v, const json& queues, const std::string& path, const char* key, Read read) {
+  std::vector<T> out;
+  if (!queues.contains(key)) return out;
+  std::string p = path + "." + key;
+  const json& list = queues.at(key);
+  if (!v.expect_type(p, list, "array", list.is_array())) return out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string item = p + "[" + std::to_string(i) + "]";
+    if (v.expect_type(item, list[i], "object", list[i].is_object())) out.push_back(read(v, list[i], item));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> Config::queue_names() const {
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  auto add = [&](const std::string& n) {
+    if (!n.empty() && seen.insert(n).second) names.push_back(n);
+  };
+  for (const auto& p : producers) add(p.queue);
+  for (const auto& c : consumers) {
+    add(c.queue);
+    add(c.dead_letter_queue);
+  }
+  return names;
+}
+
+const ConsumerConfig* Config::consumer_for(std::string_view queue) const {
+  for (const auto& c : consumers)
+    if (c.queue == queue) return &c;
+  return nullptr;
+}
+
+Config parse_config(std::string_view text, const std::string& file_name, Format format,
+                    const std::string& env) {
+  Document doc;
+  try {
+    doc = format == Format::Toml ? parse_toml(text, file_name) : parse_jsonc(text);
+  } catch (const SyntaxError& e) {
+    throw ConfigError(file_name + ":" + std::to_string(e.pos().line) + ":" +
+                      std::to_string(e.pos().column) + ": " + e.what());
+  }
+  Validator v(doc, file_name);
+  Config config;
+  config.path = file_name;
+  config.env = env;
+  if (!doc.value.is_object()) throw ConfigError(v.where("") + "the config must be an object");
+
+  const json& top = doc.value;
+  std::string queues_path = "queues";
+  const json* scope = &top;
+  if (!env.empty()) {
+    const json* envs = top.contains("env") ? &top.at("env") : nullptr;
+    if (!envs || !envs->is_object() || !envs->contains(env))
+      throw ConfigError(file_name + ": no environment named \"" + env +
+                        "\" (add an \"env\": {\"" + env + "\": {...}} section, or drop --env)");
+    scope = &envs->at(env);
+    queues_path = "env." + env + ".queues";
+    if (!v.expect_type("env." + env, *scope, "object", scope->is_object())) {
+      scope = nullptr;
+    } else if (top.contains("queues") && !scope->contains("queues")) {
+      v.warn("queues", "\"queues\" exists at the top level, but not on \"env." + env +
+                           "\". This is not what you probably want, since \"queues\" is not "
+                           "inherited by environments. Please add \"queues\" to \"env." + env + "\".");
+    }
+  }
+  if (scope && scope->contains("queues")) {
+    const json& queues = scope->at("queues");
+    if (v.expect_type(queues_path, queues, "object", queues.is_object())) {
+      v.unknown_keys(queues_path, queues, {"producers", "consumers"});
+      config.producers = read_list<ProducerConfig>(v, queues, queues_path, "producers", read_producer);
+      config.consumers = read_list<ConsumerConfig>(v, queues, queues_path, "consumers", read_consumer);
+    }
+  }
+
+  std::map<std::string, size_t> consumer_of;
+  for (size_t i = 0; i < config.consumers.size(); ++i) {
+    const auto& c = config.consumers[i];
+    std::string path = queues_path + ".consumers[" + std::to_string(i) + "]";
+    if (c.queue.empty()) continue;
+    auto [it, fresh] = consumer_of.emplace(c.queue, i);
+    if (!fresh)
+      v.error(path + ".queue", "queue \"" + c.queue + "\" already has a consumer (" + queues_path +
+                                   ".consumers[" + std::to_string(it->second) + "]); a queue has one consumer");
+    if (!c.dead_letter_queue.empty() && c.dead_letter_queue == c.queue)
+      v.error(path + ".dead_letter_queue", "Dead letter queue for queue \"" + c.queue + "\" cannot be itself");
+  }
+
+  if (!v.errors.empty()) {
+    std::string all;
+    for (const auto& e : v.errors) all += (all.empty() ? "" : "\n") + e;
+    throw ConfigError(all);
+  }
+  config.warnings = std::move(v.warnings);
+  return config;
+}
+
+Config load_config(const std::filesystem::path& file, const std::string& env) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError(file.string() + ": cannot read the config file");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  Format format = file.extension() == ".toml" ? Format::Toml : Format::Jsonc;
+  Config c = parse_config(buf.str(), file.string(), format, env);
+  c.path = file;
+  return c;
+}
+
+std::optional<std::filesystem::path> find_config(const std::filesystem::path& start) {
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::absolute(start, ec);
+  while (true) {
+    for (const char* name : {"wrangler.json", "wrangler.jsonc", "wrangler.toml"}) {
+      auto candidate = dir / name;
+      if (std::filesystem::is_regular_file(candidate, ec)) return candidate;
+    }
+    if (!dir.has_parent_path() || dir.parent_path() == dir) return std::nullopt;
+    dir = dir.parent_path();
+  }
+}
+
+}  // namespace flareq::config

@@ -1,0 +1,27 @@
+// Queue, consumer and message objects in Cloudflare's v4 JSON shapes (spec §6), shared by
+// the HTTP API and the CLI's --json output.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "emulator/store/types.h"
+
+namespace flareq::api {
+
+struct Producer {
+  std::string binding;
+  std::string script;
+};
+
+nlohmann::json queue_json(const Queue& queue, const std::vector<Producer>& producers,
+                          const std::optional<Consumer>& consumer);
+nlohmann::json consumer_json(const Consumer& consumer);
+nlohmann::json backlog_metrics_json(const Backlog& backlog);
+nlohmann::json counters_json(const QueueCounters& counters);
+// A message body as JSON for peek and per-batch handlers: json as the value, text as a
+// string, bytes and v8 as base64.
+nlohmann::json body_json(ContentType type, const std::string& body);
+
+}  // namespace flareq::api

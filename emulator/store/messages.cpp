@@ -1,0 +1,128 @@
+// Storing, peeking at and counting messages. Finding the next deliverable messages of a
+// queue walks the messages_due index, never the table.
+#include "emulator/core/error.h"
+#include "emulator/core/ids.h"
+#include "emulator/store/store.h"
+
+namespace flareq {
+
+std::vector<SentMessage> Store::send(const Queue& queue, const std::vector<OutgoingMessage>& messages,
+                                     std::optional<int64_t> batch_delay_secs) {
+  size_t total = 0;
+  for (const auto& m : messages) {
+    limits::check_message_size(m.body.size());
+    if (m.delay_secs) limits::check_delay(*m.delay_secs);
+    total += m.body.size();
+  }
+  limits::check_batch(messages.size(), total);
+  if (batch_delay_secs) limits::check_delay(*batch_delay_secs);
+
+  std::vector<SentMessage> sent;
+  sent.reserve(messages.size());
+  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  int64_t now = clock_.now_ms();
+  Stmt insert = cached(
+      "INSERT INTO messages (qkey, id, content_type, body, size, enqueued_ms, visible_ms) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  for (const auto& m : messages) {
+    int64_t delay = effective_delay(m.delay_secs, batch_delay_secs, queue.settings.delivery_delay);
+    SentMessage s{new_id(), now};
+    insert->bind(1, queue.key);
+    insert->bindNoCopy(2, s.id);
+    insert->bind(3, static_cast<int>(m.content_type));
+    insert->bindNoCopy(4, m.body.data(), static_cast<int>(m.body.size()));
+    insert->bind(5, static_cast<int64_t>(m.body.size()));
+    insert->bind(6, now);
+    insert->bind(7, now + delay * 1000);
+    insert->exec();
+    insert->reset();
+    sent.push_back(std::move(s));
+  }
+  Stmt count = cached("UPDATE queues SET received = received + ? WHERE qkey = ?");
+  count->bind(1, static_cast<int64_t>(messages.size()));
+  count->bind(2, queue.key);
+  if (count->exec() == 0) throw not_found(code::kQueueNotFound, "queue '" + queue.name + "' does not exist");
+  tx.commit();
+  return sent;
+}
+
+std::vector<StoredMessage> Store::peek(int64_t queue_key, int64_t limit, std::optional<MessageState> state) {
+  const char* sql =
+      "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, "
+      "lease_token IS NOT NULL, origin_queue FROM messages WHERE qkey = ?1 ORDER BY visible_ms, seq LIMIT ?3";
+  if (state == MessageState::Ready)
+    sql = "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, "
+          "lease_token IS NOT NULL, origin_queue FROM messages WHERE qkey = ?1 AND visible_ms <= ?2 "
+          "ORDER BY visible_ms, seq LIMIT ?3";
+  else if (state == MessageState::Delayed)
+    sql = "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, "
+          "lease_token IS NOT NULL, origin_queue FROM messages WHERE qkey = ?1 AND visible_ms > ?2 "
+          "AND lease_token IS NULL ORDER BY visible_ms, seq LIMIT ?3";
+  else if (state == MessageState::Leased)
+    sql = "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, "
+          "lease_token IS NOT NULL, origin_queue FROM messages WHERE qkey = ?1 AND visible_ms > ?2 "
+          "AND lease_token IS NOT NULL ORDER BY visible_ms, seq LIMIT ?3";
+  Stmt st = cached(sql);
+  st->bind(1, queue_key);
+  st->bind(2, clock_.now_ms());
+  st->bind(3, limit);
+  std::vector<StoredMessage> out;
+  while (st->executeStep()) {
+    StoredMessage m;
+    m.seq = st->getColumn(0).getInt64();
+    m.id = st->getColumn(1).getString();
+    m.content_type = static_cast<ContentType>(st->getColumn(2).getInt());
+    auto body = st->getColumn(3);
+    m.body.assign(static_cast<const char*>(body.getBlob()), static_cast<size_t>(body.getBytes()));
+    m.size = st->getColumn(4).getInt64();
+    m.enqueued_ms = st->getColumn(5).getInt64();
+    m.visible_ms = st->getColumn(6).getInt64();
+    m.attempts = st->getColumn(7).getInt();
+    m.has_lease = st->getColumn(8).getInt() != 0;
+    m.origin_queue = st->getColumn(9).isNull() ? "" : st->getColumn(9).getString();
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Backlog Store::backlog(int64_t queue_key) {
+  // One read transaction, so the counts agree with each other.
+  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::DEFERRED);
+  int64_t now = clock_.now_ms();
+  Backlog b;
+  {
+    Stmt st = cached("SELECT message_count, message_bytes FROM queues WHERE qkey = ?");
+    st->bind(1, queue_key);
+    if (!st->executeStep()) throw not_found(code::kQueueNotFound, "queue does not exist");
+    b.count = st->getColumn(0).getInt64();
+    b.bytes = st->getColumn(1).getInt64();
+  }
+  int64_t not_ready = 0;
+  {
+    Stmt st = cached("SELECT count(*) FROM messages WHERE qkey = ? AND visible_ms > ?");
+    st->bind(1, queue_key);
+    st->bind(2, now);
+    st->executeStep();
+    not_ready = st->getColumn(0).getInt64();
+  }
+  {
+    Stmt st = cached(
+        "SELECT count(*) FROM messages WHERE qkey = ? AND visible_ms > ? AND lease_token IS NOT NULL");
+    st->bind(1, queue_key);
+    st->bind(2, now);
+    st->executeStep();
+    b.leased = st->getColumn(0).getInt64();
+  }
+  {
+    Stmt st = cached("SELECT min(enqueued_ms) FROM messages WHERE qkey = ?");
+    st->bind(1, queue_key);
+    st->executeStep();
+    if (!st->getColumn(0).isNull()) b.oldest_enqueued_ms = st->getColumn(0).getInt64();
+  }
+  tx.commit();
+  b.delayed = not_ready - b.leased;
+  b.ready = b.count - not_ready;
+  return b;
+}
+
+}  // namespace flareq

@@ -1,0 +1,90 @@
+// The state file: one SQLite database in WAL mode holding every queue, consumer and
+// message. A Store is one connection; use one per thread. Every write is one IMMEDIATE
+// transaction, so several flareq processes can share the file safely.
+#pragma once
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "emulator/core/clock.h"
+#include "emulator/store/types.h"
+
+namespace flareq {
+
+// normal: survives a crash of flareq, a power cut may lose the last commits.
+// full: fsync on every commit.
+enum class Durability { Normal, Full };
+std::optional<Durability> parse_durability(std::string_view name);
+
+// A prepared statement borrowed from a Store's cache; reset when it goes out of scope so
+// that no half-read statement keeps an old read snapshot open.
+class Stmt {
+ public:
+  explicit Stmt(SQLite::Statement& s) : s_(s) {}
+  ~Stmt() { s_.tryReset(); }
+  Stmt(Stmt&& other) = delete;
+  SQLite::Statement* operator->() { return &s_; }
+  SQLite::Statement& operator*() { return s_; }
+
+ private:
+  SQLite::Statement& s_;
+};
+
+class Store {
+ public:
+  // Opens (creating it if needed) and migrates the state file. Refuses, leaving the file
+  // untouched, one that is not a flareq database or that a newer flareq wrote.
+  Store(const std::filesystem::path& path, Durability durability, const Clock& clock);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  static int schema_version();
+  const std::filesystem::path& path() const { return path_; }
+  const Clock& clock() const { return clock_; }
+
+  // Queues. A queue is named by its 32-hex id or by its name.
+  Queue create_queue(const std::string& name, const QueueSettings& settings);
+  Queue ensure_queue(const std::string& name);  // creates it with defaults if missing
+  std::optional<Queue> find_queue(std::string_view id_or_name);
+  Queue queue(std::string_view id_or_name);  // throws 10104 when missing
+  std::vector<Queue> list_queues();
+  Queue update_queue(int64_t queue_key, const QueueSettings& settings);
+  int64_t delete_queue(int64_t queue_key);  // returns the number of messages deleted
+  int64_t purge_queue(int64_t queue_key);   // returns the number of messages deleted
+
+  // Consumers: at most one per queue.
+  Consumer add_consumer(const Queue& queue, ConsumerType type, const std::string& script,
+                        const ConsumerSettings& settings);  // throws 11004 when one exists
+  Consumer update_consumer(const Consumer& consumer);
+  std::optional<Consumer> consumer_of(int64_t queue_key);
+  void remove_consumer(const std::string& consumer_id);
+
+  // Messages.
+  // Stores a batch in one transaction: all or nothing. Delays follow spec §2's precedence.
+  std::vector<SentMessage> send(const Queue& queue, const std::vector<OutgoingMessage>& messages,
+                                std::optional<int64_t> batch_delay_secs = std::nullopt);
+  // A peek in delivery order; never changes a message.
+  std::vector<StoredMessage> peek(int64_t queue_key, int64_t limit,
+                                  std::optional<MessageState> state = std::nullopt);
+  Backlog backlog(int64_t queue_key);
+
+ private:
+  Stmt cached(const char* sql);
+  Queue read_queue(SQLite::Statement& row);
+  Consumer read_consumer(SQLite::Statement& row);
+  void migrate();
+
+  std::filesystem::path path_;
+  const Clock& clock_;
+  std::unique_ptr<SQLite::Database> db_;
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
+};
+
+}  // namespace flareq

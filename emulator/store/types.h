@@ -1,0 +1,108 @@
+// The records the store reads and writes: queues with their settings and counters,
+// consumers with theirs, and messages with their delivery state.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "emulator/core/limits.h"
+#include "emulator/core/message.h"
+
+namespace flareq {
+
+struct QueueSettings {
+  int64_t delivery_delay = 0;  // seconds
+  int64_t retention_secs = limits::kDefaultRetentionSecs;
+  bool delivery_paused = false;
+};
+
+// Lifetime counters, never reset; the test oracle for delivery behaviour.
+struct QueueCounters {
+  int64_t received = 0;
+  int64_t delivered = 0;
+  int64_t acked = 0;
+  int64_t retried = 0;
+  int64_t dead_lettered = 0;
+  int64_t expired = 0;
+  int64_t replayed = 0;
+};
+
+struct Queue {
+  int64_t key = 0;
+  std::string id;
+  std::string name;
+  int64_t created_ms = 0;
+  int64_t modified_ms = 0;
+  QueueSettings settings;
+  int64_t message_count = 0;
+  int64_t message_bytes = 0;
+  QueueCounters counters;
+};
+
+enum class ConsumerType { Worker, HttpPull };
+const char* consumer_type_name(ConsumerType type);
+
+struct ConsumerSettings {
+  int batch_size = 10;
+  int max_retries = 3;
+  int64_t max_wait_time_ms = 5000;
+  std::optional<int> max_concurrency;
+  int64_t retry_delay = 0;
+  int64_t visibility_timeout_ms = limits::kDefaultVisibilityTimeoutMs;
+  std::string dead_letter_queue;  // empty: none
+
+  // Production's defaults for each consumer type.
+  static ConsumerSettings defaults_for(ConsumerType type);
+};
+
+// Throws 100127 naming the field, its range and the value when a setting is out of range.
+void check_consumer_settings(ConsumerType type, const ConsumerSettings& settings);
+
+struct Consumer {
+  std::string id;
+  int64_t queue_key = 0;
+  std::string queue_name;
+  ConsumerType type = ConsumerType::Worker;
+  std::string script;
+  int64_t created_ms = 0;
+  ConsumerSettings settings;
+};
+
+enum class MessageState { Ready, Delayed, Leased };
+const char* message_state_name(MessageState state);
+std::optional<MessageState> parse_message_state(std::string_view name);
+
+struct StoredMessage {
+  int64_t seq = 0;
+  std::string id;
+  ContentType content_type = ContentType::Json;
+  std::string body;
+  int64_t size = 0;
+  int64_t enqueued_ms = 0;
+  int64_t visible_ms = 0;
+  int attempts = 0;
+  bool has_lease = false;
+  std::string origin_queue;
+
+  MessageState state_at(int64_t now_ms) const {
+    if (visible_ms <= now_ms) return MessageState::Ready;
+    return has_lease ? MessageState::Leased : MessageState::Delayed;
+  }
+};
+
+// What a queue holds now.
+struct Backlog {
+  int64_t ready = 0;
+  int64_t delayed = 0;
+  int64_t leased = 0;
+  int64_t count = 0;
+  int64_t bytes = 0;
+  std::optional<int64_t> oldest_enqueued_ms;
+};
+
+struct SentMessage {
+  std::string id;
+  int64_t enqueued_ms = 0;
+};
+
+}  // namespace flareq

@@ -1,0 +1,220 @@
+// The CLI end to end: every `queues`, `send` and `messages` command against a temporary
+// state file, bad input included. Nothing is kept in memory between commands.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "harness.h"
+
+using namespace flareq::testing;
+using nlohmann::json;
+
+namespace {
+
+class Cli : public ::testing::Test {
+ protected:
+  TempDir dir;
+  Result flareq(std::vector<std::string> args, const std::string& input = "") {
+    // The state file goes first: after `messages list`, --state filters by message state.
+    args.insert(args.begin(), {"flareq", "--state", (dir / "state.sqlite").string()});
+    return run(args, input, {}, dir.path());
+  }
+  json info(const std::string& queue) {
+    Result r = flareq({"queues", "info", queue, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+  }
+};
+
+}  // namespace
+
+TEST_F(Cli, VersionAndHelp) {
+  Result r = run({"flareq", "--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("flareq ", 0), 0u);
+  r = run({"flareq", "queues", "create", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--delivery-delay-secs"), std::string::npos);
+}
+
+TEST_F(Cli, CreateListInfoUpdateDelete) {
+  Result r = flareq({"queues", "create", "my-app-events", "--delivery-delay-secs", "0",
+                     "--message-retention-period-secs", "86400"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Created queue 'my-app-events'\n", 0), 0u);
+  EXPECT_NE(r.out.find("\"binding\": \"MY_APP_EVENTS\""), std::string::npos);
+
+  r = flareq({"queues", "list"});
+  EXPECT_NE(r.out.find("my-app-events"), std::string::npos);
+  json list = json::parse(flareq({"queues", "list", "--json"}).out);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["settings"]["message_retention_period"], 86400);
+  EXPECT_EQ(list[0]["producers_total_count"], 0);
+
+  r = flareq({"queues", "update", "my-app-events", "--delivery-delay-secs", "30"});
+  EXPECT_EQ(r.out, "Updated queue 'my-app-events'\n");
+  EXPECT_EQ(info("my-app-events")["settings"]["delivery_delay"], 30);
+
+  r = flareq({"queues", "pause-delivery", "my-app-events"});
+  EXPECT_EQ(r.out, "Paused message delivery for queue 'my-app-events'\n");
+  EXPECT_EQ(info("my-app-events")["settings"]["delivery_paused"], true);
+  flareq({"queues", "resume-delivery", "my-app-events"});
+  EXPECT_EQ(info("my-app-events")["settings"]["delivery_paused"], false);
+
+  r = flareq({"queues", "delete", "my-app-events"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "Deleted queue 'my-app-events'\n");
+  EXPECT_EQ(flareq({"queues", "info", "my-app-events"}).exit_code, 1);
+}
+
+TEST_F(Cli, BadInputGetsOneClearSentence) {
+  Result r = flareq({"queues", "create", "bad_name"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("queue name 'bad_name' is invalid"), std::string::npos) << r.err;
+  r = flareq({"queues", "create", "q", "--delivery-delay-secs", "86401"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--delivery-delay-secs"), std::string::npos) << r.err;
+  r = flareq({"queues", "info", "nope"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "error: queue 'nope' does not exist\n");
+  r = flareq({"send", "nope", "1"});
+  EXPECT_NE(r.err.find("queue 'nope' does not exist"), std::string::npos);
+  flareq({"queues", "create", "q"});
+  EXPECT_EQ(flareq({"queues", "create", "q"}).err, "error: a queue named 'q' already exists\n");
+  r = flareq({"send", "q", "{not json"});
+  EXPECT_NE(r.err.find("not valid JSON"), std::string::npos);
+  r = flareq({"send", "q", "--content-type", "text", std::string(128001, 'x')});
+  EXPECT_EQ(r.err, "error: message length of 128001 bytes exceeds limit of 128000\n");
+  EXPECT_EQ(info("q")["backlog"]["count"], 0);
+  r = flareq({"queues"});
+  EXPECT_NE(r.exit_code, 0);
+}
+
+TEST_F(Cli, SendAndPeek) {
+  flareq({"queues", "create", "q"});
+  Result r = flareq({"send", "q", R"({"type":"welcome-email","userId":123})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string id = r.out.substr(0, r.out.size() - 1);
+  EXPECT_EQ(id.size(), 32u);
+  r = flareq({"send", "q", "--content-type", "text"}, "hello from stdin\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = flareq({"send", "q", "--delay-secs", "600", "\"later\""});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  json messages = json::parse(flareq({"messages", "list", "q", "--json"}).out);
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[0]["id"], id);
+  EXPECT_EQ(messages[0]["body"]["userId"], 123);
+  EXPECT_EQ(messages[0]["state"], "ready");
+  EXPECT_EQ(messages[1]["body"], "hello from stdin");
+  EXPECT_EQ(messages[1]["content_type"], "text");
+  EXPECT_EQ(messages[2]["state"], "delayed");
+
+  json ready = json::parse(flareq({"messages", "list", "q", "--state", "ready", "--json"}).out);
+  EXPECT_EQ(ready.size(), 2u);
+  json limited = json::parse(flareq({"messages", "list", "q", "--limit", "1", "--json"}).out);
+  EXPECT_EQ(limited.size(), 1u);
+  r = flareq({"messages", "list", "q"});
+  EXPECT_NE(r.out.find("welcome-email"), std::string::npos);
+  EXPECT_NE(r.out.find("delayed"), std::string::npos);
+
+  json i = info("q");
+  EXPECT_EQ(i["backlog"]["ready"], 2);
+  EXPECT_EQ(i["backlog"]["delayed"], 1);
+  EXPECT_EQ(i["counters"]["received"], 3);
+  // Peeking changes nothing.
+  EXPECT_EQ(json::parse(flareq({"messages", "list", "q", "--json"}).out), messages);
+}
+
+TEST_F(Cli, SendNdjsonInBatches) {
+  flareq({"queues", "create", "q"});
+  std::string input;
+  for (int i = 0; i < 250; ++i) input += "{\"n\":" + std::to_string(i) + "}\n";
+  Result r = flareq({"send", "q", "--ndjson"}, input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 250);
+  EXPECT_EQ(info("q")["backlog"]["count"], 250);
+  json first = json::parse(flareq({"messages", "list", "q", "--limit", "1", "--json"}).out);
+  EXPECT_EQ(first[0]["body"]["n"], 0);
+
+  r = flareq({"send", "q", "--ndjson"}, "{\"ok\":1}\nnot json\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, PurgeAndDeleteNeedForceWithoutATerminal) {
+  flareq({"queues", "create", "q"});
+  flareq({"send", "q", "1"});
+  Result r = flareq({"queues", "purge", "q"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--force"), std::string::npos);
+  r = flareq({"queues", "delete", "q"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("holds 1 messages"), std::string::npos) << r.err;
+  EXPECT_EQ(info("q")["backlog"]["count"], 1);
+  r = flareq({"queues", "purge", "q", "--force"});
+  EXPECT_EQ(r.out, "Purged queue 'q' (1 messages deleted)\n");
+  flareq({"send", "q", "2"});
+  r = flareq({"queues", "delete", "q", "--force"});
+  EXPECT_EQ(r.out, "Deleted queue 'q' and its 1 messages\n");
+}
+
+TEST_F(Cli, Consumers) {
+  flareq({"queues", "create", "q"});
+  Result r = flareq({"queues", "consumer", "add", "q", "my-worker", "--batch-size", "50", "--batch-timeout", "2",
+                     "--message-retries", "5", "--dead-letter-queue", "q-dlq", "--max-concurrency", "2",
+                     "--retry-delay-secs", "10"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json c = info("q")["consumers"][0];
+  EXPECT_EQ(c["script"], "my-worker");
+  EXPECT_EQ(c["script_name"], "my-worker");
+  EXPECT_EQ(c["settings"]["batch_size"], 50);
+  EXPECT_EQ(c["settings"]["max_wait_time_ms"], 2000);
+  EXPECT_EQ(c["settings"]["max_retries"], 5);
+  EXPECT_EQ(c["settings"]["max_concurrency"], 2);
+  EXPECT_EQ(c["settings"]["retry_delay"], 10);
+  EXPECT_EQ(c["dead_letter_queue"], "q-dlq");
+
+  r = flareq({"queues", "consumer", "http", "add", "q"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("already has a worker consumer"), std::string::npos) << r.err;
+  EXPECT_NE(flareq({"queues", "consumer", "remove", "q", "other"}).exit_code, 0);
+  EXPECT_EQ(flareq({"queues", "consumer", "remove", "q", "my-worker"}).exit_code, 0);
+
+  r = flareq({"queues", "consumer", "http", "add", "q", "--batch-size", "20", "--visibility-timeout-secs", "60"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  c = info("q")["consumers"][0];
+  EXPECT_EQ(c["type"], "http_pull");
+  EXPECT_EQ(c["settings"]["visibility_timeout_ms"], 60000);
+  EXPECT_FALSE(c.contains("script"));
+  EXPECT_EQ(flareq({"queues", "consumer", "http", "remove", "q"}).exit_code, 0);
+  EXPECT_EQ(info("q")["consumers_total_count"], 0);
+  EXPECT_NE(flareq({"queues", "consumer", "add", "q", "w", "--batch-size", "101"}).exit_code, 0);
+}
+
+TEST_F(Cli, ConfigIsFoundAndValidated) {
+  dir.write("wrangler.jsonc", R"({
+    // the producer binds EVENTS
+    "queues": { "producers": [ { "binding": "EVENTS", "queue": "ev" }, ], },
+  })");
+  std::filesystem::create_directories(dir / "sub");
+  // From a subdirectory, the config in the parent is found and the state lives beside it.
+  Result r = run({"flareq", "send", "ev", "1"}, "", {}, dir / "sub");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / ".flareq" / "state.sqlite"));
+  r = run({"flareq", "queues", "info", "ev", "--json"}, "", {}, dir.path());
+  EXPECT_EQ(json::parse(r.out)["producers"][0]["binding"], "EVENTS");
+
+  dir.write("bad.jsonc", "{\"queues\": {\"consumers\": [{\"queue\": \"q\", \"max_batch_size\": 0}]}}");
+  r = flareq({"queues", "list", "-c", (dir / "bad.jsonc").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bad.jsonc:1:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("max_batch_size must be from 1 to 100, got 0"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, ForeignStateFileIsRefused) {
+  dir.write("state.sqlite", "not a database, just some text that is long enough.................");
+  Result r = flareq({"queues", "list"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not an SQLite database"), std::string::npos) << r.err;
+}

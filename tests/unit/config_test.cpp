@@ -1,0 +1,222 @@
+// The config loader: every rule of spec §1, with file:line:column in each error.
+#include <gtest/gtest.h>
+
+#include "emulator/config/config.h"
+
+using namespace flareq::config;
+
+namespace {
+
+Config parse(const std::string& text, const std::string& env = "") {
+  return parse_config(text, "wrangler.jsonc", Format::Jsonc, env);
+}
+
+std::string error_of(const std::string& text, const std::string& env = "", Format format = Format::Jsonc) {
+  try {
+    parse_config(text, format == Format::Toml ? "wrangler.toml" : "wrangler.jsonc", format, env);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Config, DefaultsAreProductions) {
+  Config c = parse(R"({"queues":{"consumers":[{"queue":"q"}]}})");
+  ASSERT_EQ(c.consumers.size(), 1u);
+  EXPECT_EQ(c.consumers[0].max_batch_size, 10);
+  EXPECT_EQ(c.consumers[0].max_batch_timeout, 5);
+  EXPECT_EQ(c.consumers[0].max_retries, 3);
+  EXPECT_EQ(c.consumers[0].retry_delay, 0);
+  EXPECT_FALSE(c.consumers[0].max_concurrency.has_value());
+  EXPECT_EQ(c.consumers[0].dead_letter_queue, "");
+}
+
+TEST(Config, JsoncCommentsAndTrailingCommas) {
+  Config c = parse(R"({
+    // a comment
+    "queues": { /* block */
+      "producers": [ { "binding": "EVENTS", "queue": "ev", }, ],
+      "consumers": [ { "queue": "ev", "max_batch_size": 5, "dead_letter_queue": "ev-dlq", }, ],
+    },
+    "url": "http://example.com/*not a comment*/",
+  })");
+  ASSERT_EQ(c.producers.size(), 1u);
+  EXPECT_EQ(c.producers[0].binding, "EVENTS");
+  EXPECT_EQ(c.consumers[0].max_batch_size, 5);
+  EXPECT_EQ(c.queue_names(), (std::vector<std::string>{"ev", "ev-dlq"}));
+}
+
+TEST(Config, ProducerQueueDefaultsToBinding) {
+  Config c = parse(R"({"queues":{"producers":[{"binding":"jobs","delivery_delay":30}]}})");
+  EXPECT_EQ(c.producers[0].queue, "jobs");
+  EXPECT_EQ(c.producers[0].delivery_delay, 30);
+}
+
+TEST(Config, SyntaxErrorNamesLineAndColumn) {
+  std::string e = error_of("{\n  \"queues\": {\n    \"producers\": [,]\n  }\n}");
+  EXPECT_EQ(e.rfind("wrangler.jsonc:3:19: ", 0), 0u) << e;
+}
+
+TEST(Config, WrongTypeNamesFieldAndPosition) {
+  std::string e = error_of("{\"queues\": {\"consumers\": [\n  {\"queue\": \"q\", \"max_batch_size\": \"ten\"}]}}");
+  EXPECT_NE(e.find("wrangler.jsonc:2:36: "), std::string::npos) << e;
+  EXPECT_NE(e.find("Expected \"queues.consumers[0].max_batch_size\" to be of type number but got \"ten\""),
+            std::string::npos)
+      << e;
+}
+
+TEST(Config, OutOfRangeNamesFieldValueAndRange) {
+  std::string e = error_of(R"({"queues":{"consumers":[{"queue":"q","max_batch_size":500}]}})");
+  EXPECT_NE(e.find("queues.consumers[0].max_batch_size must be from 1 to 100, got 500"), std::string::npos) << e;
+  e = error_of(R"({"queues":{"consumers":[{"queue":"q","max_batch_timeout":61}]}})");
+  EXPECT_NE(e.find("max_batch_timeout must be from 0 to 60, got 61"), std::string::npos) << e;
+  e = error_of(R"({"queues":{"consumers":[{"queue":"q","max_retries":101}]}})");
+  EXPECT_NE(e.find("max_retries must be from 0 to 100, got 101"), std::string::npos) << e;
+  e = error_of(R"({"queues":{"consumers":[{"queue":"q","max_concurrency":0}]}})");
+  EXPECT_NE(e.find("max_concurrency must be from 1 to 250, got 0"), std::string::npos) << e;
+  e = error_of(R"({"queues":{"consumers":[{"queue":"q","retry_delay":86401}]}})");
+  EXPECT_NE(e.find("retry_delay must be from 0 to 86400, got 86401"), std::string::npos) << e;
+  e = error_of(R"({"queues":{"producers":[{"binding":"B","delivery_delay":-1}]}})");
+  EXPECT_NE(e.find("delivery_delay must be from 0 to 86400, got -1"), std::string::npos) << e;
+  e = error_of(R"({"queues":{"consumers":[{"queue":"q","max_batch_size":2.5}]}})");
+  EXPECT_NE(e.find("must be a whole number"), std::string::npos) << e;
+}
+
+TEST(Config, FractionalBatchTimeoutIsAllowedLocally) {
+  EXPECT_DOUBLE_EQ(parse(R"({"queues":{"consumers":[{"queue":"q","max_batch_timeout":0.25}]}})")
+                       .consumers[0]
+                       .max_batch_timeout,
+                   0.25);
+}
+
+TEST(Config, UnknownKeysAreWarnings) {
+  Config c = parse(R"({"queues":{"consumers":[{"queue":"q","x":1}]}})");
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(c.warnings[0].find("Unexpected fields found in queues.consumers[0] field: \"x\""), std::string::npos);
+  EXPECT_EQ(c.warnings[0].rfind("wrangler.jsonc:1:", 0), 0u) << c.warnings[0];
+}
+
+TEST(Config, MissingRequiredFields) {
+  EXPECT_NE(error_of(R"({"queues":{"consumers":[{"max_retries":1}]}})").find("missing the required field \"queue\""),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"queues":{"producers":[{"queue":"q"}]}})").find("missing the required field \"binding\""),
+            std::string::npos);
+}
+
+TEST(Config, OneConsumerPerQueue) {
+  std::string e = error_of(R"({"queues":{"consumers":[{"queue":"q"},{"queue":"q"}]}})");
+  EXPECT_NE(e.find("queue \"q\" already has a consumer (queues.consumers[0])"), std::string::npos) << e;
+}
+
+TEST(Config, QueueCannotBeItsOwnDeadLetterQueue) {
+  std::string e = error_of(R"({"queues":{"consumers":[{"queue":"q","dead_letter_queue":"q"}]}})");
+  EXPECT_NE(e.find("Dead letter queue for queue \"q\" cannot be itself"), std::string::npos) << e;
+}
+
+TEST(Config, LongerDeadLetterCyclesAreAllowed) {
+  Config c = parse(R"({"queues":{"consumers":[{"queue":"a","dead_letter_queue":"b"},{"queue":"b","dead_letter_queue":"a"}]}})");
+  EXPECT_EQ(c.consumers.size(), 2u);
+}
+
+TEST(Config, InvalidQueueName) {
+  std::string e = error_of(R"({"queues":{"consumers":[{"queue":"bad_name"}]}})");
+  EXPECT_NE(e.find("queue name \"bad_name\" is invalid"), std::string::npos) << e;
+}
+
+TEST(Config, AllErrorsAreReportedTogether) {
+  std::string e = error_of(R"({"queues":{"consumers":[{"queue":"q","max_batch_size":0,"max_retries":-1}]}})");
+  EXPECT_NE(e.find("max_batch_size"), std::string::npos);
+  EXPECT_NE(e.find("max_retries"), std::string::npos);
+}
+
+TEST(Config, EnvironmentsDoNotInheritQueues) {
+  const char* text = R"({"queues":{"consumers":[{"queue":"top"}]},
+                         "env":{"staging":{"vars":{}},
+                                "prod":{"queues":{"consumers":[{"queue":"prod-q"}]}}}})";
+  Config staging = parse(text, "staging");
+  EXPECT_TRUE(staging.consumers.empty());
+  ASSERT_EQ(staging.warnings.size(), 1u);
+  EXPECT_NE(staging.warnings[0].find("not inherited by environments"), std::string::npos);
+  Config prod = parse(text, "prod");
+  ASSERT_EQ(prod.consumers.size(), 1u);
+  EXPECT_EQ(prod.consumers[0].queue, "prod-q");
+  EXPECT_NE(error_of(text, "nope").find("no environment named \"nope\""), std::string::npos);
+}
+
+TEST(Config, EnvErrorsUseEnvPaths) {
+  std::string e = error_of(R"({"env":{"x":{"queues":{"consumers":[{"queue":"q","max_retries":"a"}]}}}})", "x");
+  EXPECT_NE(e.find("env.x.queues.consumers[0].max_retries"), std::string::npos) << e;
+}
+
+TEST(Config, HandlerCommandAndMode) {
+  Config c = parse(R"({"queues":{"consumers":[
+      {"queue":"a","command":"python3 h.py"},
+      {"queue":"b","command":["node","h.js"],"mode":"persistent"}]}})");
+  EXPECT_EQ(c.consumers[0].command.shell, "python3 h.py");
+  EXPECT_EQ(c.consumers[1].command.argv, (std::vector<std::string>{"node", "h.js"}));
+  EXPECT_EQ(c.consumers[1].mode, HandlerMode::Persistent);
+  EXPECT_NE(error_of(R"({"queues":{"consumers":[{"queue":"a","command":[1]}]}})").find("command"), std::string::npos);
+  EXPECT_NE(error_of(R"({"queues":{"consumers":[{"queue":"a","mode":"x"}]}})").find("mode"), std::string::npos);
+}
+
+TEST(Config, HttpPullTypeIsALocalExtensionWithAWarning) {
+  Config c = parse(R"({"queues":{"consumers":[{"queue":"a","type":"http_pull"}]}})");
+  EXPECT_EQ(c.consumers[0].type, "http_pull");
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(error_of(R"({"queues":{"consumers":[{"queue":"a","type":"cron"}]}})").find("type"), std::string::npos);
+}
+
+TEST(Config, Toml) {
+  Config c = parse_config(R"(
+name = "my-app"
+[[queues.producers]]
+binding = "EVENTS"
+queue = "ev"
+
+[[queues.consumers]]
+queue = "ev"
+max_batch_size = 7
+
+[[env.staging.queues.consumers]]
+queue = "staging-ev"
+)", "wrangler.toml", Format::Toml, "");
+  EXPECT_EQ(c.consumers[0].max_batch_size, 7);
+  EXPECT_EQ(parse_config("[[env.staging.queues.consumers]]\nqueue = \"s\"\n", "wrangler.toml", Format::Toml, "staging")
+                .consumers[0]
+                .queue,
+            "s");
+  std::string e = error_of("[[queues.consumers]]\nqueue = \"q\"\nmax_batch_size = \"x\"\n", "", Format::Toml);
+  EXPECT_NE(e.find("wrangler.toml:3:"), std::string::npos) << e;
+  EXPECT_NE(error_of("[[queues.consumers]\n", "", Format::Toml).find("wrangler.toml:1:"), std::string::npos);
+}
+
+TEST(Config, EveryTruncationIsAnErrorOrAValidConfig) {
+  const std::string sample = R"({
+  "name": "my-app", // comment
+  "queues": {
+    "producers": [ { "binding": "EVENTS", "queue": "my-app-events", "delivery_delay": 5 } ],
+    "consumers": [ { "queue": "my-app-events", "max_batch_size": 10, "max_batch_timeout": 0.5,
+                     "dead_letter_queue": "my-app-events-dlq", "command": ["sh", "-c", "cat"] }, ],
+  },
+  /* block */ "env": { "staging": { "queues": { "consumers": [] } } }
+})";
+  for (size_t n = 0; n <= sample.size(); ++n) {
+    std::string prefix = sample.substr(0, n);
+    try {
+      parse(prefix);
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("wrangler.jsonc:", 0), 0u) << e.what();
+    }
+    std::string corrupted = sample;
+    if (n < corrupted.size()) {
+      corrupted[n] = '\x01';
+      try {
+        parse(corrupted);
+      } catch (const ConfigError&) {
+      }
+    }
+  }
+  EXPECT_EQ(parse(sample).consumers.size(), 1u);
+}

@@ -1,0 +1,227 @@
+// The state file: migrations, refusal of files that are not ours, queues, consumers and
+// messages, with a fake clock.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "emulator/core/error.h"
+#include "emulator/store/store.h"
+
+using namespace flareq;
+
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("flareq-store-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    path_ = dir_ / "state.sqlite";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::unique_ptr<Store> open() { return std::make_unique<Store>(path_, Durability::Normal, clock_); }
+  std::string refusal() {
+    try {
+      open();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  }
+  static std::string file_bytes(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  std::filesystem::path dir_, path_;
+  FakeClock clock_;
+};
+
+OutgoingMessage json_message(const std::string& body, std::optional<int64_t> delay = std::nullopt) {
+  return OutgoingMessage{ContentType::Json, body, delay};
+}
+
+}  // namespace
+
+TEST_F(StoreTest, CreatesAndMigratesANewFile) {
+  open();
+  SQLite::Database db(path_.string());
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), Store::schema_version());
+  EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
+  open();  // reopening is a no-op
+}
+
+TEST_F(StoreTest, RefusesAForeignSqliteDatabaseAndLeavesItUntouched) {
+  std::filesystem::create_directories(dir_);
+  {
+    SQLite::Database db(path_.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE notes (x TEXT)");
+  }
+  std::string before = file_bytes(path_);
+  EXPECT_NE(refusal().find("not a flareq state file"), std::string::npos);
+  EXPECT_EQ(file_bytes(path_), before);
+  EXPECT_FALSE(std::filesystem::exists(path_.string() + "-wal"));
+}
+
+TEST_F(StoreTest, RefusesAFileFromANewerFlareq) {
+  open();
+  {
+    SQLite::Database db(path_.string(), SQLite::OPEN_READWRITE);
+    db.exec("PRAGMA user_version = 999");
+  }
+  std::string e = refusal();
+  EXPECT_NE(e.find("written by a newer flareq (schema version 999"), std::string::npos) << e;
+}
+
+TEST_F(StoreTest, RefusesAFileThatIsNotSqlite) {
+  std::filesystem::create_directories(dir_);
+  std::ofstream(path_) << "hello, this is not a database at all, but it is long enough to look like one......";
+  std::string before = file_bytes(path_);
+  EXPECT_NE(refusal().find("not an SQLite database"), std::string::npos);
+  EXPECT_EQ(file_bytes(path_), before);
+}
+
+TEST_F(StoreTest, QueueLifecycle) {
+  auto store = open();
+  Queue q = store->create_queue("my-app-events", {});
+  EXPECT_EQ(q.id.size(), 32u);
+  EXPECT_EQ(q.settings.retention_secs, 345600);
+  EXPECT_EQ(store->queue(q.id).name, "my-app-events");
+  EXPECT_EQ(store->queue("my-app-events").id, q.id);
+  try {
+    store->create_queue("my-app-events", {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.http_status(), 409);
+  }
+  clock_.advance_ms(1000);
+  QueueSettings s = q.settings;
+  s.delivery_delay = 30;
+  s.delivery_paused = true;
+  Queue updated = store->update_queue(q.key, s);
+  EXPECT_EQ(updated.settings.delivery_delay, 30);
+  EXPECT_TRUE(updated.settings.delivery_paused);
+  EXPECT_EQ(updated.modified_ms, q.created_ms + 1000);
+  EXPECT_EQ(store->list_queues().size(), 1u);
+  store->send(updated, {json_message("1"), json_message("2")});
+  EXPECT_EQ(store->delete_queue(q.key), 2);
+  EXPECT_FALSE(store->find_queue("my-app-events"));
+  try {
+    store->queue("my-app-events");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), code::kQueueNotFound);
+  }
+}
+
+TEST_F(StoreTest, QueueSettingsAreChecked) {
+  auto store = open();
+  EXPECT_THROW(store->create_queue("bad name", {}), Error);
+  EXPECT_THROW(store->create_queue(std::string(64, 'a'), {}), Error);
+  EXPECT_NO_THROW(store->create_queue(std::string(63, 'a'), {}));
+  QueueSettings s;
+  s.retention_secs = 59;
+  EXPECT_THROW(store->create_queue("q", s), Error);
+  s.retention_secs = 60;
+  s.delivery_delay = 86401;
+  EXPECT_THROW(store->create_queue("q", s), Error);
+}
+
+TEST_F(StoreTest, SendPeekAndBacklog) {
+  auto store = open();
+  QueueSettings settings;
+  settings.delivery_delay = 10;
+  Queue q = store->create_queue("q", settings);
+  store->send(q, {json_message("{\"a\":1}"), json_message("2", 0), json_message("3", 100)}, std::nullopt);
+  // Per-message delay beats the queue's delivery delay; an explicit 0 overrides it.
+  auto ready = store->peek(q.key, 10, MessageState::Ready);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].body, "2");
+  auto delayed = store->peek(q.key, 10, MessageState::Delayed);
+  ASSERT_EQ(delayed.size(), 2u);
+  EXPECT_EQ(delayed[0].visible_ms, clock_.now_ms() + 10000);
+  EXPECT_EQ(delayed[1].visible_ms, clock_.now_ms() + 100000);
+  Backlog b = store->backlog(q.key);
+  EXPECT_EQ(b.count, 3);
+  EXPECT_EQ(b.ready, 1);
+  EXPECT_EQ(b.delayed, 2);
+  EXPECT_EQ(b.leased, 0);
+  EXPECT_EQ(b.bytes, 7 + 1 + 1);
+  EXPECT_EQ(b.oldest_enqueued_ms, clock_.now_ms());
+  clock_.advance_ms(10000);
+  EXPECT_EQ(store->backlog(q.key).ready, 2);
+  EXPECT_EQ(store->queue("q").counters.received, 3);
+  // A batch delay sits between the per-message delay and the queue's.
+  store->send(q, {json_message("4")}, 50);
+  auto later = store->peek(q.key, 10, MessageState::Delayed);
+  ASSERT_EQ(later.size(), 2u);
+  EXPECT_EQ(later[0].body, "4");
+  EXPECT_EQ(later[0].visible_ms, clock_.now_ms() + 50000);
+}
+
+TEST_F(StoreTest, SendIsAllOrNothing) {
+  auto store = open();
+  Queue q = store->create_queue("q", {});
+  std::vector<OutgoingMessage> batch(5, json_message("1"));
+  batch.push_back(json_message(std::string(128001, 'x')));
+  try {
+    store->send(q, batch);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "message length of 128001 bytes exceeds limit of 128000");
+  }
+  EXPECT_EQ(store->backlog(q.key).count, 0);
+  std::vector<OutgoingMessage> too_many(101, json_message("1"));
+  EXPECT_THROW(store->send(q, too_many), Error);
+  EXPECT_EQ(store->backlog(q.key).count, 0);
+}
+
+TEST_F(StoreTest, MessagesSurviveReopening) {
+  {
+    auto store = open();
+    Queue q = store->create_queue("q", {});
+    store->send(q, {json_message("\"kept\"")});
+  }
+  auto store = open();
+  auto messages = store->peek(store->queue("q").key, 10);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].body, "\"kept\"");
+  EXPECT_EQ(messages[0].id.size(), 32u);
+}
+
+TEST_F(StoreTest, ConsumersOnePerQueue) {
+  auto store = open();
+  Queue q = store->create_queue("q", {});
+  ConsumerSettings s;
+  s.dead_letter_queue = "q-dlq";
+  Consumer c = store->add_consumer(q, ConsumerType::Worker, "my-worker", s);
+  EXPECT_EQ(c.queue_name, "q");
+  EXPECT_EQ(c.settings.dead_letter_queue, "q-dlq");
+  try {
+    store->add_consumer(q, ConsumerType::HttpPull, "", ConsumerSettings::defaults_for(ConsumerType::HttpPull));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), code::kConsumerExists);
+  }
+  c.settings.batch_size = 101;
+  EXPECT_THROW(store->update_consumer(c), Error);
+  c.settings.batch_size = 50;
+  EXPECT_EQ(store->update_consumer(c).settings.batch_size, 50);
+  store->remove_consumer(c.id);
+  EXPECT_FALSE(store->consumer_of(q.key));
+  s.dead_letter_queue = "q";
+  EXPECT_THROW(store->add_consumer(q, ConsumerType::Worker, "w", s), Error);
+}
+
+TEST_F(StoreTest, TwoConnectionsSeeEachOthersWrites) {
+  auto a = open();
+  auto b = open();
+  Queue q = a->create_queue("q", {});
+  EXPECT_TRUE(b->find_queue("q"));
+  b->send(q, {json_message("1")});
+  EXPECT_EQ(a->backlog(q.key).count, 1);
+}
