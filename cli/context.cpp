@@ -12,7 +12,7 @@ namespace flareq::cli {
 std::vector<api::Producer> Context::producers_of(const std::string& queue) const {
   std::vector<api::Producer> out;
   if (!config) return out;
-  std::string script = config->path.has_parent_path() ? config->path.parent_path().filename().string() : "";
+  const std::string& script = config->worker_name;
   for (const auto& p : config->producers)
     if (p.queue == queue) out.push_back({p.binding, script});
   return out;

@@ -1,6 +1,141 @@
-// `flareq dev`: placeholder until the HTTP front end lands.
+// `flareq dev`: creates the queues the config names, registers its consumers, serves the
+// HTTP API until SIGINT/SIGTERM.
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
 #include "cli/commands.h"
+#include "emulator/core/error.h"
+#include "emulator/http/api_server.h"
+#include "emulator/store/store_pool.h"
 
 namespace flareq::cli {
-void setup_dev(CLI::App&, GlobalOptions&) {}
+namespace {
+
+struct DevOptions {
+  int port = 8787;
+  std::string host = "127.0.0.1";
+  std::string port_file;
+  std::string api_token;
+  std::string account_id;
+  bool reset = false;
+};
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+void remove_state_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix, ec);
+}
+
+// Makes the store match the config: its queues (dead-letter queues too) exist, and each
+// configured consumer is registered with the config's settings.
+void apply_config(Context& ctx) {
+  if (!ctx.config) return;
+  Store& store = *ctx.store;
+  for (const auto& name : ctx.config->queue_names()) {
+    if (!store.find_queue(name)) {
+      store.ensure_queue(name);
+      std::cout << "Created queue '" << name << "'\n";
+    }
+  }
+  for (const auto& c : ctx.config->consumers) {
+    Queue q = store.queue(c.queue);
+    ConsumerType type = c.type == "http_pull" ? ConsumerType::HttpPull : ConsumerType::Worker;
+    ConsumerSettings s = ConsumerSettings::defaults_for(type);
+    if (type == ConsumerType::Worker) s.batch_size = c.max_batch_size;
+    s.max_wait_time_ms = static_cast<int64_t>(c.max_batch_timeout * 1000 + 0.5);
+    s.max_retries = c.max_retries;
+    s.dead_letter_queue = c.dead_letter_queue;
+    s.max_concurrency = c.max_concurrency;
+    s.retry_delay = c.retry_delay;
+    if (c.visibility_timeout_ms) s.visibility_timeout_ms = *c.visibility_timeout_ms;
+    std::string script = ctx.config->worker_name.empty() ? "worker" : ctx.config->worker_name;
+    auto existing = store.consumer_of(q.key);
+    if (existing && existing->type == type) {
+      Consumer updated = *existing;
+      updated.settings = s;
+      if (type == ConsumerType::Worker) updated.script = script;
+      store.update_consumer(updated);
+      continue;
+    }
+    if (existing) {
+      std::cout << "Replacing the " << consumer_type_name(existing->type) << " consumer of '" << q.name
+                << "' with the config's " << consumer_type_name(type) << " consumer\n";
+      store.remove_consumer(existing->id);
+    }
+    store.add_consumer(q, type, type == ConsumerType::Worker ? script : "", s);
+  }
+}
+
+void run_dev(const GlobalOptions& g, const DevOptions& o) {
+  if (!is_loopback(o.host) && o.api_token.empty())
+    throw Error(0, 400, "refusing to listen on " + o.host +
+                            " without an API token: pass --api-token (or set FLAREQ_API_TOKEN), or use a loopback address");
+  // Signals go to one thread that stops the server; every other thread has them blocked.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (o.reset) {
+    GlobalOptions locate = g;
+    auto probe = open_context(locate);
+    std::filesystem::path path = probe->state_path;
+    probe.reset();
+    remove_state_file(path);
+  }
+  auto ctx = open_context(g);
+  apply_config(*ctx);
+
+  StorePool stores(ctx->state_path, ctx->durability, ctx->clock);
+  api::ServerOptions server_options;
+  server_options.host = o.host;
+  server_options.port = o.port;
+  server_options.api_token = o.api_token;
+  server_options.account_id = o.account_id;
+  const Context* context = ctx.get();
+  server_options.producers_of = [context](const std::string& queue) { return context->producers_of(queue); };
+  api::ApiServer server(stores, server_options);
+  int port = server.bind();
+  std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
+  std::string url = "http://" + host + ":" + std::to_string(port);
+  if (!o.port_file.empty()) {
+    std::string tmp = o.port_file + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    std::filesystem::rename(tmp, o.port_file);
+  }
+
+  std::thread signal_waiter([&server, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    server.stop();
+  });
+  std::cout << "flareq ready on " << url << "  (state " << ctx->state_path.string() << ")" << std::endl;
+  server.serve();
+  // serve() also returns when the server fails; wake the waiter so it can be joined.
+  pthread_kill(signal_waiter.native_handle(), SIGTERM);
+  signal_waiter.join();
+  std::cout << "flareq stopped" << std::endl;
+}
+
+}  // namespace
+
+void setup_dev(CLI::App& app, GlobalOptions& g) {
+  auto o = std::make_shared<DevOptions>();
+  auto* dev = app.add_subcommand("dev", "Serve Cloudflare's Queues API locally for the config's queues");
+  dev->add_option("--port", o->port, "port to listen on (0 picks a free one)")->capture_default_str()->check(CLI::Range(0, 65535));
+  dev->add_option("--host", o->host, "address to listen on; other than loopback needs --api-token")->capture_default_str();
+  dev->add_option("--port-file", o->port_file, "write the port here once listening (for scripts)");
+  dev->add_option("--api-token", o->api_token, "require Authorization: Bearer TOKEN on every request")->envname("FLAREQ_API_TOKEN");
+  dev->add_option("--account-id", o->account_id, "accept only this account id in API paths (default: any)");
+  dev->add_flag("--reset", o->reset, "start from an empty state file");
+  dev->callback([&g, o] { run_dev(g, *o); });
+}
+
 }  // namespace flareq::cli

@@ -50,7 +50,7 @@ void run_send(const GlobalOptions& g, const SendOptions& o) {
   size_t sent = 0;
   auto flush = [&] {
     if (batch.empty()) return;
-    for (const auto& s : ctx->store->send(*queue, batch))
+    for (const auto& s : ctx->store->send(*queue, batch).messages)
       if (!o.quiet) std::cout << s.id << "\n";
     sent += batch.size();
     batch.clear();

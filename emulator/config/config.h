@@ -43,6 +43,7 @@ struct ConsumerConfig {
 struct Config {
   std::filesystem::path path;  // empty when no file was found
   std::string env;
+  std::string worker_name;  // the config's "name"
   std::vector<ProducerConfig> producers;
   std::vector<ConsumerConfig> consumers;
   std::vector<std::string> warnings;

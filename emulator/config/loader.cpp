@@ -227,6 +227,7 @@ Config parse_config(std::string_view text, const std::string& file_name, Format 
   if (!doc.value.is_object()) throw ConfigError(v.where("") + "the config must be an object");
 
   const json& top = doc.value;
+  if (top.contains("name") && top.at("name").is_string()) config.worker_name = top.at("name").get<std::string>();
   std::string queues_path = "queues";
   const json* scope = &top;
   if (!env.empty()) {

@@ -48,7 +48,7 @@ json queue_json(const Queue& q, const std::vector<Producer>& producers, const st
             {"message_retention_period", q.settings.retention_secs}}}};
 }
 
-json backlog_metrics_json(const Backlog& b) {
+json metrics_json(const QueueMetrics& b) {
   return {{"backlog_count", b.count},
           {"backlog_bytes", b.bytes},
           {"oldest_message_timestamp_ms", b.oldest_enqueued_ms.value_or(0)}};

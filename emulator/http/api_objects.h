@@ -18,7 +18,7 @@ struct Producer {
 nlohmann::json queue_json(const Queue& queue, const std::vector<Producer>& producers,
                           const std::optional<Consumer>& consumer);
 nlohmann::json consumer_json(const Consumer& consumer);
-nlohmann::json backlog_metrics_json(const Backlog& backlog);
+nlohmann::json metrics_json(const QueueMetrics& metrics);
 nlohmann::json counters_json(const QueueCounters& counters);
 // A message body as JSON for peek and per-batch handlers: json as the value, text as a
 // string, bytes and v8 as base64.

@@ -3,10 +3,11 @@
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
 #include "emulator/store/store.h"
+#include "emulator/store/write_transaction.h"
 
 namespace flareq {
 
-std::vector<SentMessage> Store::send(const Queue& queue, const std::vector<OutgoingMessage>& messages,
+SendResult Store::send(const Queue& queue, const std::vector<OutgoingMessage>& messages,
                                      std::optional<int64_t> batch_delay_secs) {
   size_t total = 0;
   for (const auto& m : messages) {
@@ -17,9 +18,10 @@ std::vector<SentMessage> Store::send(const Queue& queue, const std::vector<Outgo
   limits::check_batch(messages.size(), total);
   if (batch_delay_secs) limits::check_delay(*batch_delay_secs);
 
-  std::vector<SentMessage> sent;
+  SendResult result;
+  auto& sent = result.messages;
   sent.reserve(messages.size());
-  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  WriteTransaction tx(*db_);
   int64_t now = clock_.now_ms();
   Stmt insert = cached(
       "INSERT INTO messages (qkey, id, content_type, body, size, enqueued_ms, visible_ms) "
@@ -42,8 +44,25 @@ std::vector<SentMessage> Store::send(const Queue& queue, const std::vector<Outgo
   count->bind(1, static_cast<int64_t>(messages.size()));
   count->bind(2, queue.key);
   if (count->exec() == 0) throw not_found(code::kQueueNotFound, "queue '" + queue.name + "' does not exist");
+  result.metrics = metrics(queue.key);
   tx.commit();
-  return sent;
+  return result;
+}
+
+QueueMetrics Store::metrics(int64_t queue_key) {
+  QueueMetrics m;
+  {
+    Stmt st = cached("SELECT message_count, message_bytes FROM queues WHERE qkey = ?");
+    st->bind(1, queue_key);
+    if (!st->executeStep()) throw not_found(code::kQueueNotFound, "queue does not exist");
+    m.count = st->getColumn(0).getInt64();
+    m.bytes = st->getColumn(1).getInt64();
+  }
+  Stmt st = cached("SELECT min(enqueued_ms) FROM messages WHERE qkey = ?");
+  st->bind(1, queue_key);
+  st->executeStep();
+  if (!st->getColumn(0).isNull()) m.oldest_enqueued_ms = st->getColumn(0).getInt64();
+  return m;
 }
 
 std::vector<StoredMessage> Store::peek(int64_t queue_key, int64_t limit, std::optional<MessageState> state) {
@@ -90,13 +109,7 @@ Backlog Store::backlog(int64_t queue_key) {
   SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::DEFERRED);
   int64_t now = clock_.now_ms();
   Backlog b;
-  {
-    Stmt st = cached("SELECT message_count, message_bytes FROM queues WHERE qkey = ?");
-    st->bind(1, queue_key);
-    if (!st->executeStep()) throw not_found(code::kQueueNotFound, "queue does not exist");
-    b.count = st->getColumn(0).getInt64();
-    b.bytes = st->getColumn(1).getInt64();
-  }
+  static_cast<QueueMetrics&>(b) = metrics(queue_key);
   int64_t not_ready = 0;
   {
     Stmt st = cached("SELECT count(*) FROM messages WHERE qkey = ? AND visible_ms > ?");
@@ -113,16 +126,29 @@ Backlog Store::backlog(int64_t queue_key) {
     st->executeStep();
     b.leased = st->getColumn(0).getInt64();
   }
-  {
-    Stmt st = cached("SELECT min(enqueued_ms) FROM messages WHERE qkey = ?");
-    st->bind(1, queue_key);
-    st->executeStep();
-    if (!st->getColumn(0).isNull()) b.oldest_enqueued_ms = st->getColumn(0).getInt64();
-  }
   tx.commit();
   b.delayed = not_ready - b.leased;
   b.ready = b.count - not_ready;
   return b;
+}
+
+}  // namespace flareq
+
+namespace flareq {
+
+int64_t Store::delete_messages(int64_t queue_key, const std::vector<std::pair<int64_t, std::string>>& refs) {
+  WriteTransaction tx(*db_);
+  Stmt st = cached("DELETE FROM messages WHERE seq = ? AND id = ? AND qkey = ?");
+  int64_t deleted = 0;
+  for (const auto& [seq, id] : refs) {
+    st->bind(1, seq);
+    st->bind(2, id);
+    st->bind(3, queue_key);
+    deleted += st->exec();
+    st->reset();
+  }
+  tx.commit();
+  return deleted;
 }
 
 }  // namespace flareq

@@ -6,6 +6,7 @@
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
 #include "emulator/store/migrations.h"
+#include "emulator/store/write_transaction.h"
 
 namespace flareq {
 namespace {
@@ -76,7 +77,7 @@ Store::~Store() = default;
 
 void Store::migrate() {
   if (db_->execAndGet("PRAGMA user_version").getInt() == schema_version()) return;
-  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  WriteTransaction tx(*db_);
   // Another process may have migrated while we waited for the write lock.
   int version = db_->execAndGet("PRAGMA user_version").getInt();
   for (const auto& m : migrations()) {
@@ -120,7 +121,7 @@ Queue Store::create_queue(const std::string& name, const QueueSettings& settings
   limits::check_queue_name(name);
   limits::check_delay(settings.delivery_delay, "delivery_delay");
   limits::check_retention(settings.retention_secs);
-  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  WriteTransaction tx(*db_);
   if (find_queue(name))
     throw conflict(code::kQueueExists, "a queue named '" + name + "' already exists");
   int64_t now = clock_.now_ms();
@@ -175,7 +176,7 @@ std::vector<Queue> Store::list_queues() {
 Queue Store::update_queue(int64_t queue_key, const QueueSettings& settings) {
   limits::check_delay(settings.delivery_delay, "delivery_delay");
   limits::check_retention(settings.retention_secs);
-  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  WriteTransaction tx(*db_);
   Stmt st = cached(
       "UPDATE queues SET delivery_delay = ?, retention_secs = ?, delivery_paused = ?, modified_ms = ? "
       "WHERE qkey = ?");
@@ -194,7 +195,7 @@ Queue Store::update_queue(int64_t queue_key, const QueueSettings& settings) {
 }
 
 int64_t Store::delete_queue(int64_t queue_key) {
-  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  WriteTransaction tx(*db_);
   Stmt del_messages = cached("DELETE FROM messages WHERE qkey = ?");
   del_messages->bind(1, queue_key);
   int64_t deleted = del_messages->exec();
@@ -206,7 +207,7 @@ int64_t Store::delete_queue(int64_t queue_key) {
 }
 
 int64_t Store::purge_queue(int64_t queue_key) {
-  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  WriteTransaction tx(*db_);
   Stmt st = cached("DELETE FROM messages WHERE qkey = ?");
   st->bind(1, queue_key);
   int64_t deleted = st->exec();
@@ -237,7 +238,7 @@ Consumer Store::add_consumer(const Queue& queue, ConsumerType type, const std::s
   check_consumer_settings(type, settings);
   if (settings.dead_letter_queue == queue.name)
     throw bad_request(code::kInvalidConsumerSettings, "Dead letter queue for queue \"" + queue.name + "\" cannot be itself");
-  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  WriteTransaction tx(*db_);
   if (auto existing = consumer_of(queue.key))
     throw conflict(code::kConsumerExists, "queue '" + queue.name + "' already has a " +
                                               consumer_type_name(existing->type) +
@@ -268,7 +269,7 @@ Consumer Store::update_consumer(const Consumer& c) {
   check_consumer_settings(c.type, c.settings);
   if (c.settings.dead_letter_queue == c.queue_name)
     throw bad_request(code::kInvalidConsumerSettings, "Dead letter queue for queue \"" + c.queue_name + "\" cannot be itself");
-  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  WriteTransaction tx(*db_);
   Stmt st = cached(
       "UPDATE consumers SET script = ?, batch_size = ?, max_retries = ?, max_wait_time_ms = ?, "
       "max_concurrency = ?, retry_delay = ?, visibility_timeout_ms = ?, dead_letter_queue = ? "
@@ -297,7 +298,7 @@ std::optional<Consumer> Store::consumer_of(int64_t queue_key) {
 }
 
 void Store::remove_consumer(const std::string& consumer_id) {
-  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  WriteTransaction tx(*db_);
   Stmt st = cached("DELETE FROM consumers WHERE consumer_id = ?");
   st->bind(1, consumer_id);
   if (st->exec() == 0) throw not_found(code::kNotFound, "consumer '" + consumer_id + "' does not exist");

@@ -68,12 +68,15 @@ class Store {
 
   // Messages.
   // Stores a batch in one transaction: all or nothing. Delays follow spec §2's precedence.
-  std::vector<SentMessage> send(const Queue& queue, const std::vector<OutgoingMessage>& messages,
+  SendResult send(const Queue& queue, const std::vector<OutgoingMessage>& messages,
                                 std::optional<int64_t> batch_delay_secs = std::nullopt);
   // A peek in delivery order; never changes a message.
   std::vector<StoredMessage> peek(int64_t queue_key, int64_t limit,
                                   std::optional<MessageState> state = std::nullopt);
+  // Deletes the messages named by (seq, id) pairs; returns how many were deleted.
+  int64_t delete_messages(int64_t queue_key, const std::vector<std::pair<int64_t, std::string>>& refs);
   Backlog backlog(int64_t queue_key);
+  QueueMetrics metrics(int64_t queue_key);
 
  private:
   Stmt cached(const char* sql);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "emulator/core/limits.h"
 #include "emulator/core/message.h"
@@ -90,19 +91,28 @@ struct StoredMessage {
   }
 };
 
-// What a queue holds now.
-struct Backlog {
-  int64_t ready = 0;
-  int64_t delayed = 0;
-  int64_t leased = 0;
+// Cloudflare's queue metrics: what a queue holds, in count and bytes, and its oldest message.
+struct QueueMetrics {
   int64_t count = 0;
   int64_t bytes = 0;
   std::optional<int64_t> oldest_enqueued_ms;
 };
 
+// What a queue holds now, by state.
+struct Backlog : QueueMetrics {
+  int64_t ready = 0;
+  int64_t delayed = 0;
+  int64_t leased = 0;
+};
+
 struct SentMessage {
   std::string id;
   int64_t enqueued_ms = 0;
+};
+
+struct SendResult {
+  std::vector<SentMessage> messages;
+  QueueMetrics metrics;  // after the send, as the push answer reports them
 };
 
 }  // namespace flareq

@@ -1,0 +1,119 @@
+// /queues/{id}/messages…: push one, push a batch, peek, and delete peeked messages.
+// (Pull and ack live in pull_routes.cpp.)
+#include <httplib.h>
+
+#include "emulator/core/encoding.h"
+#include "emulator/core/error.h"
+#include "emulator/http/api_server.h"
+#include "emulator/http/request_body.h"
+
+namespace flareq::api {
+
+using nlohmann::json;
+
+namespace {
+
+// One message of a push: {body, content_type?, delay_seconds?}.
+OutgoingMessage read_message(const json& item, const std::string& prefix) {
+  if (!item.is_object()) throw bad_request(code::kInvalidBody, prefix + "a message must be an object");
+  Fields f(item, prefix);
+  if (!item.contains("body")) throw bad_request(code::kInvalidBody, prefix + "body is required");
+  OutgoingMessage m;
+  std::string type = f.string("content_type", code::kInvalidMetadata).value_or("json");
+  const json& body = item.at("body");
+  if (type == "json") {
+    m.content_type = ContentType::Json;
+    m.body = body.dump();
+  } else if (type == "text") {
+    if (!body.is_string()) throw bad_request(code::kInvalidBody, prefix + "a text message's body must be a string");
+    m.content_type = ContentType::Text;
+    m.body = body.get<std::string>();
+  } else if (type == "bytes") {
+    auto decoded = body.is_string() ? base64_decode(body.get<std::string>()) : std::nullopt;
+    if (!decoded) throw bad_request(code::kInvalidBody, prefix + "a bytes message's body must be a base64 string");
+    m.content_type = ContentType::Bytes;
+    m.body = std::move(*decoded);
+  } else {
+    throw bad_request(code::kInvalidMetadata,
+                      prefix + "content_type must be \"json\", \"text\" or \"bytes\", got \"" + type + "\"");
+  }
+  m.delay_secs = f.integer("delay_seconds", code::kInvalidDelay, 0, limits::kMaxDelaySecs);
+  limits::check_message_size(m.body.size());
+  return m;
+}
+
+// A peeked message names itself by a ref: its row and its id, so a stale ref matches nothing.
+std::string make_ref(const StoredMessage& m) { return std::to_string(m.seq) + "-" + m.id; }
+
+std::optional<std::pair<int64_t, std::string>> parse_ref(const std::string& ref) {
+  size_t dash = ref.find('-');
+  if (dash == std::string::npos || dash == 0) return std::nullopt;
+  try {
+    size_t used = 0;
+    int64_t seq = std::stoll(ref.substr(0, dash), &used);
+    if (used != dash) return std::nullopt;
+    return std::make_pair(seq, ref.substr(dash + 1));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+json pulled_message_json(const StoredMessage& m) {
+  // Pull and peek bodies: text as the string, everything else base64, as the docs state.
+  json body = m.content_type == ContentType::Text ? json(m.body) : json(base64_encode(m.body));
+  return {{"id", m.id},
+          {"body", body},
+          {"attempts", m.attempts},
+          {"timestamp_ms", m.enqueued_ms},
+          {"metadata", {{"CF-sourceMessageSource", "api"}, {"CF-Content-Type", content_type_name(m.content_type)}}}};
+}
+
+Reply ApiServer::route_messages(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest) {
+  if (req.method != "POST") throw Error(code::kNotFound, 405, "method " + req.method + " is not allowed on " + req.path);
+  json body = parse_body(req.body);
+  if (rest.empty()) {
+    SendResult sent = store.send(queue, {read_message(body, "")});
+    return {200, {{"metadata", {{"metrics", metrics_json(sent.metrics)}}}}, std::nullopt};
+  }
+  if (rest.size() != 1) throw Error(code::kNotFound, 404, "no route for POST " + req.path);
+  std::string_view action = rest[0];
+  if (action == "batch") {
+    if (!body.contains("messages") || !body.at("messages").is_array())
+      throw bad_request(code::kInvalidBody, "messages must be an array");
+    const json& items = body.at("messages");
+    limits::check_batch(items.size(), 0);
+    std::vector<OutgoingMessage> messages;
+    messages.reserve(items.size());
+    for (size_t i = 0; i < items.size(); ++i)
+      messages.push_back(read_message(items[i], "messages[" + std::to_string(i) + "]."));
+    auto delay = Fields(body).integer("delay_seconds", code::kInvalidDelay, 0, limits::kMaxDelaySecs);
+    SendResult sent = store.send(queue, messages, delay);
+    return {200, {{"metadata", {{"metrics", metrics_json(sent.metrics)}}}}, std::nullopt};
+  }
+  if (action == "peek") {
+    int64_t n = Fields(body).integer("batch_size", code::kInvalidBody, 1, 1000).value_or(limits::kDefaultPullBatchSize);
+    json messages = json::array();
+    for (const auto& m : store.peek(queue.key, n)) {
+      json j = pulled_message_json(m);
+      j["ref"] = make_ref(m);
+      messages.push_back(std::move(j));
+    }
+    return {200, {{"messages", messages}, {"metadata", {{"metrics", metrics_json(store.metrics(queue.key))}}}}, std::nullopt};
+  }
+  if (action == "purge") {
+    if (!body.contains("refs") || !body.at("refs").is_array())
+      throw bad_request(code::kInvalidBody, "refs must be an array of {\"ref\": …}");
+    std::vector<std::pair<int64_t, std::string>> refs;
+    for (const auto& r : body.at("refs")) {
+      auto ref = r.is_object() && r.contains("ref") && r.at("ref").is_string() ? parse_ref(r.at("ref").get<std::string>())
+                                                                               : std::nullopt;
+      if (ref) refs.push_back(*ref);
+    }
+    return {200, {{"deleted", store.delete_messages(queue.key, refs)}}, std::nullopt};
+  }
+  return route_pull(req, store, queue, action, body);
+}
+
+}  // namespace flareq::api
