@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <atomic>
 #include <fstream>
 #include <stdexcept>
@@ -87,6 +89,74 @@ TempDir::~TempDir() {
 
 void TempDir::write(const std::string& name, const std::string& content) const {
   std::ofstream(path_ / name, std::ios::binary) << content;
+}
+
+DevServer::DevServer(const std::filesystem::path& state, std::vector<std::string> args,
+                     const std::filesystem::path& cwd, const std::map<std::string, std::string>& env) {
+  static std::atomic<int> counter{0};
+  auto dir = state.parent_path();
+  auto port_file = dir / ("port-" + std::to_string(counter) + ".txt");
+  log_path_ = dir / ("dev-" + std::to_string(counter++) + ".log");
+  std::filesystem::remove(port_file);
+  std::vector<std::string> argv = {FLAREQ_BINARY, "--state", state.string(), "dev", "--port", "0",
+                                   "--port-file", port_file.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int null_fd = open("/dev/null", O_RDONLY);
+    dup2(null_fd, 0);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> raw;
+    for (auto& a : argv) raw.push_back(a.data());
+    raw.push_back(nullptr);
+    execv(raw[0], raw.data());
+    _exit(127);
+  }
+  for (int i = 0; i < 1000; ++i) {
+    std::ifstream in(port_file);
+    if (in >> port_) return;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("flareq dev exited early:\n" + log());
+    }
+    usleep(10000);
+  }
+  throw std::runtime_error("flareq dev did not start:\n" + log());
+}
+
+DevServer::~DevServer() {
+  if (pid_ > 0) stop(SIGKILL);
+}
+
+std::string DevServer::base() const {
+  return "http://127.0.0.1:" + std::to_string(port_) + "/client/v4/accounts/local";
+}
+
+int DevServer::stop(int sig) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, sig);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string DevServer::log() const {
+  std::ifstream in(log_path_);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+bool DevServer::wait_for_log(const std::string& text, int timeout_ms) const {
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    if (log().find(text) != std::string::npos) return true;
+    usleep(10000);
+  }
+  return false;
 }
 
 }  // namespace flareq::testing

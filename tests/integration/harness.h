@@ -33,4 +33,30 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// `flareq dev --port 0` on a temporary state file, stopped (SIGTERM) when destroyed.
+class DevServer {
+ public:
+  // Extra arguments go after `dev`; global options (--state) are added.
+  DevServer(const std::filesystem::path& state, std::vector<std::string> args = {},
+            const std::filesystem::path& cwd = {}, const std::map<std::string, std::string>& env = {});
+  ~DevServer();
+  DevServer(const DevServer&) = delete;
+  DevServer& operator=(const DevServer&) = delete;
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  std::string base() const;  // http://127.0.0.1:PORT/client/v4/accounts/local
+  // Sends `sig` and waits; returns the exit status (128+signal when killed).
+  int stop(int sig = 15);
+  // Everything dev has printed so far (stdout and stderr).
+  std::string log() const;
+  // Waits until `log()` contains `text`; false after `timeout_ms`.
+  bool wait_for_log(const std::string& text, int timeout_ms = 10000) const;
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::filesystem::path log_path_;
+};
+
 }  // namespace flareq::testing
