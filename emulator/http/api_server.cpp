@@ -62,7 +62,7 @@ json local_account() { return {{"id", "local"}, {"name", "flareq local account"}
 }  // namespace
 
 ApiServer::ApiServer(StorePool& stores, ServerOptions options)
-    : stores_(stores), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
+    : stores_(stores), sends_(stores.path(), stores.durability(), stores.clock()), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
   auto& s = *server_;
   s.set_tcp_nodelay(true);
   s.set_payload_max_length(kMaxRequestBytes);
@@ -166,6 +166,10 @@ Reply ApiServer::route(const httplib::Request& req, const Segments& path) {
   std::string id_or_name(p[3]);
   if (!is_id(id_or_name) && !limits::is_valid_queue_name(id_or_name))
     throw bad_request(code::kMalformedQueueId, "'" + id_or_name + "' is neither a queue id nor a queue name");
+  // Pushes look the queue up inside their group commit, not here: the hot path.
+  bool push = req.method == "POST" && p.size() >= 5 && p[4] == "messages" &&
+              (p.size() == 5 || (p.size() == 6 && p[5] == "batch"));
+  if (push) return push_messages(req, id_or_name, p.size() == 6);
   Queue queue = store.queue(id_or_name);
   return route_queue(req, store, queue, Segments(p.begin() + 4, p.end()));
 }

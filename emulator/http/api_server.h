@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "emulator/http/api_objects.h"
+#include "emulator/store/group_commit.h"
 #include "emulator/store/store_pool.h"
 
 namespace httplib {
@@ -58,6 +59,7 @@ class ApiServer {
   Reply route_queue(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest);
   Reply route_consumers(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest);
   Reply route_messages(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest);
+  Reply push_messages(const httplib::Request& req, const std::string& queue, bool batch);
   Reply route_pull(const httplib::Request& req, Store& store, const Queue& queue, std::string_view action,
                    const nlohmann::json& body);
   Reply list_queues(const httplib::Request& req, Store& store);
@@ -66,6 +68,7 @@ class ApiServer {
   std::string prometheus_text();
 
   StorePool& stores_;
+  GroupCommit sends_;
   ServerOptions options_;
   std::unique_ptr<httplib::Server> server_;
   std::mutex purge_mutex_;

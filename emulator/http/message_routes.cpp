@@ -70,28 +70,31 @@ json pulled_message_json(const StoredMessage& m) {
           {"metadata", {{"CF-sourceMessageSource", "api"}, {"CF-Content-Type", content_type_name(m.content_type)}}}};
 }
 
-Reply ApiServer::route_messages(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest) {
-  if (req.method != "POST") throw Error(code::kNotFound, 405, "method " + req.method + " is not allowed on " + req.path);
+Reply ApiServer::push_messages(const httplib::Request& req, const std::string& queue, bool batch) {
   json body = parse_body(req.body);
-  if (rest.empty()) {
-    SendResult sent = store.send(queue, {read_message(body, "")});
-    return {200, {{"metadata", {{"metrics", metrics_json(sent.metrics)}}}}, std::nullopt};
-  }
-  if (rest.size() != 1) throw Error(code::kNotFound, 404, "no route for POST " + req.path);
-  std::string_view action = rest[0];
-  if (action == "batch") {
+  std::vector<OutgoingMessage> messages;
+  std::optional<int64_t> delay;
+  if (!batch) {
+    messages.push_back(read_message(body, ""));
+  } else {
     if (!body.contains("messages") || !body.at("messages").is_array())
       throw bad_request(code::kInvalidBody, "messages must be an array");
     const json& items = body.at("messages");
     limits::check_batch(items.size(), 0);
-    std::vector<OutgoingMessage> messages;
     messages.reserve(items.size());
     for (size_t i = 0; i < items.size(); ++i)
       messages.push_back(read_message(items[i], "messages[" + std::to_string(i) + "]."));
-    auto delay = Fields(body).integer("delay_seconds", code::kInvalidDelay, 0, limits::kMaxDelaySecs);
-    SendResult sent = store.send(queue, messages, delay);
-    return {200, {{"metadata", {{"metrics", metrics_json(sent.metrics)}}}}, std::nullopt};
+    delay = Fields(body).integer("delay_seconds", code::kInvalidDelay, 0, limits::kMaxDelaySecs);
   }
+  SendResult sent = sends_.send(queue, messages, delay);
+  return {200, {{"metadata", {{"metrics", metrics_json(sent.metrics)}}}}, std::nullopt};
+}
+
+Reply ApiServer::route_messages(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest) {
+  if (req.method != "POST") throw Error(code::kNotFound, 405, "method " + req.method + " is not allowed on " + req.path);
+  json body = parse_body(req.body);
+  if (rest.size() != 1) throw Error(code::kNotFound, 404, "no route for POST " + req.path);
+  std::string_view action = rest[0];
   if (action == "peek") {
     int64_t n = Fields(body).integer("batch_size", code::kInvalidBody, 1, 1000).value_or(limits::kDefaultPullBatchSize);
     json messages = json::array();

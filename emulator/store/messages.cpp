@@ -1,5 +1,7 @@
 // Storing, peeking at and counting messages. Finding the next deliverable messages of a
 // queue walks the messages_due index, never the table.
+#include <map>
+
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
 #include "emulator/store/store.h"
@@ -7,8 +9,7 @@
 
 namespace flareq {
 
-SendResult Store::send(const Queue& queue, const std::vector<OutgoingMessage>& messages,
-                                     std::optional<int64_t> batch_delay_secs) {
+void Store::check_send(const std::vector<OutgoingMessage>& messages, std::optional<int64_t> batch_delay_secs) {
   size_t total = 0;
   for (const auto& m : messages) {
     limits::check_message_size(m.body.size());
@@ -17,11 +18,49 @@ SendResult Store::send(const Queue& queue, const std::vector<OutgoingMessage>& m
   }
   limits::check_batch(messages.size(), total);
   if (batch_delay_secs) limits::check_delay(*batch_delay_secs);
+}
 
-  SendResult result;
-  auto& sent = result.messages;
-  sent.reserve(messages.size());
+SendResult Store::send(const Queue& queue, const std::vector<OutgoingMessage>& messages,
+                       std::optional<int64_t> batch_delay_secs) {
+  check_send(messages, batch_delay_secs);
+  SendRequest request{queue.id, &messages, batch_delay_secs, {}, nullptr};
+  send_all({&request});
+  if (request.error) std::rethrow_exception(request.error);
+  return std::move(request.result);
+}
+
+void Store::send_all(const std::vector<SendRequest*>& group) {
   WriteTransaction tx(*db_);
+  // Each queue is looked up, counted and measured once per group, inside the transaction.
+  std::map<std::string, std::optional<Queue>> queues;
+  std::map<int64_t, int64_t> received;
+  for (SendRequest* r : group) {
+    auto [it, fresh] = queues.try_emplace(r->queue);
+    if (fresh) it->second = find_queue(r->queue);
+    if (!it->second) {
+      r->error = std::make_exception_ptr(not_found(code::kQueueNotFound, "queue '" + r->queue + "' does not exist"));
+      continue;
+    }
+    r->result.messages = insert_messages(*it->second, *r->messages, r->batch_delay_secs);
+    received[it->second->key] += static_cast<int64_t>(r->messages->size());
+  }
+  std::map<int64_t, QueueMetrics> after;
+  for (const auto& [key, count] : received) {
+    Stmt st = cached("UPDATE queues SET received = received + ? WHERE qkey = ?");
+    st->bind(1, count);
+    st->bind(2, key);
+    st->exec();
+    after[key] = metrics(key);
+  }
+  tx.commit();
+  for (SendRequest* r : group)
+    if (!r->error) r->result.metrics = after[queues[r->queue]->key];
+}
+
+std::vector<SentMessage> Store::insert_messages(const Queue& queue, const std::vector<OutgoingMessage>& messages,
+                                                std::optional<int64_t> batch_delay_secs) {
+  std::vector<SentMessage> sent;
+  sent.reserve(messages.size());
   int64_t now = clock_.now_ms();
   Stmt insert = cached(
       "INSERT INTO messages (qkey, id, content_type, body, size, enqueued_ms, visible_ms) "
@@ -40,13 +79,7 @@ SendResult Store::send(const Queue& queue, const std::vector<OutgoingMessage>& m
     insert->reset();
     sent.push_back(std::move(s));
   }
-  Stmt count = cached("UPDATE queues SET received = received + ? WHERE qkey = ?");
-  count->bind(1, static_cast<int64_t>(messages.size()));
-  count->bind(2, queue.key);
-  if (count->exec() == 0) throw not_found(code::kQueueNotFound, "queue '" + queue.name + "' does not exist");
-  result.metrics = metrics(queue.key);
-  tx.commit();
-  return result;
+  return sent;
 }
 
 QueueMetrics Store::metrics(int64_t queue_key) {

@@ -65,6 +65,7 @@ Store::Store(const std::filesystem::path& path, Durability durability, const Clo
     db_->exec("PRAGMA journal_mode = WAL");
     db_->exec(durability == Durability::Full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     db_->exec("PRAGMA foreign_keys = ON");
+    db_->exec("PRAGMA temp_store = MEMORY");
     migrate();
   } catch (const SQLite::Exception& e) {
     if (e.getErrorCode() == SQLITE_NOTADB)

@@ -69,7 +69,12 @@ class Store {
   // Messages.
   // Stores a batch in one transaction: all or nothing. Delays follow spec §2's precedence.
   SendResult send(const Queue& queue, const std::vector<OutgoingMessage>& messages,
-                                std::optional<int64_t> batch_delay_secs = std::nullopt);
+                  std::optional<int64_t> batch_delay_secs = std::nullopt);
+  // Production's limits on a send; throws the API's error.
+  static void check_send(const std::vector<OutgoingMessage>& messages, std::optional<int64_t> batch_delay_secs);
+  // Several checked sends in one transaction (group commit); each gets its result or its
+  // error (an unknown queue). A failing commit throws, and then none was stored.
+  void send_all(const std::vector<SendRequest*>& group);
   // A peek in delivery order; never changes a message.
   std::vector<StoredMessage> peek(int64_t queue_key, int64_t limit,
                                   std::optional<MessageState> state = std::nullopt);
@@ -80,6 +85,8 @@ class Store {
 
  private:
   Stmt cached(const char* sql);
+  std::vector<SentMessage> insert_messages(const Queue& queue, const std::vector<OutgoingMessage>& messages,
+                             std::optional<int64_t> batch_delay_secs);
   Queue read_queue(SQLite::Statement& row);
   Consumer read_consumer(SQLite::Statement& row);
   void migrate();

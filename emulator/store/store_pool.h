@@ -17,6 +17,7 @@ class StorePool {
   Store& local();  // this thread's connection
   const std::filesystem::path& path() const { return path_; }
   const Clock& clock() const { return clock_; }
+  Durability durability() const { return durability_; }
 
  private:
   std::filesystem::path path_;

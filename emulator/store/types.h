@@ -2,6 +2,7 @@
 // consumers with theirs, and messages with their delivery state.
 #pragma once
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 #include <vector>
@@ -113,6 +114,15 @@ struct SentMessage {
 struct SendResult {
   std::vector<SentMessage> messages;
   QueueMetrics metrics;  // after the send, as the push answer reports them
+};
+
+// One send waiting for a group commit.
+struct SendRequest {
+  std::string queue;  // id or name
+  const std::vector<OutgoingMessage>* messages;
+  std::optional<int64_t> batch_delay_secs;
+  SendResult result;
+  std::exception_ptr error;
 };
 
 }  // namespace flareq

@@ -1,0 +1,34 @@
+// Group commit for sends from many threads: the first waiting thread becomes the leader
+// and commits every send queued meanwhile in one transaction, so a commit's fixed cost is
+// shared by all concurrent producers. A send returns only once its messages are committed.
+#pragma once
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "emulator/store/store.h"
+
+namespace flareq {
+
+class GroupCommit {
+ public:
+  // Leaders take turns on one connection of their own, whose page cache stays warm.
+  GroupCommit(const std::filesystem::path& path, Durability durability, const Clock& clock)
+      : store_(path, durability, clock) {}
+  // `queue` is an id or a name; an unknown queue throws 10104.
+  SendResult send(const std::string& queue, const std::vector<OutgoingMessage>& messages,
+                  std::optional<int64_t> batch_delay_secs);
+
+ private:
+  struct Waiting {
+    SendRequest request;
+    bool done = false;
+    std::condition_variable wake;
+  };
+  Store store_;
+  std::mutex mutex_;
+  std::vector<Waiting*> queued_;
+  bool leader_active_ = false;
+};
+
+}  // namespace flareq
