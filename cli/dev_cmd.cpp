@@ -1,5 +1,5 @@
 // `flareq dev`: creates the queues the config names, registers its consumers, serves the
-// HTTP API until SIGINT/SIGTERM.
+// HTTP API and delivers batches to consumer handlers until SIGINT/SIGTERM.
 #include <signal.h>
 
 #include <fstream>
@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "emulator/core/error.h"
+#include "emulator/dispatch/dispatcher.h"
 #include "emulator/http/api_server.h"
 #include "emulator/store/store_pool.h"
 
@@ -21,7 +22,30 @@ struct DevOptions {
   std::string api_token;
   std::string account_id;
   bool reset = false;
+  std::vector<std::string> consumers;             // QUEUE=COMMAND
+  std::vector<std::string> persistent_consumers;  // QUEUE=COMMAND
+  double handler_timeout_secs = 900;
+  double shutdown_grace_secs = 10;
 };
+
+struct HandlerFlag {
+  std::string queue;
+  std::string command;
+  config::HandlerMode mode;
+};
+
+std::vector<HandlerFlag> parse_handler_flags(const DevOptions& o) {
+  std::vector<HandlerFlag> out;
+  auto add = [&](const std::string& flag, const std::string& value, config::HandlerMode mode) {
+    size_t eq = value.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
+      throw Error(0, 400, flag + " takes QUEUE=COMMAND, got '" + value + "'");
+    out.push_back({value.substr(0, eq), value.substr(eq + 1), mode});
+  };
+  for (const auto& c : o.consumers) add("--consumer", c, config::HandlerMode::PerBatch);
+  for (const auto& c : o.persistent_consumers) add("--consumer-persistent", c, config::HandlerMode::Persistent);
+  return out;
+}
 
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
@@ -93,7 +117,31 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
   auto ctx = open_context(g);
   apply_config(*ctx);
 
+  // Handlers: the config's "command" keys, then --consumer flags (which win).
+  std::map<std::string, handler::HandlerSpec> handlers;
+  int64_t timeout_ms = static_cast<int64_t>(o.handler_timeout_secs * 1000);
+  if (ctx->config)
+    for (const auto& c : ctx->config->consumers)
+      if (!c.command.empty() && c.type == "worker")
+        handlers[c.queue] = {c.queue, c.command, c.mode, std::filesystem::absolute(ctx->config->path).parent_path(), {}, timeout_ms};
+  for (const auto& flag : parse_handler_flags(o)) {
+    Queue q = ctx->store->ensure_queue(flag.queue);
+    auto consumer = ctx->store->consumer_of(q.key);
+    if (consumer && consumer->type == ConsumerType::HttpPull)
+      throw Error(0, 400, "queue '" + flag.queue + "' has an HTTP pull consumer; remove it before running a handler for it");
+    if (!consumer)
+      ctx->store->add_consumer(q, ConsumerType::Worker, "flareq-dev", ConsumerSettings::defaults_for(ConsumerType::Worker));
+    config::HandlerCommand command;
+    command.shell = flag.command;
+    handlers[flag.queue] = {flag.queue, command, flag.mode, std::filesystem::current_path(), {}, timeout_ms};
+  }
+
   StorePool stores(ctx->state_path, ctx->durability, ctx->clock);
+  Log log;
+  DispatchOptions dispatch_options;
+  dispatch_options.handler_timeout_ms = timeout_ms;
+  dispatch_options.shutdown_grace_ms = static_cast<int64_t>(o.shutdown_grace_secs * 1000);
+  std::unique_ptr<Dispatcher> dispatcher;
   api::ServerOptions server_options;
   server_options.host = o.host;
   server_options.port = o.port;
@@ -101,10 +149,17 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
   server_options.account_id = o.account_id;
   const Context* context = ctx.get();
   server_options.producers_of = [context](const std::string& queue) { return context->producers_of(queue); };
+  server_options.after_send = [&dispatcher] {
+    if (dispatcher) dispatcher->notify();
+  };
   api::ApiServer server(stores, server_options);
   int port = server.bind();
   std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
   std::string url = "http://" + host + ":" + std::to_string(port);
+  std::string api_url = url + "/client/v4/accounts/" + (o.account_id.empty() ? "local" : o.account_id);
+  for (auto& [queue, spec] : handlers) spec.env = {{"FLAREQ_QUEUE", queue}, {"FLAREQ_API_URL", api_url}};
+  dispatch_options.handlers = handlers;
+  dispatcher = std::make_unique<Dispatcher>(stores, log, dispatch_options);
   if (!o.port_file.empty()) {
     std::string tmp = o.port_file + ".tmp";
     std::ofstream(tmp) << port << "\n";
@@ -117,7 +172,11 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
     server.stop();
   });
   std::cout << "flareq ready on " << url << "  (state " << ctx->state_path.string() << ")" << std::endl;
+  for (const auto& line : dispatcher->describe(*ctx->store)) std::cout << line << "\n";
+  std::cout << std::flush;
+  dispatcher->start();
   server.serve();
+  dispatcher->stop();
   // serve() also returns when the server fails; wake the waiter so it can be joined.
   pthread_kill(signal_waiter.native_handle(), SIGTERM);
   signal_waiter.join();
@@ -135,6 +194,13 @@ void setup_dev(CLI::App& app, GlobalOptions& g) {
   dev->add_option("--api-token", o->api_token, "require Authorization: Bearer TOKEN on every request")->envname("FLAREQ_API_TOKEN");
   dev->add_option("--account-id", o->account_id, "accept only this account id in API paths (default: any)");
   dev->add_flag("--reset", o->reset, "start from an empty state file");
+  dev->add_option("--consumer", o->consumers, "run COMMAND (via /bin/sh -c) once per batch of QUEUE: QUEUE=COMMAND");
+  dev->add_option("--consumer-persistent", o->persistent_consumers,
+                  "keep COMMAND running and feed it one batch per line: QUEUE=COMMAND");
+  dev->add_option("--handler-timeout", o->handler_timeout_secs, "seconds a batch may run before its handler is killed")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  dev->add_option("--shutdown-grace", o->shutdown_grace_secs, "seconds Ctrl-C waits for batches in flight")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   dev->callback([&g, o] { run_dev(g, *o); });
 }
 

@@ -1,5 +1,6 @@
 // flareq's entry point: the global options, the command groups, and the one place where
 // an error becomes a sentence on stderr and a non-zero exit.
+#include <csignal>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -8,6 +9,7 @@
 
 int main(int argc, char** argv) {
   using namespace flareq;
+  signal(SIGPIPE, SIG_IGN);  // a handler that exits early must not take flareq with it
   CLI::App app{"flareq: Cloudflare Queues, locally. Reads wrangler.jsonc, keeps every queue in one SQLite file."};
   app.name("flareq");
   app.set_version_flag("-V,--version", std::string("flareq ") + FLAREQ_VERSION);

@@ -62,7 +62,9 @@ json local_account() { return {{"id", "local"}, {"name", "flareq local account"}
 }  // namespace
 
 ApiServer::ApiServer(StorePool& stores, ServerOptions options)
-    : stores_(stores), sends_(stores.path(), stores.durability(), stores.clock()), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
+    : stores_(stores),
+      sends_(stores.path(), stores.durability(), stores.clock(), options.after_send),
+      options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
   auto& s = *server_;
   s.set_tcp_nodelay(true);
   s.set_payload_max_length(kMaxRequestBytes);

@@ -31,6 +31,8 @@ struct ServerOptions {
   int threads = 64;        // each keep-alive connection holds a thread while it is open
   // The producers a queue has (from the config), for the queue object.
   std::function<std::vector<Producer>(const std::string& queue)> producers_of;
+  // Called after messages are committed (wakes the dispatcher).
+  std::function<void()> after_send;
 };
 
 // What a route answers: a status and the envelope's result (and result_info for lists).

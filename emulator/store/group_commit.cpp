@@ -34,6 +34,7 @@ SendResult GroupCommit::send(const std::string& queue, const std::vector<Outgoin
       } catch (...) {
         failure = std::current_exception();  // the commit itself failed: every send in it fails
       }
+      if (!failure && after_commit_) after_commit_();
       lock.lock();
       for (Waiting* w : group) {
         if (failure) w->request.error = failure;

@@ -125,6 +125,12 @@ Queue Store::create_queue(const std::string& name, const QueueSettings& settings
   WriteTransaction tx(*db_);
   if (find_queue(name))
     throw conflict(code::kQueueExists, "a queue named '" + name + "' already exists");
+  insert_queue(name, settings);
+  tx.commit();
+  return queue(name);
+}
+
+int64_t Store::insert_queue(const std::string& name, const QueueSettings& settings) {
   int64_t now = clock_.now_ms();
   Stmt st = cached(
       "INSERT INTO queues (queue_id, name, created_ms, modified_ms, delivery_delay, retention_secs, "
@@ -137,8 +143,7 @@ Queue Store::create_queue(const std::string& name, const QueueSettings& settings
   st->bind(6, settings.retention_secs);
   st->bind(7, settings.delivery_paused ? 1 : 0);
   st->exec();
-  tx.commit();
-  return queue(name);
+  return db_->getLastInsertRowid();
 }
 
 Queue Store::ensure_queue(const std::string& name) {

@@ -81,12 +81,38 @@ class Store {
   // Deletes the messages named by (seq, id) pairs; returns how many were deleted.
   int64_t delete_messages(int64_t queue_key, const std::vector<std::pair<int64_t, std::string>>& refs);
   Backlog backlog(int64_t queue_key);
+
+  // Delivery. A lease is taken and settled in one transaction each.
+  // Leases up to `limit` ready messages for `lease_ms`, adding one to their attempts.
+  // Messages whose last allowed delivery already ran out unsettled are dead-lettered
+  // (or deleted) instead, and reported in `finished`.
+  LeaseResult lease(const Queue& queue, const ConsumerSettings& consumer, int64_t limit, int64_t lease_ms,
+                    const std::string& owner);
+  // Applies one invocation's outcome to the messages still held under `token`; a message
+  // whose lease was lost (expired and taken by another) is left alone.
+  SettleResult settle(const Queue& queue, const ConsumerSettings& consumer, const std::string& token,
+                      const std::vector<int64_t>& acked, const std::vector<std::pair<int64_t, int64_t>>& retried);
+  // Makes the leases of `owner` (a process that is gone) run out now.
+  int64_t release_leases(const std::string& owner);
+  std::vector<std::string> lease_owners();
+  // Deletes what is past the queue's retention period; returns how many.
+  int64_t expire_messages(const Queue& queue);
+  // When the earliest message of the queue becomes deliverable (ready, delay over or lease
+  // run out), and how many are ready now, counted up to `limit`.
+  std::optional<int64_t> next_visible_ms(int64_t queue_key);
+  int64_t count_ready(int64_t queue_key, int64_t limit);
+  // Changes when any connection commits (PRAGMA data_version): lets a process notice
+  // another's writes cheaply.
+  int64_t data_version();
   QueueMetrics metrics(int64_t queue_key);
 
  private:
   Stmt cached(const char* sql);
   std::vector<SentMessage> insert_messages(const Queue& queue, const std::vector<OutgoingMessage>& messages,
                              std::optional<int64_t> batch_delay_secs);
+  int64_t insert_queue(const std::string& name, const QueueSettings& settings);  // inside a write
+  // Moves a message to `dlq` (created if missing) or, with no DLQ, deletes it; inside a write.
+  DeadLetterMove finish_message(const StoredMessage& message, const Queue& from, const std::string& dlq, int64_t now);
   Queue read_queue(SQLite::Statement& row);
   Consumer read_consumer(SQLite::Statement& row);
   void migrate();

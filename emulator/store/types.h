@@ -116,6 +116,25 @@ struct SendResult {
   QueueMetrics metrics;  // after the send, as the push answer reports them
 };
 
+// A message that left its queue for good after its last delivery.
+struct DeadLetterMove {
+  std::string id;
+  int attempts = 0;
+  std::string to_queue;  // empty: deleted, no dead letter queue
+};
+
+struct LeaseResult {
+  std::string token;
+  std::vector<StoredMessage> messages;
+  std::vector<DeadLetterMove> finished;
+};
+
+struct SettleResult {
+  int64_t acked = 0;
+  int64_t retried = 0;
+  std::vector<DeadLetterMove> finished;
+};
+
 // One send waiting for a group commit.
 struct SendRequest {
   std::string queue;  // id or name

@@ -1,0 +1,47 @@
+// A queue's consumer handler: runs one batch and reports how the invocation ended. Two
+// kinds (DESIGN.md): a process per batch, or one persistent process fed one line per
+// batch. Both end the whole process group on timeout.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "emulator/config/config.h"
+#include "emulator/core/outcome.h"
+
+namespace flareq::handler {
+
+struct HandlerSpec {
+  std::string queue;
+  config::HandlerCommand command;
+  config::HandlerMode mode = config::HandlerMode::PerBatch;
+  std::filesystem::path cwd;
+  std::map<std::string, std::string> env;
+  int64_t timeout_ms = 900000;
+};
+
+struct InvocationResult {
+  InvocationReport report;  // report.threw when it did not return normally
+  std::string failure;      // why it threw, for the log
+  bool not_started = false; // the command could not be started at all
+};
+
+// Where a handler's output goes: one call per line, already prefixed with the queue.
+using LogSink = std::function<void(const std::string& line)>;
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  // Runs one batch; blocks until it ends. Safe to call from several threads at once.
+  virtual InvocationResult invoke(nlohmann::json batch) = 0;
+  // Ends every running invocation now (they report a throw).
+  virtual void kill_all() = 0;
+};
+
+std::unique_ptr<Handler> make_handler(const HandlerSpec& spec, LogSink log);
+
+}  // namespace flareq::handler

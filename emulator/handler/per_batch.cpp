@@ -1,0 +1,140 @@
+// Per-batch handlers: a process per batch, the batch on its stdin, the result on the last
+// line of its stdout; exit status 0 means it returned.
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <mutex>
+#include <set>
+
+#include "emulator/handler/handler.h"
+#include "emulator/handler/line_buffer.h"
+#include "emulator/handler/process.h"
+#include "emulator/handler/protocol.h"
+
+namespace flareq::handler {
+namespace {
+
+int64_t steady_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+class PerBatchHandler final : public Handler {
+ public:
+  PerBatchHandler(HandlerSpec spec, LogSink log) : spec_(std::move(spec)), log_(std::move(log)) {}
+
+  InvocationResult invoke(nlohmann::json batch) override {
+    InvocationResult result;
+    Child child;
+    try {
+      child = spawn(spec_.command, spec_.cwd, spec_.env);
+    } catch (const SpawnError& e) {
+      result.report.threw = true;
+      result.not_started = true;
+      result.failure = std::string("cannot start the handler: ") + e.what();
+      return result;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      running_.insert(child.pid);
+    }
+    std::string input = batch.dump() + "\n";
+    size_t written = 0;
+    LineBuffer out, err;
+    std::string pending_line;  // the latest stdout line: the result, if it is the last
+    bool have_pending = false;
+    auto on_stdout = [&](std::string line) {
+      if (have_pending) log_(pending_line);
+      pending_line = std::move(line);
+      have_pending = true;
+    };
+    int64_t deadline = steady_ms() + spec_.timeout_ms;
+    bool timed_out = false;
+    int status = 0;
+    bool exited = false;
+    int64_t exited_at = 0;
+    while (child.stdout_fd >= 0 || child.stderr_fd >= 0) {
+      pollfd fds[3];
+      int n = 0;
+      int out_i = -1, err_i = -1, in_i = -1;
+      if (child.stdout_fd >= 0) fds[out_i = n++] = {child.stdout_fd, POLLIN, 0};
+      if (child.stderr_fd >= 0) fds[err_i = n++] = {child.stderr_fd, POLLIN, 0};
+      if (child.stdin_fd >= 0) fds[in_i = n++] = {child.stdin_fd, POLLOUT, 0};
+      int64_t now = steady_ms();
+      if (!timed_out && now >= deadline) {
+        timed_out = true;
+        kill_group(child.pid, SIGKILL);
+      }
+      // A handler that has exited but left a background process holding its pipes open
+      // is not waited for long.
+      if (!exited && waitpid(child.pid, &status, WNOHANG) == child.pid) {
+        exited = true;
+        exited_at = now;
+      }
+      if (exited && now - exited_at > 200) break;
+      poll(fds, static_cast<nfds_t>(n), 50);
+      char buf[65536];
+      if (out_i >= 0 && (fds[out_i].revents & (POLLIN | POLLHUP | POLLERR))) {
+        ssize_t r = read(child.stdout_fd, buf, sizeof buf);
+        if (r > 0) out.append(buf, static_cast<size_t>(r), on_stdout);
+        else { close(child.stdout_fd); child.stdout_fd = -1; }
+      }
+      if (err_i >= 0 && (fds[err_i].revents & (POLLIN | POLLHUP | POLLERR))) {
+        ssize_t r = read(child.stderr_fd, buf, sizeof buf);
+        if (r > 0) err.append(buf, static_cast<size_t>(r), log_);
+        else { close(child.stderr_fd); child.stderr_fd = -1; }
+      }
+      if (in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLERR | POLLHUP))) {
+        ssize_t w = write(child.stdin_fd, input.data() + written, input.size() - written);
+        if (w > 0) written += static_cast<size_t>(w);
+        if (w < 0 || written == input.size()) { close(child.stdin_fd); child.stdin_fd = -1; }
+      }
+    }
+    close_pipes(child);
+    out.finish(on_stdout);
+    err.finish(log_);
+    if (!exited) waitpid(child.pid, &status, 0);
+    kill_group(child.pid, SIGKILL);  // whatever it left running
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      running_.erase(child.pid);
+    }
+
+    if (have_pending) {
+      ParsedResult parsed = parse_result(pending_line);
+      if (!parsed.is_result) log_(pending_line);
+      else if (!parsed.error.empty()) result.failure = "protocol error: " + parsed.error + ": " + pending_line;
+      else result.report = parsed.report;
+    }
+    bool returned = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (timed_out) result.failure = "timed out after " + std::to_string(spec_.timeout_ms / 1000) + "s";
+    else if (!returned && result.failure.empty()) result.failure = describe_status(status);
+    if (!spec_.command.shell.empty() && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+      result.not_started = true;
+      result.failure = "cannot start the handler: " + spec_.command.shell + ": command not found";
+    }
+    result.report.threw = timed_out || !returned || !result.failure.empty();
+    return result;
+  }
+
+  void kill_all() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (pid_t pid : running_) kill_group(pid, SIGKILL);
+  }
+
+ private:
+  HandlerSpec spec_;
+  LogSink log_;
+  std::mutex mutex_;
+  std::set<pid_t> running_;
+};
+
+}  // namespace
+
+std::unique_ptr<Handler> make_per_batch_handler(const HandlerSpec& spec, LogSink log) {
+  return std::make_unique<PerBatchHandler>(spec, std::move(log));
+}
+
+}  // namespace flareq::handler

@@ -1,0 +1,226 @@
+// Persistent handlers: one process, started on first use and kept alive; each batch is a
+// line on its stdin with an "invocation" id, answered by one result line with the same id
+// and "outcome". A crash fails every batch in flight; the next batch restarts it, after a
+// backoff that doubles while it keeps crashing.
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "emulator/core/ids.h"
+#include "emulator/handler/handler.h"
+#include "emulator/handler/line_buffer.h"
+#include "emulator/handler/process.h"
+#include "emulator/handler/protocol.h"
+
+namespace flareq::handler {
+namespace {
+
+constexpr int64_t kFirstBackoffMs = 100;
+constexpr int64_t kMaxBackoffMs = 5000;
+
+class PersistentHandler final : public Handler {
+ public:
+  PersistentHandler(HandlerSpec spec, LogSink log) : spec_(std::move(spec)), log_(std::move(log)) {}
+
+  ~PersistentHandler() override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (child_.pid > 0) {
+      // Closing stdin asks the handler to finish; it is killed if it does not.
+      if (child_.stdin_fd >= 0) { close(child_.stdin_fd); child_.stdin_fd = -1; }
+      bool gone = exited_.wait_for(lock, std::chrono::seconds(2), [&] { return child_.pid <= 0; });
+      if (!gone) kill_group(child_.pid, SIGKILL);
+    }
+    lock.unlock();
+    if (reader_.joinable()) reader_.join();
+  }
+
+  InvocationResult invoke(nlohmann::json batch) override {
+    InvocationResult result;
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (child_.pid <= 0) {
+      std::string why = start(lock);
+      if (!why.empty()) {
+        result.report.threw = true;
+        result.not_started = true;
+        result.failure = why;
+        return result;
+      }
+    }
+    std::string id = new_id();
+    batch["invocation"] = id;
+    Pending pending;
+    in_flight_[id] = &pending;
+    std::string line = batch.dump() + "\n";
+    pid_t pid = child_.pid;
+    if (!write_all(child_.stdin_fd, line)) {
+      in_flight_.erase(id);
+      kill_group(pid, SIGKILL);
+      result.report.threw = true;
+      result.failure = "the handler process stopped reading its input";
+      return result;
+    }
+    bool answered = pending.answered.wait_for(lock, std::chrono::milliseconds(spec_.timeout_ms), [&] { return pending.done; });
+    if (!answered) {
+      in_flight_.erase(id);
+      kill_group(pid, SIGKILL);  // fails the other batches in flight too, as a crash would
+      result.report.threw = true;
+      result.failure = "timed out after " + std::to_string(spec_.timeout_ms / 1000) + "s";
+      return result;
+    }
+    return pending.result;
+  }
+
+  void kill_all() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (child_.pid > 0) kill_group(child_.pid, SIGKILL);
+  }
+
+ private:
+  struct Pending {
+    bool done = false;
+    InvocationResult result;
+    std::condition_variable answered;
+  };
+
+  static int64_t steady_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+  }
+
+  static bool write_all(int fd, const std::string& data) {
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t w = write(fd, data.data() + done, data.size() - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return false;
+      done += static_cast<size_t>(w);
+    }
+    return true;
+  }
+
+  // Starts the process (waiting out the backoff first); returns why it could not start.
+  std::string start(std::unique_lock<std::mutex>& lock) {
+    int64_t wait = not_before_ms_ - steady_ms();
+    if (wait > 0) {
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+      lock.lock();
+      if (child_.pid > 0) return "";
+    }
+    if (reader_.joinable()) {
+      lock.unlock();
+      reader_.join();
+      lock.lock();
+      if (child_.pid > 0) return "";
+    }
+    try {
+      child_ = spawn(spec_.command, spec_.cwd, spec_.env);
+    } catch (const SpawnError& e) {
+      backoff();
+      return std::string("cannot start the handler: ") + e.what();
+    }
+    reader_ = std::thread([this, child = child_] { read_output(child); });
+    return "";
+  }
+
+  void backoff() {
+    backoff_ms_ = backoff_ms_ == 0 ? kFirstBackoffMs : std::min(backoff_ms_ * 2, kMaxBackoffMs);
+    not_before_ms_ = steady_ms() + backoff_ms_;
+  }
+
+  void on_stdout_line(const std::string& line) {
+    ParsedResult parsed = parse_result(line);
+    if (!parsed.is_result || parsed.invocation.empty()) {
+      log_(line);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = in_flight_.find(parsed.invocation);
+    if (it == in_flight_.end()) {
+      log_("result for unknown or timed-out invocation " + parsed.invocation + " ignored");
+      return;
+    }
+    Pending* p = it->second;
+    in_flight_.erase(it);
+    if (!parsed.error.empty()) {
+      p->result.report.threw = true;
+      p->result.failure = "protocol error: " + parsed.error;
+    } else {
+      p->result.report = parsed.report;
+      p->result.report.threw = parsed.outcome_ok != true;
+      if (p->result.report.threw) p->result.failure = "the handler threw";
+    }
+    backoff_ms_ = 0;  // a healthy answer resets the crash backoff
+    p->done = true;
+    p->answered.notify_one();
+  }
+
+  void read_output(Child child) {
+    LineBuffer out, err;
+    auto on_out = [this](const std::string& line) { on_stdout_line(line); };
+    while (child.stdout_fd >= 0 || child.stderr_fd >= 0) {
+      pollfd fds[2];
+      int n = 0, out_i = -1, err_i = -1;
+      if (child.stdout_fd >= 0) fds[out_i = n++] = {child.stdout_fd, POLLIN, 0};
+      if (child.stderr_fd >= 0) fds[err_i = n++] = {child.stderr_fd, POLLIN, 0};
+      poll(fds, static_cast<nfds_t>(n), -1);
+      char buf[65536];
+      if (out_i >= 0 && (fds[out_i].revents & (POLLIN | POLLHUP | POLLERR))) {
+        ssize_t r = read(child.stdout_fd, buf, sizeof buf);
+        if (r > 0) out.append(buf, static_cast<size_t>(r), on_out);
+        else { close(child.stdout_fd); child.stdout_fd = -1; }
+      }
+      if (err_i >= 0 && (fds[err_i].revents & (POLLIN | POLLHUP | POLLERR))) {
+        ssize_t r = read(child.stderr_fd, buf, sizeof buf);
+        if (r > 0) err.append(buf, static_cast<size_t>(r), log_);
+        else { close(child.stderr_fd); child.stderr_fd = -1; }
+      }
+    }
+    out.finish(on_out);
+    err.finish(log_);
+    int status = 0;
+    waitpid(child.pid, &status, 0);
+    kill_group(child.pid, SIGKILL);
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::string why = "the handler process exited (" + describe_status(status) + ")";
+    if (!in_flight_.empty()) log_(why + "; " + std::to_string(in_flight_.size()) + " batch(es) in flight failed");
+    for (auto& [id, p] : in_flight_) {
+      p->result.report.threw = true;
+      p->result.failure = why;
+      p->done = true;
+      p->answered.notify_one();
+    }
+    in_flight_.clear();
+    if (child_.stdin_fd >= 0) close(child_.stdin_fd);
+    child_ = Child{};
+    backoff();
+    exited_.notify_all();
+  }
+
+  HandlerSpec spec_;
+  LogSink log_;
+  std::mutex mutex_;
+  std::condition_variable exited_;
+  Child child_;
+  std::thread reader_;
+  std::map<std::string, Pending*> in_flight_;
+  int64_t backoff_ms_ = 0;
+  int64_t not_before_ms_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Handler> make_per_batch_handler(const HandlerSpec& spec, LogSink log);
+
+std::unique_ptr<Handler> make_handler(const HandlerSpec& spec, LogSink log) {
+  if (spec.mode == config::HandlerMode::Persistent) return std::make_unique<PersistentHandler>(spec, std::move(log));
+  return make_per_batch_handler(spec, std::move(log));
+}
+
+}  // namespace flareq::handler

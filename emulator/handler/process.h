@@ -1,0 +1,38 @@
+// Starting a handler command as a child process in its own process group, with pipes
+// for stdin, stdout and stderr; and ending the whole group.
+#pragma once
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "emulator/config/config.h"
+
+namespace flareq::handler {
+
+struct Child {
+  pid_t pid = -1;  // also the process group id
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
+
+class SpawnError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A string command runs under /bin/sh -c; an argv runs as given (found on PATH). Throws
+// SpawnError when the command cannot be started.
+Child spawn(const config::HandlerCommand& command, const std::filesystem::path& cwd,
+            const std::map<std::string, std::string>& env);
+
+void kill_group(pid_t pgid, int sig);
+// Closes the child's pipes that are still open.
+void close_pipes(Child& child);
+// "exit status 1", "killed by signal 9 (Killed)".
+std::string describe_status(int wait_status);
+
+}  // namespace flareq::handler

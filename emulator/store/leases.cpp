@@ -1,0 +1,212 @@
+// Leasing ready messages to a consumer and settling them afterwards: acks delete, retries
+// make a message visible again after its delay, and the last failed delivery moves it to
+// the dead letter queue. Every step is one transaction.
+#include "emulator/core/error.h"
+#include "emulator/core/ids.h"
+#include "emulator/core/outcome.h"
+#include "emulator/store/store.h"
+#include "emulator/store/write_transaction.h"
+
+namespace flareq {
+
+namespace {
+
+StoredMessage read_message(SQLite::Statement& st) {
+  StoredMessage m;
+  m.seq = st.getColumn(0).getInt64();
+  m.id = st.getColumn(1).getString();
+  m.content_type = static_cast<ContentType>(st.getColumn(2).getInt());
+  auto body = st.getColumn(3);
+  m.body.assign(static_cast<const char*>(body.getBlob()), static_cast<size_t>(body.getBytes()));
+  m.size = st.getColumn(4).getInt64();
+  m.enqueued_ms = st.getColumn(5).getInt64();
+  m.visible_ms = st.getColumn(6).getInt64();
+  m.attempts = st.getColumn(7).getInt();
+  m.has_lease = !st.getColumn(8).isNull();
+  m.origin_queue = st.getColumn(9).isNull() ? "" : st.getColumn(9).getString();
+  return m;
+}
+
+}  // namespace
+
+DeadLetterMove Store::finish_message(const StoredMessage& m, const Queue& from, const std::string& dlq, int64_t now) {
+  DeadLetterMove move{m.id, m.attempts, dlq};
+  if (!dlq.empty()) {
+    auto target = find_queue(dlq);
+    int64_t dlq_key = target ? target->key : insert_queue(dlq, {});
+    // Id, timestamp and body stay; attempts start again on the dead letter queue.
+    Stmt copy = cached(
+        "INSERT INTO messages (qkey, id, content_type, body, size, enqueued_ms, visible_ms, attempts, origin_queue) "
+        "SELECT ?, id, content_type, body, size, enqueued_ms, ?, 0, ? FROM messages WHERE seq = ?");
+    copy->bind(1, dlq_key);
+    copy->bind(2, now);
+    copy->bind(3, from.name);
+    copy->bind(4, m.seq);
+    copy->exec();
+    Stmt count = cached("UPDATE queues SET received = received + 1 WHERE qkey = ?");
+    count->bind(1, dlq_key);
+    count->exec();
+  }
+  Stmt del = cached("DELETE FROM messages WHERE seq = ?");
+  del->bind(1, m.seq);
+  del->exec();
+  Stmt count = cached("UPDATE queues SET dead_lettered = dead_lettered + 1 WHERE qkey = ?");
+  count->bind(1, from.key);
+  count->exec();
+  return move;
+}
+
+LeaseResult Store::lease(const Queue& queue, const ConsumerSettings& consumer, int64_t limit, int64_t lease_ms,
+                         const std::string& owner) {
+  LeaseResult result;
+  result.token = new_secret_token();
+  WriteTransaction tx(*db_);
+  int64_t now = clock_.now_ms();
+  std::vector<StoredMessage> candidates;
+  {
+    Stmt st = cached(
+        "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, lease_token, origin_queue "
+        "FROM messages WHERE qkey = ? AND visible_ms <= ? ORDER BY visible_ms, seq LIMIT ?");
+    st->bind(1, queue.key);
+    st->bind(2, now);
+    st->bind(3, limit);
+    while (st->executeStep()) candidates.push_back(read_message(*st));
+  }
+  Stmt take = cached(
+      "UPDATE messages SET attempts = attempts + 1, lease_token = ?, lease_owner = ?, visible_ms = ? WHERE seq = ?");
+  for (auto& m : candidates) {
+    // A lease that ran out unsettled was a failed delivery; after the last one allowed,
+    // the message is done with rather than delivered again.
+    if (m.has_lease && retries_exhausted(m.attempts, consumer.max_retries)) {
+      result.finished.push_back(finish_message(m, queue, consumer.dead_letter_queue, now));
+      continue;
+    }
+    take->bind(1, result.token);
+    take->bind(2, owner);
+    take->bind(3, now + lease_ms);
+    take->bind(4, m.seq);
+    take->exec();
+    take->reset();
+    m.attempts += 1;
+    m.has_lease = true;
+    m.visible_ms = now + lease_ms;
+    result.messages.push_back(std::move(m));
+  }
+  if (!result.messages.empty()) {
+    Stmt count = cached("UPDATE queues SET delivered = delivered + ? WHERE qkey = ?");
+    count->bind(1, static_cast<int64_t>(result.messages.size()));
+    count->bind(2, queue.key);
+    count->exec();
+  }
+  tx.commit();
+  return result;
+}
+
+SettleResult Store::settle(const Queue& queue, const ConsumerSettings& consumer, const std::string& token,
+                           const std::vector<int64_t>& acked, const std::vector<std::pair<int64_t, int64_t>>& retried) {
+  SettleResult result;
+  WriteTransaction tx(*db_);
+  int64_t now = clock_.now_ms();
+  {
+    Stmt del = cached("DELETE FROM messages WHERE seq = ? AND lease_token = ?");
+    for (int64_t seq : acked) {
+      del->bind(1, seq);
+      del->bind(2, token);
+      result.acked += del->exec();
+      del->reset();
+    }
+  }
+  for (const auto& [seq, delay_secs] : retried) {
+    StoredMessage m;
+    {
+      Stmt get = cached(
+          "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, lease_token, origin_queue "
+          "FROM messages WHERE seq = ? AND lease_token = ?");
+      get->bind(1, seq);
+      get->bind(2, token);
+      if (!get->executeStep()) continue;  // the lease was lost: someone else holds it now
+      m = read_message(*get);
+    }
+    if (retries_exhausted(m.attempts, consumer.max_retries)) {
+      result.finished.push_back(finish_message(m, queue, consumer.dead_letter_queue, now));
+      continue;
+    }
+    Stmt retry = cached("UPDATE messages SET visible_ms = ?, lease_token = NULL, lease_owner = NULL WHERE seq = ?");
+    retry->bind(1, now + delay_secs * 1000);
+    retry->bind(2, seq);
+    retry->exec();
+    ++result.retried;
+  }
+  Stmt count = cached("UPDATE queues SET acked = acked + ?, retried = retried + ? WHERE qkey = ?");
+  count->bind(1, result.acked);
+  count->bind(2, result.retried);
+  count->bind(3, queue.key);
+  count->exec();
+  tx.commit();
+  return result;
+}
+
+int64_t Store::release_leases(const std::string& owner) {
+  WriteTransaction tx(*db_);
+  Stmt st = cached(
+      "UPDATE messages SET visible_ms = ?, lease_owner = NULL "
+      "WHERE lease_owner = ? AND lease_token IS NOT NULL AND visible_ms > ?");
+  int64_t now = clock_.now_ms();
+  st->bind(1, now);
+  st->bind(2, owner);
+  st->bind(3, now);
+  int64_t n = st->exec();
+  tx.commit();
+  return n;
+}
+
+std::vector<std::string> Store::lease_owners() {
+  Stmt st = cached(
+      "SELECT DISTINCT lease_owner FROM messages WHERE lease_token IS NOT NULL AND visible_ms > ? "
+      "AND lease_owner IS NOT NULL");
+  st->bind(1, clock_.now_ms());
+  std::vector<std::string> out;
+  while (st->executeStep()) out.push_back(st->getColumn(0).getString());
+  return out;
+}
+
+int64_t Store::expire_messages(const Queue& queue) {
+  int64_t cutoff = clock_.now_ms() - queue.settings.retention_secs * 1000;
+  {
+    Stmt any = cached("SELECT 1 FROM messages WHERE qkey = ? AND enqueued_ms < ? LIMIT 1");
+    any->bind(1, queue.key);
+    any->bind(2, cutoff);
+    if (!any->executeStep()) return 0;
+  }
+  WriteTransaction tx(*db_);
+  Stmt del = cached("DELETE FROM messages WHERE qkey = ? AND enqueued_ms < ?");
+  del->bind(1, queue.key);
+  del->bind(2, cutoff);
+  int64_t n = del->exec();
+  Stmt count = cached("UPDATE queues SET expired = expired + ? WHERE qkey = ?");
+  count->bind(1, n);
+  count->bind(2, queue.key);
+  count->exec();
+  tx.commit();
+  return n;
+}
+
+std::optional<int64_t> Store::next_visible_ms(int64_t queue_key) {
+  Stmt st = cached("SELECT visible_ms FROM messages WHERE qkey = ? ORDER BY visible_ms LIMIT 1");
+  st->bind(1, queue_key);
+  if (!st->executeStep()) return std::nullopt;
+  return st->getColumn(0).getInt64();
+}
+
+int64_t Store::count_ready(int64_t queue_key, int64_t limit) {
+  Stmt st = cached("SELECT count(*) FROM (SELECT 1 FROM messages WHERE qkey = ? AND visible_ms <= ? LIMIT ?)");
+  st->bind(1, queue_key);
+  st->bind(2, clock_.now_ms());
+  st->bind(3, limit);
+  st->executeStep();
+  return st->getColumn(0).getInt64();
+}
+
+int64_t Store::data_version() { return db_->execAndGet("PRAGMA data_version").getInt64(); }
+
+}  // namespace flareq
