@@ -1,0 +1,323 @@
+// Delivery end to end (spec §3 and §4): `flareq dev` with real handler processes. Tests
+// wait for what they expect with generous deadlines; none depends on how fast the machine is.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "harness.h"
+#include "http_client.h"
+
+using namespace flareq::testing;
+using nlohmann::json;
+
+namespace {
+
+const std::string kHandler = std::string(FLAREQ_SOURCE_DIR) + "/tests/integration/handlers/scripted.py";
+
+class Delivery : public ::testing::Test {
+ protected:
+  TempDir dir;
+  std::filesystem::path state() const { return dir / "state.sqlite"; }
+  std::string record() const { return (dir / "record.jsonl").string(); }
+
+  // A config with one consumer "q" run by the scripted handler.
+  void config(const std::string& consumer_settings, bool persistent = false) {
+    std::string command = persistent ? "\"command\": [\"" + kHandler + "\", \"--persistent\"], \"mode\": \"persistent\""
+                                     : "\"command\": [\"" + kHandler + "\"]";
+    dir.write("wrangler.jsonc", "{\"name\": \"test-app\", \"queues\": {\"consumers\": [{\"queue\": \"q\", " + command +
+                                    (consumer_settings.empty() ? "" : ", " + consumer_settings) + "}]}}");
+  }
+  std::unique_ptr<DevServer> dev(std::vector<std::string> args = {}) {
+    return std::make_unique<DevServer>(state(), args, dir.path(), std::map<std::string, std::string>{{"RECORD", record()}});
+  }
+  Result flareq(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {"flareq", "--state", state().string()});
+    return run(args, input, {}, dir.path());
+  }
+  void send(const std::string& queue, const std::vector<json>& bodies, std::vector<std::string> flags = {}) {
+    std::string input;
+    for (const auto& b : bodies) input += b.dump() + "\n";
+    std::vector<std::string> args = {"send", queue, "--ndjson", "-q"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    Result r = flareq(args, input);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  std::vector<json> batches() const {
+    std::vector<json> out;
+    std::ifstream in(record());
+    std::string line;
+    while (std::getline(in, line))
+      if (!line.empty()) out.push_back(json::parse(line));
+    return out;
+  }
+  json info(const std::string& queue) {
+    Result r = flareq({"queues", "info", queue, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+  }
+  // Polls until `done` holds (up to 20 s); the deadline only bounds a failing test.
+  template <typename F>
+  bool eventually(F done) {
+    for (int i = 0; i < 2000; ++i) {
+      if (done()) return true;
+      usleep(10000);
+    }
+    return false;
+  }
+  bool drained(const std::string& queue) {
+    return eventually([&] {
+      json i = info(queue);
+      return i["backlog"]["count"] == 0;
+    });
+  }
+  static std::vector<int64_t> sizes(const std::vector<json>& batches) {
+    std::vector<int64_t> out;
+    for (const auto& b : batches) out.push_back(static_cast<int64_t>(b["ids"].size()));
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_F(Delivery, BatchesOf5And5And1FromSendsOf6Then5) {
+  config("\"max_batch_size\": 5, \"max_batch_timeout\": 3");
+  auto d = dev();
+  send("q", std::vector<json>(6, json{{"n", 1}}));
+  send("q", std::vector<json>(5, json{{"n", 2}}));
+  ASSERT_TRUE(eventually([&] { return batches().size() == 3; })) << d->log();
+  EXPECT_EQ(sizes(batches()), (std::vector<int64_t>{5, 5, 1}));
+  EXPECT_TRUE(drained("q"));
+  EXPECT_NE(d->log().find("QUEUE q 5/5 ("), std::string::npos) << d->log();
+  EXPECT_NE(d->log().find("QUEUE q 1/5 ("), std::string::npos);
+}
+
+TEST_F(Delivery, LaterSendsDoNotExtendTheWindow) {
+  config("\"max_batch_size\": 10, \"max_batch_timeout\": 3");
+  auto d = dev();
+  send("q", {json{{"n", 1}}});
+  usleep(1500000);
+  send("q", {json{{"n", 2}}});
+  ASSERT_TRUE(eventually([&] { return batches().size() == 1; }));
+  json b = batches()[0];
+  ASSERT_EQ(b["ids"].size(), 2u);
+  int64_t delivered = b["t"], first = b["timestamps"][0], second = b["timestamps"][1];
+  ASSERT_GE(second - first, 1000);
+  // The window closed 3 s after the first message, not 3 s after the second.
+  EXPECT_GE(delivered - first, 3000 - 50);
+  EXPECT_LT(delivered - second, 3000 - 500);
+}
+
+TEST_F(Delivery, ImplicitAckAndHandlerOutputInTheLog) {
+  config("\"max_batch_timeout\": 0");
+  auto d = dev();
+  send("q", {json{{"n", 1}}, json{{"n", 2}}, json{{"n", 3}}});
+  ASSERT_TRUE(drained("q")) << d->log();
+  json c = info("q")["counters"];
+  EXPECT_EQ(c["acked"], 3);
+  EXPECT_EQ(c["retried"], 0);
+  EXPECT_TRUE(d->wait_for_log("[q] handler started"));
+  EXPECT_TRUE(d->wait_for_log("[q] a line on stderr"));
+  EXPECT_EQ(batches()[0]["queue"], "q");
+  EXPECT_EQ(batches()[0]["env_queue"], "q");
+}
+
+TEST_F(Delivery, RetryOneAndAckAll) {
+  config("\"max_batch_timeout\": 0, \"max_batch_size\": 3");
+  auto d = dev({"--shutdown-grace", "0"});
+  send("q", {json{{"do", "retry"}}, json{{"batch", "ackAll"}}, json{{"n", 3}}});
+  ASSERT_TRUE(eventually([&] { return batches().size() >= 2; })) << d->log();
+  std::vector<json> b = batches();
+  EXPECT_EQ(b[0]["ids"].size(), 3u);
+  // The retried message alone comes back, on its second attempt.
+  EXPECT_EQ(b[1]["ids"], json::array({b[0]["ids"][0]}));
+  EXPECT_EQ(b[1]["attempts"], json::array({2}));
+  EXPECT_EQ(info("q")["counters"]["acked"], 2);
+}
+
+TEST_F(Delivery, AckThenThrowKeepsTheAck) {
+  config("\"max_batch_timeout\": 0, \"max_retries\": 1");
+  auto d = dev();
+  send("q", {json{{"do", "ack"}}, json{{"batch", "throw"}}});
+  ASSERT_TRUE(drained("q")) << d->log();
+  std::vector<json> b = batches();
+  ASSERT_EQ(b.size(), 2u) << d->log();
+  EXPECT_EQ(b[1]["ids"], json::array({b[0]["ids"][1]}));  // the acked one is not redelivered
+  json c = info("q")["counters"];
+  EXPECT_EQ(c["acked"], 1);
+  EXPECT_EQ(c["dead_lettered"], 1);  // the thrower ran out of retries (no DLQ: deleted)
+  EXPECT_TRUE(d->wait_for_log("handler failed: exit status 1"));
+  EXPECT_TRUE(d->wait_for_log("deleted after 2 attempts (no dead letter queue)"));
+}
+
+TEST_F(Delivery, RetryAllWithDelay) {
+  config("\"max_batch_timeout\": 0");
+  auto d = dev();
+  send("q", {json{{"batch", "retryAll"}, {"delay", 600}}, json{{"n", 2}}});
+  ASSERT_TRUE(eventually([&] { return info("q")["backlog"]["delayed"] == 2; })) << d->log();
+  json messages = json::parse(flareq({"messages", "list", "q", "--json"}).out);
+  int64_t now = messages[0]["visible_at_ms"].get<int64_t>() - 600000;
+  EXPECT_GT(now, messages[0]["timestamp_ms"].get<int64_t>() - 1000);
+  EXPECT_EQ(messages[0]["attempts"], 1);
+}
+
+TEST_F(Delivery, ThrowUsesRetryDelay) {
+  config("\"max_batch_timeout\": 0, \"retry_delay\": 120");
+  auto d = dev();
+  send("q", {json{{"batch", "throw"}}});
+  ASSERT_TRUE(eventually([&] { return info("q")["backlog"]["delayed"] == 1; })) << d->log();
+  json m = json::parse(flareq({"messages", "list", "q", "--json"}).out)[0];
+  EXPECT_GE(m["visible_at_ms"].get<int64_t>() - m["timestamp_ms"].get<int64_t>(), 120000);
+}
+
+TEST_F(Delivery, OnePlusMaxRetriesDeliveriesThenTheDeadLetterQueue) {
+  config("\"max_batch_timeout\": 0, \"max_retries\": 2, \"dead_letter_queue\": \"q-dlq\"");
+  auto d = dev();
+  send("q", {json{{"batch", "throw"}, {"keep", "me"}}});
+  ASSERT_TRUE(eventually([&] { return info("q-dlq")["backlog"]["count"] == 1; })) << d->log();
+  std::vector<json> b = batches();
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[2]["attempts"], json::array({3}));
+  json moved = json::parse(flareq({"messages", "list", "q-dlq", "--json"}).out)[0];
+  EXPECT_EQ(moved["id"], b[0]["ids"][0]);
+  EXPECT_EQ(moved["body"]["keep"], "me");
+  EXPECT_EQ(moved["attempts"], 0);  // its first delivery from the DLQ will be attempt 1
+  EXPECT_EQ(moved["origin_queue"], "q");
+  EXPECT_EQ(info("q")["counters"]["dead_lettered"], 1);
+  EXPECT_TRUE(d->wait_for_log("moved to dead letter queue q-dlq after 3 attempts"));
+}
+
+TEST_F(Delivery, PerMessageDelayBeatsTheQueueDeliveryDelay) {
+  config("\"max_batch_timeout\": 0");
+  auto d = dev();
+  ASSERT_EQ(flareq({"queues", "update", "q", "--delivery-delay-secs", "3600"}).exit_code, 0);
+  send("q", {json{{"n", "delayed by the queue"}}});
+  send("q", {json{{"n", "now"}}}, {"--delay-secs", "0"});
+  ASSERT_TRUE(eventually([&] { return batches().size() == 1; })) << d->log();
+  EXPECT_EQ(batches()[0]["bodies"][0]["n"], "now");
+  EXPECT_EQ(info("q")["backlog"]["delayed"], 1);
+}
+
+TEST_F(Delivery, AHandlerThatHangsIsKilledAtTheTimeout) {
+  config("\"max_batch_timeout\": 0, \"max_retries\": 0");
+  auto d = dev({"--handler-timeout", "1"});
+  send("q", {json{{"batch", "hang"}}});
+  ASSERT_TRUE(d->wait_for_log("handler failed: timed out after 1s", 20000)) << d->log();
+  EXPECT_TRUE(drained("q"));
+  // The whole process group is gone.
+  std::ifstream pg(record() + ".hang");
+  pid_t pgid = 0;
+  ASSERT_TRUE(pg >> pgid);
+  EXPECT_TRUE(eventually([&] { return kill(-pgid, 0) != 0; }));
+}
+
+TEST_F(Delivery, PersistentHandlerCrashIsRestarted) {
+  config("\"max_batch_timeout\": 0, \"max_batch_size\": 1, \"max_concurrency\": 1", /*persistent=*/true);
+  auto d = dev();
+  send("q", {json{{"n", 1}}});
+  ASSERT_TRUE(eventually([&] { return info("q")["counters"]["acked"] == 1; })) << d->log();
+  send("q", {json{{"batch", "crash"}}});
+  ASSERT_TRUE(d->wait_for_log("the handler process exited (killed by signal 9")) << d->log();
+  send("q", {json{{"n", 3}}});
+  ASSERT_TRUE(eventually([&] { return info("q")["counters"]["acked"] == 2; })) << d->log();
+  std::vector<json> b = batches();
+  EXPECT_NE(b.front()["pid"], b.back()["pid"]);  // a new process
+  EXPECT_EQ(b[0]["pid"], b[1]["pid"]);           // one process for many batches before the crash
+}
+
+TEST_F(Delivery, PersistentHandlerOutcomes) {
+  config("\"max_batch_timeout\": 0, \"max_retries\": 0", /*persistent=*/true);
+  auto d = dev();
+  send("q", {json{{"do", "ack"}}, json{{"batch", "throw"}}});
+  ASSERT_TRUE(drained("q")) << d->log();
+  json c = info("q")["counters"];
+  EXPECT_EQ(c["acked"], 1);
+  EXPECT_EQ(c["dead_lettered"], 1);
+}
+
+TEST_F(Delivery, Kill9MidBatchThenRestartRedeliversWithAttemptsPlusOne) {
+  config("\"max_batch_timeout\": 0");
+  {
+    auto d = dev();
+    send("q", {json{{"batch", "hang"}}});
+    ASSERT_TRUE(eventually([&] { return std::filesystem::exists(record() + ".hang"); })) << d->log();
+    EXPECT_EQ(d->stop(SIGKILL), 128 + SIGKILL);
+    std::ifstream pg(record() + ".hang");
+    pid_t pgid = 0;
+    pg >> pgid;
+    kill(-pgid, SIGKILL);  // the orphaned handler
+  }
+  EXPECT_EQ(info("q")["backlog"]["leased"], 1);
+  // The message now says "hang"; let the next delivery ack it by retrying nothing special.
+  auto d = dev();
+  ASSERT_TRUE(eventually([&] { return batches().size() == 2; })) << d->log();
+  EXPECT_EQ(batches()[1]["ids"], batches()[0]["ids"]);
+  EXPECT_EQ(batches()[1]["attempts"], json::array({2}));
+  EXPECT_TRUE(d->wait_for_log("leased by a stopped process"));
+}
+
+TEST_F(Delivery, AMissingCommandIsReportedOnceAndCountsAsAFailedDelivery) {
+  dir.write("wrangler.jsonc", R"({"queues":{"consumers":[{"queue":"q","max_batch_timeout":0,"max_retries":2,
+      "command":["/nonexistent/handler"]}]}})");
+  auto d = dev();
+  send("q", {json{{"n", 1}}});
+  ASSERT_TRUE(drained("q")) << d->log();
+  std::string log = d->log();
+  size_t first = log.find("cannot start the handler: /nonexistent/handler");
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find("cannot start the handler", first + 1), std::string::npos) << log;
+  EXPECT_EQ(info("q")["counters"]["delivered"], 3);
+}
+
+TEST_F(Delivery, PauseStopsDeliveryAndResumeRestartsIt) {
+  config("\"max_batch_timeout\": 0");
+  auto d = dev();
+  ASSERT_EQ(flareq({"queues", "pause-delivery", "q"}).exit_code, 0);
+  send("q", {json{{"n", 1}}});
+  usleep(300000);
+  EXPECT_EQ(batches().size(), 0u);
+  EXPECT_EQ(info("q")["backlog"]["ready"], 1);
+  ASSERT_EQ(flareq({"queues", "resume-delivery", "q"}).exit_code, 0);
+  EXPECT_TRUE(drained("q")) << d->log();
+}
+
+TEST_F(Delivery, AQueueWithoutAHandlerKeepsItsMessages) {
+  dir.write("wrangler.jsonc", R"({"queues":{"consumers":[{"queue":"q","max_batch_timeout":0}]}})");
+  auto d = dev();
+  EXPECT_TRUE(d->wait_for_log("no handler: messages are kept"));
+  send("q", {json{{"n", 1}}});
+  usleep(300000);
+  EXPECT_EQ(info("q")["backlog"]["ready"], 1);
+}
+
+TEST_F(Delivery, ConsumerFlagAndHttpPushes) {
+  ASSERT_EQ(flareq({"queues", "create", "jobs"}).exit_code, 0);
+  ASSERT_EQ(flareq({"queues", "consumer", "add", "jobs", "w", "--batch-timeout", "0"}).exit_code, 0);
+  auto d = dev({"--consumer", "jobs=" + kHandler});
+  Http http(d->port());
+  ASSERT_EQ(http.post("queues/jobs/messages", {{"body", {{"n", 1}}}}).status, 200);
+  ASSERT_TRUE(eventually([&] { return batches().size() == 1; })) << d->log();
+  EXPECT_TRUE(drained("jobs"));
+}
+
+TEST_F(Delivery, TwoDevProcessesNeverHoldTheSameMessage) {
+  config("\"max_batch_timeout\": 0, \"max_batch_size\": 7");
+  auto a = dev();
+  auto b = dev();
+  std::vector<json> bodies;
+  for (int i = 0; i < 300; ++i) bodies.push_back({{"n", i}});
+  send("q", bodies);
+  ASSERT_TRUE(drained("q")) << a->log() << b->log();
+  std::set<std::string> ids;
+  size_t deliveries = 0;
+  for (const auto& batch : batches())
+    for (const auto& id : batch["ids"]) {
+      ids.insert(id.get<std::string>());
+      ++deliveries;
+    }
+  EXPECT_EQ(ids.size(), 300u);
+  EXPECT_EQ(deliveries, 300u);
+  EXPECT_EQ(info("q")["counters"]["acked"], 300);
+}
