@@ -225,3 +225,104 @@ TEST_F(StoreTest, TwoConnectionsSeeEachOthersWrites) {
   b->send(q, {json_message("1")});
   EXPECT_EQ(a->backlog(q.key).count, 1);
 }
+
+TEST_F(StoreTest, LeaseSettleAndLeaseExpiry) {
+  auto store = open();
+  Queue q = store->create_queue("q", {});
+  ConsumerSettings s;
+  s.max_retries = 1;
+  s.dead_letter_queue = "q-dlq";
+  store->send(q, {json_message("1"), json_message("2"), json_message("3")});
+  LeaseResult lease = store->lease(q, s, 2, 30000, "owner-a");
+  ASSERT_EQ(lease.messages.size(), 2u);
+  EXPECT_EQ(lease.messages[0].attempts, 1);
+  Backlog b = store->backlog(q.key);
+  EXPECT_EQ(b.leased, 2);
+  EXPECT_EQ(b.ready, 1);
+  // Concurrent leases never hand out the same message.
+  LeaseResult other = store->lease(q, s, 10, 30000, "owner-b");
+  ASSERT_EQ(other.messages.size(), 1u);
+  EXPECT_EQ(other.messages[0].body, "3");
+
+  SettleResult settled = store->settle(q, s, lease.token, {lease.messages[0].seq}, {{lease.messages[1].seq, 10}});
+  EXPECT_EQ(settled.acked, 1);
+  EXPECT_EQ(settled.retried, 1);
+  EXPECT_EQ(store->backlog(q.key).delayed, 1);
+  // A token that no longer holds a message changes nothing.
+  EXPECT_EQ(store->settle(q, s, "stale", {other.messages[0].seq}, {}).acked, 0);
+
+  // The other lease runs out unsettled: the message is ready again, and that was attempt 1.
+  clock_.advance_ms(30001);
+  EXPECT_EQ(store->backlog(q.key).ready, 2);
+  LeaseResult again = store->lease(q, s, 10, 30000, "owner-b");
+  ASSERT_EQ(again.messages.size(), 2u);  // "3" (lease ran out) and "2" (retry delay over)
+  for (const auto& m : again.messages) EXPECT_EQ(m.attempts, 2);
+  // Its second lease runs out too: that was its last allowed delivery (1 + max_retries).
+  clock_.advance_ms(30001);
+  LeaseResult last = store->lease(q, s, 10, 30000, "owner-b");
+  EXPECT_TRUE(last.messages.empty());
+  ASSERT_EQ(last.finished.size(), 2u);
+  EXPECT_EQ(last.finished[0].to_queue, "q-dlq");
+  Queue dlq = store->queue("q-dlq");
+  auto moved = store->peek(dlq.key, 10);
+  ASSERT_EQ(moved.size(), 2u);
+  EXPECT_EQ(moved[0].attempts, 0);
+  EXPECT_EQ(moved[0].origin_queue, "q");
+  Queue after = store->queue("q");
+  EXPECT_EQ(after.counters.delivered, 5);
+  EXPECT_EQ(after.counters.acked, 1);
+  EXPECT_EQ(after.counters.dead_lettered, 2);
+  EXPECT_EQ(after.message_count, 0);
+}
+
+TEST_F(StoreTest, LastRetryWithoutADeadLetterQueueDeletes) {
+  auto store = open();
+  Queue q = store->create_queue("q", {});
+  ConsumerSettings s;
+  s.max_retries = 0;
+  store->send(q, {json_message("1")});
+  LeaseResult lease = store->lease(q, s, 1, 1000, "o");
+  SettleResult settled = store->settle(q, s, lease.token, {}, {{lease.messages[0].seq, 0}});
+  ASSERT_EQ(settled.finished.size(), 1u);
+  EXPECT_EQ(settled.finished[0].to_queue, "");
+  EXPECT_EQ(store->backlog(q.key).count, 0);
+}
+
+TEST_F(StoreTest, ReleasingADeadOwnersLeases) {
+  auto store = open();
+  Queue q = store->create_queue("q", {});
+  store->send(q, {json_message("1")});
+  store->lease(q, {}, 1, 900000, "12345:1");
+  EXPECT_EQ(store->lease_owners(), (std::vector<std::string>{"12345:1"}));
+  EXPECT_EQ(store->release_leases("12345:1"), 1);
+  EXPECT_EQ(store->backlog(q.key).ready, 1);
+  EXPECT_TRUE(store->lease_owners().empty());
+}
+
+TEST_F(StoreTest, RetentionExpiresOldMessages) {
+  auto store = open();
+  QueueSettings s;
+  s.retention_secs = 60;
+  Queue q = store->create_queue("q", s);
+  store->send(q, {json_message("old")});
+  clock_.advance_ms(30000);
+  store->send(q, {json_message("new")});
+  clock_.advance_ms(30001);
+  EXPECT_EQ(store->expire_messages(q), 1);
+  auto left = store->peek(q.key, 10);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].body, "new");
+  EXPECT_EQ(store->queue("q").counters.expired, 1);
+}
+
+TEST_F(StoreTest, NextVisibleAndReadyCount) {
+  auto store = open();
+  Queue q = store->create_queue("q", {});
+  EXPECT_FALSE(store->next_visible_ms(q.key));
+  store->send(q, {json_message("1", 5), json_message("2", 5)});
+  EXPECT_EQ(store->next_visible_ms(q.key), clock_.now_ms() + 5000);
+  EXPECT_EQ(store->count_ready(q.key, 10), 0);
+  clock_.advance_ms(5000);
+  EXPECT_EQ(store->count_ready(q.key, 10), 2);
+  EXPECT_EQ(store->count_ready(q.key, 1), 1);
+}
