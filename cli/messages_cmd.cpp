@@ -30,9 +30,9 @@ void run_list(const GlobalOptions& g, const MessagesOptions& o) {
   auto messages = ctx->store->peek(q.key, o.limit, state);
   int64_t now = ctx->clock.now_ms();
   if (o.json_output) {
-    nlohmann::json out = nlohmann::json::array();
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& m : messages) {
-      nlohmann::json j = {{"id", m.id},
+      nlohmann::ordered_json j = {{"id", m.id},
                           {"state", message_state_name(m.state_at(now))},
                           {"attempts", m.attempts},
                           {"timestamp", iso8601(m.enqueued_ms)},

@@ -23,7 +23,7 @@ OutgoingMessage make_message(const std::string& text, ContentType type, std::opt
   m.content_type = type;
   m.delay_secs = delay;
   if (type == ContentType::Json) {
-    auto parsed = nlohmann::json::parse(text, nullptr, false);
+    auto parsed = nlohmann::ordered_json::parse(text, nullptr, false);
     if (parsed.is_discarded())
       throw bad_request(code::kInvalidBody, "the body is not valid JSON (use --content-type text to send it as text)");
     m.body = parsed.dump();

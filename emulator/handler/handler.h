@@ -37,7 +37,7 @@ class Handler {
  public:
   virtual ~Handler() = default;
   // Runs one batch; blocks until it ends. Safe to call from several threads at once.
-  virtual InvocationResult invoke(nlohmann::json batch) = 0;
+  virtual InvocationResult invoke(nlohmann::ordered_json batch) = 0;
   // Ends every running invocation now (they report a throw).
   virtual void kill_all() = 0;
 };

@@ -25,7 +25,7 @@ class PerBatchHandler final : public Handler {
  public:
   PerBatchHandler(HandlerSpec spec, LogSink log) : spec_(std::move(spec)), log_(std::move(log)) {}
 
-  InvocationResult invoke(nlohmann::json batch) override {
+  InvocationResult invoke(nlohmann::ordered_json batch) override {
     InvocationResult result;
     Child child;
     try {

@@ -40,7 +40,7 @@ class PersistentHandler final : public Handler {
     if (reader_.joinable()) reader_.join();
   }
 
-  InvocationResult invoke(nlohmann::json batch) override {
+  InvocationResult invoke(nlohmann::ordered_json batch) override {
     InvocationResult result;
     std::unique_lock<std::mutex> lock(mutex_);
     if (child_.pid <= 0) {

@@ -10,9 +10,9 @@ namespace flareq::handler {
 using nlohmann::json;
 using ordered = nlohmann::ordered_json;
 
-json batch_document(const std::string& queue, const std::vector<StoredMessage>& messages, const QueueMetrics& metrics,
-                    const std::string& invocation) {
-  json list = json::array();
+ordered batch_document(const std::string& queue, const std::vector<StoredMessage>& messages,
+                       const QueueMetrics& metrics, const std::string& invocation) {
+  ordered list = ordered::array();
   for (const auto& m : messages)
     list.push_back({{"id", m.id},
                     {"timestamp", iso8601(m.enqueued_ms)},
@@ -20,7 +20,7 @@ json batch_document(const std::string& queue, const std::vector<StoredMessage>& 
                     {"attempts", m.attempts},
                     {"contentType", content_type_name(m.content_type)},
                     {"body", api::body_json(m.content_type, m.body)}});
-  json doc = {{"queue", queue},
+  ordered doc = {{"queue", queue},
               {"messages", list},
               {"metadata",
                {{"metrics",

@@ -15,7 +15,7 @@ namespace flareq::handler {
 // {"queue", "messages":[{id, timestamp, timestampMs, attempts, contentType, body}],
 //  "metadata":{"metrics":{backlogCount, backlogBytes, oldestMessageTimestampMs}}}
 // plus "invocation" for persistent handlers.
-nlohmann::json batch_document(const std::string& queue, const std::vector<StoredMessage>& messages,
+nlohmann::ordered_json batch_document(const std::string& queue, const std::vector<StoredMessage>& messages,
                               const QueueMetrics& metrics, const std::string& invocation = "");
 
 // A result object: {"acks":[id], "retries":[{id, delaySeconds}], "ackAll":bool,

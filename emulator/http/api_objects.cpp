@@ -60,11 +60,11 @@ json counters_json(const QueueCounters& c) {
           {"replayed", c.replayed}};
 }
 
-json body_json(ContentType type, const std::string& body) {
+nlohmann::ordered_json body_json(ContentType type, const std::string& body) {
   switch (type) {
     case ContentType::Json: {
-      json v = json::parse(body, nullptr, false);
-      return v.is_discarded() ? json(body) : v;
+      auto v = nlohmann::ordered_json::parse(body, nullptr, false);
+      return v.is_discarded() ? nlohmann::ordered_json(body) : v;
     }
     case ContentType::Text: return body;
     case ContentType::Bytes:

@@ -22,6 +22,6 @@ nlohmann::json metrics_json(const QueueMetrics& metrics);
 nlohmann::json counters_json(const QueueCounters& counters);
 // A message body as JSON for peek and per-batch handlers: json as the value, text as a
 // string, bytes and v8 as base64.
-nlohmann::json body_json(ContentType type, const std::string& body);
+nlohmann::ordered_json body_json(ContentType type, const std::string& body);
 
 }  // namespace flareq::api

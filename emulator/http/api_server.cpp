@@ -219,9 +219,9 @@ Reply ApiServer::list_queues(const httplib::Request& req, Store& store) {
 
 namespace {
 
-QueueSettings read_queue_settings(const json& body, QueueSettings base) {
+QueueSettings read_queue_settings(const RequestJson& body, QueueSettings base) {
   if (!body.contains("settings") || body.at("settings").is_null()) return base;
-  const json& settings = body.at("settings");
+  const RequestJson& settings = body.at("settings");
   if (!settings.is_object()) throw bad_request(code::kInvalidQueueSettings, "settings must be an object");
   Fields f(settings, "settings.");
   if (auto d = f.integer("delivery_delay", code::kInvalidQueueSettings, 0, limits::kMaxDelaySecs)) base.delivery_delay = *d;
@@ -234,7 +234,7 @@ QueueSettings read_queue_settings(const json& body, QueueSettings base) {
 
 }  // namespace
 
-Reply ApiServer::create_queue(const json& body, Store& store) {
+Reply ApiServer::create_queue(const RequestJson& body, Store& store) {
   auto name = Fields(body).string("queue_name", code::kInvalidBody);
   if (!name) throw bad_request(code::kInvalidBody, "queue_name is required");
   Queue q = store.create_queue(*name, read_queue_settings(body, {}));
@@ -250,7 +250,7 @@ Reply ApiServer::route_queue(const httplib::Request& req, Store& store, const Qu
       return {200, nullptr, std::nullopt};
     }
     if (m == "PUT" || m == "PATCH") {
-      json body = parse_body(req.body);
+      RequestJson body = parse_body(req.body);
       auto name = Fields(body).string("queue_name", code::kInvalidBody);
       if (name && *name != queue.name)
         throw bad_request(code::kInvalidQueueSettings, "renaming a queue is not supported locally");
@@ -273,7 +273,7 @@ Reply ApiServer::route_queue(const httplib::Request& req, Store& store, const Qu
       return {200, {{"completed", true}, {"started_on", it == last_purge_ms_.end() ? json(nullptr) : json(iso8601(it->second))}}, std::nullopt};
     }
     if (m != "POST") throw method_not_allowed(req);
-    json body = parse_body(req.body);
+    RequestJson body = parse_body(req.body);
     if (Fields(body).boolean("delete_messages_permanently", code::kInvalidBody) != true)
       throw bad_request(code::kInvalidBody, "purging needs {\"delete_messages_permanently\": true}");
     int64_t started = stores_.clock().now_ms();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "emulator/http/api_objects.h"
+#include "emulator/http/request_body.h"
 #include "emulator/store/group_commit.h"
 #include "emulator/store/store_pool.h"
 
@@ -63,9 +64,9 @@ class ApiServer {
   Reply route_messages(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest);
   Reply push_messages(const httplib::Request& req, const std::string& queue, bool batch);
   Reply route_pull(const httplib::Request& req, Store& store, const Queue& queue, std::string_view action,
-                   const nlohmann::json& body);
+                   const RequestJson& body);
   Reply list_queues(const httplib::Request& req, Store& store);
-  Reply create_queue(const nlohmann::json& body, Store& store);
+  Reply create_queue(const RequestJson& body, Store& store);
   nlohmann::json queue_object(Store& store, const Queue& queue);
   std::string prometheus_text();
 

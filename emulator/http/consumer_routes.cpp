@@ -15,7 +15,7 @@ namespace {
 
 constexpr int64_t kAny = std::numeric_limits<int32_t>::max();
 
-ConsumerType read_type(const json& body, ConsumerType fallback) {
+ConsumerType read_type(const RequestJson& body, ConsumerType fallback) {
   auto type = Fields(body).string("type", code::kInvalidConsumerSettings);
   if (!type) return fallback;
   if (*type == "worker") return ConsumerType::Worker;
@@ -24,11 +24,11 @@ ConsumerType read_type(const json& body, ConsumerType fallback) {
 }
 
 // Ranges are checked once, by the store; here only types.
-ConsumerSettings read_settings(const json& body, ConsumerSettings s) {
+ConsumerSettings read_settings(const RequestJson& body, ConsumerSettings s) {
   constexpr int bad = code::kInvalidConsumerSettings;
   if (auto dlq = Fields(body).string("dead_letter_queue", bad)) s.dead_letter_queue = *dlq;
   if (!body.contains("settings") || body.at("settings").is_null()) return s;
-  const json& settings = body.at("settings");
+  const RequestJson& settings = body.at("settings");
   if (!settings.is_object()) throw bad_request(bad, "settings must be an object");
   Fields f(settings, "settings.");
   if (auto v = f.integer("batch_size", bad, -kAny, kAny)) s.batch_size = static_cast<int>(*v);
@@ -45,7 +45,7 @@ ConsumerSettings read_settings(const json& body, ConsumerSettings s) {
   return s;
 }
 
-std::string read_script(const json& body) {
+std::string read_script(const RequestJson& body) {
   Fields f(body);
   if (auto s = f.string("script_name", code::kInvalidConsumerSettings)) return *s;
   if (auto s = f.string("script", code::kInvalidConsumerSettings)) return *s;
@@ -64,7 +64,7 @@ Reply ApiServer::route_consumers(const httplib::Request& req, Store& store, cons
       return {200, list, json{{"page", 1}, {"per_page", 20}, {"count", list.size()}, {"total_count", list.size()}, {"total_pages", 1}}};
     }
     if (m != "POST") throw Error(code::kNotFound, 405, "method " + m + " is not allowed on " + req.path);
-    json body = parse_body(req.body);
+    RequestJson body = parse_body(req.body);
     ConsumerType type = read_type(body, ConsumerType::Worker);
     std::string script = read_script(body);
     if (type == ConsumerType::Worker && script.empty())
@@ -82,7 +82,7 @@ Reply ApiServer::route_consumers(const httplib::Request& req, Store& store, cons
     return {200, nullptr, std::nullopt};
   }
   if (m == "PUT") {
-    json body = parse_body(req.body);
+    RequestJson body = parse_body(req.body);
     if (read_type(body, consumer->type) != consumer->type)
       throw bad_request(code::kInvalidConsumerSettings, "a consumer's type cannot change; remove it and add a new one");
     Consumer updated = *consumer;

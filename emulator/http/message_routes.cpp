@@ -14,13 +14,13 @@ using nlohmann::json;
 namespace {
 
 // One message of a push: {body, content_type?, delay_seconds?}.
-OutgoingMessage read_message(const json& item, const std::string& prefix) {
+OutgoingMessage read_message(const RequestJson& item, const std::string& prefix) {
   if (!item.is_object()) throw bad_request(code::kInvalidBody, prefix + "a message must be an object");
   Fields f(item, prefix);
   if (!item.contains("body")) throw bad_request(code::kInvalidBody, prefix + "body is required");
   OutgoingMessage m;
   std::string type = f.string("content_type", code::kInvalidMetadata).value_or("json");
-  const json& body = item.at("body");
+  const RequestJson& body = item.at("body");
   if (type == "json") {
     m.content_type = ContentType::Json;
     m.body = body.dump();
@@ -71,7 +71,7 @@ json pulled_message_json(const StoredMessage& m) {
 }
 
 Reply ApiServer::push_messages(const httplib::Request& req, const std::string& queue, bool batch) {
-  json body = parse_body(req.body);
+  RequestJson body = parse_body(req.body);
   std::vector<OutgoingMessage> messages;
   std::optional<int64_t> delay;
   if (!batch) {
@@ -79,7 +79,7 @@ Reply ApiServer::push_messages(const httplib::Request& req, const std::string& q
   } else {
     if (!body.contains("messages") || !body.at("messages").is_array())
       throw bad_request(code::kInvalidBody, "messages must be an array");
-    const json& items = body.at("messages");
+    const RequestJson& items = body.at("messages");
     limits::check_batch(items.size(), 0);
     messages.reserve(items.size());
     for (size_t i = 0; i < items.size(); ++i)
@@ -92,7 +92,7 @@ Reply ApiServer::push_messages(const httplib::Request& req, const std::string& q
 
 Reply ApiServer::route_messages(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest) {
   if (req.method != "POST") throw Error(code::kNotFound, 405, "method " + req.method + " is not allowed on " + req.path);
-  json body = parse_body(req.body);
+  RequestJson body = parse_body(req.body);
   if (rest.size() != 1) throw Error(code::kNotFound, 404, "no route for POST " + req.path);
   std::string_view action = rest[0];
   if (action == "peek") {

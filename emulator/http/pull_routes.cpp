@@ -7,7 +7,7 @@
 namespace flareq::api {
 
 Reply ApiServer::route_pull(const httplib::Request& req, Store&, const Queue&, std::string_view,
-                            const nlohmann::json&) {
+                            const RequestJson&) {
   throw Error(code::kNotFound, 404, "no route for POST " + req.path);
 }
 

@@ -7,12 +7,12 @@
 
 namespace flareq::api {
 
-nlohmann::json parse_body(const std::string& text) {
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
-  nlohmann::json body;
+RequestJson parse_body(const std::string& text) {
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return RequestJson::object();
+  RequestJson body;
   try {
-    body = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+    body = RequestJson::parse(text);
+  } catch (const RequestJson::parse_error& e) {
     throw bad_request(code::kMalformedBody, std::string("malformed JSON body: ") + e.what());
   }
   if (!body.is_object()) throw bad_request(code::kInvalidBody, "the request body must be a JSON object");

@@ -1,5 +1,6 @@
 // Typed reading of a request's JSON body with Cloudflare's error codes. Bodies are
-// parsed whatever their Content-Type says: wrangler sends JSON as text/plain.
+// parsed whatever their Content-Type says: wrangler sends JSON as text/plain. Objects keep
+// their key order, so a message body is stored as it was sent.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -9,11 +10,12 @@ namespace flareq::api {
 
 // The body as a JSON object; an empty body is {}. Malformed JSON is 10208; a body that
 // is not an object is 10207.
-nlohmann::json parse_body(const std::string& text);
+using RequestJson = nlohmann::ordered_json;
+RequestJson parse_body(const std::string& text);
 
 class Fields {
  public:
-  explicit Fields(const nlohmann::json& object, std::string prefix = "") : j_(object), prefix_(std::move(prefix)) {}
+  explicit Fields(const RequestJson& object, std::string prefix = "") : j_(object), prefix_(std::move(prefix)) {}
   bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
   std::optional<int64_t> integer(const char* key, int error_code, int64_t lo, int64_t hi) const;
   std::optional<std::string> string(const char* key, int error_code) const;
@@ -21,7 +23,7 @@ class Fields {
 
  private:
   std::string name(const char* key) const { return prefix_ + key; }
-  const nlohmann::json& j_;
+  const RequestJson& j_;
   std::string prefix_;
 };
 

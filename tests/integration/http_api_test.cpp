@@ -143,6 +143,16 @@ TEST_F(HttpApi, PushOneAndBatch) {
   EXPECT_EQ(messages[5]["state"], "delayed");
 }
 
+TEST_F(HttpApi, MessageBodiesKeepTheirKeyOrder) {
+  DevServer dev(state());
+  Http http(dev.port());
+  http.post("queues", {{"queue_name", "q"}});
+  ASSERT_EQ(http.post_raw("queues/q/messages", R"({"body":{"zeta":1,"alpha":{"y":2,"b":3}}})").status, 200);
+  Result list = run({"flareq", "--state", state().string(), "messages", "list", "q", "--json"});
+  EXPECT_LT(list.out.find("zeta"), list.out.find("alpha"));
+  EXPECT_LT(list.out.find("\"y\""), list.out.find("\"b\""));
+}
+
 TEST_F(HttpApi, BadPushesStoreNothing) {
   DevServer dev(state());
   Http http(dev.port());

@@ -1,0 +1,53 @@
+// `flareq wait QUEUE…`: for CI, returns once the queues hold no ready, delayed or leased
+// messages (so nothing is in flight either), or fails with what is left at the timeout.
+#include <chrono>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "emulator/core/error.h"
+
+namespace flareq::cli {
+namespace {
+
+struct WaitOptions {
+  std::vector<std::string> queues;
+  double timeout_secs = 30;
+};
+
+void run_wait(const GlobalOptions& g, const WaitOptions& o) {
+  auto ctx = open_context(g);
+  std::vector<Queue> queues;
+  for (const auto& name : o.queues) queues.push_back(ctx->store->queue(name));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.timeout_secs * 1000));
+  while (true) {
+    std::string left;
+    for (const auto& q : queues) {
+      Backlog b = ctx->store->backlog(q.key);
+      if (b.count == 0) continue;
+      left += (left.empty() ? "" : "; ") + q.name + ": " + std::to_string(b.ready) + " ready, " +
+              std::to_string(b.delayed) + " delayed, " + std::to_string(b.leased) + " leased";
+    }
+    if (left.empty()) return;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::ostringstream secs;
+      secs << o.timeout_secs;
+      throw Error(0, 408, "timed out after " + secs.str() + "s with messages left: " + left);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace
+
+void setup_wait(CLI::App& app, GlobalOptions& g) {
+  auto o = std::make_shared<WaitOptions>();
+  auto* wait = app.add_subcommand("wait", "Wait until queues are drained (no ready, delayed or leased messages)");
+  wait->add_option("queues", o->queues, "queue names or ids")->required();
+  wait->add_option("--timeout", o->timeout_secs, "give up after this many seconds (exit 1)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  wait->callback([&g, o] { run_wait(g, *o); });
+}
+
+}  // namespace flareq::cli
