@@ -5,6 +5,7 @@ Each batch is checked against schema/handler-batch.schema.json and recorded as o
 in $RECORD ({"pid","ids","attempts","timestamps","bodies","t"}). A message body (a JSON object) may say:
   {"do": "ack"} / {"do": "retry", "delay": N}          per-message calls, in batch order
   {"batch": "ackAll" | "retryAll" | "throw" | "hang" | "crash", "delay": N}
+  {"batch": "sleep", "seconds": S}
 "throw" prints the result of the calls made so far, then exits 1; "hang" sleeps an hour;
 "crash" kills the process with SIGKILL. With --persistent it reads one batch per line and
 answers each with its invocation id; "throw" answers outcome "exception".
@@ -48,6 +49,8 @@ def handle(batch):
             with open(os.environ["RECORD"] + ".hang", "w") as f:
                 f.write(str(os.getpgrp()))
             time.sleep(3600)
+        elif action == "sleep":
+            time.sleep(body["seconds"])
         elif action == "crash":
             os.kill(os.getpid(), signal.SIGKILL)
     jsonschema.validate(result, RESULT_SCHEMA)
