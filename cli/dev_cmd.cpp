@@ -24,6 +24,7 @@ struct DevOptions {
   bool reset = false;
   std::vector<std::string> consumers;             // QUEUE=COMMAND
   std::vector<std::string> persistent_consumers;  // QUEUE=COMMAND
+  std::vector<std::string> pull_queues;
   double handler_timeout_secs = 900;
   double shutdown_grace_secs = 10;
 };
@@ -117,6 +118,14 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
   auto ctx = open_context(g);
   apply_config(*ctx);
 
+  for (const auto& name : o.pull_queues) {
+    Queue q = ctx->store->ensure_queue(name);
+    auto consumer = ctx->store->consumer_of(q.key);
+    if (consumer && consumer->type == ConsumerType::Worker)
+      throw Error(0, 400, "queue '" + name + "' has a worker consumer; a queue has one consumer at a time");
+    if (!consumer)
+      ctx->store->add_consumer(q, ConsumerType::HttpPull, "", ConsumerSettings::defaults_for(ConsumerType::HttpPull));
+  }
   // Handlers: the config's "command" keys, then --consumer flags (which win).
   std::map<std::string, handler::HandlerSpec> handlers;
   int64_t timeout_ms = static_cast<int64_t>(o.handler_timeout_secs * 1000);
@@ -197,6 +206,7 @@ void setup_dev(CLI::App& app, GlobalOptions& g) {
   dev->add_option("--consumer", o->consumers, "run COMMAND (via /bin/sh -c) once per batch of QUEUE: QUEUE=COMMAND");
   dev->add_option("--consumer-persistent", o->persistent_consumers,
                   "keep COMMAND running and feed it one batch per line: QUEUE=COMMAND");
+  dev->add_option("--http-pull", o->pull_queues, "give QUEUE an HTTP pull consumer (production's defaults) if it has none");
   dev->add_option("--handler-timeout", o->handler_timeout_secs, "seconds a batch may run before its handler is killed")
       ->capture_default_str()->check(CLI::PositiveNumber);
   dev->add_option("--shutdown-grace", o->shutdown_grace_secs, "seconds Ctrl-C waits for batches in flight")

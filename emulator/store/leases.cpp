@@ -108,10 +108,11 @@ SettleResult Store::settle(const Queue& queue, const ConsumerSettings& consumer,
   WriteTransaction tx(*db_);
   int64_t now = clock_.now_ms();
   {
-    Stmt del = cached("DELETE FROM messages WHERE seq = ? AND lease_token = ?");
+    Stmt del = cached("DELETE FROM messages WHERE seq = ? AND lease_token = ? AND qkey = ?");
     for (int64_t seq : acked) {
       del->bind(1, seq);
       del->bind(2, token);
+      del->bind(3, queue.key);
       result.acked += del->exec();
       del->reset();
     }
@@ -121,9 +122,10 @@ SettleResult Store::settle(const Queue& queue, const ConsumerSettings& consumer,
     {
       Stmt get = cached(
           "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, lease_token, origin_queue "
-          "FROM messages WHERE seq = ? AND lease_token = ?");
+          "FROM messages WHERE seq = ? AND lease_token = ? AND qkey = ?");
       get->bind(1, seq);
       get->bind(2, token);
+      get->bind(3, queue.key);
       if (!get->executeStep()) continue;  // the lease was lost: someone else holds it now
       m = read_message(*get);
     }
