@@ -11,6 +11,7 @@ void setup_queue_consumers(CLI::App& queues, GlobalOptions& global);
 void setup_send(CLI::App& app, GlobalOptions& global);
 void setup_messages(CLI::App& app, GlobalOptions& global);
 void setup_dev(CLI::App& app, GlobalOptions& global);
-void setup_wait(CLI::App& app, GlobalOptions& global);
+void setup_ci(CLI::App& app, GlobalOptions& global);
+void setup_dlq(CLI::App& app, GlobalOptions& global);
 
 }  // namespace flareq::cli

@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
   cli::setup_send(app, global);
   cli::setup_messages(app, global);
   cli::setup_dev(app, global);
-  cli::setup_wait(app, global);
+  cli::setup_dlq(app, global);
+  cli::setup_ci(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "emulator/core/encoding.h"
+#include "emulator/core/error.h"
 
 namespace flareq::cli {
 namespace {
@@ -63,6 +64,49 @@ void run_list(const GlobalOptions& g, const MessagesOptions& o) {
     std::cout << "(" << messages.size() << " of " << q.message_count << " messages; use --limit to see more)\n";
 }
 
+void run_show(const GlobalOptions& g, const std::string& id, bool json_output) {
+  auto ctx = open_context(g);
+  auto found = ctx->store->find_message(id);
+  if (!found) throw not_found(code::kNotFound, "no message with id '" + id + "'");
+  const auto& [q, m] = *found;
+  int64_t now = ctx->clock.now_ms();
+  if (json_output) {
+    nlohmann::ordered_json j = {{"id", m.id},
+                                {"queue", q.name},
+                                {"state", message_state_name(m.state_at(now))},
+                                {"attempts", m.attempts},
+                                {"timestamp", iso8601(m.enqueued_ms)},
+                                {"timestamp_ms", m.enqueued_ms},
+                                {"visible_at_ms", m.visible_ms},
+                                {"content_type", content_type_name(m.content_type)},
+                                {"size", m.size},
+                                {"body", api::body_json(m.content_type, m.body)}};
+    if (!m.origin_queue.empty()) j["origin_queue"] = m.origin_queue;
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::cout << "Message:     " << m.id << "\n"
+            << "Queue:       " << q.name << "\n"
+            << "State:       " << message_state_name(m.state_at(now)) << "\n"
+            << "Attempts:    " << m.attempts << "\n"
+            << "Timestamp:   " << iso8601(m.enqueued_ms) << "\n"
+            << "Visible at:  " << iso8601(m.visible_ms) << "\n";
+  if (!m.origin_queue.empty()) std::cout << "Came from:   " << m.origin_queue << " (dead-lettered)\n";
+  std::cout << "Type:        " << content_type_name(m.content_type) << ", " << m.size << " bytes\n"
+            << "Body:\n";
+  if (m.content_type == ContentType::Json) std::cout << api::body_json(m.content_type, m.body).dump(2) << "\n";
+  else if (m.content_type == ContentType::Text) std::cout << m.body << "\n";
+  else std::cout << base64_encode(m.body) << "  (base64)\n";
+}
+
+void run_delete(const GlobalOptions& g, const std::string& id) {
+  auto ctx = open_context(g);
+  auto found = ctx->store->find_message(id);
+  if (!found || !ctx->store->delete_message(found->first.key, found->second.seq))
+    throw not_found(code::kNotFound, "no message with id '" + id + "'");
+  std::cout << "Deleted message " << id << " from queue '" << found->first.name << "'\n";
+}
+
 }  // namespace
 
 void setup_messages(CLI::App& app, GlobalOptions& g) {
@@ -76,6 +120,15 @@ void setup_messages(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::IsMember({"ready", "delayed", "leased"}));
   list->add_flag("--json", o->json_output, "print JSON");
   list->callback([&g, o] { run_list(g, *o); });
+
+  auto id = std::make_shared<std::string>();
+  auto* show = messages->add_subcommand("show", "Print one message whole: body decoded, attempts, times, origin");
+  show->add_option("id", *id, "message id")->required();
+  show->add_flag("--json", o->json_output, "print JSON");
+  show->callback([&g, o, id] { run_show(g, *id, o->json_output); });
+  auto* del = messages->add_subcommand("delete", "Delete one message");
+  del->add_option("id", *id, "message id")->required();
+  del->callback([&g, id] { run_delete(g, *id); });
 }
 
 }  // namespace flareq::cli

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <CLI/CLI.hpp>
+
 namespace flareq::cli {
 
 // Width in characters, counting each UTF-8 sequence once.
@@ -50,6 +52,19 @@ std::string human_duration_ms(int64_t ms) {
   else if (ms < 86400000) snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(ms / 3600000), static_cast<long long>(ms / 60000 % 60));
   else snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(ms / 86400000), static_cast<long long>(ms / 3600000 % 24));
   return buf;
+}
+
+int64_t parse_duration_ms(const std::string& text) {
+  size_t used = 0;
+  double value = -1;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+  }
+  std::string unit = text.substr(used);
+  double scale = unit.empty() || unit == "s" ? 1000 : unit == "m" ? 60000 : unit == "h" ? 3600000 : unit == "d" ? 86400000 : -1;
+  if (value < 0 || scale < 0) throw CLI::ValidationError("duration", "'" + text + "' is not a duration like 90s, 30m, 1h or 2d");
+  return static_cast<int64_t>(value * scale);
 }
 
 std::string preview(const std::string& text, size_t width) {

@@ -13,6 +13,7 @@ struct WindowState {
   int64_t ready = 0;                      // ready messages, counted up to batch_size
   std::optional<int64_t> oldest_ready_ms; // when the longest-waiting ready message became ready
   int64_t opened_after_ms = 0;            // when the last full batch was cut (0: never)
+  int64_t flush_ms = 0;                   // a flush closes windows opened at or before it
   int batch_size = 10;
   int64_t timeout_ms = 5000;
 };

@@ -48,14 +48,6 @@ void Dispatcher::notify() {
   wake_.notify_one();
 }
 
-void Dispatcher::flush(const std::string& queue) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = runtimes_.find(queue);
-  if (it != runtimes_.end()) it->second.flush = true;
-  dirty_ = true;
-  wake_.notify_one();
-}
-
 void Dispatcher::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -156,7 +148,6 @@ int64_t Dispatcher::schedule(Store& store, int64_t now) {
     while (true) {
       auto next_visible = store.next_visible_ms(queue.key);
       if (!next_visible || *next_visible > now) {
-        runtime.flush = false;  // nothing left to flush
         if (next_visible) next_due = std::min(next_due, *next_visible);
         break;
       }
@@ -166,7 +157,8 @@ int64_t Dispatcher::schedule(Store& store, int64_t now) {
       window.oldest_ready_ms = *next_visible;
       window.opened_after_ms = runtime.opened_after_ms;
       window.batch_size = s.batch_size;
-      window.timeout_ms = runtime.flush ? 0 : s.max_wait_time_ms;
+      window.timeout_ms = s.max_wait_time_ms;
+      window.flush_ms = queue.flush_ms;
       int limit = s.max_concurrency ? *s.max_concurrency : (window.ready >= s.batch_size ? kAutoConcurrency : 1);
       if (runtime.in_flight >= limit) break;
       WindowDecision decision = decide_batch(window);
@@ -175,7 +167,6 @@ int64_t Dispatcher::schedule(Store& store, int64_t now) {
         break;
       }
       if (decision.full) runtime.opened_after_ms = now;
-      else runtime.flush = false;
       launch(store, queue, *consumer, runtime, decision.deliver);
     }
   }

@@ -36,8 +36,6 @@ class Dispatcher {
   ~Dispatcher();
   void start();
   void notify();  // something changed in this process: look again now
-  // Closes the pending batch windows of `queue` so what is ready is delivered at once.
-  void flush(const std::string& queue);
   // Stops leasing; waits for batches in flight, killing their handlers after the grace period.
   void stop();
   // The consumers with a handler, one line each (printed at start).
@@ -48,7 +46,6 @@ class Dispatcher {
     std::unique_ptr<handler::Handler> handler;
     int in_flight = 0;
     int64_t opened_after_ms = 0;
-    bool flush = false;
     bool reported_not_started = false;
   };
   struct Completion {

@@ -10,6 +10,7 @@
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
 #include "emulator/http/request_body.h"
+#include "emulator/store/dead_letter_replay.h"
 
 namespace flareq::api {
 
@@ -281,6 +282,37 @@ Reply ApiServer::route_queue(const httplib::Request& req, Store& store, const Qu
     std::lock_guard<std::mutex> lock(purge_mutex_);
     last_purge_ms_[queue.id] = started;
     return {200, {{"completed", true}, {"started_on", iso8601(started)}}, std::nullopt};
+  }
+  // flareq's extensions: replay a dead letter queue, flush pending batch windows.
+  if (rest[0] == "replay" && rest.size() == 1) {
+    if (m != "POST") throw method_not_allowed(req);
+    RequestJson body = parse_body(req.body);
+    Fields f(body);
+    ReplayFilter filter;
+    filter.to = f.string("to", code::kInvalidBody).value_or("");
+    filter.limit = f.integer("limit", code::kInvalidBody, 1, INT64_MAX);
+    if (auto secs = f.integer("older_than_secs", code::kInvalidBody, 0, INT64_MAX / 1000)) filter.older_than_ms = *secs * 1000;
+    if (f.has("ids")) {
+      if (!body.at("ids").is_array()) throw bad_request(code::kInvalidBody, "ids must be an array of message ids");
+      for (const auto& id : body.at("ids")) {
+        if (!id.is_string()) throw bad_request(code::kInvalidBody, "ids must be an array of message ids");
+        filter.ids.push_back(id.get<std::string>());
+      }
+    }
+    if (!filter.to.empty()) store.queue(filter.to);
+    bool dry_run = f.boolean("dry_run", code::kInvalidBody).value_or(false);
+    ReplayReport report = replay_dead_letters(store, queue, filter, dry_run);
+    if (report.moved > 0 && options_.after_send) options_.after_send();
+    return {200,
+            {{"dry_run", dry_run}, {"moved", report.moved}, {"by_target", report.by_target},
+             {"without_origin", report.without_origin}},
+            std::nullopt};
+  }
+  if (rest[0] == "flush" && rest.size() == 1) {
+    if (m != "POST") throw method_not_allowed(req);
+    store.request_flush(queue.key);
+    if (options_.after_send) options_.after_send();
+    return {200, {{"flushed", true}}, std::nullopt};
   }
   if (rest[0] == "consumers") return route_consumers(req, store, queue, Segments(rest.begin() + 1, rest.end()));
   if (rest[0] == "messages") return route_messages(req, store, queue, Segments(rest.begin() + 1, rest.end()));

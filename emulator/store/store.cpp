@@ -16,7 +16,7 @@ constexpr int kBusyTimeoutMs = 10000;
 const char* kQueueColumns =
     "qkey, queue_id, name, created_ms, modified_ms, delivery_delay, retention_secs, "
     "delivery_paused, message_count, message_bytes, received, delivered, acked, retried, "
-    "dead_lettered, expired, replayed";
+    "dead_lettered, expired, replayed, flush_ms";
 
 const char* kConsumerColumns =
     "c.consumer_id, c.qkey, q.name, c.type, c.script, c.created_ms, c.batch_size, c.max_retries, "
@@ -115,6 +115,7 @@ Queue Store::read_queue(SQLite::Statement& r) {
   q.counters.dead_lettered = r.getColumn(14).getInt64();
   q.counters.expired = r.getColumn(15).getInt64();
   q.counters.replayed = r.getColumn(16).getInt64();
+  q.flush_ms = r.getColumn(17).getInt64();
   return q;
 }
 

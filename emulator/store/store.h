@@ -101,6 +101,17 @@ class Store {
   // run out), and how many are ready now, counted up to `limit`.
   std::optional<int64_t> next_visible_ms(int64_t queue_key);
   int64_t count_ready(int64_t queue_key, int64_t limit);
+  // Dead-letter replay: what a filter selects (read only), then moving a batch of those back
+  // in one transaction (ids, timestamps and bodies kept, attempts reset, visible at once).
+  // Returns how many moved; a message no longer in the DLQ is skipped.
+  std::vector<ReplayCandidate> replay_candidates(const Queue& dlq, const ReplayFilter& filter);
+  int64_t replay(const Queue& dlq, const std::vector<ReplayCandidate>& batch);
+  // Closes the queue's open batch windows (in every process delivering it).
+  void request_flush(int64_t queue_key);
+  // One message by id, in any queue (a scan: for people, not hot paths).
+  std::optional<std::pair<Queue, StoredMessage>> find_message(const std::string& id);
+  bool delete_message(int64_t queue_key, int64_t seq);
+
   // Changes when any connection commits (PRAGMA data_version): lets a process notice
   // another's writes cheaply.
   int64_t data_version();

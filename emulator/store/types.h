@@ -39,6 +39,7 @@ struct Queue {
   int64_t message_count = 0;
   int64_t message_bytes = 0;
   QueueCounters counters;
+  int64_t flush_ms = 0;  // batch windows opened at or before this close at once
 };
 
 enum class ConsumerType { Worker, HttpPull };
@@ -108,6 +109,21 @@ struct Backlog : QueueMetrics {
 
 struct SentMessage {
   std::string id;
+  int64_t enqueued_ms = 0;
+};
+
+// Which dead-lettered messages a replay moves, and where.
+struct ReplayFilter {
+  std::string to;                        // empty: back to the queue each came from
+  std::optional<int64_t> limit;
+  std::optional<int64_t> older_than_ms;  // only messages whose timestamp is older than this
+  std::vector<std::string> ids;          // empty: any
+};
+
+struct ReplayCandidate {
+  int64_t seq = 0;
+  std::string id;
+  std::string target;  // empty: it has no origin and no --to was given
   int64_t enqueued_ms = 0;
 };
 

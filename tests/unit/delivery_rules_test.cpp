@@ -83,6 +83,15 @@ TEST(BatchWindow, SendsOf6Then5GiveBatchesOf5And5And1) {
   EXPECT_EQ(batches, (std::vector<int64_t>{5, 5, 1}));
 }
 
+TEST(BatchWindow, AFlushClosesWindowsOpenedBeforeIt) {
+  WindowState s = window(1000, 2, 500, 10, 60000);
+  s.flush_ms = 900;
+  EXPECT_EQ(decide_batch(s).deliver, 2);
+  s.oldest_ready_ms = 950;
+  s.flush_ms = 900;  // a window opened after the flush waits as usual
+  EXPECT_EQ(decide_batch(s).deliver, 0);
+}
+
 TEST(BatchWindow, TimeoutZeroDeliversAtOnce) {
   EXPECT_EQ(decide_batch(window(10, 1, 10, 5, 0)).deliver, 1);
 }

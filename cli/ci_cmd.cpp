@@ -1,5 +1,7 @@
-// `flareq wait QUEUE…`: for CI, returns once the queues hold no ready, delayed or leased
-// messages (so nothing is in flight either), or fails with what is left at the timeout.
+// The CI helpers. `flareq wait QUEUE…` returns once the queues hold no ready, delayed or
+// leased messages (so nothing is in flight either), or fails with what is left at the
+// timeout. `flareq flush QUEUE…` closes their open batch windows, so tests need not wait
+// out max_batch_timeout.
 #include <chrono>
 #include <iostream>
 #include <sstream>
@@ -41,13 +43,25 @@ void run_wait(const GlobalOptions& g, const WaitOptions& o) {
 
 }  // namespace
 
-void setup_wait(CLI::App& app, GlobalOptions& g) {
+void setup_ci(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<WaitOptions>();
   auto* wait = app.add_subcommand("wait", "Wait until queues are drained (no ready, delayed or leased messages)");
   wait->add_option("queues", o->queues, "queue names or ids")->required();
   wait->add_option("--timeout", o->timeout_secs, "give up after this many seconds (exit 1)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   wait->callback([&g, o] { run_wait(g, *o); });
+
+  auto flush_queues = std::make_shared<std::vector<std::string>>();
+  auto* flush = app.add_subcommand("flush", "Deliver the pending partial batches of queues now (for tests)");
+  flush->add_option("queues", *flush_queues, "queue names or ids")->required();
+  flush->callback([&g, flush_queues] {
+    auto ctx = open_context(g);
+    for (const auto& name : *flush_queues) {
+      Queue q = ctx->store->queue(name);
+      ctx->store->request_flush(q.key);
+      std::cout << "Flushed queue '" << q.name << "'\n";
+    }
+  });
 }
 
 }  // namespace flareq::cli

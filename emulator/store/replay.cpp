@@ -1,0 +1,117 @@
+// Moving dead-lettered messages back (replay), flush requests, and finding one message.
+#include <algorithm>
+#include <map>
+
+#include "emulator/core/error.h"
+#include "emulator/store/store.h"
+#include "emulator/store/write_transaction.h"
+
+namespace flareq {
+
+std::vector<ReplayCandidate> Store::replay_candidates(const Queue& dlq, const ReplayFilter& filter) {
+  Stmt st = cached("SELECT seq, id, coalesce(origin_queue, ''), enqueued_ms FROM messages WHERE qkey = ? ORDER BY seq");
+  st->bind(1, dlq.key);
+  int64_t now = clock_.now_ms();
+  std::vector<ReplayCandidate> out;
+  while (st->executeStep()) {
+    ReplayCandidate c{st->getColumn(0).getInt64(), st->getColumn(1).getString(), st->getColumn(2).getString(),
+                      st->getColumn(3).getInt64()};
+    if (!filter.ids.empty() && std::find(filter.ids.begin(), filter.ids.end(), c.id) == filter.ids.end()) continue;
+    if (filter.older_than_ms && c.enqueued_ms > now - *filter.older_than_ms) continue;
+    if (!filter.to.empty()) c.target = filter.to;
+    out.push_back(std::move(c));
+    if (filter.limit && static_cast<int64_t>(out.size()) >= *filter.limit) break;
+  }
+  return out;
+}
+
+int64_t Store::replay(const Queue& dlq, const std::vector<ReplayCandidate>& batch) {
+  WriteTransaction tx(*db_);
+  int64_t now = clock_.now_ms();
+  std::map<std::string, int64_t> received;  // target queue key by name → moved count
+  std::map<std::string, int64_t> keys;
+  int64_t moved = 0;
+  for (const auto& c : batch) {
+    if (c.target.empty()) continue;
+    auto key = keys.find(c.target);
+    if (key == keys.end()) {
+      auto q = find_queue(c.target);
+      if (!q) throw not_found(code::kQueueNotFound, "queue '" + c.target + "' does not exist");
+      key = keys.emplace(c.target, q->key).first;
+    }
+    Stmt copy = cached(
+        "INSERT INTO messages (qkey, id, content_type, body, size, enqueued_ms, visible_ms, attempts) "
+        "SELECT ?, id, content_type, body, size, enqueued_ms, ?, 0 FROM messages WHERE seq = ? AND qkey = ?");
+    copy->bind(1, key->second);
+    copy->bind(2, now);
+    copy->bind(3, c.seq);
+    copy->bind(4, dlq.key);
+    if (copy->exec() == 0) continue;  // already replayed (by an earlier, interrupted run)
+    Stmt del = cached("DELETE FROM messages WHERE seq = ? AND qkey = ?");
+    del->bind(1, c.seq);
+    del->bind(2, dlq.key);
+    del->exec();
+    received[c.target]++;
+    ++moved;
+  }
+  for (const auto& [name, n] : received) {
+    Stmt count = cached("UPDATE queues SET received = received + ? WHERE qkey = ?");
+    count->bind(1, n);
+    count->bind(2, keys[name]);
+    count->exec();
+  }
+  Stmt count = cached("UPDATE queues SET replayed = replayed + ? WHERE qkey = ?");
+  count->bind(1, moved);
+  count->bind(2, dlq.key);
+  count->exec();
+  tx.commit();
+  return moved;
+}
+
+void Store::request_flush(int64_t queue_key) {
+  WriteTransaction tx(*db_);
+  Stmt st = cached("UPDATE queues SET flush_ms = ? WHERE qkey = ?");
+  st->bind(1, clock_.now_ms());
+  st->bind(2, queue_key);
+  st->exec();
+  tx.commit();
+}
+
+std::optional<std::pair<Queue, StoredMessage>> Store::find_message(const std::string& id) {
+  StoredMessage m;
+  int64_t queue_key = 0;
+  {
+    Stmt st = cached(
+        "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, lease_token IS NOT NULL, "
+        "origin_queue, qkey FROM messages WHERE id = ? LIMIT 1");
+    st->bind(1, id);
+    if (!st->executeStep()) return std::nullopt;
+    m.seq = st->getColumn(0).getInt64();
+    m.id = st->getColumn(1).getString();
+    m.content_type = static_cast<ContentType>(st->getColumn(2).getInt());
+    auto body = st->getColumn(3);
+    m.body.assign(static_cast<const char*>(body.getBlob()), static_cast<size_t>(body.getBytes()));
+    m.size = st->getColumn(4).getInt64();
+    m.enqueued_ms = st->getColumn(5).getInt64();
+    m.visible_ms = st->getColumn(6).getInt64();
+    m.attempts = st->getColumn(7).getInt();
+    m.has_lease = st->getColumn(8).getInt() != 0;
+    m.origin_queue = st->getColumn(9).isNull() ? "" : st->getColumn(9).getString();
+    queue_key = st->getColumn(10).getInt64();
+  }
+  for (auto& q : list_queues())
+    if (q.key == queue_key) return std::make_pair(q, m);
+  return std::nullopt;
+}
+
+bool Store::delete_message(int64_t queue_key, int64_t seq) {
+  WriteTransaction tx(*db_);
+  Stmt st = cached("DELETE FROM messages WHERE seq = ? AND qkey = ?");
+  st->bind(1, seq);
+  st->bind(2, queue_key);
+  bool deleted = st->exec() > 0;
+  tx.commit();
+  return deleted;
+}
+
+}  // namespace flareq
