@@ -17,7 +17,7 @@ WindowDecision decide_batch(const WindowState& s) {
   // batch, when that batch was cut.
   int64_t opened = std::max(*s.oldest_ready_ms, s.opened_after_ms);
   int64_t closes = opened + s.timeout_ms;
-  if (s.now_ms >= closes || opened <= s.flush_ms) {
+  if (s.now_ms >= closes || (s.flush_ms > 0 && opened <= s.flush_ms)) {
     d.deliver = s.ready;
     return d;
   }
