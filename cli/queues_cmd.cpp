@@ -24,13 +24,14 @@ struct QueueOptions {
 
 std::string binding_name(const std::string& queue) {
   std::string b;
-  for (char c : queue) b += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : queue) b += c == '-' ? '_' : c;
   return b;
 }
 
 void print_snippets(const std::string& queue) {
-  json producer = {{"queues", {{"producers", {{{"queue", queue}, {"binding", binding_name(queue)}}}}}}};
-  json consumer = {{"queues", {{"consumers", {{{"queue", queue}}}}}}};
+  using ordered = nlohmann::ordered_json;
+  ordered producer = {{"queues", {{"producers", {{{"queue", queue}, {"binding", binding_name(queue)}}}}}}};
+  ordered consumer = {{"queues", {{"consumers", {{{"queue", queue}}}}}}};
   std::cout << "\nConfigure your Worker to send messages to this queue:\n\n"
             << producer.dump(2) << "\n\nConfigure your Worker to consume messages from this queue:\n\n"
             << consumer.dump(2) << "\n";

@@ -42,7 +42,7 @@ TEST_F(Cli, CreateListInfoUpdateDelete) {
                      "--message-retention-period-secs", "86400"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("Created queue 'my-app-events'\n", 0), 0u);
-  EXPECT_NE(r.out.find("\"binding\": \"MY_APP_EVENTS\""), std::string::npos);
+  EXPECT_NE(r.out.find("\"queue\": \"my-app-events\",\n        \"binding\": \"my_app_events\""), std::string::npos) << r.out;
 
   r = flareq({"queues", "list"});
   EXPECT_NE(r.out.find("my-app-events"), std::string::npos);

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs sdk_test.mjs against a fresh `flareq dev`. The pinned SDK is installed from the npm
+# registry into build/compat-sdk on first use. Usage: tests/compat/sdk/run.sh [flareq]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+flareq=${1:-$root/build/flareq}
+deps="$root/build/compat-sdk"
+if [ ! -d "$deps/node_modules/cloudflare" ]; then
+  mkdir -p "$deps" && cp "$here/package.json" "$deps/"
+  (cd "$deps" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+cp "$here/sdk_test.mjs" "$deps/"
+work=$(mktemp -d)
+"$flareq" --state "$work/state.sqlite" dev --port 0 --port-file "$work/port" >"$work/dev.log" 2>&1 &
+dev=$!
+trap 'kill $dev 2>/dev/null; wait $dev 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
+node "$deps/sdk_test.mjs" "http://127.0.0.1:$(cat "$work/port")/client/v4" || { cat "$work/dev.log"; exit 1; }
