@@ -196,7 +196,7 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
 
 void setup_dev(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<DevOptions>();
-  auto* dev = app.add_subcommand("dev", "Serve Cloudflare's Queues API locally for the config's queues");
+  auto* dev = app.add_subcommand("dev", "Serve Cloudflare's Queues API and deliver batches to consumer handlers");
   dev->add_option("--port", o->port, "port to listen on (0 picks a free one)")->capture_default_str()->check(CLI::Range(0, 65535));
   dev->add_option("--host", o->host, "address to listen on; other than loopback needs --api-token")->capture_default_str();
   dev->add_option("--port-file", o->port_file, "write the port here once listening (for scripts)");
