@@ -43,12 +43,15 @@ class PerBatchHandler final : public Handler {
     std::string input = batch.dump() + "\n";
     size_t written = 0;
     LineBuffer out, err;
-    std::string pending_line;  // the latest stdout line: the result, if it is the last
+    // Lines go to the log as they come, except one that looks like a result: it is held
+    // back in case it is the last line, and logged if more output follows.
+    std::string pending_line;
     bool have_pending = false;
     auto on_stdout = [&](std::string line) {
       if (have_pending) log_(pending_line);
-      pending_line = std::move(line);
-      have_pending = true;
+      have_pending = parse_result(line).is_result;
+      if (have_pending) pending_line = std::move(line);
+      else log_(line);
     };
     int64_t deadline = steady_ms() + spec_.timeout_ms;
     bool timed_out = false;
@@ -104,8 +107,7 @@ class PerBatchHandler final : public Handler {
 
     if (have_pending) {
       ParsedResult parsed = parse_result(pending_line);
-      if (!parsed.is_result) log_(pending_line);
-      else if (!parsed.error.empty()) result.failure = "protocol error: " + parsed.error + ": " + pending_line;
+      if (!parsed.error.empty()) result.failure = "protocol error: " + parsed.error + ": " + pending_line;
       else result.report = parsed.report;
     }
     bool returned = WIFEXITED(status) && WEXITSTATUS(status) == 0;

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "emulator/core/error.h"
+#include "emulator/store/migrations.h"
 #include "emulator/store/store.h"
 
 using namespace flareq;
@@ -325,4 +326,22 @@ TEST_F(StoreTest, NextVisibleAndReadyCount) {
   clock_.advance_ms(5000);
   EXPECT_EQ(store->count_ready(q.key, 10), 2);
   EXPECT_EQ(store->count_ready(q.key, 1), 1);
+}
+
+TEST_F(StoreTest, MigratesAnOlderFileForwardKeepingItsData) {
+  std::filesystem::create_directories(dir_);
+  {
+    SQLite::Database db(path_.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(migrations().at(0).sql);
+    db.exec("PRAGMA user_version = 1");
+    db.exec("INSERT INTO queues (queue_id, name, created_ms, modified_ms) VALUES ('0123456789abcdef0123456789abcdef', 'old', 1, 1)");
+    db.exec("INSERT INTO messages (qkey, id, content_type, body, size, enqueued_ms, visible_ms) "
+            "VALUES (1, 'fedcba9876543210fedcba9876543210', 0, '1', 1, 1, 1)");
+  }
+  auto store = open();
+  SQLite::Database db(path_.string());
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), Store::schema_version());
+  Queue q = store->queue("old");
+  EXPECT_EQ(q.flush_ms, 0);
+  EXPECT_EQ(store->backlog(q.key).count, 1);
 }
