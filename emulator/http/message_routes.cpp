@@ -5,6 +5,7 @@
 #include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
 #include "emulator/http/api_server.h"
+#include "emulator/http/message_handle.h"
 #include "emulator/http/request_body.h"
 
 namespace flareq::api {
@@ -40,22 +41,6 @@ OutgoingMessage read_message(const RequestJson& item, const std::string& prefix)
   m.delay_secs = f.integer("delay_seconds", code::kInvalidDelay, 0, limits::kMaxDelaySecs);
   limits::check_message_size(m.body.size());
   return m;
-}
-
-// A peeked message names itself by a ref: its row and its id, so a stale ref matches nothing.
-std::string make_ref(const StoredMessage& m) { return std::to_string(m.seq) + "-" + m.id; }
-
-std::optional<std::pair<int64_t, std::string>> parse_ref(const std::string& ref) {
-  size_t dash = ref.find('-');
-  if (dash == std::string::npos || dash == 0) return std::nullopt;
-  try {
-    size_t used = 0;
-    int64_t seq = std::stoll(ref.substr(0, dash), &used);
-    if (used != dash) return std::nullopt;
-    return std::make_pair(seq, ref.substr(dash + 1));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
 }
 
 }  // namespace
@@ -100,7 +85,7 @@ Reply ApiServer::route_messages(const httplib::Request& req, Store& store, const
     json messages = json::array();
     for (const auto& m : store.peek(queue.key, n)) {
       json j = pulled_message_json(m);
-      j["ref"] = make_ref(m);
+      j["ref"] = message_handle(m.seq, m.id);
       messages.push_back(std::move(j));
     }
     return {200, {{"messages", messages}, {"metadata", {{"metrics", metrics_json(store.metrics(queue.key))}}}}, std::nullopt};
@@ -110,7 +95,7 @@ Reply ApiServer::route_messages(const httplib::Request& req, Store& store, const
       throw bad_request(code::kInvalidBody, "refs must be an array of {\"ref\": …}");
     std::vector<std::pair<int64_t, std::string>> refs;
     for (const auto& r : body.at("refs")) {
-      auto ref = r.is_object() && r.contains("ref") && r.at("ref").is_string() ? parse_ref(r.at("ref").get<std::string>())
+      auto ref = r.is_object() && r.contains("ref") && r.at("ref").is_string() ? parse_message_handle(r.at("ref").get<std::string>())
                                                                                : std::nullopt;
       if (ref) refs.push_back(*ref);
     }

@@ -1,11 +1,12 @@
 // /queues/{id}/messages/pull and /ack: HTTP pull consumers (spec §5). A pull leases up to
 // batch_size visible messages for the visibility timeout; an ack deletes or retries them
-// by lease id. Lease ids are "<row>.<random token>": unguessable, and checked against the
+// by lease id (message_handle.h: the row and the pull's random token), checked against the
 // queue, so one from another queue does nothing.
 #include <httplib.h>
 
 #include "emulator/core/error.h"
 #include "emulator/http/api_server.h"
+#include "emulator/http/message_handle.h"
 #include "emulator/http/request_body.h"
 
 namespace flareq::api {
@@ -16,21 +17,6 @@ namespace {
 
 // Pull leases belong to no process: only their visibility timeout ends them.
 const char* kPullOwner = "http_pull";
-
-std::string lease_id(const StoredMessage& m, const std::string& token) { return std::to_string(m.seq) + "." + token; }
-
-std::optional<std::pair<int64_t, std::string>> parse_lease_id(const std::string& id) {
-  size_t dot = id.find('.');
-  if (dot == std::string::npos || dot == 0 || dot + 1 == id.size()) return std::nullopt;
-  try {
-    size_t used = 0;
-    int64_t seq = std::stoll(id.substr(0, dot), &used);
-    if (used != dot) return std::nullopt;
-    return std::make_pair(seq, id.substr(dot + 1));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
 
 Consumer pull_consumer(Store& store, const Queue& queue) {
   auto consumer = store.consumer_of(queue.key);
@@ -59,7 +45,7 @@ Reply ApiServer::route_pull(const httplib::Request& req, Store& store, const Que
     json messages = json::array();
     for (const auto& m : lease.messages) {
       json j = pulled_message_json(m);
-      j["lease_id"] = lease_id(m, lease.token);
+      j["lease_id"] = message_handle(m.seq, lease.token);
       messages.push_back(std::move(j));
     }
     Backlog backlog = store.backlog(queue.key);
@@ -81,7 +67,7 @@ Reply ApiServer::route_pull(const httplib::Request& req, Store& store, const Que
         std::string id = item.is_object() && item.contains("lease_id") && item.at("lease_id").is_string()
                              ? item.at("lease_id").get<std::string>()
                              : "";
-        auto lease = parse_lease_id(id);
+        auto lease = parse_message_handle(id);
         if (!lease) {
           warnings.push_back("malformed lease_id " + (id.empty() ? item.dump() : "'" + id + "'"));
           continue;

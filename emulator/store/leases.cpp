@@ -4,30 +4,11 @@
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
 #include "emulator/core/outcome.h"
+#include "emulator/store/message_row.h"
 #include "emulator/store/store.h"
 #include "emulator/store/write_transaction.h"
 
 namespace flareq {
-
-namespace {
-
-StoredMessage read_message(SQLite::Statement& st) {
-  StoredMessage m;
-  m.seq = st.getColumn(0).getInt64();
-  m.id = st.getColumn(1).getString();
-  m.content_type = static_cast<ContentType>(st.getColumn(2).getInt());
-  auto body = st.getColumn(3);
-  m.body.assign(static_cast<const char*>(body.getBlob()), static_cast<size_t>(body.getBytes()));
-  m.size = st.getColumn(4).getInt64();
-  m.enqueued_ms = st.getColumn(5).getInt64();
-  m.visible_ms = st.getColumn(6).getInt64();
-  m.attempts = st.getColumn(7).getInt();
-  m.has_lease = !st.getColumn(8).isNull();
-  m.origin_queue = st.getColumn(9).isNull() ? "" : st.getColumn(9).getString();
-  return m;
-}
-
-}  // namespace
 
 DeadLetterMove Store::finish_message(const StoredMessage& m, const Queue& from, const std::string& dlq, int64_t now) {
   DeadLetterMove move{m.id, m.attempts, dlq};
@@ -65,12 +46,11 @@ LeaseResult Store::lease(const Queue& queue, const ConsumerSettings& consumer, i
   std::vector<StoredMessage> candidates;
   {
     Stmt st = cached(
-        "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, lease_token, origin_queue "
-        "FROM messages WHERE qkey = ? AND visible_ms <= ? ORDER BY visible_ms, seq LIMIT ?");
+        "SELECT " FLAREQ_MESSAGE_COLUMNS " FROM messages WHERE qkey = ? AND visible_ms <= ? ORDER BY visible_ms, seq LIMIT ?");
     st->bind(1, queue.key);
     st->bind(2, now);
     st->bind(3, limit);
-    while (st->executeStep()) candidates.push_back(read_message(*st));
+    while (st->executeStep()) candidates.push_back(read_message_row(*st));
   }
   Stmt take = cached(
       "UPDATE messages SET attempts = attempts + 1, lease_token = ?, lease_owner = ?, visible_ms = ? WHERE seq = ?");
@@ -121,13 +101,12 @@ SettleResult Store::settle(const Queue& queue, const ConsumerSettings& consumer,
     StoredMessage m;
     {
       Stmt get = cached(
-          "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, lease_token, origin_queue "
-          "FROM messages WHERE seq = ? AND lease_token = ? AND qkey = ?");
+          "SELECT " FLAREQ_MESSAGE_COLUMNS " FROM messages WHERE seq = ? AND lease_token = ? AND qkey = ?");
       get->bind(1, seq);
       get->bind(2, token);
       get->bind(3, queue.key);
       if (!get->executeStep()) continue;  // the lease was lost: someone else holds it now
-      m = read_message(*get);
+      m = read_message_row(*get);
     }
     if (retries_exhausted(m.attempts, consumer.max_retries)) {
       result.finished.push_back(finish_message(m, queue, consumer.dead_letter_queue, now));

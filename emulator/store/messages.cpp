@@ -4,6 +4,7 @@
 
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
+#include "emulator/store/message_row.h"
 #include "emulator/store/store.h"
 #include "emulator/store/write_transaction.h"
 
@@ -99,41 +100,22 @@ QueueMetrics Store::metrics(int64_t queue_key) {
 }
 
 std::vector<StoredMessage> Store::peek(int64_t queue_key, int64_t limit, std::optional<MessageState> state) {
-  const char* sql =
-      "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, "
-      "lease_token IS NOT NULL, origin_queue FROM messages WHERE qkey = ?1 ORDER BY visible_ms, seq LIMIT ?3";
+  const char* sql = "SELECT " FLAREQ_MESSAGE_COLUMNS " FROM messages WHERE qkey = ?1 ORDER BY visible_ms, seq LIMIT ?3";
   if (state == MessageState::Ready)
-    sql = "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, "
-          "lease_token IS NOT NULL, origin_queue FROM messages WHERE qkey = ?1 AND visible_ms <= ?2 "
+    sql = "SELECT " FLAREQ_MESSAGE_COLUMNS " FROM messages WHERE qkey = ?1 AND visible_ms <= ?2 "
           "ORDER BY visible_ms, seq LIMIT ?3";
   else if (state == MessageState::Delayed)
-    sql = "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, "
-          "lease_token IS NOT NULL, origin_queue FROM messages WHERE qkey = ?1 AND visible_ms > ?2 "
+    sql = "SELECT " FLAREQ_MESSAGE_COLUMNS " FROM messages WHERE qkey = ?1 AND visible_ms > ?2 "
           "AND lease_token IS NULL ORDER BY visible_ms, seq LIMIT ?3";
   else if (state == MessageState::Leased)
-    sql = "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, "
-          "lease_token IS NOT NULL, origin_queue FROM messages WHERE qkey = ?1 AND visible_ms > ?2 "
+    sql = "SELECT " FLAREQ_MESSAGE_COLUMNS " FROM messages WHERE qkey = ?1 AND visible_ms > ?2 "
           "AND lease_token IS NOT NULL ORDER BY visible_ms, seq LIMIT ?3";
   Stmt st = cached(sql);
   st->bind(1, queue_key);
   st->bind(2, clock_.now_ms());
   st->bind(3, limit);
   std::vector<StoredMessage> out;
-  while (st->executeStep()) {
-    StoredMessage m;
-    m.seq = st->getColumn(0).getInt64();
-    m.id = st->getColumn(1).getString();
-    m.content_type = static_cast<ContentType>(st->getColumn(2).getInt());
-    auto body = st->getColumn(3);
-    m.body.assign(static_cast<const char*>(body.getBlob()), static_cast<size_t>(body.getBytes()));
-    m.size = st->getColumn(4).getInt64();
-    m.enqueued_ms = st->getColumn(5).getInt64();
-    m.visible_ms = st->getColumn(6).getInt64();
-    m.attempts = st->getColumn(7).getInt();
-    m.has_lease = st->getColumn(8).getInt() != 0;
-    m.origin_queue = st->getColumn(9).isNull() ? "" : st->getColumn(9).getString();
-    out.push_back(std::move(m));
-  }
+  while (st->executeStep()) out.push_back(read_message_row(*st));
   return out;
 }
 

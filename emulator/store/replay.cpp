@@ -3,6 +3,7 @@
 #include <map>
 
 #include "emulator/core/error.h"
+#include "emulator/store/message_row.h"
 #include "emulator/store/store.h"
 #include "emulator/store/write_transaction.h"
 
@@ -81,22 +82,10 @@ std::optional<std::pair<Queue, StoredMessage>> Store::find_message(const std::st
   StoredMessage m;
   int64_t queue_key = 0;
   {
-    Stmt st = cached(
-        "SELECT seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, lease_token IS NOT NULL, "
-        "origin_queue, qkey FROM messages WHERE id = ? LIMIT 1");
+    Stmt st = cached("SELECT " FLAREQ_MESSAGE_COLUMNS ", qkey FROM messages WHERE id = ? LIMIT 1");
     st->bind(1, id);
     if (!st->executeStep()) return std::nullopt;
-    m.seq = st->getColumn(0).getInt64();
-    m.id = st->getColumn(1).getString();
-    m.content_type = static_cast<ContentType>(st->getColumn(2).getInt());
-    auto body = st->getColumn(3);
-    m.body.assign(static_cast<const char*>(body.getBlob()), static_cast<size_t>(body.getBytes()));
-    m.size = st->getColumn(4).getInt64();
-    m.enqueued_ms = st->getColumn(5).getInt64();
-    m.visible_ms = st->getColumn(6).getInt64();
-    m.attempts = st->getColumn(7).getInt();
-    m.has_lease = st->getColumn(8).getInt() != 0;
-    m.origin_queue = st->getColumn(9).isNull() ? "" : st->getColumn(9).getString();
+    m = read_message_row(*st);
     queue_key = st->getColumn(10).getInt64();
   }
   for (auto& q : list_queues())

@@ -200,7 +200,7 @@ TEST_F(HttpApi, PeekPurgeAndRefs) {
   // Peeking leases nothing.
   EXPECT_EQ(info("q")["backlog"]["ready"], 3);
 
-  r = http.post("queues/q/messages/purge", {{"refs", {{{"ref", messages[0]["ref"]}}, {{"ref", "1-bogus"}}}}});
+  r = http.post("queues/q/messages/purge", {{"refs", {{{"ref", messages[0]["ref"]}}, {{"ref", "1.bogus"}}}}});
   EXPECT_EQ(r.body["result"]["deleted"], 1);
   EXPECT_EQ(info("q")["backlog"]["count"], 2);
 
