@@ -34,7 +34,11 @@ void Store::send_all(const std::vector<SendRequest*>& group) {
   WriteTransaction tx(*db_);
   // Each queue is looked up, counted and measured once per group, inside the transaction.
   std::map<std::string, std::optional<Queue>> queues;
-  std::map<int64_t, int64_t> received;
+  struct Added {
+    int64_t count = 0;
+    int64_t bytes = 0;
+  };
+  std::map<int64_t, Added> added;
   for (SendRequest* r : group) {
     auto [it, fresh] = queues.try_emplace(r->queue);
     if (fresh) it->second = find_queue(r->queue);
@@ -43,13 +47,18 @@ void Store::send_all(const std::vector<SendRequest*>& group) {
       continue;
     }
     r->result.messages = insert_messages(*it->second, *r->messages, r->batch_delay_secs);
-    received[it->second->key] += static_cast<int64_t>(r->messages->size());
+    Added& a = added[it->second->key];
+    a.count += static_cast<int64_t>(r->messages->size());
+    for (const auto& m : *r->messages) a.bytes += static_cast<int64_t>(m.body.size());
   }
   std::map<int64_t, QueueMetrics> after;
-  for (const auto& [key, count] : received) {
-    Stmt st = cached("UPDATE queues SET received = received + ? WHERE qkey = ?");
-    st->bind(1, count);
-    st->bind(2, key);
+  for (const auto& [key, a] : added) {
+    Stmt st = cached(
+        "UPDATE queues SET received = received + ?1, message_count = message_count + ?1, "
+        "message_bytes = message_bytes + ?2 WHERE qkey = ?3");
+    st->bind(1, a.count);
+    st->bind(2, a.bytes);
+    st->bind(3, key);
     st->exec();
     after[key] = metrics(key);
   }

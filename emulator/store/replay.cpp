@@ -29,7 +29,11 @@ std::vector<ReplayCandidate> Store::replay_candidates(const Queue& dlq, const Re
 int64_t Store::replay(const Queue& dlq, const std::vector<ReplayCandidate>& batch) {
   WriteTransaction tx(*db_);
   int64_t now = clock_.now_ms();
-  std::map<std::string, int64_t> received;  // target queue key by name → moved count
+  struct Added {
+    int64_t count = 0;
+    int64_t bytes = 0;
+  };
+  std::map<std::string, Added> received;  // by target queue name
   std::map<std::string, int64_t> keys;
   int64_t moved = 0;
   for (const auto& c : batch) {
@@ -48,17 +52,24 @@ int64_t Store::replay(const Queue& dlq, const std::vector<ReplayCandidate>& batc
     copy->bind(3, c.seq);
     copy->bind(4, dlq.key);
     if (copy->exec() == 0) continue;  // already replayed (by an earlier, interrupted run)
+    Stmt size = cached("SELECT size FROM messages WHERE seq = ?");
+    size->bind(1, db_->getLastInsertRowid());
+    size->executeStep();
+    received[c.target].bytes += size->getColumn(0).getInt64();
     Stmt del = cached("DELETE FROM messages WHERE seq = ? AND qkey = ?");
     del->bind(1, c.seq);
     del->bind(2, dlq.key);
     del->exec();
-    received[c.target]++;
+    received[c.target].count++;
     ++moved;
   }
-  for (const auto& [name, n] : received) {
-    Stmt count = cached("UPDATE queues SET received = received + ? WHERE qkey = ?");
-    count->bind(1, n);
-    count->bind(2, keys[name]);
+  for (const auto& [name, a] : received) {
+    Stmt count = cached(
+        "UPDATE queues SET received = received + ?1, message_count = message_count + ?1, "
+        "message_bytes = message_bytes + ?2 WHERE qkey = ?3");
+    count->bind(1, a.count);
+    count->bind(2, a.bytes);
+    count->bind(3, keys[name]);
     count->exec();
   }
   Stmt count = cached("UPDATE queues SET replayed = replayed + ? WHERE qkey = ?");

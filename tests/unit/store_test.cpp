@@ -345,3 +345,28 @@ TEST_F(StoreTest, MigratesAnOlderFileForwardKeepingItsData) {
   EXPECT_EQ(q.flush_ms, 0);
   EXPECT_EQ(store->backlog(q.key).count, 1);
 }
+
+TEST_F(StoreTest, CountsAndBytesMatchWhatIsStoredAfterEveryKindOfChange) {
+  auto store = open();
+  Queue q = store->create_queue("q", {});
+  ConsumerSettings s;
+  s.max_retries = 0;
+  s.dead_letter_queue = "q-dlq";
+  store->send(q, {json_message("1"), json_message("22"), json_message("333")});
+  LeaseResult lease = store->lease(q, s, 2, 1000, "o");
+  store->settle(q, s, lease.token, {lease.messages[0].seq}, {{lease.messages[1].seq, 0}});  // ack; retry → DLQ
+  Queue dlq = store->queue("q-dlq");
+  store->replay(dlq, store->replay_candidates(dlq, {}));
+  store->send(q, {json_message("4444")});
+  auto left = store->peek(q.key, 10);
+  store->delete_message(q.key, left[0].seq);
+  SQLite::Database db(path_.string());
+  for (const auto& queue : store->list_queues()) {
+    SQLite::Statement actual(db, "SELECT count(*), coalesce(sum(size), 0) FROM messages WHERE qkey = ?");
+    actual.bind(1, queue.key);
+    actual.executeStep();
+    EXPECT_EQ(queue.message_count, actual.getColumn(0).getInt64()) << queue.name;
+    EXPECT_EQ(queue.message_bytes, actual.getColumn(1).getInt64()) << queue.name;
+  }
+  EXPECT_EQ(store->queue("q").message_count, 2);
+}
