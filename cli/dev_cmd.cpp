@@ -2,6 +2,8 @@
 // HTTP API and delivers batches to consumer handlers until SIGINT/SIGTERM.
 #include <signal.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -175,16 +177,22 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
     std::filesystem::rename(tmp, o.port_file);
   }
 
-  std::thread signal_waiter([&server, signals] {
+  std::atomic<bool> served{false};
+  std::thread signal_waiter([&server, &served, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
-    server.stop();
+    // stop() does nothing until serve() has started listening: repeat until it returns.
+    while (!served) {
+      server.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   });
   std::cout << "flareq ready on " << url << "  (state " << ctx->state_path.string() << ")" << std::endl;
   for (const auto& line : dispatcher->describe(*ctx->store)) std::cout << line << "\n";
   std::cout << std::flush;
   dispatcher->start();
   server.serve();
+  served = true;
   dispatcher->stop();
   // serve() also returns when the server fails; wake the waiter so it can be joined.
   pthread_kill(signal_waiter.native_handle(), SIGTERM);
