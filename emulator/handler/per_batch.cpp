@@ -1,5 +1,6 @@
 // Per-batch handlers: a process per batch, the batch on its stdin, the result on the last
 // line of its stdout; exit status 0 means it returned.
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +41,8 @@ class PerBatchHandler final : public Handler {
       std::lock_guard<std::mutex> lock(mutex_);
       running_.insert(child.pid);
     }
+    // Non-blocking, so a large batch never stalls the loop that drains the handler's output.
+    fcntl(child.stdin_fd, F_SETFL, fcntl(child.stdin_fd, F_GETFL) | O_NONBLOCK);
     std::string input = batch.dump() + "\n";
     size_t written = 0;
     LineBuffer out, err;
@@ -92,7 +95,8 @@ class PerBatchHandler final : public Handler {
       if (in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLERR | POLLHUP))) {
         ssize_t w = write(child.stdin_fd, input.data() + written, input.size() - written);
         if (w > 0) written += static_cast<size_t>(w);
-        if (w < 0 || written == input.size()) { close(child.stdin_fd); child.stdin_fd = -1; }
+        bool retry = w < 0 && (errno == EAGAIN || errno == EINTR);
+        if ((w < 0 && !retry) || written == input.size()) { close(child.stdin_fd); child.stdin_fd = -1; }
       }
     }
     close_pipes(child);

@@ -29,10 +29,9 @@ class PersistentHandler final : public Handler {
   PersistentHandler(HandlerSpec spec, LogSink log) : spec_(std::move(spec)), log_(std::move(log)) {}
 
   ~PersistentHandler() override {
+    close_stdin();  // asks the handler to finish; it is killed if it does not
     std::unique_lock<std::mutex> lock(mutex_);
     if (child_.pid > 0) {
-      // Closing stdin asks the handler to finish; it is killed if it does not.
-      if (child_.stdin_fd >= 0) { close(child_.stdin_fd); child_.stdin_fd = -1; }
       bool gone = exited_.wait_for(lock, std::chrono::seconds(2), [&] { return child_.pid <= 0; });
       if (!gone) kill_group(child_.pid, SIGKILL);
     }
@@ -58,7 +57,16 @@ class PersistentHandler final : public Handler {
     in_flight_[id] = &pending;
     std::string line = batch.dump() + "\n";
     pid_t pid = child_.pid;
-    if (!write_all(child_.stdin_fd, line)) {
+    // The write happens outside mutex_: the reader thread must keep draining the handler's
+    // output (which needs mutex_ for result lines) while a large batch is being written.
+    lock.unlock();
+    bool written = false;
+    {
+      std::lock_guard<std::mutex> write_lock(write_mutex_);
+      written = stdin_fd_ >= 0 && write_all(stdin_fd_, line);
+    }
+    lock.lock();
+    if (!written) {
       in_flight_.erase(id);
       kill_group(pid, SIGKILL);
       result.report.threw = true;
@@ -125,8 +133,19 @@ class PersistentHandler final : public Handler {
       backoff();
       return std::string("cannot start the handler: ") + e.what();
     }
+    {
+      std::lock_guard<std::mutex> write_lock(write_mutex_);
+      stdin_fd_ = child_.stdin_fd;
+      child_.stdin_fd = -1;
+    }
     reader_ = std::thread([this, child = child_] { read_output(child); });
     return "";
+  }
+
+  void close_stdin() {
+    std::lock_guard<std::mutex> write_lock(write_mutex_);
+    if (stdin_fd_ >= 0) close(stdin_fd_);
+    stdin_fd_ = -1;
   }
 
   void backoff() {
@@ -187,6 +206,7 @@ class PersistentHandler final : public Handler {
     int status = 0;
     waitpid(child.pid, &status, 0);
     kill_group(child.pid, SIGKILL);
+    close_stdin();
     std::lock_guard<std::mutex> lock(mutex_);
     std::string why = "the handler process exited (" + describe_status(status) + ")";
     if (!in_flight_.empty()) log_(why + "; " + std::to_string(in_flight_.size()) + " batch(es) in flight failed");
@@ -197,7 +217,6 @@ class PersistentHandler final : public Handler {
       p->answered.notify_one();
     }
     in_flight_.clear();
-    if (child_.stdin_fd >= 0) close(child_.stdin_fd);
     child_ = Child{};
     backoff();
     exited_.notify_all();
@@ -205,7 +224,9 @@ class PersistentHandler final : public Handler {
 
   HandlerSpec spec_;
   LogSink log_;
-  std::mutex mutex_;
+  std::mutex mutex_;        // the process, the batches in flight, the backoff
+  std::mutex write_mutex_;  // the handler's stdin; never held with mutex_
+  int stdin_fd_ = -1;
   std::condition_variable exited_;
   Child child_;
   std::thread reader_;

@@ -39,7 +39,7 @@ class Delivery : public ::testing::Test {
   }
   void send(const std::string& queue, const std::vector<json>& bodies, std::vector<std::string> flags = {}) {
     std::string input;
-    for (const auto& b : bodies) input += b.dump() + "\n";
+    for (const auto& b : bodies) input += (b.is_string() ? b.get<std::string>() : b.dump()) + "\n";
     std::vector<std::string> args = {"send", queue, "--ndjson", "-q"};
     args.insert(args.end(), flags.begin(), flags.end());
     Result r = flareq(args, input);
@@ -278,6 +278,24 @@ TEST_F(Delivery, CtrlCKillsHandlersAfterTheGracePeriod) {
   json i = info("q");
   EXPECT_EQ(i["counters"]["acked"], 0);
   EXPECT_EQ(i["backlog"]["count"], 1);
+}
+
+TEST_F(Delivery, LargeBatchesAndChattyHandlersDoNotDeadlock) {
+  // Each handler writes 300 KB of log lines before it reads a ~250 KB batch: more than a
+  // pipe holds, in both directions at once.
+  const std::string handlers = std::string(FLAREQ_SOURCE_DIR) + "/tests/integration/handlers/";
+  std::vector<json> bodies(100, json(std::string(2400, 'm')));
+  for (const std::string mode : {"per-batch", "persistent"}) {
+    std::string script = mode == "persistent" ? "chatty_persistent.py" : "chatty.sh";
+    dir.write("wrangler.jsonc", "{\"queues\":{\"consumers\":[{\"queue\":\"" + mode +
+                                    "\",\"max_batch_size\":100,\"max_batch_timeout\":0,\"mode\":\"" + mode +
+                                    "\",\"command\":[\"" + handlers + script + "\"]}]}}");
+    auto d = dev();
+    send(mode, bodies, {"--content-type", "text"});
+    send(mode, bodies, {"--content-type", "text"});
+    ASSERT_TRUE(drained(mode)) << mode << "\n" << d->log().substr(0, 2000);
+    EXPECT_EQ(info(mode)["counters"]["acked"], 200) << mode;
+  }
 }
 
 TEST_F(Delivery, AMissingCommandIsReportedOnceAndCountsAsAFailedDelivery) {
