@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 total=${1:-100000}
 scripts/setup >/dev/null
+command -v bc >/dev/null || { echo "bench needs bc: apt-get install bc" >&2; exit 1; }
 bench=$(pwd)/bench
 flareq=$(pwd)/build/flareq
 work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}; conns=${2:-16}
-command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
+for tool in wrk bc; do command -v $tool >/dev/null || { echo "bench needs $tool: apt-get install wrk bc" >&2; exit 1; }; done
 scripts/setup >/dev/null
 work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 
