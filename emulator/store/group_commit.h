@@ -2,6 +2,7 @@
 // and commits every send queued meanwhile in one transaction, so a commit's fixed cost is
 // shared by all concurrent producers. A send returns only once its messages are committed.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -23,8 +24,9 @@ class GroupCommit {
 
  private:
   struct Waiting {
+    explicit Waiting(SendRequest r) : request(std::move(r)) {}
     SendRequest request;
-    bool done = false;
+    std::atomic<bool> done{false};  // set under mutex_; also read without it while yielding
     std::condition_variable wake;
   };
   Store store_;

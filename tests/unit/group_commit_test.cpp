@@ -1,0 +1,47 @@
+// Group commit: sends from many threads are all committed, each gets its own result, and
+// a send to an unknown queue fails alone.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "emulator/core/error.h"
+#include "emulator/store/group_commit.h"
+
+using namespace flareq;
+
+TEST(GroupCommit, ManyThreadsEachGetTheirOwnCommittedResult) {
+  auto dir = std::filesystem::temp_directory_path() / ("flareq-gc-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  FakeClock clock;
+  int commits = 0;
+  Store store(dir / "state.sqlite", Durability::Normal, clock);
+  store.create_queue("q", {});
+  GroupCommit group(dir / "state.sqlite", Durability::Normal, clock, [&commits] { ++commits; });
+  constexpr int kThreads = 8, kSends = 200;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0}, refused{0};
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kSends; ++i) {
+        std::vector<OutgoingMessage> one{{ContentType::Text, std::to_string(t * kSends + i), std::nullopt}};
+        try {
+          SendResult r = group.send(i % 50 == 0 ? "missing" : "q", one, std::nullopt);
+          EXPECT_EQ(r.messages.size(), 1u);
+          EXPECT_GE(r.metrics.count, 1);
+          ++ok;
+        } catch (const Error& e) {
+          EXPECT_EQ(e.code(), code::kQueueNotFound);
+          ++refused;
+        }
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(refused, kThreads * kSends / 50);
+  EXPECT_EQ(ok, kThreads * kSends - refused);
+  EXPECT_EQ(store.backlog(store.queue("q").key).count, ok);
+  EXPECT_GE(commits, 1);
+  EXPECT_LE(commits, kThreads * kSends);
+  std::filesystem::remove_all(dir);
+}
