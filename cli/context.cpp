@@ -29,7 +29,7 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
       ->envname("FLAREQ_DURABILITY");
 }
 
-std::unique_ptr<Context> open_context(const GlobalOptions& o) {
+std::unique_ptr<Context> open_context(const GlobalOptions& o, bool reset) {
   auto ctx = std::make_unique<Context>();
   std::optional<std::filesystem::path> config_path;
   if (!o.config.empty()) {
@@ -51,6 +51,10 @@ std::unique_ptr<Context> open_context(const GlobalOptions& o) {
     ctx->state_path = base / ".flareq" / "state.sqlite";
   }
   ctx->durability = *parse_durability(o.durability);
+  if (reset) {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(ctx->state_path.string() + suffix, ec);
+  }
   ctx->store = std::make_unique<Store>(ctx->state_path, ctx->durability, ctx->clock);
   return ctx;
 }

@@ -33,8 +33,9 @@ struct Context {
   std::vector<api::Producer> producers_of(const std::string& queue) const;
 };
 
-// Finds and validates the config, prints its warnings, opens the state file.
-std::unique_ptr<Context> open_context(const GlobalOptions& options);
+// Finds and validates the config, prints its warnings, opens the state file (after
+// deleting it when `reset`, so a broken file can be started over).
+std::unique_ptr<Context> open_context(const GlobalOptions& options, bool reset = false);
 
 // Adds -c/--config, --env, --state and --durability to an app or subcommand.
 void add_global_options(CLI::App& app, GlobalOptions& options);

@@ -12,6 +12,7 @@
 #include "emulator/core/error.h"
 #include "emulator/dispatch/dispatcher.h"
 #include "emulator/http/api_server.h"
+#include "emulator/store/apply_config.h"
 #include "emulator/store/store_pool.h"
 
 namespace flareq::cli {
@@ -54,51 +55,6 @@ bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-void remove_state_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix, ec);
-}
-
-// Makes the store match the config: its queues (dead-letter queues too) exist, and each
-// configured consumer is registered with the config's settings.
-void apply_config(Context& ctx) {
-  if (!ctx.config) return;
-  Store& store = *ctx.store;
-  for (const auto& name : ctx.config->queue_names()) {
-    if (!store.find_queue(name)) {
-      store.ensure_queue(name);
-      std::cout << "Created queue '" << name << "'\n";
-    }
-  }
-  for (const auto& c : ctx.config->consumers) {
-    Queue q = store.queue(c.queue);
-    ConsumerType type = c.type == "http_pull" ? ConsumerType::HttpPull : ConsumerType::Worker;
-    ConsumerSettings s = ConsumerSettings::defaults_for(type);
-    if (type == ConsumerType::Worker) s.batch_size = c.max_batch_size;
-    s.max_wait_time_ms = static_cast<int64_t>(c.max_batch_timeout * 1000 + 0.5);
-    s.max_retries = c.max_retries;
-    s.dead_letter_queue = c.dead_letter_queue;
-    s.max_concurrency = c.max_concurrency;
-    s.retry_delay = c.retry_delay;
-    if (c.visibility_timeout_ms) s.visibility_timeout_ms = *c.visibility_timeout_ms;
-    std::string script = ctx.config->worker_name.empty() ? "worker" : ctx.config->worker_name;
-    auto existing = store.consumer_of(q.key);
-    if (existing && existing->type == type) {
-      Consumer updated = *existing;
-      updated.settings = s;
-      if (type == ConsumerType::Worker) updated.script = script;
-      store.update_consumer(updated);
-      continue;
-    }
-    if (existing) {
-      std::cout << "Replacing the " << consumer_type_name(existing->type) << " consumer of '" << q.name
-                << "' with the config's " << consumer_type_name(type) << " consumer\n";
-      store.remove_consumer(existing->id);
-    }
-    store.add_consumer(q, type, type == ConsumerType::Worker ? script : "", s);
-  }
-}
-
 void run_dev(const GlobalOptions& g, const DevOptions& o) {
   if (!is_loopback(o.host) && o.api_token.empty())
     throw Error(0, 400, "refusing to listen on " + o.host +
@@ -110,15 +66,9 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  if (o.reset) {
-    GlobalOptions locate = g;
-    auto probe = open_context(locate);
-    std::filesystem::path path = probe->state_path;
-    probe.reset();
-    remove_state_file(path);
-  }
-  auto ctx = open_context(g);
-  apply_config(*ctx);
+  auto ctx = open_context(g, o.reset);
+  if (ctx->config)
+    for (const auto& line : apply_config(*ctx->config, *ctx->store)) std::cout << line << "\n";
 
   for (const auto& name : o.pull_queues) {
     Queue q = ctx->store->ensure_queue(name);

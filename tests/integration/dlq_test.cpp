@@ -224,6 +224,15 @@ TEST_F(Dlq, FlushDeliversAPartialBatchNow) {
 
 TEST_F(Dlq, DevResetStartsFromAnEmptyStateFile) {
   flareq({"queues", "create", "old"});
+  {
+    DevServer dev(state(), {"--reset"});
+    EXPECT_EQ(Http(dev.port()).get("queues").body["result"].size(), 0u);
+  }
+  // Even a state file that cannot be opened can be started over.
+  std::filesystem::remove(state().string() + "-wal");
+  std::filesystem::remove(state().string() + "-shm");
+  dir.write("state.sqlite", "garbage, not a database at all, but long enough to be read as one....");
+  EXPECT_NE(flareq({"queues", "list"}).exit_code, 0);
   DevServer dev(state(), {"--reset"});
-  EXPECT_EQ(Http(dev.port()).get("queues").body["result"].size(), 0u);
+  EXPECT_EQ(Http(dev.port()).get("queues").status, 200);
 }

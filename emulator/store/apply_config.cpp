@@ -1,0 +1,44 @@
+// Implementation of apply_config.h.
+#include "emulator/store/apply_config.h"
+
+namespace flareq {
+
+std::vector<std::string> apply_config(const config::Config& config, Store& store) {
+  std::vector<std::string> changes;
+  for (const auto& name : config.queue_names()) {
+    if (!store.find_queue(name)) {
+      store.ensure_queue(name);
+      changes.push_back("Created queue '" + name + "'");
+    }
+  }
+  std::string script = config.worker_name.empty() ? "worker" : config.worker_name;
+  for (const auto& c : config.consumers) {
+    Queue q = store.queue(c.queue);
+    ConsumerType type = c.type == "http_pull" ? ConsumerType::HttpPull : ConsumerType::Worker;
+    ConsumerSettings s = ConsumerSettings::defaults_for(type);
+    if (type == ConsumerType::Worker) s.batch_size = c.max_batch_size;
+    s.max_wait_time_ms = static_cast<int64_t>(c.max_batch_timeout * 1000 + 0.5);
+    s.max_retries = c.max_retries;
+    s.dead_letter_queue = c.dead_letter_queue;
+    s.max_concurrency = c.max_concurrency;
+    s.retry_delay = c.retry_delay;
+    if (c.visibility_timeout_ms) s.visibility_timeout_ms = *c.visibility_timeout_ms;
+    auto existing = store.consumer_of(q.key);
+    if (existing && existing->type == type) {
+      Consumer updated = *existing;
+      updated.settings = s;
+      if (type == ConsumerType::Worker) updated.script = script;
+      store.update_consumer(updated);
+      continue;
+    }
+    if (existing) {
+      changes.push_back(std::string("Replacing the ") + consumer_type_name(existing->type) + " consumer of '" + q.name +
+                        "' with the config's " + consumer_type_name(type) + " consumer");
+      store.remove_consumer(existing->id);
+    }
+    store.add_consumer(q, type, type == ConsumerType::Worker ? script : "", s);
+  }
+  return changes;
+}
+
+}  // namespace flareq
