@@ -1,5 +1,5 @@
-// `flareq messages list QUEUE`: a peek at what a queue holds, in delivery order. Never
-// leases or changes a message.
+// `flareq messages list|show|delete`: a peek at what a queue holds, in delivery order (it
+// never leases or changes a message), one message whole, or one message deleted.
 #include <iostream>
 
 #include "cli/commands.h"
