@@ -24,12 +24,7 @@ DeadLetterMove Store::finish_message(const StoredMessage& m, const Queue& from, 
     copy->bind(3, from.name);
     copy->bind(4, m.seq);
     copy->exec();
-    Stmt count = cached(
-        "UPDATE queues SET received = received + 1, message_count = message_count + 1, "
-        "message_bytes = message_bytes + ? WHERE qkey = ?");
-    count->bind(1, m.size);
-    count->bind(2, dlq_key);
-    count->exec();
+    count_received(dlq_key, 1, m.size);
   }
   Stmt del = cached("DELETE FROM messages WHERE seq = ?");
   del->bind(1, m.seq);

@@ -53,13 +53,7 @@ void Store::send_all(const std::vector<SendRequest*>& group) {
   }
   std::map<int64_t, QueueMetrics> after;
   for (const auto& [key, a] : added) {
-    Stmt st = cached(
-        "UPDATE queues SET received = received + ?1, message_count = message_count + ?1, "
-        "message_bytes = message_bytes + ?2 WHERE qkey = ?3");
-    st->bind(1, a.count);
-    st->bind(2, a.bytes);
-    st->bind(3, key);
-    st->exec();
+    count_received(key, a.count, a.bytes);
     after[key] = metrics(key);
   }
   tx.commit();
@@ -90,6 +84,16 @@ std::vector<SentMessage> Store::insert_messages(const Queue& queue, const std::v
     sent.push_back(std::move(s));
   }
   return sent;
+}
+
+void Store::count_received(int64_t queue_key, int64_t count, int64_t bytes) {
+  Stmt st = cached(
+      "UPDATE queues SET received = received + ?1, message_count = message_count + ?1, "
+      "message_bytes = message_bytes + ?2 WHERE qkey = ?3");
+  st->bind(1, count);
+  st->bind(2, bytes);
+  st->bind(3, queue_key);
+  st->exec();
 }
 
 QueueMetrics Store::metrics(int64_t queue_key) {

@@ -63,15 +63,7 @@ int64_t Store::replay(const Queue& dlq, const std::vector<ReplayCandidate>& batc
     received[c.target].count++;
     ++moved;
   }
-  for (const auto& [name, a] : received) {
-    Stmt count = cached(
-        "UPDATE queues SET received = received + ?1, message_count = message_count + ?1, "
-        "message_bytes = message_bytes + ?2 WHERE qkey = ?3");
-    count->bind(1, a.count);
-    count->bind(2, a.bytes);
-    count->bind(3, keys[name]);
-    count->exec();
-  }
+  for (const auto& [name, a] : received) count_received(keys[name], a.count, a.bytes);
   Stmt count = cached("UPDATE queues SET replayed = replayed + ? WHERE qkey = ?");
   count->bind(1, moved);
   count->bind(2, dlq.key);

@@ -122,6 +122,9 @@ class Store {
   std::vector<SentMessage> insert_messages(const Queue& queue, const std::vector<OutgoingMessage>& messages,
                              std::optional<int64_t> batch_delay_secs);
   int64_t insert_queue(const std::string& name, const QueueSettings& settings);  // inside a write
+  // Accounts for messages inserted into a queue (received, count, bytes); inside a write.
+  // Inserts are counted here, once per statement; deletes by a trigger.
+  void count_received(int64_t queue_key, int64_t count, int64_t bytes);
   // Moves a message to `dlq` (created if missing) or, with no DLQ, deletes it; inside a write.
   DeadLetterMove finish_message(const StoredMessage& message, const Queue& from, const std::string& dlq, int64_t now);
   Queue read_queue(SQLite::Statement& row);
