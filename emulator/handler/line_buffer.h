@@ -1,6 +1,8 @@
 // Splits a byte stream into lines as it arrives.
 #pragma once
-#include <functional>
+#include <unistd.h>
+
+#include <cerrno>
 #include <string>
 
 namespace flareq::handler {
@@ -17,6 +19,19 @@ class LineBuffer {
       start = nl + 1;
     }
     buffer_.erase(0, start);
+  }
+  // Reads what `fd` has (after poll said it is readable) and passes whole lines to `sink`;
+  // at end of file, or on an error, closes `fd` and sets it to -1.
+  template <typename Sink>
+  void read_from(int& fd, Sink&& sink) {
+    char buf[65536];
+    ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r > 0) {
+      append(buf, static_cast<size_t>(r), sink);
+    } else if (!(r < 0 && errno == EINTR)) {
+      ::close(fd);
+      fd = -1;
+    }
   }
   // The last line, if the stream did not end with a newline.
   template <typename Sink>

@@ -81,17 +81,8 @@ class PerBatchHandler final : public Handler {
       }
       if (exited && now - exited_at > 200) break;
       poll(fds, static_cast<nfds_t>(n), 50);
-      char buf[65536];
-      if (out_i >= 0 && (fds[out_i].revents & (POLLIN | POLLHUP | POLLERR))) {
-        ssize_t r = read(child.stdout_fd, buf, sizeof buf);
-        if (r > 0) out.append(buf, static_cast<size_t>(r), on_stdout);
-        else { close(child.stdout_fd); child.stdout_fd = -1; }
-      }
-      if (err_i >= 0 && (fds[err_i].revents & (POLLIN | POLLHUP | POLLERR))) {
-        ssize_t r = read(child.stderr_fd, buf, sizeof buf);
-        if (r > 0) err.append(buf, static_cast<size_t>(r), log_);
-        else { close(child.stderr_fd); child.stderr_fd = -1; }
-      }
+      if (out_i >= 0 && (fds[out_i].revents & (POLLIN | POLLHUP | POLLERR))) out.read_from(child.stdout_fd, on_stdout);
+      if (err_i >= 0 && (fds[err_i].revents & (POLLIN | POLLHUP | POLLERR))) err.read_from(child.stderr_fd, log_);
       if (in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLERR | POLLHUP))) {
         ssize_t w = write(child.stdin_fd, input.data() + written, input.size() - written);
         if (w > 0) written += static_cast<size_t>(w);

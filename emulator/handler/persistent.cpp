@@ -189,17 +189,8 @@ class PersistentHandler final : public Handler {
       if (child.stdout_fd >= 0) fds[out_i = n++] = {child.stdout_fd, POLLIN, 0};
       if (child.stderr_fd >= 0) fds[err_i = n++] = {child.stderr_fd, POLLIN, 0};
       poll(fds, static_cast<nfds_t>(n), -1);
-      char buf[65536];
-      if (out_i >= 0 && (fds[out_i].revents & (POLLIN | POLLHUP | POLLERR))) {
-        ssize_t r = read(child.stdout_fd, buf, sizeof buf);
-        if (r > 0) out.append(buf, static_cast<size_t>(r), on_out);
-        else { close(child.stdout_fd); child.stdout_fd = -1; }
-      }
-      if (err_i >= 0 && (fds[err_i].revents & (POLLIN | POLLHUP | POLLERR))) {
-        ssize_t r = read(child.stderr_fd, buf, sizeof buf);
-        if (r > 0) err.append(buf, static_cast<size_t>(r), log_);
-        else { close(child.stderr_fd); child.stderr_fd = -1; }
-      }
+      if (out_i >= 0 && (fds[out_i].revents & (POLLIN | POLLHUP | POLLERR))) out.read_from(child.stdout_fd, on_out);
+      if (err_i >= 0 && (fds[err_i].revents & (POLLIN | POLLHUP | POLLERR))) err.read_from(child.stderr_fd, log_);
     }
     out.finish(on_out);
     err.finish(log_);
