@@ -43,6 +43,7 @@ Dispatcher::~Dispatcher() { stop(); }
 void Dispatcher::start() { scheduler_ = std::thread([this] { run(); }); }
 
 void Dispatcher::notify() {
+  if (runtimes_.empty()) return;  // no handler runs here: nothing for a new message to start
   std::lock_guard<std::mutex> lock(mutex_);
   dirty_ = true;
   wake_.notify_one();

@@ -1,63 +1,96 @@
-// Implementation of group_commit.h (leader/follower). Each waiter sleeps on its own
-// condition variable, so a commit wakes exactly the sends it committed and, when the
-// leader steps down, exactly one waiter to lead next.
-//
-// Two hand-offs are tuned for a busy 2-core machine (bench/http_push.sh, 16 connections):
-// a waiter yields a few times before it sleeps, since a commit takes less time than being
-// put to sleep and woken (0.40 → 0.49 of a bare server's requests/s), and the leader yields
-// once before it takes the group, so that sends about to arrive join it (+10 %).
+// Implementation of group_commit.h. Senders sleep on a futex word that the committer
+// owns, so one system call wakes every sender of a commit, and nothing the committer
+// touches after publishing a commit lives on a sender's stack. (std::atomic::wait would
+// do, but libstdc++'s yields before it sleeps cost more context switches than they save:
+// measured with bench/http_push.sh.)
 #include "emulator/store/group_commit.h"
 
-#include <thread>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
 
 namespace flareq {
 
-constexpr int kYieldsBeforeSleeping = 60;
+namespace {
+
+// Whether commit `finished` covers commit `group`, in wrapping arithmetic.
+bool covers(uint32_t finished, uint32_t group) { return static_cast<int32_t>(finished - group) >= 0; }
+
+void futex_wait(std::atomic<uint32_t>& word, uint32_t seen) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr, 0);
+}
+
+void futex_wake_all(std::atomic<uint32_t>& word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+}
+
+}  // namespace
+
+GroupCommit::GroupCommit(const std::filesystem::path& path, Durability durability, const Clock& clock,
+                         std::function<void()> after_commit)
+    : store_(path, durability, clock), after_commit_(std::move(after_commit)), committer_([this] { run(); }) {}
+
+GroupCommit::~GroupCommit() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  work_.notify_one();
+  committer_.join();
+}
 
 SendResult GroupCommit::send(const std::string& queue, const std::vector<OutgoingMessage>& messages,
                              std::optional<int64_t> batch_delay_secs) {
   Store::check_send(messages, batch_delay_secs);
-  Waiting self(SendRequest{queue, &messages, batch_delay_secs, {}, nullptr});
-  std::unique_lock<std::mutex> lock(mutex_);
-  queued_.push_back(&self);
-  if (leader_active_) {
-    lock.unlock();
-    for (int i = 0; i < kYieldsBeforeSleeping && !self.done; ++i) std::this_thread::yield();
-    lock.lock();
+  Waiting self{SendRequest{queue, &messages, batch_delay_secs, {}, nullptr}, 0};
+  bool committer_idle;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    self.group = taken_ + 1;
+    queued_.push_back(&self);
+    committer_idle = idle_;
   }
-  self.wake.wait(lock, [&] { return self.done || !leader_active_; });
-  if (!self.done) {
-    leader_active_ = true;
-    while (!self.done) {
-      lock.unlock();
-      std::this_thread::yield();
-      lock.lock();
-      std::vector<Waiting*> group;
-      group.swap(queued_);
-      lock.unlock();
-      std::vector<SendRequest*> requests;
-      requests.reserve(group.size());
-      for (Waiting* w : group) requests.push_back(&w->request);
-      std::exception_ptr failure;
-      try {
-        store_.send_all(requests);
-      } catch (...) {
-        failure = std::current_exception();  // the commit itself failed: every send in it fails
-      }
-      if (!failure && after_commit_) after_commit_();
-      lock.lock();
-      for (Waiting* w : group) {
-        if (failure) w->request.error = failure;
-        w->done = true;
-        if (w != &self) w->wake.notify_one();
-      }
-    }
-    leader_active_ = false;
-    if (!queued_.empty()) queued_.front()->wake.notify_one();
-  }
-  lock.unlock();
+  if (committer_idle) work_.notify_one();
+  std::atomic<uint32_t>& word = finished_[self.group % 2];
+  for (uint32_t seen; !covers(seen = word.load(std::memory_order_acquire), self.group);) futex_wait(word, seen);
   if (self.request.error) std::rethrow_exception(self.request.error);
   return std::move(self.request.result);
+}
+
+void GroupCommit::run() {
+  pthread_setname_np(pthread_self(), "flareq-commit");
+  std::vector<Waiting*> group;
+  std::vector<SendRequest*> requests;
+  for (;;) {
+    uint32_t number;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      idle_ = true;
+      work_.wait(lock, [this] { return !queued_.empty() || stopping_; });
+      idle_ = false;
+      if (queued_.empty()) return;  // stopping, and every send is answered
+      group.swap(queued_);
+      number = ++taken_;
+    }
+    requests.clear();
+    for (Waiting* w : group) requests.push_back(&w->request);
+    std::exception_ptr failure;
+    try {
+      store_.send_all(requests);
+    } catch (...) {
+      failure = std::current_exception();  // the commit itself failed: every send in it fails
+    }
+    if (!failure && after_commit_) after_commit_();
+    for (Waiting* w : group)
+      if (failure) w->request.error = failure;
+    group.clear();
+    std::atomic<uint32_t>& word = finished_[number % 2];
+    word.store(number, std::memory_order_release);  // from here on, the senders own their results
+    futex_wake_all(word);
+  }
 }
 
 }  // namespace flareq

@@ -1,5 +1,6 @@
 // Group commit: sends from many threads are all committed, each gets its own result, and
-// a send to an unknown queue fails alone.
+// a send to an unknown queue fails alone; a commit that fails fails its sends and stores
+// nothing of them.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -43,5 +44,26 @@ TEST(GroupCommit, ManyThreadsEachGetTheirOwnCommittedResult) {
   EXPECT_EQ(store.backlog(store.queue("q").key).count, ok);
   EXPECT_GE(commits, 1);
   EXPECT_LE(commits, kThreads * kSends);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(GroupCommit, AFailedCommitFailsItsSendAndStoresNothing) {
+  auto dir = std::filesystem::temp_directory_path() / ("flareq-gc-fail-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  FakeClock clock;
+  Store store(dir / "state.sqlite", Durability::Normal, clock);
+  Queue q = store.create_queue("q", {});
+  {
+    // A commit that fails inside SQLite, as on a full disk.
+    SQLite::Database db((dir / "state.sqlite").string(), SQLite::OPEN_READWRITE);
+    db.exec("CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN CAST(NEW.body AS TEXT) = 'refused' "
+            "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  }
+  GroupCommit group(dir / "state.sqlite", Durability::Normal, clock);
+  std::vector<OutgoingMessage> two{{ContentType::Text, "first", std::nullopt}, {ContentType::Text, "refused", std::nullopt}};
+  EXPECT_THROW(group.send("q", two, std::nullopt), SQLite::Exception);
+  EXPECT_EQ(store.backlog(q.key).count, 0);
+  std::vector<OutgoingMessage> fine{{ContentType::Text, "fine", std::nullopt}};
+  EXPECT_EQ(group.send("q", fine, std::nullopt).metrics.count, 1);
   std::filesystem::remove_all(dir);
 }
