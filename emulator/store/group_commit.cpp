@@ -1,8 +1,8 @@
 // Implementation of group_commit.h. Senders sleep on a futex word that the committer
 // owns, so one system call wakes every sender of a commit, and nothing the committer
-// touches after publishing a commit lives on a sender's stack. (std::atomic::wait would
-// do, but libstdc++'s yields before it sleeps cost more context switches than they save:
-// measured with bench/http_push.sh.)
+// touches after publishing a commit lives on a sender's stack. (C++20's std::atomic::wait
+// would do, but libstdc++'s yields before it sleeps cost more context switches than they
+// save: measured with bench/http_push.sh.)
 #include "emulator/store/group_commit.h"
 
 #include <linux/futex.h>
