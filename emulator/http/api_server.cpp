@@ -52,6 +52,8 @@ void write_error(httplib::Response& res, int status, int code, const std::string
   res.set_content(body.dump(), "application/json");
 }
 
+std::string too_large_message() { return "request body exceeds " + std::to_string(kMaxRequestBytes) + " bytes"; }
+
 Error method_not_allowed(const httplib::Request& req) {
   return Error(code::kNotFound, 405, "method " + req.method + " is not allowed on " + req.path);
 }
@@ -75,19 +77,35 @@ ApiServer::ApiServer(StorePool& stores, ServerOptions options)
   s.set_keep_alive_max_count(1000000);
   int threads = options_.threads;
   s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  auto handler = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
-  s.Get(".*", handler);
-  s.Post(".*", handler);
-  s.Put(".*", handler);
-  s.Patch(".*", handler);
-  s.Delete(".*", handler);
-  s.Options(".*", handler);
+  auto without_body = [this](const httplib::Request& req, httplib::Response& res) { handle(req, req.body, res); };
+  // Methods with a body read it themselves: httplib would decode a form-urlencoded body
+  // (curl -d's default Content-Type) and refuse one over 8 KB, but bodies here are JSON
+  // whatever the Content-Type says.
+  auto with_body = [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
+    std::string content;
+    if (req.is_multipart_form_data()) {
+      read([](const httplib::MultipartFormData&) { return true; }, [](const char*, size_t) { return true; });
+      return write_error(res, 400, code::kInvalidBody, "request bodies are JSON, not multipart/form-data");
+    }
+    if (!read([&content](const char* data, size_t size) {
+          content.append(data, size);
+          return true;
+        }))
+      return write_error(res, res.status == 413 ? 413 : 400, res.status == 413 ? code::kBatchTooLarge : code::kInvalidBody,
+                         res.status == 413 ? too_large_message() : "the request body could not be read");
+    handle(req, content, res);
+  };
+  s.Get(".*", without_body);
+  s.Options(".*", without_body);
+  s.Post(".*", with_body);
+  s.Put(".*", with_body);
+  s.Patch(".*", with_body);
+  s.Delete(".*", with_body);
   // What httplib refuses before a route runs (payload too large, bad request line).
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     if (res.status == 413)
-      write_error(res, 413, code::kBatchTooLarge,
-                  "request body exceeds " + std::to_string(kMaxRequestBytes) + " bytes");
+      write_error(res, 413, code::kBatchTooLarge, too_large_message());
     else
       write_error(res, res.status, code::kNotFound, "HTTP status " + std::to_string(res.status));
   });
@@ -116,7 +134,7 @@ int ApiServer::bind() {
 void ApiServer::serve() { server_->listen_after_bind(); }
 void ApiServer::stop() { server_->stop(); }
 
-void ApiServer::handle(const httplib::Request& req, httplib::Response& res) {
+void ApiServer::handle(const httplib::Request& req, const std::string& content, httplib::Response& res) {
   try {
     if (!options_.api_token.empty() && req.path != "/healthz") {
       std::string auth = req.get_header_value("Authorization");
@@ -135,7 +153,7 @@ void ApiServer::handle(const httplib::Request& req, httplib::Response& res) {
       res.set_content(prometheus_text(), "text/plain; version=0.0.4");
       return;
     }
-    write_envelope(res, route(req, path));
+    write_envelope(res, route(req, content, path));
   } catch (const Error& e) {
     write_error(res, e.http_status(), e.code(), e.what());
   } catch (const SQLite::Exception& e) {
@@ -144,7 +162,7 @@ void ApiServer::handle(const httplib::Request& req, httplib::Response& res) {
   }
 }
 
-Reply ApiServer::route(const httplib::Request& req, const Segments& path) {
+Reply ApiServer::route(const httplib::Request& req, const std::string& content, const Segments& path) {
   if (path.size() < 2 || path[0] != "client" || path[1] != "v4") throw no_route(req);
   Segments p(path.begin() + 2, path.end());
   // What wrangler asks before it knows the account.
@@ -163,7 +181,7 @@ Reply ApiServer::route(const httplib::Request& req, const Segments& path) {
   Store& store = stores_.local();
   if (p.size() == 3) {
     if (req.method == "GET") return list_queues(req, store);
-    if (req.method == "POST") return create_queue(parse_body(req.body), store);
+    if (req.method == "POST") return create_queue(parse_body(content), store);
     throw method_not_allowed(req);
   }
   std::string id_or_name(p[3]);
@@ -172,9 +190,9 @@ Reply ApiServer::route(const httplib::Request& req, const Segments& path) {
   // Pushes look the queue up inside their group commit, not here: the hot path.
   bool push = req.method == "POST" && p.size() >= 5 && p[4] == "messages" &&
               (p.size() == 5 || (p.size() == 6 && p[5] == "batch"));
-  if (push) return push_messages(req, id_or_name, p.size() == 6);
+  if (push) return push_messages(content, id_or_name, p.size() == 6);
   Queue queue = store.queue(id_or_name);
-  return route_queue(req, store, queue, Segments(p.begin() + 4, p.end()));
+  return route_queue(req, content, store, queue, Segments(p.begin() + 4, p.end()));
 }
 
 json ApiServer::queue_object(Store& store, const Queue& queue) {
@@ -242,7 +260,7 @@ Reply ApiServer::create_queue(const RequestJson& body, Store& store) {
   return {200, queue_object(store, q), std::nullopt};
 }
 
-Reply ApiServer::route_queue(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest) {
+Reply ApiServer::route_queue(const httplib::Request& req, const std::string& content, Store& store, const Queue& queue, const Segments& rest) {
   const std::string& m = req.method;
   if (rest.empty()) {
     if (m == "GET") return {200, queue_object(store, queue), std::nullopt};
@@ -251,7 +269,7 @@ Reply ApiServer::route_queue(const httplib::Request& req, Store& store, const Qu
       return {200, nullptr, std::nullopt};
     }
     if (m == "PUT" || m == "PATCH") {
-      RequestJson body = parse_body(req.body);
+      RequestJson body = parse_body(content);
       auto name = Fields(body).string("queue_name", code::kInvalidBody);
       if (name && *name != queue.name)
         throw bad_request(code::kInvalidQueueSettings, "renaming a queue is not supported locally");
@@ -274,7 +292,7 @@ Reply ApiServer::route_queue(const httplib::Request& req, Store& store, const Qu
       return {200, {{"completed", true}, {"started_on", it == last_purge_ms_.end() ? json(nullptr) : json(iso8601(it->second))}}, std::nullopt};
     }
     if (m != "POST") throw method_not_allowed(req);
-    RequestJson body = parse_body(req.body);
+    RequestJson body = parse_body(content);
     if (Fields(body).boolean("delete_messages_permanently", code::kInvalidBody) != true)
       throw bad_request(code::kInvalidBody, "purging needs {\"delete_messages_permanently\": true}");
     int64_t started = stores_.clock().now_ms();
@@ -286,7 +304,7 @@ Reply ApiServer::route_queue(const httplib::Request& req, Store& store, const Qu
   // flareq's extensions: replay a dead letter queue, flush pending batch windows.
   if (rest[0] == "replay" && rest.size() == 1) {
     if (m != "POST") throw method_not_allowed(req);
-    RequestJson body = parse_body(req.body);
+    RequestJson body = parse_body(content);
     Fields f(body);
     ReplayFilter filter;
     filter.to = f.string("to", code::kInvalidBody).value_or("");
@@ -314,8 +332,8 @@ Reply ApiServer::route_queue(const httplib::Request& req, Store& store, const Qu
     if (options_.after_send) options_.after_send();
     return {200, {{"flushed", true}}, std::nullopt};
   }
-  if (rest[0] == "consumers") return route_consumers(req, store, queue, Segments(rest.begin() + 1, rest.end()));
-  if (rest[0] == "messages") return route_messages(req, store, queue, Segments(rest.begin() + 1, rest.end()));
+  if (rest[0] == "consumers") return route_consumers(req, content, store, queue, Segments(rest.begin() + 1, rest.end()));
+  if (rest[0] == "messages") return route_messages(req, content, store, queue, Segments(rest.begin() + 1, rest.end()));
   throw no_route(req);
 }
 

@@ -57,12 +57,13 @@ class ApiServer {
 
  private:
   using Segments = std::vector<std::string_view>;
-  void handle(const httplib::Request& req, httplib::Response& res);
-  Reply route(const httplib::Request& req, const Segments& path);
-  Reply route_queue(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest);
-  Reply route_consumers(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest);
-  Reply route_messages(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest);
-  Reply push_messages(const httplib::Request& req, const std::string& queue, bool batch);
+  // `content` is the request body, read by handle_with_body whatever its Content-Type.
+  void handle(const httplib::Request& req, const std::string& content, httplib::Response& res);
+  Reply route(const httplib::Request& req, const std::string& content, const Segments& path);
+  Reply route_queue(const httplib::Request& req, const std::string& content, Store& store, const Queue& queue, const Segments& rest);
+  Reply route_consumers(const httplib::Request& req, const std::string& content, Store& store, const Queue& queue, const Segments& rest);
+  Reply route_messages(const httplib::Request& req, const std::string& content, Store& store, const Queue& queue, const Segments& rest);
+  Reply push_messages(const std::string& content, const std::string& queue, bool batch);
   Reply route_pull(const httplib::Request& req, Store& store, const Queue& queue, std::string_view action,
                    const RequestJson& body);
   Reply list_queues(const httplib::Request& req, Store& store);

@@ -54,7 +54,7 @@ std::string read_script(const RequestJson& body) {
 
 }  // namespace
 
-Reply ApiServer::route_consumers(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest) {
+Reply ApiServer::route_consumers(const httplib::Request& req, const std::string& content, Store& store, const Queue& queue, const Segments& rest) {
   const std::string& m = req.method;
   auto consumer = store.consumer_of(queue.key);
   if (rest.empty()) {
@@ -64,7 +64,7 @@ Reply ApiServer::route_consumers(const httplib::Request& req, Store& store, cons
       return {200, list, json{{"page", 1}, {"per_page", 20}, {"count", list.size()}, {"total_count", list.size()}, {"total_pages", 1}}};
     }
     if (m != "POST") throw Error(code::kNotFound, 405, "method " + m + " is not allowed on " + req.path);
-    RequestJson body = parse_body(req.body);
+    RequestJson body = parse_body(content);
     ConsumerType type = read_type(body, ConsumerType::Worker);
     std::string script = read_script(body);
     if (type == ConsumerType::Worker && script.empty())
@@ -82,7 +82,7 @@ Reply ApiServer::route_consumers(const httplib::Request& req, Store& store, cons
     return {200, nullptr, std::nullopt};
   }
   if (m == "PUT") {
-    RequestJson body = parse_body(req.body);
+    RequestJson body = parse_body(content);
     if (read_type(body, consumer->type) != consumer->type)
       throw bad_request(code::kInvalidConsumerSettings, "a consumer's type cannot change; remove it and add a new one");
     Consumer updated = *consumer;

@@ -55,8 +55,8 @@ json pulled_message_json(const StoredMessage& m) {
           {"metadata", {{"CF-sourceMessageSource", "api"}, {"CF-Content-Type", content_type_name(m.content_type)}}}};
 }
 
-Reply ApiServer::push_messages(const httplib::Request& req, const std::string& queue, bool batch) {
-  RequestJson body = parse_body(req.body);
+Reply ApiServer::push_messages(const std::string& content, const std::string& queue, bool batch) {
+  RequestJson body = parse_body(content);
   std::vector<OutgoingMessage> messages;
   std::optional<int64_t> delay;
   if (!batch) {
@@ -75,9 +75,9 @@ Reply ApiServer::push_messages(const httplib::Request& req, const std::string& q
   return {200, {{"metadata", {{"metrics", metrics_json(sent.metrics)}}}}, std::nullopt};
 }
 
-Reply ApiServer::route_messages(const httplib::Request& req, Store& store, const Queue& queue, const Segments& rest) {
+Reply ApiServer::route_messages(const httplib::Request& req, const std::string& content, Store& store, const Queue& queue, const Segments& rest) {
   if (req.method != "POST") throw Error(code::kNotFound, 405, "method " + req.method + " is not allowed on " + req.path);
-  RequestJson body = parse_body(req.body);
+  RequestJson body = parse_body(content);
   if (rest.size() != 1) throw Error(code::kNotFound, 404, "no route for POST " + req.path);
   std::string_view action = rest[0];
   if (action == "peek") {

@@ -153,6 +153,20 @@ TEST_F(HttpApi, MessageBodiesKeepTheirKeyOrder) {
   EXPECT_LT(list.out.find("\"y\""), list.out.find("\"b\""));
 }
 
+TEST_F(HttpApi, BodiesAreJsonWhateverTheContentTypeSays) {
+  DevServer dev(state());
+  Http http(dev.port());
+  http.post("queues", {{"queue_name", "q"}});
+  // curl -d's default type; httplib alone would refuse such a body over 8 KB.
+  std::string big = json{{"body", std::string(20000, 'x')}, {"content_type", "text"}}.dump();
+  EXPECT_EQ(http.post_raw("queues/q/messages", big, "application/x-www-form-urlencoded").status, 200);
+  EXPECT_EQ(http.post_raw("queues/q/messages", R"({"body":1})", "").status, 200);
+  std::string multipart = "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--b--\r\n";
+  expect_error(http.post_raw("queues/q/messages", multipart, "multipart/form-data; boundary=b"), 400, 10207,
+               "request bodies are JSON, not multipart/form-data");
+  EXPECT_EQ(info("q")["backlog"]["count"], 2);
+}
+
 TEST_F(HttpApi, BadPushesStoreNothing) {
   DevServer dev(state());
   Http http(dev.port());
