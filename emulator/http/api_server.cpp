@@ -82,17 +82,22 @@ ApiServer::ApiServer(StorePool& stores, ServerOptions options)
   // (curl -d's default Content-Type) and refuse one over 8 KB, but bodies here are JSON
   // whatever the Content-Type says.
   auto with_body = [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
+    // A refused body is left unread, so the connection cannot carry another request.
+    auto refuse = [&res](int status, int code, const std::string& message) {
+      write_error(res, status, code, message);
+      res.set_header("Connection", "close");
+    };
+    if (req.is_multipart_form_data())
+      return refuse(400, code::kInvalidBody, "request bodies are JSON, not multipart/form-data");
     std::string content;
-    if (req.is_multipart_form_data()) {
-      read([](const httplib::MultipartFormData&) { return true; }, [](const char*, size_t) { return true; });
-      return write_error(res, 400, code::kInvalidBody, "request bodies are JSON, not multipart/form-data");
-    }
-    if (!read([&content](const char* data, size_t size) {
-          content.append(data, size);
-          return true;
-        }))
-      return write_error(res, res.status == 413 ? 413 : 400, res.status == 413 ? code::kBatchTooLarge : code::kInvalidBody,
-                         res.status == 413 ? too_large_message() : "the request body could not be read");
+    bool too_large = false;  // httplib 0.11 checks Content-Length, but not a chunked body's size
+    bool complete = read([&](const char* data, size_t size) {
+      too_large = content.size() + size > kMaxRequestBytes;
+      if (!too_large) content.append(data, size);
+      return !too_large;
+    });
+    if (too_large || res.status == 413) return refuse(413, code::kBatchTooLarge, too_large_message());
+    if (!complete) return refuse(400, code::kInvalidBody, "the request body could not be read");
     handle(req, content, res);
   };
   s.Get(".*", without_body);

@@ -28,18 +28,36 @@ class Http {
   HttpReply post_raw(const std::string& path, const std::string& body, const std::string& type = "text/plain;charset=UTF-8") {
     return call("POST", path, body, type);
   }
+  // The body in chunked transfer encoding, 64 KB a chunk.
+  HttpReply post_chunked(const std::string& path, const std::string& body) {
+    auto provide = [&body](size_t offset, httplib::DataSink& sink) {
+      if (offset < body.size()) return sink.write(body.data() + offset, std::min<size_t>(65536, body.size() - offset));
+      sink.done();
+      return true;
+    };
+    return reply_of(client_.Post(full_path(path).c_str(), headers(), provide, "application/json"));
+  }
 
  private:
   HttpReply call(const std::string& method, std::string path, const std::string& body,
                  const std::string& type = "text/plain;charset=UTF-8") {
-    if (path.empty() || path[0] != '/') path = "/client/v4/accounts/local/" + path;
-    httplib::Headers headers;
-    if (!token_.empty()) headers.emplace("Authorization", "Bearer " + token_);
-    httplib::Result r = method == "GET"      ? client_.Get(path.c_str(), headers)
-                        : method == "DELETE" ? client_.Delete(path.c_str(), headers)
-                        : method == "PUT"    ? client_.Put(path.c_str(), headers, body, type.c_str())
-                        : method == "PATCH"  ? client_.Patch(path.c_str(), headers, body, type.c_str())
-                                             : client_.Post(path.c_str(), headers, body, type.c_str());
+    path = full_path(path);
+    httplib::Result r = method == "GET"      ? client_.Get(path.c_str(), headers())
+                        : method == "DELETE" ? client_.Delete(path.c_str(), headers())
+                        : method == "PUT"    ? client_.Put(path.c_str(), headers(), body, type.c_str())
+                        : method == "PATCH"  ? client_.Patch(path.c_str(), headers(), body, type.c_str())
+                                             : client_.Post(path.c_str(), headers(), body, type.c_str());
+    return reply_of(std::move(r));
+  }
+  static std::string full_path(const std::string& path) {
+    return !path.empty() && path[0] == '/' ? path : "/client/v4/accounts/local/" + path;
+  }
+  httplib::Headers headers() const {
+    httplib::Headers h;
+    if (!token_.empty()) h.emplace("Authorization", "Bearer " + token_);
+    return h;
+  }
+  static HttpReply reply_of(httplib::Result r) {
     HttpReply reply;
     if (!r) return reply;
     reply.status = r->status;
