@@ -1,5 +1,5 @@
-// Base64 (standard alphabet, padded) for bytes bodies on the wire, and ISO-8601 UTC
-// timestamps with milliseconds as Cloudflare prints them.
+// Base64 (standard alphabet, padded) for bytes bodies on the wire, the UTF-8 check for
+// text bodies, and ISO-8601 UTC timestamps with milliseconds as Cloudflare prints them.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -10,6 +10,8 @@ namespace flareq {
 
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
+// Well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool is_valid_utf8(std::string_view text);
 std::string iso8601(int64_t unix_ms);
 
 }  // namespace flareq

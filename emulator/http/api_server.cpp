@@ -34,11 +34,15 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return out;
 }
 
+// A malformed request's bytes can reach an error message (a JSON parse error quotes
+// them): such bytes are answered as U+FFFD rather than failing the answer.
+std::string dump(const json& body) { return body.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 void write_envelope(httplib::Response& res, const Reply& reply) {
   json body = {{"success", true}, {"errors", json::array()}, {"messages", json::array()}, {"result", reply.result}};
   if (reply.result_info) body["result_info"] = *reply.result_info;
   res.status = reply.status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(dump(body), "application/json");
 }
 
 void write_error(httplib::Response& res, int status, int code, const std::string& message) {
@@ -49,7 +53,7 @@ void write_error(httplib::Response& res, int status, int code, const std::string
   res.status = status;
   // The cloudflare SDK retries 408/409/429/5xx unless told not to; these answers will not change.
   if (status >= 400 && status < 500) res.set_header("x-should-retry", "false");
-  res.set_content(body.dump(), "application/json");
+  res.set_content(dump(body), "application/json");
 }
 
 std::string too_large_message() { return "request body exceeds " + std::to_string(kMaxRequestBytes) + " bytes"; }

@@ -2,6 +2,7 @@
 // queue walks the messages_due index, never the table.
 #include <map>
 
+#include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
 #include "emulator/store/message_row.h"
@@ -14,6 +15,8 @@ void Store::check_send(const std::vector<OutgoingMessage>& messages, std::option
   size_t total = 0;
   for (const auto& m : messages) {
     limits::check_message_size(m.body.size());
+    if (m.content_type == ContentType::Text && !is_valid_utf8(m.body))
+      throw bad_request(code::kInvalidBody, "a text message's body must be valid UTF-8 (send binary data as content type bytes)");
     if (m.delay_secs) limits::check_delay(*m.delay_secs);
     total += m.body.size();
   }

@@ -85,6 +85,8 @@ TEST_F(Cli, BadInputGetsOneClearSentence) {
   EXPECT_NE(r.err.find("not valid JSON"), std::string::npos);
   r = flareq({"send", "q", "--content-type", "text", std::string(128001, 'x')});
   EXPECT_EQ(r.err, "error: message length of 128001 bytes exceeds limit of 128000\n");
+  r = flareq({"send", "q", "--content-type", "text"}, "caf\xE9 in Latin-1\n");
+  EXPECT_EQ(r.err, "error: a text message's body must be valid UTF-8 (send binary data as content type bytes)\n");
   EXPECT_EQ(info("q")["backlog"]["count"], 0);
   r = flareq({"queues"});
   EXPECT_NE(r.exit_code, 0);

@@ -172,6 +172,7 @@ TEST_F(HttpApi, BadPushesStoreNothing) {
   Http http(dev.port());
   http.post("queues", {{"queue_name", "q"}});
   expect_error(http.post_raw("queues/q/messages", "{not json"), 400, 10208);
+  expect_error(http.post_raw("queues/q/messages", "{\"body\":\"caf\xE9\"}"), 400, 10208);
   expect_error(http.post_raw("queues/q/messages", "[1]"), 400, 10207);
   expect_error(http.post("queues/q/messages", {{"content_type", "text"}}), 400, 10207);
   expect_error(http.post("queues/q/messages", {{"body", 1}, {"content_type", "text"}}), 400, 10207);

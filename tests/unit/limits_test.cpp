@@ -79,4 +79,12 @@ TEST(Encoding, Base64RoundTrip) {
   EXPECT_FALSE(base64_decode("a!b="));
 }
 
+TEST(Encoding, Utf8IsCheckedAsRfc3629Says) {
+  for (std::string ok : {"", "plain", "caf\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF"})
+    EXPECT_TRUE(is_valid_utf8(ok)) << ok;
+  for (std::string bad : {"\xFF", "a\xC3", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xC3\x28",
+                          "\xF0\x9F\x98"})
+    EXPECT_FALSE(is_valid_utf8(bad)) << bad;
+}
+
 TEST(Encoding, Iso8601) { EXPECT_EQ(iso8601(1795860000123), "2026-11-28T10:00:00.123Z"); }
