@@ -16,6 +16,9 @@ namespace flareq {
 
 namespace {
 
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) && std::atomic<uint32_t>::is_always_lock_free,
+              "a futex word is a plain 32-bit integer");
+
 // Whether commit `finished` covers commit `group`, in wrapping arithmetic.
 bool covers(uint32_t finished, uint32_t group) { return static_cast<int32_t>(finished - group) >= 0; }
 
