@@ -108,8 +108,12 @@ ProducerConfig read_producer(Validator& v, const json& obj, const std::string& p
   v.unknown_keys(path, obj, {"binding", "queue", "delivery_delay"});
   if (auto b = v.string_field(obj, path, "binding")) p.binding = *b;
   else if (!obj.contains("binding")) v.error(path, path + " is missing the required field \"binding\"");
-  p.queue = v.string_field(obj, path, "queue").value_or(p.binding);
-  if (obj.contains("queue")) v.queue_name(path + ".queue", p.queue);
+  if (auto q = v.string_field(obj, path, "queue")) {
+    p.queue = *q;
+    v.queue_name(path + ".queue", p.queue);
+  } else {
+    p.queue = p.binding;
+  }
   p.delivery_delay = v.integer_field<int64_t>(obj, path, "delivery_delay", 0, limits::kMaxDelaySecs);
   return p;
 }

@@ -67,6 +67,12 @@ TEST(Config, WrongTypeNamesFieldAndPosition) {
       << e;
 }
 
+TEST(Config, AQueueOfTheWrongTypeIsOneErrorNotTwo) {
+  std::string e = error_of(R"({"queues": {"producers": [{"binding": "B", "queue": 5}]}})");
+  EXPECT_NE(e.find("Expected \"queues.producers[0].queue\" to be of type string but got 5."), std::string::npos) << e;
+  EXPECT_EQ(e.find("is invalid"), std::string::npos) << e;
+}
+
 TEST(Config, OutOfRangeNamesFieldValueAndRange) {
   std::string e = error_of(R"({"queues":{"consumers":[{"queue":"q","max_batch_size":500}]}})");
   EXPECT_NE(e.find("queues.consumers[0].max_batch_size must be from 1 to 100, got 500"), std::string::npos) << e;
