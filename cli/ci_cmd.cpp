@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/checks.h"
 #include "cli/commands.h"
 #include "emulator/core/error.h"
 
@@ -48,7 +49,7 @@ void setup_ci(CLI::App& app, GlobalOptions& g) {
   auto* wait = app.add_subcommand("wait", "Wait until queues are drained (no ready, delayed or leased messages)");
   wait->add_option("queues", o->queues, "queue names or ids")->required();
   wait->add_option("--timeout", o->timeout_secs, "give up after this many seconds (exit 1)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(at_least(0));
   wait->callback([&g, o] { run_wait(g, *o); });
 
   auto flush_queues = std::make_shared<std::vector<std::string>>();

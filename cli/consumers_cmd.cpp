@@ -3,6 +3,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "cli/checks.h"
 #include "cli/commands.h"
 #include "emulator/core/error.h"
 
@@ -72,7 +73,7 @@ void setup_queue_consumers(CLI::App& queues, GlobalOptions& g) {
   add_cmd->add_option("script", o->script, "name of the consumer Worker")->required();
   add_common_flags(add_cmd, *o);
   add_cmd->add_option("--batch-timeout", o->batch_timeout, "seconds to wait for a full batch")
-      ->check(CLI::Range(0.0, double(limits::kMaxBatchTimeoutSecs)));
+      ->check(between(0, limits::kMaxBatchTimeoutSecs));
   add_cmd->add_option("--max-concurrency", o->max_concurrency, "most batches in flight at once (default: auto)")
       ->check(CLI::Range(1, limits::kMaxConcurrency));
   add_cmd->callback([&g, o] { add(g, *o, ConsumerType::Worker); });

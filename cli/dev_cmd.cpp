@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/checks.h"
 #include "cli/commands.h"
 #include "emulator/core/error.h"
 #include "emulator/dispatch/dispatcher.h"
@@ -166,9 +167,9 @@ void setup_dev(CLI::App& app, GlobalOptions& g) {
                   "keep COMMAND running and feed it one batch per line: QUEUE=COMMAND");
   dev->add_option("--http-pull", o->pull_queues, "give QUEUE an HTTP pull consumer (production's defaults) if it has none");
   dev->add_option("--handler-timeout", o->handler_timeout_secs, "seconds a batch may run before its handler is killed")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(greater_than(0));
   dev->add_option("--shutdown-grace", o->shutdown_grace_secs, "seconds Ctrl-C waits for batches in flight")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(at_least(0));
   dev->callback([&g, o] { run_dev(g, *o); });
 }
 

@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "cli/checks.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "emulator/core/encoding.h"
@@ -69,7 +70,7 @@ void setup_dlq(CLI::App& app, GlobalOptions& g) {
   auto* replay = dlq->add_subcommand("replay", "Move dead-lettered messages back to the queue each came from (or --to)");
   replay->add_option("dlq", o->dlq, "the dead letter queue")->required();
   replay->add_option("--to", o->filter.to, "send them all to this queue instead");
-  replay->add_option("--limit", o->filter.limit, "at most this many (oldest first)")->check(CLI::PositiveNumber);
+  replay->add_option("--limit", o->filter.limit, "at most this many (oldest first)")->check(at_least(1));
   replay->add_option("--older-than", o->older_than, "only messages sent longer ago than this (e.g. 90s, 30m, 1h, 2d)");
   replay->add_option("--id", o->filter.ids, "only this message (repeatable)");
   replay->add_flag("--dry-run", o->dry_run, "print what would move where, and a sample; move nothing");

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <iostream>
 
+#include "cli/checks.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/output.h"
@@ -199,7 +200,7 @@ void setup_queues(CLI::App& app, GlobalOptions& g) {
 
   auto list_page = std::make_shared<std::optional<int>>();
   auto* list = queues->add_subcommand("list", "List queues");
-  list->add_option("--page", *list_page, "page of 100 queues")->check(CLI::PositiveNumber);
+  list->add_option("--page", *list_page, "page of 100 queues")->check(at_least(1));
   list->add_flag("--json", o->json_output, "print JSON");
   list->callback([&g, o, list_page] { run_list(g, o->json_output, *list_page); });
 

@@ -90,6 +90,10 @@ TEST_F(Cli, BadInputGetsOneClearSentence) {
   EXPECT_EQ(info("q")["backlog"]["count"], 0);
   r = flareq({"queues"});
   EXPECT_NE(r.exit_code, 0);
+  r = flareq({"dlq", "replay", "q", "--limit", "0"});
+  EXPECT_EQ(r.err, "--limit: must be at least 1, got 0\nRun with --help for more information.\n");
+  r = flareq({"wait", "q", "--timeout", "soon"});
+  EXPECT_EQ(r.err, "--timeout: must be a number, got 'soon'\nRun with --help for more information.\n");
 }
 
 TEST_F(Cli, SendAndPeek) {
