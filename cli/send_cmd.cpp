@@ -1,5 +1,7 @@
 // `flareq send QUEUE [BODY]`: one message from BODY or stdin, or with --ndjson one message
 // per line of stdin, sent in batches within production's limits.
+#include <unistd.h>
+
 #include <iostream>
 #include <iterator>
 
@@ -62,6 +64,9 @@ void run_send(const GlobalOptions& g, const SendOptions& o) {
     batch.push_back(std::move(m));
   };
 
+  if (!o.body && isatty(STDIN_FILENO))  // a bare `flareq send q` would otherwise seem to hang
+    std::cerr << (o.ndjson ? "Reading messages from standard input, one per line" : "Reading the message body from standard input")
+              << " (end with Ctrl-D)\n";
   if (o.ndjson) {
     if (o.body) throw Error(0, 400, "--ndjson reads messages from stdin; do not pass BODY");
     std::string line;
@@ -81,6 +86,8 @@ void run_send(const GlobalOptions& g, const SendOptions& o) {
   } else {
     std::string text = o.body ? *o.body : std::string(std::istreambuf_iterator<char>(std::cin), {});
     if (!o.body && type != ContentType::Bytes && !text.empty() && text.back() == '\n') text.pop_back();
+    if (text.empty() && type == ContentType::Json)
+      throw bad_request(code::kInvalidBody, "no message body: give BODY or pipe it on standard input");
     add(make_message(text, type, o.delay));
   }
   flush();

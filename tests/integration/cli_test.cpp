@@ -81,6 +81,8 @@ TEST_F(Cli, BadInputGetsOneClearSentence) {
   EXPECT_NE(r.err.find("queue 'nope' does not exist"), std::string::npos);
   flareq({"queues", "create", "q"});
   EXPECT_EQ(flareq({"queues", "create", "q"}).err, "error: a queue named 'q' already exists\n");
+  r = flareq({"send", "q"}, "");
+  EXPECT_EQ(r.err, "error: no message body: give BODY or pipe it on standard input\n");
   r = flareq({"send", "q", "{not json"});
   EXPECT_NE(r.err.find("not valid JSON"), std::string::npos);
   r = flareq({"send", "q", "--content-type", "text", std::string(128001, 'x')});
