@@ -9,6 +9,7 @@
 #include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
+#include "emulator/http/connection_threads.h"
 #include "emulator/http/request_body.h"
 #include "emulator/store/dead_letter_replay.h"
 
@@ -79,8 +80,8 @@ ApiServer::ApiServer(StorePool& stores, ServerOptions options)
   s.set_write_timeout(30, 0);
   s.set_keep_alive_timeout(30);
   s.set_keep_alive_max_count(1000000);
-  int threads = options_.threads;
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  size_t max_connections = static_cast<size_t>(options_.max_connections);
+  s.new_task_queue = [max_connections] { return new ConnectionThreads(max_connections); };
   auto without_body = [this](const httplib::Request& req, httplib::Response& res) { handle(req, req.body, res); };
   // Methods with a body read it themselves: httplib would decode a form-urlencoded body
   // (curl -d's default Content-Type) and refuse one over 8 KB, but bodies here are JSON

@@ -29,7 +29,9 @@ struct ServerOptions {
   int port = 8787;  // 0 picks a free port
   std::string api_token;   // when set, every request needs "Authorization: Bearer TOKEN"
   std::string account_id;  // when set, only this account id is accepted
-  int threads = 64;        // each keep-alive connection holds a thread while it is open
+  // Connections served at once: each open keep-alive connection holds a thread, started
+  // when it arrives; beyond this many, a new connection waits for one to close.
+  int max_connections = 512;
   // The producers a queue has (from the config), for the queue object.
   std::function<std::vector<Producer>(const std::string& queue)> producers_of;
   // Called after messages are committed (wakes the dispatcher).

@@ -167,6 +167,23 @@ TEST_F(HttpApi, BodiesAreJsonWhateverTheContentTypeSays) {
   EXPECT_EQ(info("q")["backlog"]["count"], 2);
 }
 
+TEST_F(HttpApi, ManyOpenConnectionsDoNotLockOutANewClient) {
+  DevServer dev(state());
+  // More idle keep-alive connections than httplib's fixed pool of 64 threads would serve:
+  // the 65th got no answer until an earlier one timed out (30 s).
+  std::vector<std::unique_ptr<httplib::Client>> open;
+  for (int i = 0; i < 100; ++i) {
+    auto client = std::make_unique<httplib::Client>("127.0.0.1", dev.port());
+    client->set_keep_alive(true);
+    client->set_read_timeout(10, 0);
+    auto r = client->Get("/healthz");
+    ASSERT_TRUE(r) << "connection " << i << " got no answer";
+    EXPECT_EQ(r->status, 200);
+    open.push_back(std::move(client));
+  }
+  EXPECT_EQ(Http(dev.port()).get("/healthz").status, 200);
+}
+
 TEST_F(HttpApi, BadPushesStoreNothing) {
   DevServer dev(state());
   Http http(dev.port());
