@@ -94,8 +94,8 @@ void GroupCommit::run() {
       failure = std::current_exception();  // the commit itself failed: every send in it fails
     }
     if (!failure && after_commit_) after_commit_();
-    for (Waiting* w : group)
-      if (failure) w->request.error = failure;
+    if (failure)
+      for (Waiting* w : group) w->request.error = failure;
     group.clear();
     std::atomic<uint32_t>& word = finished_[number % 2];
     word.store(number, std::memory_order_release);  // from here on, the senders own their results

@@ -32,8 +32,7 @@ class GroupCommit {
     SendRequest request;
     uint32_t group;  // the number of the commit that takes this send
   };
-  void run();
-  void await(const Waiting& w);
+  void run();  // the committer thread
 
   Store store_;
   std::function<void()> after_commit_;  // e.g. wakes the dispatcher
