@@ -59,7 +59,7 @@ class ApiServer {
 
  private:
   using Segments = std::vector<std::string_view>;
-  // `content` is the request body, read by handle_with_body whatever its Content-Type.
+  // `content` is the request body, read by the server's body reader whatever its Content-Type.
   void handle(const httplib::Request& req, const std::string& content, httplib::Response& res);
   Reply route(const httplib::Request& req, const std::string& content, const Segments& path);
   Reply route_queue(const httplib::Request& req, const std::string& content, Store& store, const Queue& queue, const Segments& rest);
