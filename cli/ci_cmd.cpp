@@ -36,7 +36,7 @@ void run_wait(const GlobalOptions& g, const WaitOptions& o) {
     if (std::chrono::steady_clock::now() >= deadline) {
       std::ostringstream secs;
       secs << o.timeout_secs;
-      throw Error(0, 408, "timed out after " + secs.str() + "s with messages left: " + left);
+      throw std::runtime_error("timed out after " + secs.str() + "s with messages left: " + left);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -1,4 +1,4 @@
-// Locating the config and the state file, as DESIGN.md describes.
+// Locating the config and the state file (README, "Configuration" and "The state file").
 #include "cli/context.h"
 
 #include <unistd.h>
@@ -6,16 +6,12 @@
 #include <iostream>
 
 #include "emulator/core/error.h"
+#include "emulator/project/apply_config.h"
 
 namespace flareq::cli {
 
-std::vector<api::Producer> Context::producers_of(const std::string& queue) const {
-  std::vector<api::Producer> out;
-  if (!config) return out;
-  const std::string& script = config->worker_name;
-  for (const auto& p : config->producers)
-    if (p.queue == queue) out.push_back({p.binding, script});
-  return out;
+std::vector<Producer> Context::producers_of(const std::string& queue) const {
+  return config ? project::producers_of(*config, queue) : std::vector<Producer>{};
 }
 
 void add_global_options(CLI::App& app, GlobalOptions& o) {

@@ -10,7 +10,6 @@
 
 #include "emulator/config/config.h"
 #include "emulator/core/clock.h"
-#include "emulator/http/api_objects.h"
 #include "emulator/store/store.h"
 
 namespace flareq::cli {
@@ -30,7 +29,7 @@ struct Context {
   std::unique_ptr<Store> store;
 
   // The producers the config binds to `queue` (the queue object lists them).
-  std::vector<api::Producer> producers_of(const std::string& queue) const;
+  std::vector<Producer> producers_of(const std::string& queue) const;
 };
 
 // Finds and validates the config, prints its warnings, opens the state file (after

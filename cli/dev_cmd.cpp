@@ -10,10 +10,12 @@
 
 #include "cli/checks.h"
 #include "cli/commands.h"
+#include "cli/dev_report.h"
 #include "emulator/core/error.h"
 #include "emulator/dispatch/dispatcher.h"
 #include "emulator/http/api_server.h"
-#include "emulator/store/apply_config.h"
+#include "emulator/project/apply_config.h"
+#include "emulator/project/consumers.h"
 #include "emulator/store/store_pool.h"
 
 namespace flareq::cli {
@@ -33,32 +35,13 @@ struct DevOptions {
   double shutdown_grace_secs = 10;
 };
 
-struct HandlerFlag {
-  std::string queue;
-  std::string command;
-  config::HandlerMode mode;
-};
-
-std::vector<HandlerFlag> parse_handler_flags(const DevOptions& o) {
-  std::vector<HandlerFlag> out;
-  auto add = [&](const std::string& flag, const std::string& value, config::HandlerMode mode) {
-    size_t eq = value.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
-      throw Error(0, 400, flag + " takes QUEUE=COMMAND, got '" + value + "'");
-    out.push_back({value.substr(0, eq), value.substr(eq + 1), mode});
-  };
-  for (const auto& c : o.consumers) add("--consumer", c, config::HandlerMode::PerBatch);
-  for (const auto& c : o.persistent_consumers) add("--consumer-persistent", c, config::HandlerMode::Persistent);
-  return out;
-}
-
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 void run_dev(const GlobalOptions& g, const DevOptions& o) {
   if (!is_loopback(o.host) && o.api_token.empty())
-    throw Error(0, 400, "refusing to listen on " + o.host +
+    throw UsageError("refusing to listen on " + o.host +
                             " without an API token: pass --api-token (or set FLAREQ_API_TOKEN), or use a loopback address");
   // Signals go to one thread that stops the server; every other thread has them blocked.
   sigset_t signals;
@@ -69,34 +52,16 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
 
   auto ctx = open_context(g, o.reset);
   if (ctx->config)
-    for (const auto& line : apply_config(*ctx->config, *ctx->store)) std::cout << line << "\n";
-
-  for (const auto& name : o.pull_queues) {
-    Queue q = ctx->store->ensure_queue(name);
-    auto consumer = ctx->store->consumer_of(q.key);
-    if (consumer && consumer->type == ConsumerType::Worker)
-      throw Error(0, 400, "queue '" + name + "' has a worker consumer; a queue has one consumer at a time");
-    if (!consumer)
-      ctx->store->add_consumer(q, ConsumerType::HttpPull, "", ConsumerSettings::defaults_for(ConsumerType::HttpPull));
-  }
-  // Handlers: the config's "command" keys, then --consumer flags (which win).
-  std::map<std::string, handler::HandlerSpec> handlers;
+    for (const auto& line : project::apply_config(*ctx->config, *ctx->store)) std::cout << line << "\n";
+  project::ConsumerChoices choices;
+  choices.pull_queues = o.pull_queues;
+  for (const auto& c : o.consumers) choices.handlers.push_back({"--consumer", c, config::HandlerMode::PerBatch});
+  for (const auto& c : o.persistent_consumers)
+    choices.handlers.push_back({"--consumer-persistent", c, config::HandlerMode::Persistent});
   int64_t timeout_ms = static_cast<int64_t>(o.handler_timeout_secs * 1000);
-  if (ctx->config)
-    for (const auto& c : ctx->config->consumers)
-      if (!c.command.empty() && c.type == "worker")
-        handlers[c.queue] = {c.queue, c.command, c.mode, std::filesystem::absolute(ctx->config->path).parent_path(), {}, timeout_ms};
-  for (const auto& flag : parse_handler_flags(o)) {
-    Queue q = ctx->store->ensure_queue(flag.queue);
-    auto consumer = ctx->store->consumer_of(q.key);
-    if (consumer && consumer->type == ConsumerType::HttpPull)
-      throw Error(0, 400, "queue '" + flag.queue + "' has an HTTP pull consumer; remove it before running a handler for it");
-    if (!consumer)
-      ctx->store->add_consumer(q, ConsumerType::Worker, "flareq-dev", ConsumerSettings::defaults_for(ConsumerType::Worker));
-    config::HandlerCommand command;
-    command.shell = flag.command;
-    handlers[flag.queue] = {flag.queue, command, flag.mode, std::filesystem::current_path(), {}, timeout_ms};
-  }
+  choices.handler_timeout_ms = timeout_ms;
+  choices.flags_cwd = std::filesystem::current_path();
+  auto handlers = project::choose_handlers(ctx->config, *ctx->store, choices);
 
   StorePool stores(ctx->state_path, ctx->durability, ctx->clock);
   Log log;
@@ -139,7 +104,7 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
     }
   });
   std::cout << "flareq ready on " << url << "  (state " << ctx->state_path.string() << ")" << std::endl;
-  for (const auto& line : dispatcher->describe(*ctx->store)) std::cout << line << "\n";
+  for (const auto& line : describe_consumers(*ctx->store, *dispatcher)) std::cout << line << "\n";
   std::cout << std::flush;
   dispatcher->start();
   server.serve();

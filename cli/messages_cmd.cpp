@@ -32,7 +32,7 @@ nlohmann::ordered_json message_json(const StoredMessage& m, int64_t now) {
                               {"visible_at_ms", m.visible_ms},
                               {"content_type", content_type_name(m.content_type)},
                               {"size", m.size},
-                              {"body", api::body_json(m.content_type, m.body)}};
+                              {"body", body_json(m.content_type, m.body)}};
   if (!m.origin_queue.empty()) j["origin_queue"] = m.origin_queue;
   return j;
 }
@@ -87,7 +87,7 @@ void run_show(const GlobalOptions& g, const std::string& id, bool json_output) {
   if (!m.origin_queue.empty()) std::cout << "Came from:   " << m.origin_queue << " (dead-lettered)\n";
   std::cout << "Type:        " << content_type_name(m.content_type) << ", " << m.size << " bytes\n"
             << "Body:\n";
-  if (m.content_type == ContentType::Json) std::cout << api::body_json(m.content_type, m.body).dump(2) << "\n";
+  if (m.content_type == ContentType::Json) std::cout << body_json(m.content_type, m.body).dump(2) << "\n";
   else if (m.content_type == ContentType::Text) std::cout << m.body << "\n";
   else std::cout << base64_encode(m.body) << "  (base64)\n";
 }

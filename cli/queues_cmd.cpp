@@ -9,6 +9,7 @@
 #include "cli/output.h"
 #include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
+#include "emulator/http/api_objects.h"
 
 namespace flareq::cli {
 namespace {
@@ -133,7 +134,7 @@ void run_delete(const GlobalOptions& g, const QueueOptions& o) {
   if (q.message_count > 0 && !o.force &&
       !confirm("Queue '" + q.name + "' holds " + std::to_string(q.message_count) +
                " messages, which will be lost. Delete it?"))
-    throw Error(0, 400, "queue '" + q.name + "' holds " + std::to_string(q.message_count) +
+    throw UsageError("queue '" + q.name + "' holds " + std::to_string(q.message_count) +
                             " messages; pass --force to delete it and lose them");
   int64_t lost = ctx->store->delete_queue(q.key);
   std::cout << "Deleted queue '" << q.name << "'";
@@ -146,7 +147,7 @@ void run_purge(const GlobalOptions& g, const QueueOptions& o) {
   Queue q = ctx->store->queue(o.name);
   if (!o.force && !confirm("This will permanently delete all " + std::to_string(q.message_count) +
                            " messages in queue '" + q.name + "'. Continue?"))
-    throw Error(0, 400, "purging needs confirmation; pass --force to purge queue '" + q.name + "'");
+    throw UsageError("purging needs confirmation; pass --force to purge queue '" + q.name + "'");
   int64_t n = ctx->store->purge_queue(q.key);
   std::cout << "Purged queue '" << q.name << "' (" << n << " messages deleted)\n";
 }

@@ -68,7 +68,7 @@ void run_send(const GlobalOptions& g, const SendOptions& o) {
     std::cerr << (o.ndjson ? "Reading messages from standard input, one per line" : "Reading the message body from standard input")
               << " (end with Ctrl-D)\n";
   if (o.ndjson) {
-    if (o.body) throw Error(0, 400, "--ndjson reads messages from stdin; do not pass BODY");
+    if (o.body) throw UsageError("--ndjson reads messages from stdin; do not pass BODY");
     std::string line;
     size_t line_no = 0;
     while (std::getline(std::cin, line)) {

@@ -1,4 +1,4 @@
-// Implementation of batch_window.h.
+// The batch window and concurrency rules of batch_window.h.
 #include "emulator/core/batch_window.h"
 
 #include <algorithm>
@@ -7,7 +7,9 @@ namespace flareq {
 
 WindowDecision decide_batch(const WindowState& s) {
   WindowDecision d;
-  if (s.ready <= 0 || !s.oldest_ready_ms) return d;
+  if (s.paused || s.ready <= 0 || !s.oldest_ready_ms) return d;
+  int limit = s.max_concurrency ? *s.max_concurrency : (s.ready >= s.batch_size ? kAutoConcurrency : 1);
+  if (s.in_flight >= limit) return d;  // a finishing batch looks again
   if (s.ready >= s.batch_size) {
     d.deliver = s.batch_size;
     d.full = true;

@@ -39,6 +39,14 @@ class Error : public std::runtime_error {
   int http_status_;
 };
 
+// A command given wrongly (a malformed flag value, a combination that cannot work, a
+// confirmation that was not given): the CLI prints the sentence and exits non-zero. It has
+// no API code or HTTP status, since no request carries it.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 inline Error bad_request(int code, const std::string& message) { return Error(code, 400, message); }
 inline Error not_found(int code, const std::string& message) { return Error(code, 404, message); }
 inline Error conflict(int code, const std::string& message) { return Error(code, 409, message); }

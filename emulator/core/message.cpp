@@ -1,5 +1,7 @@
-// Content type names as Cloudflare spells them.
+// Content type names as Cloudflare spells them, and bodies as JSON.
 #include "emulator/core/message.h"
+
+#include "emulator/core/encoding.h"
 
 namespace flareq {
 
@@ -19,6 +21,19 @@ const char* content_type_name(ContentType type) {
     case ContentType::V8: return "v8";
   }
   return "json";
+}
+
+nlohmann::ordered_json body_json(ContentType type, const std::string& body) {
+  switch (type) {
+    case ContentType::Json: {
+      auto v = nlohmann::ordered_json::parse(body, nullptr, false);
+      return v.is_discarded() ? nlohmann::ordered_json(body) : v;
+    }
+    case ContentType::Text: return body;
+    case ContentType::Bytes:
+    case ContentType::V8: return base64_encode(body);
+  }
+  return body;
 }
 
 }  // namespace flareq

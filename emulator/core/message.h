@@ -1,7 +1,9 @@
 // What a message is before and after it is stored: its content type, its body as stored
-// bytes, and the delay rules of a send (spec §2).
+// bytes, how a body looks as JSON, and the delay rules of a send (docs/semantics.md,
+// "Producing").
 #pragma once
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +15,10 @@ enum class ContentType { Json = 0, Text = 1, Bytes = 2, V8 = 3 };
 
 std::optional<ContentType> parse_content_type(std::string_view name);
 const char* content_type_name(ContentType type);
+
+// A stored body as JSON, for peek, the CLI and per-batch handlers: json as the value, text
+// as a string, bytes and v8 as base64.
+nlohmann::ordered_json body_json(ContentType type, const std::string& body);
 
 // A message on its way in. `body` holds what is stored: JSON text for json, the UTF-8
 // string for text, raw bytes for bytes and v8.

@@ -1,9 +1,8 @@
-// Implementation of dispatcher.h.
+// The scheduler pass, batch launches and settlement of dispatcher.h.
 #include "emulator/dispatch/dispatcher.h"
 
+#include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <sstream>
 
 #include "emulator/core/batch_window.h"
 #include "emulator/core/outcome.h"
@@ -16,29 +15,24 @@ namespace {
 
 constexpr int64_t kHousekeepingMs = 1000;
 constexpr int64_t kLeaseMarginMs = 60000;
-
-int64_t steady_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
-std::string seconds(double s) {
-  std::ostringstream os;
-  os << s << "s";
-  return os.str();
-}
+// Batches in flight at once across all queues of one process; beyond it, launches wait.
+constexpr size_t kMaxInvocationThreads = 2048;
 
 }  // namespace
 
 Dispatcher::Dispatcher(StorePool& stores, Log& log, DispatchOptions options)
-    : stores_(stores), log_(log), options_(std::move(options)), owner_(this_process_owner()) {
+    : stores_(stores), log_(log), options_(std::move(options)), clock_(stores.clock()), owner_(this_process_owner()) {
   for (auto& [queue, spec] : options_.handlers) {
     std::string prefix = "[" + queue + "] ";
-    runtimes_[queue].handler = handler::make_handler(spec, [this, prefix](const std::string& line) { log_.line(prefix + line); });
+    runtimes_[queue].handler = options_.make_handler(spec, [this, prefix](const std::string& line) { log_.line(prefix + line); });
   }
+  if (!options_.run_invocation) invocation_threads_ = std::make_unique<ThreadPool>(kMaxInvocationThreads);
 }
 
-Dispatcher::~Dispatcher() { stop(); }
+Dispatcher::~Dispatcher() {
+  stop();
+  invocation_threads_.reset();  // joins them before the handlers they call go away
+}
 
 void Dispatcher::start() { scheduler_ = std::thread([this] { run(); }); }
 
@@ -49,92 +43,66 @@ void Dispatcher::notify() {
   wake_.notify_one();
 }
 
+void Dispatcher::request_stop() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stopping_ = true;
+  wake_.notify_one();
+}
+
 void Dispatcher::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_ && !scheduler_.joinable()) return;
-    stopping_ = true;
-    wake_.notify_one();
-  }
+  request_stop();
   if (scheduler_.joinable()) scheduler_.join();
 }
 
-std::vector<std::string> Dispatcher::describe(Store& store) {
-  std::vector<std::string> lines;
-  size_t width = 0;
-  for (const auto& q : store.list_queues()) width = std::max(width, q.name.size());
-  for (const auto& q : store.list_queues()) {
-    auto consumer = store.consumer_of(q.key);
-    std::string name = q.name + std::string(width - q.name.size(), ' ');
-    bool has_handler = options_.handlers.count(q.name) > 0;
-    if (!consumer) continue;
-    if (consumer->type == ConsumerType::HttpPull) {
-      lines.push_back("  " + name + "  http_pull consumer: pull over HTTP (batch " +
-                      std::to_string(consumer->settings.batch_size) + " · visibility " +
-                      seconds(consumer->settings.visibility_timeout_ms / 1000.0) + ")");
-      continue;
-    }
-    if (!has_handler) {
-      lines.push_back("  " + name + "  no handler: messages are kept until one runs (set \"command\" or --consumer " +
-                      q.name + "=COMMAND)");
-      continue;
-    }
-    const auto& s = consumer->settings;
-    lines.push_back("  " + name + "  batch " + std::to_string(s.batch_size) + " · timeout " +
-                    seconds(s.max_wait_time_ms / 1000.0) + " · retries " + std::to_string(s.max_retries) +
-                    " · retry_delay " + std::to_string(s.retry_delay) + "s · dlq " +
-                    (s.dead_letter_queue.empty() ? "none" : s.dead_letter_queue) + " · concurrency " +
-                    (s.max_concurrency ? std::to_string(*s.max_concurrency) : "auto") +
-                    (q.settings.delivery_paused ? " · delivery paused" : ""));
-  }
-  return lines;
-}
-
 void Dispatcher::run() {
-  Store& store = stores_.local();
-  int64_t seen_version = -1;
-  int64_t next_due = 0;
-  int64_t next_housekeeping = 0;
-  int64_t stop_deadline = 0;
-  bool killed = false;
-  while (true) {
-    std::deque<Completion> done;
-    bool look = false;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      if (stopping_) {
-        if (in_flight_ == 0 && completions_.empty()) break;
-        if (stop_deadline == 0) {
-          stop_deadline = steady_ms() + options_.shutdown_grace_ms;
-          log_.line("waiting for " + std::to_string(in_flight_) + " batch(es) in flight");
-        }
-        if (!killed && steady_ms() >= stop_deadline) {
-          killed = true;
-          log_.line("killing handlers still running after " + std::to_string(options_.shutdown_grace_ms / 1000) + "s");
-          for (auto& [name, runtime] : runtimes_) runtime.handler->kill_all();
-        }
-      }
-      done.swap(completions_);
-      look = dirty_;
-      dirty_ = false;
-    }
-    for (auto& c : done) settle(store, c);
-    int64_t now = store.clock().now_ms();
-    if (now >= next_housekeeping) {
-      housekeeping(store);
-      next_housekeeping = now + kHousekeepingMs;
-      look = true;
-    }
-    int64_t version = store.data_version();
-    if (look || !done.empty() || version != seen_version || now >= next_due) {
-      seen_version = version;
-      next_due = stopping_ ? now + kHousekeepingMs : schedule(store, now);
-    }
+  while (std::optional<int64_t> due = step()) {
     std::unique_lock<std::mutex> lock(mutex_);
     if (dirty_ || !completions_.empty()) continue;
-    int64_t sleep_ms = std::min(next_due - store.clock().now_ms(), options_.poll_ms);
+    int64_t sleep_ms = std::min(*due - clock_.steady_ms(), options_.poll_ms);
     if (sleep_ms > 0) wake_.wait_for(lock, std::chrono::milliseconds(sleep_ms));
   }
+}
+
+std::optional<int64_t> Dispatcher::step() {
+  Store& store = stores_.local();
+  std::deque<Completion> done;
+  bool look = false, stopping = false;
+  int in_flight = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    done.swap(completions_);
+    look = dirty_;
+    dirty_ = false;
+    stopping = stopping_;
+    in_flight = in_flight_;  // calls still running; the finished ones are in `done`
+  }
+  for (auto& c : done) settle(store, c);
+  int64_t steady = clock_.steady_ms();
+  if (stopping) {
+    if (in_flight == 0) return std::nullopt;
+    if (stop_deadline_ms_ == 0) {
+      stop_deadline_ms_ = steady + options_.shutdown_grace_ms;
+      log_.line("waiting for " + std::to_string(in_flight) + " batch(es) in flight");
+    }
+    if (!killed_ && steady >= stop_deadline_ms_) {
+      killed_ = true;
+      log_.line("killing handlers still running after " + std::to_string(options_.shutdown_grace_ms / 1000) + "s");
+      for (auto& [name, runtime] : runtimes_) runtime.handler->kill_all();
+    }
+    return killed_ ? steady + kHousekeepingMs : stop_deadline_ms_;
+  }
+  int64_t now = clock_.now_ms();
+  if (now >= next_housekeeping_ms_) {
+    housekeeping(store);
+    next_housekeeping_ms_ = now + kHousekeepingMs;
+    look = true;
+  }
+  int64_t version = store.data_version();
+  if (look || !done.empty() || version != seen_version_ || now >= next_due_ms_) {
+    seen_version_ = version;
+    next_due_ms_ = schedule(store, now);
+  }
+  return steady + std::max<int64_t>(0, next_due_ms_ - now);
 }
 
 int64_t Dispatcher::schedule(Store& store, int64_t now) {
@@ -160,8 +128,8 @@ int64_t Dispatcher::schedule(Store& store, int64_t now) {
       window.batch_size = s.batch_size;
       window.timeout_ms = s.max_wait_time_ms;
       window.flush_ms = queue.flush_ms;
-      int limit = s.max_concurrency ? *s.max_concurrency : (window.ready >= s.batch_size ? kAutoConcurrency : 1);
-      if (runtime.in_flight >= limit) break;
+      window.in_flight = runtime.in_flight;
+      window.max_concurrency = s.max_concurrency;
       WindowDecision decision = decide_batch(window);
       if (decision.deliver == 0) {
         if (decision.due_ms) next_due = std::min(next_due, *decision.due_ms);
@@ -186,15 +154,17 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
   }
   auto job = std::make_shared<Completion>(Completion{queue, consumer.settings, lease.token, std::move(lease.messages), {}, 0});
   handler::Handler* h = runtime.handler.get();
-  std::thread([this, job, h, document = std::move(document)]() mutable {
-    int64_t started = steady_ms();
+  auto call = [this, job, h, document = std::move(document)]() mutable {
+    int64_t started = clock_.steady_ms();
     job->result = h->invoke(std::move(document));
-    job->elapsed_ms = steady_ms() - started;
+    job->elapsed_ms = clock_.steady_ms() - started;
     std::lock_guard<std::mutex> lock(mutex_);
     completions_.push_back(std::move(*job));
     in_flight_--;
     wake_.notify_one();
-  }).detach();
+  };
+  if (options_.run_invocation) options_.run_invocation(std::move(call));
+  else invocation_threads_->run(std::move(call));
 }
 
 void Dispatcher::settle(Store& store, Completion& done) {

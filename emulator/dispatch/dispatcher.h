@@ -1,22 +1,32 @@
 // The delivery loop of `flareq dev`: one scheduler thread that sleeps until the next due
 // event (a batch window closing, a delay or a lease running out, a send, a handler
-// finishing), leases batches, hands them to handler processes on worker threads, and
-// settles their outcomes. All of its state-file work happens on the scheduler thread.
+// finishing), leases batches, hands them to handlers, and settles their outcomes. All of
+// its state-file work happens on the scheduler thread; handler calls, which block for as
+// long as a batch runs, happen on the threads of an invocation runner.
+//
+// Its handlers come from a factory and its time from the store's clock, so a test can
+// drive step() by hand with a fake clock and recording handlers.
 #pragma once
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 
+#include "emulator/core/thread_pool.h"
 #include "emulator/dispatch/log.h"
 #include "emulator/handler/handler.h"
 #include "emulator/store/store_pool.h"
 
 namespace flareq {
+
+using HandlerFactory = std::function<std::unique_ptr<handler::Handler>(const handler::HandlerSpec&, handler::LogSink)>;
+// Runs one handler call, which blocks until its batch ends; the default runs it on a
+// thread of the dispatcher's own pool.
+using InvocationRunner = std::function<void(std::function<void()> call)>;
 
 struct DispatchOptions {
   std::map<std::string, handler::HandlerSpec> handlers;  // by queue name
@@ -24,22 +34,27 @@ struct DispatchOptions {
   int64_t shutdown_grace_ms = 10000;
   // How often another process's writes are looked for (PRAGMA data_version).
   int64_t poll_ms = 10;
+  HandlerFactory make_handler = handler::make_handler;
+  InvocationRunner run_invocation;  // empty: the dispatcher's own threads
 };
-
-// Unset max_concurrency: one batch at a time while the backlog fits in a batch, up to this
-// many while full batches wait (production autoscales; this keeps local order readable).
-constexpr int kAutoConcurrency = 10;
 
 class Dispatcher {
  public:
   Dispatcher(StorePool& stores, Log& log, DispatchOptions options);
   ~Dispatcher();
-  void start();
+  void start();   // the scheduler thread: step() until stopped
   void notify();  // something changed in this process: look again now
   // Stops leasing; waits for batches in flight, killing their handlers after the grace period.
   void stop();
-  // The consumers with a handler, one line each (printed at start).
-  std::vector<std::string> describe(Store& store);
+  bool has_handler(const std::string& queue) const { return runtimes_.count(queue) > 0; }
+
+  // One pass of the scheduler, on the calling thread: settles finished batches, expires
+  // messages and releases dead processes' leases when due, and leases what may go now.
+  // Returns the steady time (Clock::steady_ms) by which it wants to run again, or nullopt
+  // once it was asked to stop and nothing is in flight. For start()'s thread, and for
+  // tests that drive delivery by hand.
+  std::optional<int64_t> step();
+  void request_stop();
 
  private:
   struct Runtime {
@@ -58,7 +73,7 @@ class Dispatcher {
   };
 
   void run();
-  int64_t schedule(Store& store, int64_t now);  // returns when to look again
+  int64_t schedule(Store& store, int64_t now);  // returns when (wall time) to look again
   void launch(Store& store, const Queue& queue, const Consumer& consumer, Runtime& runtime, int64_t count);
   void settle(Store& store, Completion& done);
   void housekeeping(Store& store);
@@ -67,16 +82,25 @@ class Dispatcher {
   StorePool& stores_;
   Log& log_;
   DispatchOptions options_;
+  const Clock& clock_;
   std::string owner_;
+  std::unique_ptr<ThreadPool> invocation_threads_;
   std::thread scheduler_;
 
-  std::mutex mutex_;
+  // Touched only by the thread that runs step().
+  std::map<std::string, Runtime> runtimes_;  // by queue name; fixed after construction
+  int64_t seen_version_ = -1;
+  int64_t next_due_ms_ = 0;
+  int64_t next_housekeeping_ms_ = 0;
+  int64_t stop_deadline_ms_ = 0;  // steady time
+  bool killed_ = false;
+
+  std::mutex mutex_;  // guards what follows
   std::condition_variable wake_;
   bool dirty_ = true;
   bool stopping_ = false;
   int in_flight_ = 0;
   std::deque<Completion> completions_;
-  std::map<std::string, Runtime> runtimes_;  // by queue name
 };
 
 }  // namespace flareq

@@ -1,5 +1,7 @@
-// The dev log: whole lines to stdout from any thread, never interleaved.
+// The dev log: whole lines from any thread, never interleaved; stdout unless a test or
+// another front end gives it a sink of its own.
 #pragma once
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -8,13 +10,19 @@ namespace flareq {
 
 class Log {
  public:
+  using Sink = std::function<void(const std::string& line)>;
+  Log() = default;
+  explicit Log(Sink sink) : sink_(std::move(sink)) {}
+
   void line(const std::string& text) {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::cout << text << '\n' << std::flush;
+    if (sink_) sink_(text);
+    else std::cout << text << '\n' << std::flush;
   }
 
  private:
   std::mutex mutex_;
+  Sink sink_;
 };
 
 }  // namespace flareq

@@ -1,6 +1,6 @@
 // A queue's consumer handler: runs one batch and reports how the invocation ended. Two
-// kinds (DESIGN.md): a process per batch, or one persistent process fed one line per
-// batch. Both end the whole process group on timeout.
+// kinds (docs/handlers.md): a process per batch, or one persistent process fed one line
+// per batch. Both end the whole process group on timeout.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -42,6 +42,9 @@ class Handler {
   virtual void kill_all() = 0;
 };
 
+std::unique_ptr<Handler> make_per_batch_handler(const HandlerSpec& spec, LogSink log);
+std::unique_ptr<Handler> make_persistent_handler(const HandlerSpec& spec, LogSink log);
+// The kind that spec.mode names.
 std::unique_ptr<Handler> make_handler(const HandlerSpec& spec, LogSink log);
 
 }  // namespace flareq::handler

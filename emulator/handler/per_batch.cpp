@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 
+#include "emulator/core/clock.h"
 #include "emulator/handler/handler.h"
 #include "emulator/handler/line_buffer.h"
 #include "emulator/handler/process.h"
@@ -16,11 +17,6 @@
 
 namespace flareq::handler {
 namespace {
-
-int64_t steady_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 class PerBatchHandler final : public Handler {
  public:
@@ -56,7 +52,7 @@ class PerBatchHandler final : public Handler {
       if (have_pending) pending_line = std::move(line);
       else log_(line);
     };
-    int64_t deadline = steady_ms() + spec_.timeout_ms;
+    int64_t deadline = monotonic_ms() + spec_.timeout_ms;
     bool timed_out = false;
     int status = 0;
     bool exited = false;
@@ -68,7 +64,7 @@ class PerBatchHandler final : public Handler {
       if (child.stdout_fd >= 0) fds[out_i = n++] = {child.stdout_fd, POLLIN, 0};
       if (child.stderr_fd >= 0) fds[err_i = n++] = {child.stderr_fd, POLLIN, 0};
       if (child.stdin_fd >= 0) fds[in_i = n++] = {child.stdin_fd, POLLOUT, 0};
-      int64_t now = steady_ms();
+      int64_t now = monotonic_ms();
       if (!timed_out && now >= deadline) {
         timed_out = true;
         kill_group(child.pid, SIGKILL);

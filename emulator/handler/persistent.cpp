@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "emulator/core/ids.h"
+#include "emulator/core/clock.h"
 #include "emulator/handler/handler.h"
 #include "emulator/handler/line_buffer.h"
 #include "emulator/handler/process.h"
@@ -96,11 +97,6 @@ class PersistentHandler final : public Handler {
     std::condition_variable answered;
   };
 
-  static int64_t steady_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-  }
-
   static bool write_all(int fd, const std::string& data) {
     size_t done = 0;
     while (done < data.size()) {
@@ -114,7 +110,7 @@ class PersistentHandler final : public Handler {
 
   // Starts the process (waiting out the backoff first); returns why it could not start.
   std::string start(std::unique_lock<std::mutex>& lock) {
-    int64_t wait = not_before_ms_ - steady_ms();
+    int64_t wait = not_before_ms_ - monotonic_ms();
     if (wait > 0) {
       lock.unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(wait));
@@ -150,7 +146,7 @@ class PersistentHandler final : public Handler {
 
   void backoff() {
     backoff_ms_ = backoff_ms_ == 0 ? kFirstBackoffMs : std::min(backoff_ms_ * 2, kMaxBackoffMs);
-    not_before_ms_ = steady_ms() + backoff_ms_;
+    not_before_ms_ = monotonic_ms() + backoff_ms_;
   }
 
   void on_stdout_line(const std::string& line) {
@@ -228,11 +224,8 @@ class PersistentHandler final : public Handler {
 
 }  // namespace
 
-std::unique_ptr<Handler> make_per_batch_handler(const HandlerSpec& spec, LogSink log);
-
-std::unique_ptr<Handler> make_handler(const HandlerSpec& spec, LogSink log) {
-  if (spec.mode == config::HandlerMode::Persistent) return std::make_unique<PersistentHandler>(spec, std::move(log));
-  return make_per_batch_handler(spec, std::move(log));
+std::unique_ptr<Handler> make_persistent_handler(const HandlerSpec& spec, LogSink log) {
+  return std::make_unique<PersistentHandler>(spec, std::move(log));
 }
 
 }  // namespace flareq::handler

@@ -3,7 +3,7 @@
 
 #include "emulator/core/encoding.h"
 #include "emulator/core/limits.h"
-#include "emulator/http/api_objects.h"
+#include "emulator/core/message.h"
 
 namespace flareq::handler {
 
@@ -19,7 +19,7 @@ ordered batch_document(const std::string& queue, const std::vector<StoredMessage
                     {"timestampMs", m.enqueued_ms},
                     {"attempts", m.attempts},
                     {"contentType", content_type_name(m.content_type)},
-                    {"body", api::body_json(m.content_type, m.body)}});
+                    {"body", body_json(m.content_type, m.body)}});
   ordered doc = {{"queue", queue},
               {"messages", list},
               {"metadata",

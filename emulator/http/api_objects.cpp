@@ -60,17 +60,5 @@ json counters_json(const QueueCounters& c) {
           {"replayed", c.replayed}};
 }
 
-nlohmann::ordered_json body_json(ContentType type, const std::string& body) {
-  switch (type) {
-    case ContentType::Json: {
-      auto v = nlohmann::ordered_json::parse(body, nullptr, false);
-      return v.is_discarded() ? nlohmann::ordered_json(body) : v;
-    }
-    case ContentType::Text: return body;
-    case ContentType::Bytes:
-    case ContentType::V8: return base64_encode(body);
-  }
-  return body;
-}
 
 }  // namespace flareq::api

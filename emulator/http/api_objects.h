@@ -10,18 +10,10 @@
 
 namespace flareq::api {
 
-struct Producer {
-  std::string binding;
-  std::string script;
-};
-
 nlohmann::json queue_json(const Queue& queue, const std::vector<Producer>& producers,
                           const std::optional<Consumer>& consumer);
 nlohmann::json consumer_json(const Consumer& consumer);
 nlohmann::json metrics_json(const QueueMetrics& metrics);
 nlohmann::json counters_json(const QueueCounters& counters);
-// A message body as JSON for peek and per-batch handlers: json as the value, text as a
-// string, bytes and v8 as base64.
-nlohmann::ordered_json body_json(ContentType type, const std::string& body);
 
 }  // namespace flareq::api

@@ -5,33 +5,19 @@
 #pragma once
 #include <httplib.h>
 
-#include <condition_variable>
-#include <deque>
-#include <functional>
-#include <mutex>
-#include <thread>
-#include <vector>
+#include "emulator/core/thread_pool.h"
 
 namespace flareq::api {
 
 class ConnectionThreads : public httplib::TaskQueue {
  public:
   // Beyond `max_threads` open connections, new ones wait for a free thread.
-  explicit ConnectionThreads(size_t max_threads) : max_threads_(max_threads) {}
-  ~ConnectionThreads() override;
-  void enqueue(std::function<void()> connection) override;
-  void shutdown() override;  // serves the connections already queued, then joins
+  explicit ConnectionThreads(size_t max_threads) : threads_(max_threads) {}
+  void enqueue(std::function<void()> connection) override { threads_.run(std::move(connection)); }
+  void shutdown() override { threads_.shutdown(); }  // serves the connections already queued, then joins
 
  private:
-  void work();
-
-  const size_t max_threads_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> queued_;
-  std::vector<std::thread> threads_;
-  size_t idle_ = 0;
-  bool stopping_ = false;
+  ThreadPool threads_;
 };
 
 }  // namespace flareq::api

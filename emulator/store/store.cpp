@@ -149,12 +149,11 @@ int64_t Store::insert_queue(const std::string& name, const QueueSettings& settin
 
 Queue Store::ensure_queue(const std::string& name) {
   if (auto q = find_queue(name)) return *q;
-  try {
-    return create_queue(name, {});
-  } catch (const Error& e) {
-    if (e.code() != code::kQueueExists) throw;
-    return queue(name);  // another process created it first
-  }
+  limits::check_queue_name(name);
+  WriteTransaction tx(*db_);
+  if (!find_queue(name)) insert_queue(name, {});  // another process may have created it first
+  tx.commit();
+  return queue(name);
 }
 
 std::optional<Queue> Store::find_queue(std::string_view id_or_name) {

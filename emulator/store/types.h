@@ -42,6 +42,12 @@ struct Queue {
   int64_t flush_ms = 0;  // batch windows opened at or before this close at once
 };
 
+// A Worker binding that sends to a queue (from the config; queue objects list them).
+struct Producer {
+  std::string binding;
+  std::string script;
+};
+
 enum class ConsumerType { Worker, HttpPull };
 const char* consumer_type_name(ConsumerType type);
 

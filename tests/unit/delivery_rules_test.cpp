@@ -96,6 +96,36 @@ TEST(BatchWindow, TimeoutZeroDeliversAtOnce) {
   EXPECT_EQ(decide_batch(window(10, 1, 10, 5, 0)).deliver, 1);
 }
 
+TEST(BatchWindow, APausedQueueGetsNothing) {
+  WindowState s = window(1000, 5, 0);
+  s.paused = true;
+  WindowDecision d = decide_batch(s);
+  EXPECT_EQ(d.deliver, 0);
+  EXPECT_FALSE(d.due_ms);  // resuming is a change that makes the dispatcher look again
+}
+
+TEST(BatchWindow, MaxConcurrencyHoldsBackFullBatches) {
+  WindowState s = window(1000, 5, 0);
+  s.max_concurrency = 2;
+  s.in_flight = 1;
+  EXPECT_EQ(decide_batch(s).deliver, 5);
+  s.in_flight = 2;
+  WindowDecision d = decide_batch(s);
+  EXPECT_EQ(d.deliver, 0);
+  EXPECT_FALSE(d.due_ms);  // a finishing batch makes the dispatcher look again
+}
+
+TEST(BatchWindow, AutoConcurrencyIsOneUntilFullBatchesWait) {
+  WindowState partial = window(10000, 3, 0);  // window closed, a partial batch
+  partial.in_flight = 1;
+  EXPECT_EQ(decide_batch(partial).deliver, 0);
+  WindowState full = window(10000, 5, 0);
+  full.in_flight = kAutoConcurrency - 1;
+  EXPECT_EQ(decide_batch(full).deliver, 5);
+  full.in_flight = kAutoConcurrency;
+  EXPECT_EQ(decide_batch(full).deliver, 0);
+}
+
 TEST(Outcome, ImplicitAckWhenTheHandlerReturns) {
   Resolution r = resolve({"a", "b"}, InvocationReport{}, 0);
   EXPECT_EQ(r.acked, (std::vector<std::string>{"a", "b"}));

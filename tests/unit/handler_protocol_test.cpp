@@ -56,10 +56,11 @@ TEST(HandlerProtocol, LogLinesAreNotResults) {
 }
 
 TEST(HandlerProtocol, MalformedResultsAreProtocolErrors) {
-  EXPECT_NE(parse_result(R"({"acks":"a"})").error, "");
-  EXPECT_NE(parse_result(R"({"retries":[{"id":"a","delaySeconds":-1}]})").error, "");
-  EXPECT_NE(parse_result(R"({"ackAll":"yes"})").error, "");
-  EXPECT_NE(parse_result(R"({"invocation":"x","outcome":"maybe"})").error, "");
+  EXPECT_EQ(parse_result(R"({"acks":"a"})").error, "acks must be an array of message ids");
+  EXPECT_EQ(parse_result(R"({"retries":[{"id":"a","delaySeconds":-1}]})").error,
+            "retries[].delaySeconds must be an integer from 0 to 86400");
+  EXPECT_EQ(parse_result(R"({"ackAll":"yes"})").error, "ackAll must be true or false");
+  EXPECT_EQ(parse_result(R"({"invocation":"x","outcome":"maybe"})").error, "outcome must be \"ok\" or \"exception\"");
 }
 
 TEST(HandlerProtocol, PersistentFields) {

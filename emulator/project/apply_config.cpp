@@ -1,7 +1,7 @@
-// Implementation of apply_config.h.
-#include "emulator/store/apply_config.h"
+// Creating queues, registering consumers and listing producers from a config.
+#include "emulator/project/apply_config.h"
 
-namespace flareq {
+namespace flareq::project {
 
 std::vector<std::string> apply_config(const config::Config& config, Store& store) {
   std::vector<std::string> changes;
@@ -41,4 +41,11 @@ std::vector<std::string> apply_config(const config::Config& config, Store& store
   return changes;
 }
 
-}  // namespace flareq
+std::vector<Producer> producers_of(const config::Config& config, const std::string& queue) {
+  std::vector<Producer> out;
+  for (const auto& p : config.producers)
+    if (p.queue == queue) out.push_back({p.binding, config.worker_name});
+  return out;
+}
+
+}  // namespace flareq::project

@@ -1,0 +1,48 @@
+// The consumer lines of `flareq dev`'s start-up output.
+#include "cli/dev_report.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace flareq::cli {
+namespace {
+
+std::string seconds(double s) {
+  std::ostringstream os;
+  os << s << "s";
+  return os.str();
+}
+
+}  // namespace
+
+std::vector<std::string> describe_consumers(Store& store, const Dispatcher& dispatcher) {
+  std::vector<std::string> lines;
+  auto queues = store.list_queues();
+  size_t width = 0;
+  for (const auto& q : queues) width = std::max(width, q.name.size());
+  for (const auto& q : queues) {
+    auto consumer = store.consumer_of(q.key);
+    if (!consumer) continue;
+    std::string name = q.name + std::string(width - q.name.size(), ' ');
+    const auto& s = consumer->settings;
+    if (consumer->type == ConsumerType::HttpPull) {
+      lines.push_back("  " + name + "  http_pull consumer: pull over HTTP (batch " + std::to_string(s.batch_size) +
+                      " · visibility " + seconds(s.visibility_timeout_ms / 1000.0) + ")");
+      continue;
+    }
+    if (!dispatcher.has_handler(q.name)) {
+      lines.push_back("  " + name + "  no handler: messages are kept until one runs (set \"command\" or --consumer " +
+                      q.name + "=COMMAND)");
+      continue;
+    }
+    lines.push_back("  " + name + "  batch " + std::to_string(s.batch_size) + " · timeout " +
+                    seconds(s.max_wait_time_ms / 1000.0) + " · retries " + std::to_string(s.max_retries) +
+                    " · retry_delay " + std::to_string(s.retry_delay) + "s · dlq " +
+                    (s.dead_letter_queue.empty() ? "none" : s.dead_letter_queue) + " · concurrency " +
+                    (s.max_concurrency ? std::to_string(*s.max_concurrency) : "auto") +
+                    (q.settings.delivery_paused ? " · delivery paused" : ""));
+  }
+  return lines;
+}
+
+}  // namespace flareq::cli

@@ -1,0 +1,40 @@
+// Choosing and registering dev's consumers from the config and the flags.
+#include "emulator/project/consumers.h"
+
+#include "emulator/core/error.h"
+
+namespace flareq::project {
+
+std::map<std::string, handler::HandlerSpec> choose_handlers(const std::optional<config::Config>& config, Store& store,
+                                                            const ConsumerChoices& choices) {
+  for (const auto& name : choices.pull_queues) {
+    Queue q = store.ensure_queue(name);
+    auto consumer = store.consumer_of(q.key);
+    if (consumer && consumer->type == ConsumerType::Worker)
+      throw UsageError("queue '" + name + "' has a worker consumer; a queue has one consumer at a time");
+    if (!consumer) store.add_consumer(q, ConsumerType::HttpPull, "", ConsumerSettings::defaults_for(ConsumerType::HttpPull));
+  }
+  std::map<std::string, handler::HandlerSpec> handlers;
+  if (config)
+    for (const auto& c : config->consumers)
+      if (!c.command.empty() && c.type == "worker")
+        handlers[c.queue] = {c.queue, c.command, c.mode, std::filesystem::absolute(config->path).parent_path(), {},
+                             choices.handler_timeout_ms};
+  for (const auto& flag : choices.handlers) {
+    size_t eq = flag.value.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == flag.value.size())
+      throw UsageError(flag.flag + " takes QUEUE=COMMAND, got '" + flag.value + "'");
+    std::string queue = flag.value.substr(0, eq);
+    Queue q = store.ensure_queue(queue);
+    auto consumer = store.consumer_of(q.key);
+    if (consumer && consumer->type == ConsumerType::HttpPull)
+      throw UsageError("queue '" + queue + "' has an HTTP pull consumer; remove it before running a handler for it");
+    if (!consumer) store.add_consumer(q, ConsumerType::Worker, "flareq-dev", ConsumerSettings::defaults_for(ConsumerType::Worker));
+    config::HandlerCommand command;
+    command.shell = flag.value.substr(eq + 1);
+    handlers[queue] = {queue, command, flag.mode, choices.flags_cwd, {}, choices.handler_timeout_ms};
+  }
+  return handlers;
+}
+
+}  // namespace flareq::project

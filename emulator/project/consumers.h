@@ -1,0 +1,35 @@
+// Which handler delivers each queue in `flareq dev`: the config's "command" keys, then the
+// command-line flags (which win), and the HTTP pull consumers the flags ask for. Registers
+// a consumer in the state file for every queue that gets one and has none.
+#pragma once
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "emulator/config/config.h"
+#include "emulator/handler/handler.h"
+#include "emulator/store/store.h"
+
+namespace flareq::project {
+
+// One --consumer or --consumer-persistent flag, as given: "QUEUE=COMMAND".
+struct HandlerFlag {
+  std::string flag;  // the flag's name, for error messages
+  std::string value;
+  config::HandlerMode mode = config::HandlerMode::PerBatch;
+};
+
+struct ConsumerChoices {
+  std::vector<std::string> pull_queues;  // --http-pull
+  std::vector<HandlerFlag> handlers;
+  int64_t handler_timeout_ms = 900000;
+  std::filesystem::path flags_cwd;  // where flag commands run (config commands run beside the config)
+};
+
+// Throws UsageError for a malformed flag or a queue whose consumer is of the other type.
+std::map<std::string, handler::HandlerSpec> choose_handlers(const std::optional<config::Config>& config, Store& store,
+                                                            const ConsumerChoices& choices);
+
+}  // namespace flareq::project

@@ -1,0 +1,320 @@
+// The delivery loop driven by hand: a recording fake handler, invocations that run only
+// when the test says so, and a fake clock. No process is started and nothing sleeps.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <filesystem>
+
+#include "emulator/core/batch_window.h"
+#include "emulator/dispatch/dispatcher.h"
+
+using namespace flareq;
+
+namespace {
+
+// Holds each handler call until the test runs it on its own thread.
+class ManualRunner {
+ public:
+  InvocationRunner runner() {
+    return [this](std::function<void()> call) { held_.push_back(std::move(call)); };
+  }
+  size_t held() const { return held_.size(); }
+  void run_all() {
+    while (!held_.empty()) run_one();
+  }
+  void run_one() {
+    auto call = std::move(held_.front());
+    held_.pop_front();
+    call();
+  }
+
+ private:
+  std::deque<std::function<void()>> held_;
+};
+
+// Records every batch it is given and answers with the test's script.
+struct FakeHandler final : handler::Handler {
+  std::vector<nlohmann::ordered_json> batches;
+  std::function<handler::InvocationResult(const nlohmann::ordered_json&)> answer;
+  int kills = 0;
+  bool killed = false;
+
+  handler::InvocationResult invoke(nlohmann::ordered_json batch) override {
+    batches.push_back(batch);
+    if (killed) {
+      handler::InvocationResult r;
+      r.report.threw = true;
+      r.failure = "killed";
+      return r;
+    }
+    return answer ? answer(batch) : handler::InvocationResult{};
+  }
+  void kill_all() override {
+    ++kills;
+    killed = true;
+  }
+};
+
+handler::InvocationResult threw() {
+  handler::InvocationResult r;
+  r.report.threw = true;
+  r.failure = "the handler threw";
+  return r;
+}
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("flareq-dispatch-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    stores_ = std::make_unique<StorePool>(dir_ / "state.sqlite", Durability::Normal, clock_);
+    writer_ = std::make_unique<Store>(dir_ / "state.sqlite", Durability::Normal, clock_);
+  }
+  void TearDown() override {
+    dispatcher_.reset();
+    writer_.reset();
+    stores_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // The test's own connection, as the API's threads have theirs: the dispatcher notices its
+  // commits through PRAGMA data_version.
+  Store& store() { return *writer_; }
+
+  // A queue "q" with a consumer of these settings, delivered by the fake handler.
+  void start(ConsumerSettings settings, int64_t grace_ms = 10000) {
+    Queue q = store().ensure_queue("q");
+    store().add_consumer(q, ConsumerType::Worker, "w", settings);
+    DispatchOptions options;
+    options.handlers["q"] = handler::HandlerSpec{"q", {}, config::HandlerMode::PerBatch, {}, {}, 900000};
+    options.shutdown_grace_ms = grace_ms;
+    options.make_handler = [this](const handler::HandlerSpec&, handler::LogSink) {
+      auto h = std::make_unique<FakeHandler>();
+      handler_ = h.get();
+      return h;
+    };
+    options.run_invocation = runner_.runner();
+    dispatcher_ = std::make_unique<Dispatcher>(*stores_, log_, std::move(options));
+  }
+
+  static ConsumerSettings settings(int batch_size, int64_t timeout_ms, std::optional<int> concurrency = 1,
+                                   int max_retries = 3) {
+    ConsumerSettings s = ConsumerSettings::defaults_for(ConsumerType::Worker);
+    s.batch_size = batch_size;
+    s.max_wait_time_ms = timeout_ms;
+    s.max_concurrency = concurrency;
+    s.max_retries = max_retries;
+    return s;
+  }
+
+  void send(int n, std::optional<int64_t> delay = std::nullopt) {
+    std::vector<OutgoingMessage> messages;
+    for (int i = 0; i < n; ++i) messages.push_back({ContentType::Json, std::to_string(sent_++), delay});
+    store().send(store().queue("q"), messages);
+  }
+
+  // The batch sizes handed to the handler so far.
+  std::vector<size_t> batch_sizes() const {
+    std::vector<size_t> sizes;
+    for (const auto& b : handler_->batches) sizes.push_back(b["messages"].size());
+    return sizes;
+  }
+  QueueCounters counters() { return store().queue("q").counters; }
+  bool logged(const std::string& text) const {
+    for (const auto& l : lines_)
+      if (l.find(text) != std::string::npos) return true;
+    return false;
+  }
+
+  std::filesystem::path dir_;
+  FakeClock clock_;
+  std::unique_ptr<StorePool> stores_;
+  std::unique_ptr<Store> writer_;
+  std::vector<std::string> lines_;
+  Log log_{[this](const std::string& line) { lines_.push_back(line); }};
+  ManualRunner runner_;
+  FakeHandler* handler_ = nullptr;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  int sent_ = 0;
+};
+
+}  // namespace
+
+TEST_F(DispatcherTest, AFullBatchGoesAtOnce) {
+  start(settings(10, 5000));
+  send(10);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 1u);
+  runner_.run_all();
+  EXPECT_EQ(batch_sizes(), (std::vector<size_t>{10}));
+  dispatcher_->step();
+  EXPECT_EQ(counters().acked, 10);  // a handler that returns acks everything
+  EXPECT_TRUE(logged("QUEUE q 10/10"));
+}
+
+TEST_F(DispatcherTest, APartialBatchWaitsForItsWindowAndLaterSendsDoNotExtendIt) {
+  start(settings(10, 5000));
+  send(3);
+  std::optional<int64_t> due = dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 0u);
+  ASSERT_TRUE(due);
+  EXPECT_GT(*due, clock_.steady_ms());
+  clock_.advance_ms(3000);
+  send(2);  // later messages join the open window
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 0u);
+  clock_.advance_ms(1999);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 0u);
+  clock_.advance_ms(1);
+  dispatcher_->step();
+  runner_.run_all();
+  EXPECT_EQ(batch_sizes(), (std::vector<size_t>{5}));
+}
+
+TEST_F(DispatcherTest, LeftoversOfAFullBatchOpenANewWindow) {
+  start(settings(5, 5000, 2));
+  send(7);
+  dispatcher_->step();
+  runner_.run_all();
+  EXPECT_EQ(batch_sizes(), (std::vector<size_t>{5}));
+  clock_.advance_ms(4999);
+  dispatcher_->step();
+  runner_.run_all();
+  EXPECT_EQ(batch_sizes(), (std::vector<size_t>{5}));
+  clock_.advance_ms(1);
+  dispatcher_->step();
+  runner_.run_all();
+  EXPECT_EQ(batch_sizes(), (std::vector<size_t>{5, 2}));
+}
+
+TEST_F(DispatcherTest, MaxConcurrencyBoundsTheBatchesInFlight) {
+  start(settings(2, 0, 2));
+  send(10);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 2u);  // five full batches wait, two may run
+  runner_.run_one();
+  dispatcher_->step();  // one settled, one more launched
+  EXPECT_EQ(runner_.held(), 2u);
+  runner_.run_all();
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 2u);  // the fourth and fifth
+  runner_.run_all();
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 0u);
+  EXPECT_EQ(batch_sizes(), (std::vector<size_t>{2, 2, 2, 2, 2}));
+  EXPECT_EQ(counters().acked, 10);
+}
+
+TEST_F(DispatcherTest, AutoConcurrencyRunsFullBatchesInParallel) {
+  start(settings(2, 0, std::nullopt));
+  send(30);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), static_cast<size_t>(kAutoConcurrency));
+}
+
+TEST_F(DispatcherTest, APausedQueueIsNotDeliveredUntilResumed) {
+  start(settings(1, 0));
+  Queue q = store().queue("q");
+  QueueSettings paused = q.settings;
+  paused.delivery_paused = true;
+  store().update_queue(q.key, paused);
+  send(3);
+  clock_.advance_ms(60000);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 0u);
+  paused.delivery_paused = false;
+  store().update_queue(q.key, paused);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 1u);
+}
+
+TEST_F(DispatcherTest, ARetriedMessageComesBackAfterItsDelayAndEndsDeadLettered) {
+  ConsumerSettings s = settings(1, 0, 1, /*max_retries=*/1);
+  s.retry_delay = 30;
+  s.dead_letter_queue = "q-dlq";
+  start(s);
+  handler_->answer = [](const nlohmann::ordered_json&) { return threw(); };
+  send(1);
+  dispatcher_->step();
+  runner_.run_all();
+  dispatcher_->step();  // settles: retried with retry_delay
+  EXPECT_EQ(counters().retried, 1);
+  EXPECT_EQ(runner_.held(), 0u);
+  clock_.advance_ms(29999);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 0u);
+  clock_.advance_ms(1);
+  dispatcher_->step();
+  ASSERT_EQ(runner_.held(), 1u);
+  runner_.run_all();
+  EXPECT_EQ(handler_->batches.back()["messages"][0]["attempts"], 2);
+  dispatcher_->step();
+  EXPECT_EQ(counters().dead_lettered, 1);
+  EXPECT_EQ(store().queue("q-dlq").message_count, 1);
+  EXPECT_TRUE(logged("moved to dead letter queue q-dlq after 2 attempts"));
+}
+
+TEST_F(DispatcherTest, AnAckBeforeAThrowStands) {
+  start(settings(2, 0));
+  handler_->answer = [](const nlohmann::ordered_json& batch) {
+    handler::InvocationResult r = threw();
+    r.report.per_message[batch["messages"][0]["id"]] = Call{true, std::nullopt};
+    return r;
+  };
+  send(2);
+  dispatcher_->step();
+  runner_.run_all();
+  dispatcher_->step();
+  EXPECT_EQ(counters().acked, 1);
+  EXPECT_EQ(counters().retried, 1);
+}
+
+TEST_F(DispatcherTest, AHandlerThatNeverAnswersHoldsItsSlotAndIsKilledAfterTheShutdownGrace) {
+  start(settings(1, 0), /*grace_ms=*/2000);
+  send(2);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 1u);
+  clock_.advance_ms(600000);  // the handler still has not answered: nothing else is leased
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 1u);
+
+  dispatcher_->request_stop();
+  std::optional<int64_t> due = dispatcher_->step();
+  ASSERT_TRUE(due);  // still waiting for the batch in flight
+  EXPECT_TRUE(logged("waiting for 1 batch(es) in flight"));
+  EXPECT_EQ(handler_->kills, 0);
+  clock_.advance_ms(1999);
+  EXPECT_TRUE(dispatcher_->step());
+  EXPECT_EQ(handler_->kills, 0);
+  clock_.advance_ms(1);
+  EXPECT_TRUE(dispatcher_->step());
+  EXPECT_EQ(handler_->kills, 1);
+  EXPECT_TRUE(logged("killing handlers still running after 2s"));
+  runner_.run_all();  // the killed call returns as a throw
+  EXPECT_FALSE(dispatcher_->step());  // settled, nothing in flight: the loop ends
+  EXPECT_EQ(counters().retried, 1);
+  EXPECT_EQ(runner_.held(), 0u);  // nothing new is leased while stopping
+  EXPECT_EQ(store().backlog(store().queue("q").key).count, 2);
+}
+
+TEST_F(DispatcherTest, StoppingWithNothingInFlightEndsAtOnce) {
+  start(settings(1, 0));
+  dispatcher_->request_stop();
+  EXPECT_FALSE(dispatcher_->step());
+}
+
+TEST_F(DispatcherTest, DelayedMessagesAreDeliveredWhenTheirDelayEnds) {
+  start(settings(1, 0));
+  send(1, /*delay=*/60);
+  std::optional<int64_t> due = dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 0u);
+  ASSERT_TRUE(due);
+  EXPECT_LE(*due, clock_.steady_ms() + 60000);
+  clock_.advance_ms(60000);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 1u);
+}
