@@ -1,4 +1,4 @@
-// The server's set-up, authentication, envelope and routing of queue-level paths.
+// The server's set-up, authentication, the envelope, and handing each request to its route.
 #include "emulator/http/api_server.h"
 
 #include <SQLiteCpp/Exception.h>
@@ -11,7 +11,6 @@
 #include "emulator/core/ids.h"
 #include "emulator/http/connection_threads.h"
 #include "emulator/http/request_body.h"
-#include "emulator/store/dead_letter_replay.h"
 
 namespace flareq::api {
 
@@ -20,7 +19,6 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kMaxRequestBytes = 2 * 1024 * 1024;  // a full batch, JSON-escaped, fits
-constexpr int kLocalAccountPage = 1;
 
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> out;
@@ -59,20 +57,19 @@ void write_error(httplib::Response& res, int status, int code, const std::string
 
 std::string too_large_message() { return "request body exceeds " + std::to_string(kMaxRequestBytes) + " bytes"; }
 
-Error method_not_allowed(const httplib::Request& req) {
-  return Error(code::kNotFound, 405, "method " + req.method + " is not allowed on " + req.path);
-}
-
-Error no_route(const httplib::Request& req) { return Error(code::kNotFound, 404, "no route for " + req.method + " " + req.path); }
-
-json local_account() { return {{"id", "local"}, {"name", "flareq local account"}}; }
-
 }  // namespace
 
 ApiServer::ApiServer(StorePool& stores, ServerOptions options)
     : stores_(stores),
       sends_(stores.path(), stores.durability(), stores.clock(), options.after_send),
-      options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
+      options_(std::move(options)), context_{stores_, sends_, options_, {}, {}},
+      server_(std::make_unique<httplib::Server>()) {
+  add_account_routes(routes_, context_);
+  add_queue_routes(routes_, context_);
+  add_consumer_routes(routes_, context_);
+  add_message_routes(routes_, context_);
+  add_pull_routes(routes_, context_);
+  add_flareq_routes(routes_, context_);
   auto& s = *server_;
   s.set_tcp_nodelay(true);
   s.set_payload_max_length(kMaxRequestBytes);
@@ -153,7 +150,7 @@ void ApiServer::handle(const httplib::Request& req, const std::string& content, 
                     auth.empty() ? "Authentication error: this flareq needs Authorization: Bearer <token>"
                                  : "Authentication error: the API token is not valid");
     }
-    Segments path = split_path(req.path);
+    std::vector<std::string_view> path = split_path(req.path);
     if (path.size() == 1 && path[0] == "healthz") {
       res.set_content("{\"status\":\"ok\"}", "application/json");
       return;
@@ -172,179 +169,26 @@ void ApiServer::handle(const httplib::Request& req, const std::string& content, 
   }
 }
 
-Reply ApiServer::route(const httplib::Request& req, const std::string& content, const Segments& path) {
+Reply ApiServer::route(const httplib::Request& req, const std::string& content, const std::vector<std::string_view>& path) {
   if (path.size() < 2 || path[0] != "client" || path[1] != "v4") throw no_route(req);
-  Segments p(path.begin() + 2, path.end());
-  // What wrangler asks before it knows the account.
-  if (p.size() == 1 && (p[0] == "memberships" || p[0] == "accounts")) {
-    json account = local_account();
-    if (!options_.account_id.empty()) account["id"] = options_.account_id;
-    json item = p[0] == "memberships" ? json{{"id", "local"}, {"account", account}, {"status", "accepted"}} : account;
-    return {200, json::array({item}), json{{"page", kLocalAccountPage}, {"per_page", 20}, {"count", 1}, {"total_count", 1}, {"total_pages", 1}}};
-  }
-  if (p.size() == 3 && p[0] == "user" && p[1] == "tokens" && p[2] == "verify")
-    return {200, {{"id", "local"}, {"status", "active"}}, std::nullopt};
-  if (p.size() < 3 || p[0] != "accounts" || p[2] != "queues") throw no_route(req);
-  if (!options_.account_id.empty() && p[1] != options_.account_id)
+  std::vector<std::string_view> p(path.begin() + 2, path.end());
+  if (!options_.account_id.empty() && p.size() >= 2 && p[0] == "accounts" && p[1] != options_.account_id)
     throw Error(code::kUnauthorized, 403, "account '" + std::string(p[1]) + "' is not served here");
-
-  Store& store = stores_.local();
-  if (p.size() == 3) {
-    if (req.method == "GET") return list_queues(req, store);
-    if (req.method == "POST") return create_queue(parse_body(content), store);
-    throw method_not_allowed(req);
-  }
-  std::string id_or_name(p[3]);
-  if (!is_id(id_or_name) && !limits::is_valid_queue_name(id_or_name))
-    throw bad_request(code::kMalformedQueueId, "'" + id_or_name + "' is neither a queue id nor a queue name");
-  // Pushes look the queue up inside their group commit, not here: the hot path.
-  bool push = req.method == "POST" && p.size() >= 5 && p[4] == "messages" &&
-              (p.size() == 5 || (p.size() == 6 && p[5] == "batch"));
-  if (push) return push_messages(content, id_or_name, p.size() == 6);
-  Queue queue = store.queue(id_or_name);
-  return route_queue(req, content, store, queue, Segments(p.begin() + 4, p.end()));
+  RouteTable::Match match = routes_.find(req, p);
+  RouteRequest request{req, content, stores_.local(), std::nullopt, std::move(match.params)};
+  auto queue = request.params.find("queue");
+  if (queue != request.params.end()) request.queue = request.store.queue(checked_queue_ref(queue->second));
+  return (*match.route)(request);
 }
 
-json ApiServer::queue_object(Store& store, const Queue& queue) {
+json ApiContext::queue_object(Store& store, const Queue& queue) const {
   std::vector<Producer> producers;
-  if (options_.producers_of) producers = options_.producers_of(queue.name);
+  if (options.producers_of) producers = options.producers_of(queue.name);
   return queue_json(queue, producers, store.consumer_of(queue.key));
 }
 
-Reply ApiServer::list_queues(const httplib::Request& req, Store& store) {
-  std::vector<Queue> queues = store.list_queues();
-  if (req.has_param("name")) {
-    // Exact names: wrangler takes result[0] without checking it.
-    size_t n = req.get_param_value_count("name");
-    std::vector<Queue> matching;
-    for (const auto& q : queues)
-      for (size_t i = 0; i < n; ++i)
-        if (q.name == req.get_param_value("name", i)) matching.push_back(q);
-    queues = std::move(matching);
-  }
-  auto number = [&](const char* key, int64_t fallback) -> int64_t {
-    if (!req.has_param(key)) return fallback;
-    try {
-      return std::max<int64_t>(1, std::stoll(req.get_param_value(key)));
-    } catch (const std::exception&) {
-      throw bad_request(code::kInvalidBody, std::string(key) + " must be a positive integer");
-    }
-  };
-  int64_t total = static_cast<int64_t>(queues.size());
-  // Without per_page every queue comes back: the SDK never asks for page 2.
-  int64_t per_page = number("per_page", std::max<int64_t>(total, 1));
-  int64_t page = number("page", 1);
-  int64_t start = std::min(total, (page - 1) * per_page);
-  int64_t end = std::min(total, start + per_page);
-  json result = json::array();
-  for (int64_t i = start; i < end; ++i) result.push_back(queue_object(store, queues[static_cast<size_t>(i)]));
-  json info = {{"page", page},
-               {"per_page", per_page},
-               {"count", end - start},
-               {"total_count", total},
-               {"total_pages", (total + per_page - 1) / per_page}};
-  return {200, result, info};
-}
-
-namespace {
-
-QueueSettings read_queue_settings(const RequestJson& body, QueueSettings base) {
-  if (!body.contains("settings") || body.at("settings").is_null()) return base;
-  const RequestJson& settings = body.at("settings");
-  if (!settings.is_object()) throw bad_request(code::kInvalidQueueSettings, "settings must be an object");
-  Fields f(settings, "settings.");
-  if (auto d = f.integer("delivery_delay", code::kInvalidQueueSettings, 0, limits::kMaxDelaySecs)) base.delivery_delay = *d;
-  if (auto r = f.integer("message_retention_period", code::kInvalidQueueSettings, limits::kMinRetentionSecs,
-                         limits::kMaxRetentionSecs))
-    base.retention_secs = *r;
-  if (auto p = f.boolean("delivery_paused", code::kInvalidQueueSettings)) base.delivery_paused = *p;
-  return base;
-}
-
-}  // namespace
-
-Reply ApiServer::create_queue(const RequestJson& body, Store& store) {
-  auto name = Fields(body).string("queue_name", code::kInvalidBody);
-  if (!name) throw bad_request(code::kInvalidBody, "queue_name is required");
-  Queue q = store.create_queue(*name, read_queue_settings(body, {}));
-  return {200, queue_object(store, q), std::nullopt};
-}
-
-Reply ApiServer::route_queue(const httplib::Request& req, const std::string& content, Store& store, const Queue& queue, const Segments& rest) {
-  const std::string& m = req.method;
-  if (rest.empty()) {
-    if (m == "GET") return {200, queue_object(store, queue), std::nullopt};
-    if (m == "DELETE") {
-      store.delete_queue(queue.key);
-      return {200, nullptr, std::nullopt};
-    }
-    if (m == "PUT" || m == "PATCH") {
-      RequestJson body = parse_body(content);
-      auto name = Fields(body).string("queue_name", code::kInvalidBody);
-      if (name && *name != queue.name)
-        throw bad_request(code::kInvalidQueueSettings, "renaming a queue is not supported locally");
-      // PUT replaces the settings (what it leaves out returns to its default); PATCH merges.
-      QueueSettings base = m == "PATCH" ? queue.settings : QueueSettings{};
-      if (m == "PUT") base.delivery_paused = queue.settings.delivery_paused;
-      Queue updated = store.update_queue(queue.key, read_queue_settings(body, base));
-      return {200, queue_object(store, updated), std::nullopt};
-    }
-    throw method_not_allowed(req);
-  }
-  if (rest[0] == "metrics" && rest.size() == 1) {
-    if (m != "GET") throw method_not_allowed(req);
-    return {200, metrics_json(store.metrics(queue.key)), std::nullopt};
-  }
-  if (rest[0] == "purge" && rest.size() == 1) {
-    if (m == "GET") {
-      std::lock_guard<std::mutex> lock(purge_mutex_);
-      auto it = last_purge_ms_.find(queue.id);
-      return {200, {{"completed", true}, {"started_on", it == last_purge_ms_.end() ? json(nullptr) : json(iso8601(it->second))}}, std::nullopt};
-    }
-    if (m != "POST") throw method_not_allowed(req);
-    RequestJson body = parse_body(content);
-    if (Fields(body).boolean("delete_messages_permanently", code::kInvalidBody) != true)
-      throw bad_request(code::kInvalidBody, "purging needs {\"delete_messages_permanently\": true}");
-    int64_t started = stores_.clock().now_ms();
-    store.purge_queue(queue.key);
-    std::lock_guard<std::mutex> lock(purge_mutex_);
-    last_purge_ms_[queue.id] = started;
-    return {200, {{"completed", true}, {"started_on", iso8601(started)}}, std::nullopt};
-  }
-  // flareq's extensions: replay a dead letter queue, flush pending batch windows.
-  if (rest[0] == "replay" && rest.size() == 1) {
-    if (m != "POST") throw method_not_allowed(req);
-    RequestJson body = parse_body(content);
-    Fields f(body);
-    ReplayFilter filter;
-    filter.to = f.string("to", code::kInvalidBody).value_or("");
-    filter.limit = f.integer("limit", code::kInvalidBody, 1, INT64_MAX);
-    if (auto secs = f.integer("older_than_secs", code::kInvalidBody, 0, INT64_MAX / 1000)) filter.older_than_ms = *secs * 1000;
-    if (f.has("ids")) {
-      if (!body.at("ids").is_array()) throw bad_request(code::kInvalidBody, "ids must be an array of message ids");
-      for (const auto& id : body.at("ids")) {
-        if (!id.is_string()) throw bad_request(code::kInvalidBody, "ids must be an array of message ids");
-        filter.ids.push_back(id.get<std::string>());
-      }
-    }
-    if (!filter.to.empty()) store.queue(filter.to);
-    bool dry_run = f.boolean("dry_run", code::kInvalidBody).value_or(false);
-    ReplayReport report = replay_dead_letters(store, queue, filter, dry_run);
-    if (report.moved > 0 && options_.after_send) options_.after_send();
-    return {200,
-            {{"dry_run", dry_run}, {"moved", report.moved}, {"by_target", report.by_target},
-             {"without_origin", report.without_origin}},
-            std::nullopt};
-  }
-  if (rest[0] == "flush" && rest.size() == 1) {
-    if (m != "POST") throw method_not_allowed(req);
-    store.request_flush(queue.key);
-    if (options_.after_send) options_.after_send();
-    return {200, {{"flushed", true}}, std::nullopt};
-  }
-  if (rest[0] == "consumers") return route_consumers(req, content, store, queue, Segments(rest.begin() + 1, rest.end()));
-  if (rest[0] == "messages") return route_messages(req, content, store, queue, Segments(rest.begin() + 1, rest.end()));
-  throw no_route(req);
+void ApiContext::messages_changed() const {
+  if (options.after_send) options.after_send();
 }
 
 }  // namespace flareq::api

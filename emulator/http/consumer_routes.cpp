@@ -1,4 +1,4 @@
-// /queues/{id}/consumers[/{consumer_id}]: a queue's one consumer, worker or http_pull.
+// /queues/{queue}/consumers[/{consumer}]: a queue's one consumer, worker or http_pull.
 #include <httplib.h>
 
 #include <limits>
@@ -45,6 +45,15 @@ ConsumerSettings read_settings(const RequestJson& body, ConsumerSettings s) {
   return s;
 }
 
+// The queue's consumer, if it is the one the path names.
+Consumer named_consumer(RouteRequest& r) {
+  auto consumer = r.store.consumer_of(r.queue->key);
+  const std::string& id = r.param("consumer");
+  if (!consumer || consumer->id != id)
+    throw not_found(code::kNotFound, "queue '" + r.queue->name + "' has no consumer '" + id + "'");
+  return *consumer;
+}
+
 std::string read_script(const RequestJson& body) {
   Fields f(body);
   if (auto s = f.string("script_name", code::kInvalidConsumerSettings)) return *s;
@@ -54,44 +63,40 @@ std::string read_script(const RequestJson& body) {
 
 }  // namespace
 
-Reply ApiServer::route_consumers(const httplib::Request& req, const std::string& content, Store& store, const Queue& queue, const Segments& rest) {
-  const std::string& m = req.method;
-  auto consumer = store.consumer_of(queue.key);
-  if (rest.empty()) {
-    if (m == "GET") {
-      json list = json::array();
-      if (consumer) list.push_back(consumer_json(*consumer));
-      return {200, list, json{{"page", 1}, {"per_page", 20}, {"count", list.size()}, {"total_count", list.size()}, {"total_pages", 1}}};
-    }
-    if (m != "POST") throw Error(code::kNotFound, 405, "method " + m + " is not allowed on " + req.path);
-    RequestJson body = parse_body(content);
+void add_consumer_routes(RouteTable& routes, ApiContext&) {
+  const std::string consumers = "accounts/{account}/queues/{queue}/consumers";
+  routes.add("GET", consumers, [](RouteRequest& r) {
+    json list = json::array();
+    if (auto consumer = r.store.consumer_of(r.queue->key)) list.push_back(consumer_json(*consumer));
+    return Reply{200, list,
+                 json{{"page", 1}, {"per_page", 20}, {"count", list.size()}, {"total_count", list.size()}, {"total_pages", 1}}};
+  });
+  routes.add("POST", consumers, [](RouteRequest& r) {
+    RequestJson body = r.body();
     ConsumerType type = read_type(body, ConsumerType::Worker);
     std::string script = read_script(body);
     if (type == ConsumerType::Worker && script.empty())
       throw bad_request(code::kInvalidConsumerSettings, "a worker consumer needs script_name");
     // wrangler sends "settings": {} for a consumer with no flags: production's defaults fill it in.
     ConsumerSettings settings = read_settings(body, ConsumerSettings::defaults_for(type));
-    return {200, consumer_json(store.add_consumer(queue, type, script, settings)), std::nullopt};
-  }
-  if (rest.size() != 1) throw Error(code::kNotFound, 404, "no route for " + m + " " + req.path);
-  if (!consumer || consumer->id != rest[0])
-    throw not_found(code::kNotFound, "queue '" + queue.name + "' has no consumer '" + std::string(rest[0]) + "'");
-  if (m == "GET") return {200, consumer_json(*consumer), std::nullopt};
-  if (m == "DELETE") {
-    store.remove_consumer(consumer->id);
-    return {200, nullptr, std::nullopt};
-  }
-  if (m == "PUT") {
-    RequestJson body = parse_body(content);
-    if (read_type(body, consumer->type) != consumer->type)
+    return Reply{200, consumer_json(r.store.add_consumer(*r.queue, type, script, settings)), std::nullopt};
+  });
+  const std::string one = consumers + "/{consumer}";
+  routes.add("GET", one, [](RouteRequest& r) { return Reply{200, consumer_json(named_consumer(r)), std::nullopt}; });
+  routes.add("DELETE", one, [](RouteRequest& r) {
+    r.store.remove_consumer(named_consumer(r).id);
+    return Reply{200, nullptr, std::nullopt};
+  });
+  routes.add("PUT", one, [](RouteRequest& r) {
+    Consumer consumer = named_consumer(r);
+    RequestJson body = r.body();
+    if (read_type(body, consumer.type) != consumer.type)
       throw bad_request(code::kInvalidConsumerSettings, "a consumer's type cannot change; remove it and add a new one");
-    Consumer updated = *consumer;
     std::string script = read_script(body);
-    if (!script.empty()) updated.script = script;
-    updated.settings = read_settings(body, ConsumerSettings::defaults_for(consumer->type));
-    return {200, consumer_json(store.update_consumer(updated)), std::nullopt};
-  }
-  throw Error(code::kNotFound, 405, "method " + m + " is not allowed on " + req.path);
+    if (!script.empty()) consumer.script = script;
+    consumer.settings = read_settings(body, ConsumerSettings::defaults_for(consumer.type));
+    return Reply{200, consumer_json(r.store.update_consumer(consumer)), std::nullopt};
+  });
 }
 
 }  // namespace flareq::api

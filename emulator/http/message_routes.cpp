@@ -1,4 +1,4 @@
-// /queues/{id}/messages…: push one, push a batch, peek, and delete peeked messages.
+// /queues/{queue}/messages…: push one, push a batch, peek, and delete peeked messages.
 // (Pull and ack live in pull_routes.cpp.)
 #include <httplib.h>
 
@@ -55,8 +55,12 @@ json pulled_message_json(const StoredMessage& m) {
           {"metadata", {{"CF-sourceMessageSource", "api"}, {"CF-Content-Type", content_type_name(m.content_type)}}}};
 }
 
-Reply ApiServer::push_messages(const std::string& content, const std::string& queue, bool batch) {
-  RequestJson body = parse_body(content);
+namespace {
+
+Reply push_messages(ApiContext& context, RouteRequest& r, bool batch) {
+  // The queue is looked up inside the group commit, not before: the hot path.
+  const std::string& queue = checked_queue_ref(r.param("queue_ref"));
+  RequestJson body = r.body();
   std::vector<OutgoingMessage> messages;
   std::optional<int64_t> delay;
   if (!batch) {
@@ -71,37 +75,44 @@ Reply ApiServer::push_messages(const std::string& content, const std::string& qu
       messages.push_back(read_message(items[i], "messages[" + std::to_string(i) + "]."));
     delay = Fields(body).integer("delay_seconds", code::kInvalidDelay, 0, limits::kMaxDelaySecs);
   }
-  SendResult sent = sends_.send(queue, messages, delay);
+  SendResult sent = context.sends.send(queue, messages, delay);
   return {200, {{"metadata", {{"metrics", metrics_json(sent.metrics)}}}}, std::nullopt};
 }
 
-Reply ApiServer::route_messages(const httplib::Request& req, const std::string& content, Store& store, const Queue& queue, const Segments& rest) {
-  if (req.method != "POST") throw Error(code::kNotFound, 405, "method " + req.method + " is not allowed on " + req.path);
-  RequestJson body = parse_body(content);
-  if (rest.size() != 1) throw Error(code::kNotFound, 404, "no route for POST " + req.path);
-  std::string_view action = rest[0];
-  if (action == "peek") {
-    int64_t n = Fields(body).integer("batch_size", code::kInvalidBody, 1, 1000).value_or(limits::kDefaultPullBatchSize);
-    json messages = json::array();
-    for (const auto& m : store.peek(queue.key, n)) {
-      json j = pulled_message_json(m);
-      j["ref"] = message_handle(m.seq, m.id);
-      messages.push_back(std::move(j));
-    }
-    return {200, {{"messages", messages}, {"metadata", {{"metrics", metrics_json(store.metrics(queue.key))}}}}, std::nullopt};
+Reply peek(RouteRequest& r) {
+  int64_t n = Fields(r.body()).integer("batch_size", code::kInvalidBody, 1, 1000).value_or(limits::kDefaultPullBatchSize);
+  json messages = json::array();
+  for (const auto& m : r.store.peek(r.queue->key, n)) {
+    json j = pulled_message_json(m);
+    j["ref"] = message_handle(m.seq, m.id);
+    messages.push_back(std::move(j));
   }
-  if (action == "purge") {
-    if (!body.contains("refs") || !body.at("refs").is_array())
-      throw bad_request(code::kInvalidBody, "refs must be an array of {\"ref\": …}");
-    std::vector<std::pair<int64_t, std::string>> refs;
-    for (const auto& r : body.at("refs")) {
-      auto ref = r.is_object() && r.contains("ref") && r.at("ref").is_string() ? parse_message_handle(r.at("ref").get<std::string>())
-                                                                               : std::nullopt;
-      if (ref) refs.push_back(*ref);
-    }
-    return {200, {{"deleted", store.delete_messages(queue.key, refs)}}, std::nullopt};
+  return {200, {{"messages", messages}, {"metadata", {{"metrics", metrics_json(r.store.metrics(r.queue->key))}}}}, std::nullopt};
+}
+
+Reply delete_peeked(RouteRequest& r) {
+  RequestJson body = r.body();
+  if (!body.contains("refs") || !body.at("refs").is_array())
+    throw bad_request(code::kInvalidBody, "refs must be an array of {\"ref\": …}");
+  std::vector<std::pair<int64_t, std::string>> refs;
+  for (const auto& item : body.at("refs")) {
+    auto ref = item.is_object() && item.contains("ref") && item.at("ref").is_string()
+                   ? parse_message_handle(item.at("ref").get<std::string>())
+                   : std::nullopt;
+    if (ref) refs.push_back(*ref);
   }
-  return route_pull(req, store, queue, action, body);
+  return {200, {{"deleted", r.store.delete_messages(r.queue->key, refs)}}, std::nullopt};
+}
+
+}  // namespace
+
+void add_message_routes(RouteTable& routes, ApiContext& context) {
+  const std::string push = "accounts/{account}/queues/{queue_ref}/messages";
+  routes.add("POST", push, [&context](RouteRequest& r) { return push_messages(context, r, false); });
+  routes.add("POST", push + "/batch", [&context](RouteRequest& r) { return push_messages(context, r, true); });
+  const std::string messages = "accounts/{account}/queues/{queue}/messages";
+  routes.add("POST", messages + "/peek", peek);
+  routes.add("POST", messages + "/purge", delete_peeked);
 }
 
 }  // namespace flareq::api

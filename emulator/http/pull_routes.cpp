@@ -1,4 +1,4 @@
-// /queues/{id}/messages/pull and /ack: HTTP pull consumers (spec §5). A pull leases up to
+// /queues/{queue}/messages/pull and /ack: HTTP pull consumers (spec §5). A pull leases up to
 // batch_size visible messages for the visibility timeout; an ack deletes or retries them
 // by lease id (message_handle.h: the row and the pull's random token), checked against the
 // queue, so one from another queue does nothing.
@@ -28,11 +28,11 @@ Consumer pull_consumer(Store& store, const Queue& queue) {
   return *consumer;
 }
 
-}  // namespace
-
-Reply ApiServer::route_pull(const httplib::Request& req, Store& store, const Queue& queue, std::string_view action,
-                            const RequestJson& body) {
-  if (action == "pull") {
+Reply pull(RouteRequest& r) {
+  Store& store = r.store;
+  const Queue& queue = *r.queue;
+  RequestJson body = r.body();
+  {
     Consumer consumer = pull_consumer(store, queue);
     if (queue.settings.delivery_paused)
       throw conflict(code::kQueueDeliveryPaused, "queue_delivery_paused: delivery of queue '" + queue.name + "' is paused");
@@ -55,7 +55,13 @@ Reply ApiServer::route_pull(const httplib::Request& req, Store& store, const Que
              {"metadata", {{"metrics", metrics_json(backlog)}}}},
             std::nullopt};
   }
-  if (action == "ack") {
+}
+
+Reply ack(RouteRequest& r) {
+  Store& store = r.store;
+  const Queue& queue = *r.queue;
+  RequestJson body = r.body();
+  {
     Consumer consumer = pull_consumer(store, queue);
     json warnings = json::array();
     // Lease ids grouped by the pull that issued them.
@@ -95,7 +101,14 @@ Reply ApiServer::route_pull(const httplib::Request& req, Store& store, const Que
                          " lease id(s) matched no message of this queue (already acked, leased again, or from another queue)");
     return {200, {{"ackCount", acked}, {"retryCount", retried}, {"warnings", warnings}}, std::nullopt};
   }
-  throw Error(code::kNotFound, 404, "no route for POST " + req.path);
+}
+
+}  // namespace
+
+void add_pull_routes(RouteTable& routes, ApiContext&) {
+  const std::string messages = "accounts/{account}/queues/{queue}/messages";
+  routes.add("POST", messages + "/pull", pull);
+  routes.add("POST", messages + "/ack", ack);
 }
 
 }  // namespace flareq::api
