@@ -9,6 +9,7 @@
 
 #include "cli/checks.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "emulator/core/error.h"
 
 namespace flareq::cli {
@@ -29,8 +30,7 @@ void run_wait(const GlobalOptions& g, const WaitOptions& o) {
     for (const auto& q : queues) {
       Backlog b = ctx->store->backlog(q.key);
       if (b.count == 0) continue;
-      left += (left.empty() ? "" : "; ") + q.name + ": " + std::to_string(b.ready) + " ready, " +
-              std::to_string(b.delayed) + " delayed, " + std::to_string(b.leased) + " leased";
+      left += (left.empty() ? "" : "; ") + q.name + ": " + backlog_line(b);
     }
     if (left.empty()) return;
     if (std::chrono::steady_clock::now() >= deadline) {

@@ -109,7 +109,7 @@ void setup_messages(CLI::App& app, GlobalOptions& g) {
   auto* list = messages->add_subcommand("list", "List messages in delivery order without leasing them");
   list->add_option("queue", o->queue, "queue name or id")->required();
   list->add_option("--limit", o->limit, "most messages to show")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-  list->add_option("--state", o->state, "only ready, delayed or leased messages (here --state filters; name the state file before the command or with FLAREQ_STATE)")
+  list->add_option("--only", o->state, "only ready, delayed or leased messages")
       ->check(CLI::IsMember({"ready", "delayed", "leased"}));
   list->add_flag("--json", o->json_output, "print JSON");
   list->callback([&g, o] { run_list(g, *o); });

@@ -1,6 +1,8 @@
 // Implementation of output.h.
 #include "cli/output.h"
 
+#include "emulator/store/types.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -8,6 +10,11 @@
 #include <CLI/CLI.hpp>
 
 namespace flareq::cli {
+
+std::string backlog_line(const Backlog& b) {
+  return std::to_string(b.ready) + " ready, " + std::to_string(b.delayed) + " delayed, " + std::to_string(b.leased) +
+         " leased";
+}
 
 // Width in characters, counting each UTF-8 sequence once.
 static size_t display_width(const std::string& s) {

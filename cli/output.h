@@ -4,6 +4,10 @@
 #include <string>
 #include <vector>
 
+namespace flareq {
+struct Backlog;
+}
+
 namespace flareq::cli {
 
 void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
@@ -11,6 +15,8 @@ std::string human_bytes(int64_t bytes);
 std::string human_duration_ms(int64_t ms);
 // "90s", "30m", "1h", "2d" or plain seconds → milliseconds; throws a usage error.
 int64_t parse_duration_ms(const std::string& text);
+// "3 ready, 1 delayed, 0 leased".
+std::string backlog_line(const Backlog& backlog);
 // A one-line preview of a body, at most `width` characters.
 std::string preview(const std::string& text, size_t width);
 

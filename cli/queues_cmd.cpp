@@ -46,11 +46,6 @@ void add_settings_flags(CLI::App* cmd, QueueOptions& o) {
       ->check(CLI::Range(limits::kMinRetentionSecs, limits::kMaxRetentionSecs));
 }
 
-std::string ready_line(const Backlog& b) {
-  return std::to_string(b.ready) + " ready, " + std::to_string(b.delayed) + " delayed, " +
-         std::to_string(b.leased) + " leased";
-}
-
 void run_info(const GlobalOptions& g, const QueueOptions& o) {
   auto ctx = open_context(g);
   Queue q = ctx->store->queue(o.name);
@@ -72,7 +67,7 @@ void run_info(const GlobalOptions& g, const QueueOptions& o) {
             << "Modified:    " << iso8601(q.modified_ms) << "\n"
             << "Settings:    delivery_delay " << s.delivery_delay << "s · retention "
             << s.retention_secs << "s · delivery " << (s.delivery_paused ? "paused" : "active") << "\n"
-            << "Messages:    " << b.count << " (" << ready_line(b) << "), " << human_bytes(b.bytes);
+            << "Messages:    " << b.count << " (" << backlog_line(b) << "), " << human_bytes(b.bytes);
   if (b.oldest_enqueued_ms) std::cout << ", oldest " << human_duration_ms(now - *b.oldest_enqueued_ms) << " old";
   std::cout << "\n";
   const auto& c = q.counters;

@@ -93,9 +93,7 @@ class Validator {
 
   void queue_name(const std::string& path, const std::string& name) {
     if (!limits::is_valid_queue_name(name))
-      error(path, path + ": queue name \"" + name +
-                      "\" is invalid: use 1 to 63 letters, digits and '-', starting and ending "
-                      "with a letter or digit");
+      error(path, path + ": " + limits::invalid_queue_name_message(name));
   }
 
  private:
@@ -268,7 +266,7 @@ Config parse_config(std::string_view text, const std::string& file_name, Format 
       v.error(path + ".queue", "queue \"" + c.queue + "\" already has a consumer (" + queues_path +
                                    ".consumers[" + std::to_string(it->second) + "]); a queue has one consumer");
     if (!c.dead_letter_queue.empty() && c.dead_letter_queue == c.queue)
-      v.error(path + ".dead_letter_queue", "Dead letter queue for queue \"" + c.queue + "\" cannot be itself");
+      v.error(path + ".dead_letter_queue", limits::self_dead_letter_message(c.queue));
   }
 
   if (!v.errors.empty()) {

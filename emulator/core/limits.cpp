@@ -50,12 +50,17 @@ bool is_valid_queue_name(std::string_view name) {
   return true;
 }
 
+std::string invalid_queue_name_message(std::string_view name) {
+  return "queue name \"" + std::string(name) +
+         "\" is invalid: use 1 to 63 letters, digits and '-', starting and ending with a letter or digit";
+}
+
+std::string self_dead_letter_message(std::string_view queue) {
+  return "Dead letter queue for queue \"" + std::string(queue) + "\" cannot be itself";
+}
+
 void check_queue_name(std::string_view name) {
-  if (!is_valid_queue_name(name))
-    throw bad_request(code::kInvalidQueueName,
-                      "queue name '" + std::string(name) +
-                          "' is invalid: use 1 to 63 letters, digits and '-', starting and "
-                          "ending with a letter or digit");
+  if (!is_valid_queue_name(name)) throw bad_request(code::kInvalidQueueName, invalid_queue_name_message(name));
 }
 
 }  // namespace flareq::limits

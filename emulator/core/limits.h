@@ -32,5 +32,8 @@ void check_delay(int64_t secs, std::string_view field = "delay_seconds");
 void check_retention(int64_t secs);
 void check_queue_name(std::string_view name);
 bool is_valid_queue_name(std::string_view name);
+// The refusals that the config loader and the store both give, worded once.
+std::string invalid_queue_name_message(std::string_view name);
+std::string self_dead_letter_message(std::string_view queue);
 
 }  // namespace flareq::limits

@@ -1,4 +1,4 @@
-// Storing, peeking at and counting messages. Finding the next deliverable messages of a
+// Storing, peeking at, counting, finding and deleting messages. Finding the next deliverable messages of a
 // queue walks the messages_due index, never the table.
 #include <map>
 
@@ -163,9 +163,6 @@ Backlog Store::backlog(int64_t queue_key) {
   return b;
 }
 
-}  // namespace flareq
-
-namespace flareq {
 
 int64_t Store::delete_messages(int64_t queue_key, const std::vector<std::pair<int64_t, std::string>>& refs) {
   WriteTransaction tx(*db_);
@@ -178,6 +175,31 @@ int64_t Store::delete_messages(int64_t queue_key, const std::vector<std::pair<in
     deleted += st->exec();
     st->reset();
   }
+  tx.commit();
+  return deleted;
+}
+
+std::optional<std::pair<Queue, StoredMessage>> Store::find_message(const std::string& id) {
+  StoredMessage m;
+  int64_t queue_key = 0;
+  {
+    Stmt st = cached("SELECT " FLAREQ_MESSAGE_COLUMNS ", qkey FROM messages WHERE id = ? LIMIT 1");
+    st->bind(1, id);
+    if (!st->executeStep()) return std::nullopt;
+    m = read_message_row(*st);
+    queue_key = st->getColumn(10).getInt64();
+  }
+  for (auto& q : list_queues())
+    if (q.key == queue_key) return std::make_pair(q, m);
+  return std::nullopt;
+}
+
+bool Store::delete_message(int64_t queue_key, int64_t seq) {
+  WriteTransaction tx(*db_);
+  Stmt st = cached("DELETE FROM messages WHERE seq = ? AND qkey = ?");
+  st->bind(1, seq);
+  st->bind(2, queue_key);
+  bool deleted = st->exec() > 0;
   tx.commit();
   return deleted;
 }

@@ -241,9 +241,7 @@ Consumer Store::read_consumer(SQLite::Statement& r) {
 
 Consumer Store::add_consumer(const Queue& queue, ConsumerType type, const std::string& script,
                              const ConsumerSettings& settings) {
-  check_consumer_settings(type, settings);
-  if (settings.dead_letter_queue == queue.name)
-    throw bad_request(code::kInvalidConsumerSettings, "Dead letter queue for queue \"" + queue.name + "\" cannot be itself");
+  check_consumer_settings(type, settings, queue.name);
   WriteTransaction tx(*db_);
   if (auto existing = consumer_of(queue.key))
     throw conflict(code::kConsumerExists, "queue '" + queue.name + "' already has a " +
@@ -272,9 +270,7 @@ Consumer Store::add_consumer(const Queue& queue, ConsumerType type, const std::s
 }
 
 Consumer Store::update_consumer(const Consumer& c) {
-  check_consumer_settings(c.type, c.settings);
-  if (c.settings.dead_letter_queue == c.queue_name)
-    throw bad_request(code::kInvalidConsumerSettings, "Dead letter queue for queue \"" + c.queue_name + "\" cannot be itself");
+  check_consumer_settings(c.type, c.settings, c.queue_name);
   WriteTransaction tx(*db_);
   Stmt st = cached(
       "UPDATE consumers SET script = ?, batch_size = ?, max_retries = ?, max_wait_time_ms = ?, "
@@ -308,6 +304,15 @@ void Store::remove_consumer(const std::string& consumer_id) {
   Stmt st = cached("DELETE FROM consumers WHERE consumer_id = ?");
   st->bind(1, consumer_id);
   if (st->exec() == 0) throw not_found(code::kNotFound, "consumer '" + consumer_id + "' does not exist");
+  tx.commit();
+}
+
+void Store::request_flush(int64_t queue_key) {
+  WriteTransaction tx(*db_);
+  Stmt st = cached("UPDATE queues SET flush_ms = ? WHERE qkey = ?");
+  st->bind(1, clock_.now_ms());
+  st->bind(2, queue_key);
+  st->exec();
   tx.commit();
 }
 

@@ -35,7 +35,9 @@ std::optional<MessageState> parse_message_state(std::string_view name) {
 
 namespace flareq {
 
-void check_consumer_settings(ConsumerType type, const ConsumerSettings& s) {
+void check_consumer_settings(ConsumerType type, const ConsumerSettings& s, const std::string& queue_name) {
+  if (s.dead_letter_queue == queue_name)
+    throw bad_request(code::kInvalidConsumerSettings, limits::self_dead_letter_message(queue_name));
   auto out_of_range = [](const std::string& field, int64_t lo, int64_t hi, int64_t got) {
     return bad_request(code::kInvalidConsumerSettings, field + " must be from " + std::to_string(lo) + " to " +
                                                           std::to_string(hi) + ", got " + std::to_string(got));

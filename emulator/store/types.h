@@ -65,7 +65,8 @@ struct ConsumerSettings {
 };
 
 // Throws 100127 naming the field, its range and the value when a setting is out of range.
-void check_consumer_settings(ConsumerType type, const ConsumerSettings& settings);
+// Production's ranges, and that a queue is not its own dead letter queue.
+void check_consumer_settings(ConsumerType type, const ConsumerSettings& settings, const std::string& queue_name);
 
 struct Consumer {
   std::string id;

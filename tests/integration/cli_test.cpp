@@ -15,7 +15,6 @@ class Cli : public ::testing::Test {
  protected:
   TempDir dir;
   Result flareq(std::vector<std::string> args, const std::string& input = "") {
-    // The state file goes first: after `messages list`, --state filters by message state.
     args.insert(args.begin(), {"flareq", "--state", (dir / "state.sqlite").string()});
     return run(args, input, {}, dir.path());
   }
@@ -70,7 +69,8 @@ TEST_F(Cli, CreateListInfoUpdateDelete) {
 TEST_F(Cli, BadInputGetsOneClearSentence) {
   Result r = flareq({"queues", "create", "bad_name"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("queue name 'bad_name' is invalid"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err, "error: queue name \"bad_name\" is invalid: use 1 to 63 letters, digits and '-', starting and "
+                   "ending with a letter or digit\n");
   r = flareq({"queues", "create", "q", "--delivery-delay-secs", "86401"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--delivery-delay-secs"), std::string::npos) << r.err;
@@ -118,8 +118,11 @@ TEST_F(Cli, SendAndPeek) {
   EXPECT_EQ(messages[1]["content_type"], "text");
   EXPECT_EQ(messages[2]["state"], "delayed");
 
-  json ready = json::parse(flareq({"messages", "list", "q", "--state", "ready", "--json"}).out);
+  json ready = json::parse(flareq({"messages", "list", "q", "--only", "ready", "--json"}).out);
   EXPECT_EQ(ready.size(), 2u);
+  // The global --state names the state file wherever it is given.
+  json after = json::parse(run({"flareq", "messages", "list", "q", "--state", (dir / "state.sqlite").string(), "--only", "delayed", "--json"}).out);
+  EXPECT_EQ(after.size(), 1u);
   json limited = json::parse(flareq({"messages", "list", "q", "--limit", "1", "--json"}).out);
   EXPECT_EQ(limited.size(), 1u);
   r = flareq({"messages", "list", "q"});

@@ -1,4 +1,5 @@
-// Moving dead-lettered messages back (replay), flush requests, and finding one message.
+// The row-level half of a dead-letter replay: which messages a filter selects, and moving
+// one batch of them back in one transaction (the procedure is dead_letter_replay.cpp).
 #include <algorithm>
 #include <map>
 
@@ -70,40 +71,6 @@ int64_t Store::replay(const Queue& dlq, const std::vector<ReplayCandidate>& batc
   count->exec();
   tx.commit();
   return moved;
-}
-
-void Store::request_flush(int64_t queue_key) {
-  WriteTransaction tx(*db_);
-  Stmt st = cached("UPDATE queues SET flush_ms = ? WHERE qkey = ?");
-  st->bind(1, clock_.now_ms());
-  st->bind(2, queue_key);
-  st->exec();
-  tx.commit();
-}
-
-std::optional<std::pair<Queue, StoredMessage>> Store::find_message(const std::string& id) {
-  StoredMessage m;
-  int64_t queue_key = 0;
-  {
-    Stmt st = cached("SELECT " FLAREQ_MESSAGE_COLUMNS ", qkey FROM messages WHERE id = ? LIMIT 1");
-    st->bind(1, id);
-    if (!st->executeStep()) return std::nullopt;
-    m = read_message_row(*st);
-    queue_key = st->getColumn(10).getInt64();
-  }
-  for (auto& q : list_queues())
-    if (q.key == queue_key) return std::make_pair(q, m);
-  return std::nullopt;
-}
-
-bool Store::delete_message(int64_t queue_key, int64_t seq) {
-  WriteTransaction tx(*db_);
-  Stmt st = cached("DELETE FROM messages WHERE seq = ? AND qkey = ?");
-  st->bind(1, seq);
-  st->bind(2, queue_key);
-  bool deleted = st->exec() > 0;
-  tx.commit();
-  return deleted;
 }
 
 }  // namespace flareq
