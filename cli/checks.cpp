@@ -1,4 +1,4 @@
-// Implementation of checks.h.
+// Number validators whose refusals read as plain sentences.
 #include "cli/checks.h"
 
 #include <cstdio>

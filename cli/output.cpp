@@ -1,4 +1,4 @@
-// Implementation of output.h.
+// Tables, sizes, durations and previews for human output.
 #include "cli/output.h"
 
 #include "emulator/store/types.h"

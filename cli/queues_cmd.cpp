@@ -1,5 +1,5 @@
 // `flareq queues …`: create, update, delete, list, info, purge, pause/resume delivery and
-// the consumer subcommands, with wrangler's names, flags and messages (spec §7).
+// the consumer subcommands, with wrangler's names, flags and messages (wrangler 4.86's `queues` commands).
 #include <cctype>
 #include <iostream>
 

@@ -1,4 +1,4 @@
-// The queues part of a wrangler config, typed and validated (spec §1), plus flareq's own
+// The queues part of a wrangler config, typed and validated (docs/semantics.md, "Configuration"), plus flareq's own
 // consumer keys ("command", "mode"). Defaults are production's.
 #pragma once
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Reads a wrangler config and applies every rule of spec §1: wrong types and out-of-range
+// Reads a wrangler config and applies every rule of docs/semantics.md, "Configuration": wrong types and out-of-range
 // values are errors naming file:line:column, field, value and range; unknown keys are
 // warnings; `queues` is not inherited by environments.
 #include <fstream>

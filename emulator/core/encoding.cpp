@@ -1,4 +1,4 @@
-// Implementation of encoding.h.
+// Base64, the UTF-8 check and ISO-8601 timestamps.
 #include "emulator/core/encoding.h"
 
 #include <ctime>

@@ -1,4 +1,4 @@
-// Implementation of outcome.h.
+// Settling one invocation's messages by workerd's rules.
 #include "emulator/core/outcome.h"
 
 namespace flareq {

@@ -1,4 +1,4 @@
-// How one invocation's calls resolve into acks and retries (spec §4, production's rules
+// How one invocation's calls resolve into acks and retries (docs/semantics.md, "The consumer's verdict"; production's rules
 // from workerd), and what happens to a message after its last failed delivery.
 #pragma once
 #include <cstdint>

@@ -7,7 +7,7 @@
 #include "emulator/core/batch_window.h"
 #include "emulator/core/outcome.h"
 #include "emulator/dispatch/owner.h"
-#include "emulator/handler/protocol.h"
+#include "emulator/dispatch/batch_document.h"
 
 namespace flareq {
 
@@ -146,7 +146,7 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
   LeaseResult lease = store.lease(queue, consumer.settings, count, options_.handler_timeout_ms + kLeaseMarginMs, owner_);
   report_finished(queue.name, lease.finished);
   if (lease.messages.empty()) return;
-  nlohmann::ordered_json document = handler::batch_document(queue.name, lease.messages, store.metrics(queue.key));
+  nlohmann::ordered_json document = batch_document(queue.name, lease.messages, store.metrics(queue.key));
   runtime.in_flight++;
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -1,4 +1,5 @@
-// Implementation of owner.h, from /proc/PID/stat's start time (field 22).
+// Lease owners as "pid:start time", read from /proc/PID/stat (field 22), so a reused pid
+// is not mistaken for the process that took the lease.
 #include "emulator/dispatch/owner.h"
 
 #include <unistd.h>

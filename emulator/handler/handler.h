@@ -1,5 +1,5 @@
 // A queue's consumer handler: runs one batch and reports how the invocation ended. Two
-// kinds (docs/handlers.md): a process per batch, or one persistent process fed one line
+// kinds (README, "Consumer handlers"): a process per batch, or one persistent process fed one line
 // per batch. Both end the whole process group on timeout.
 #pragma once
 #include <cstdint>

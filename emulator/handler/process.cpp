@@ -1,4 +1,5 @@
-// Implementation of process.h with posix_spawn, which is safe in a threaded process.
+// Spawning handler commands with posix_spawn, which is safe in a threaded process, and
+// ending their process groups.
 #include "emulator/handler/process.h"
 
 #include <fcntl.h>

@@ -1,6 +1,6 @@
-// The handler protocol of DESIGN.md: the batch document a handler reads, and the result
-// object it may print (schemas in schema/handler-batch.schema.json and
-// schema/handler-result.schema.json).
+// The handler protocol (README, "Consumer handlers"): the result object a handler may print
+// (schema/handler-result.schema.json). The batch document it reads is built by
+// dispatch/batch_document.h.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -8,15 +8,8 @@
 #include <vector>
 
 #include "emulator/core/outcome.h"
-#include "emulator/store/types.h"
 
 namespace flareq::handler {
-
-// {"queue", "messages":[{id, timestamp, timestampMs, attempts, contentType, body}],
-//  "metadata":{"metrics":{backlogCount, backlogBytes, oldestMessageTimestampMs}}}
-// plus "invocation" for persistent handlers.
-nlohmann::ordered_json batch_document(const std::string& queue, const std::vector<StoredMessage>& messages,
-                              const QueueMetrics& metrics, const std::string& invocation = "");
 
 // A result object: {"acks":[id], "retries":[{id, delaySeconds}], "ackAll":bool,
 // "retryAll":{delaySeconds}}, every field optional. Where the same message is named in both

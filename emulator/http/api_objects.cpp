@@ -1,4 +1,4 @@
-// Implementation of api_objects.h.
+// Queues, consumers, metrics and counters as the v4 API spells them.
 #include "emulator/http/api_objects.h"
 
 #include "emulator/core/encoding.h"

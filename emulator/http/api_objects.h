@@ -1,4 +1,4 @@
-// Queue, consumer and message objects in Cloudflare's v4 JSON shapes (spec §6), shared by
+// Queue, consumer and message objects in Cloudflare's v4 JSON shapes (docs/semantics.md, "The REST API"), shared by
 // the HTTP API and the CLI's --json output.
 #pragma once
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-// flareq's HTTP front end: Cloudflare's Queues REST API (v4 shapes, docs/api.md) under
+// flareq's HTTP front end: Cloudflare's Queues REST API (v4 shapes, docs/semantics.md, "The REST API") under
 // /client/v4, plus /healthz and /metrics. Every answer is JSON in Cloudflare's envelope.
 // The routes themselves live in the *_routes.cpp files (routes.h).
 #pragma once

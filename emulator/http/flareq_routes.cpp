@@ -1,4 +1,4 @@
-// flareq's own extensions of the API (docs/api.md, "Extensions"): replay a dead letter
+// flareq's own extensions of the API (docs/semantics.md, "flareq's extensions"): replay a dead letter
 // queue, and flush a queue's open batch windows.
 #include <httplib.h>
 

@@ -1,4 +1,4 @@
-// /queues/{queue}/messages/pull and /ack: HTTP pull consumers (spec §5). A pull leases up to
+// /queues/{queue}/messages/pull and /ack: HTTP pull consumers (docs/semantics.md, "HTTP pull consumers"). A pull leases up to
 // batch_size visible messages for the visibility timeout; an ack deletes or retries them
 // by lease id (message_handle.h: the row and the pull's random token), checked against the
 // queue, so one from another queue does nothing.

@@ -1,4 +1,4 @@
-// Implementation of request_body.h.
+// Parsing request bodies, and reading typed fields with the API's error codes.
 #include "emulator/http/request_body.h"
 
 #include <cmath>

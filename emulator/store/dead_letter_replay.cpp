@@ -1,4 +1,4 @@
-// Implementation of dead_letter_replay.h.
+// Replaying a dead letter queue in bounded transactions, with a progress callback.
 #include "emulator/store/dead_letter_replay.h"
 
 #include "emulator/core/error.h"

@@ -1,4 +1,4 @@
-// Implementation of group_commit.h. Senders sleep on a futex word that the committer
+// The committer thread and its senders. Senders sleep on a futex word that the committer
 // owns, so one system call wakes every sender of a commit, and nothing the committer
 // touches after publishing a commit lives on a sender's stack. (C++20's std::atomic::wait
 // would do, but libstdc++'s yields before it sleeps cost more context switches than they

@@ -67,7 +67,7 @@ class Store {
   void remove_consumer(const std::string& consumer_id);
 
   // Messages.
-  // Stores a batch in one transaction: all or nothing. Delays follow spec §2's precedence.
+  // Stores a batch in one transaction: all or nothing. Delays follow the precedence of docs/semantics.md, "Producing".
   SendResult send(const Queue& queue, const std::vector<OutgoingMessage>& messages,
                   std::optional<int64_t> batch_delay_secs = std::nullopt);
   // Production's limits on a send; throws the API's error.

@@ -1,4 +1,4 @@
-// Implementation of store_pool.h: a thread-local cache in front of a locked list.
+// One connection per thread: a thread-local cache in front of a locked list.
 #include "emulator/store/store_pool.h"
 
 #include <atomic>

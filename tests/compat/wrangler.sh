@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The real wrangler's `queues` commands against `flareq dev`, through CLOUDFLARE_API_BASE_URL.
 # wrangler is large, so this is run by hand, not in CI:  tests/compat/wrangler.sh [version]
-# It installs wrangler (default 4.86.0, the version spec §6.1 was recorded with) into
+# It installs wrangler (default 4.86.0, the version flareq's API was checked against) into
 # build/compat-wrangler, starts flareq dev on a fresh state file and prints every command's
 # output; it exits non-zero if a command fails.
 set -euo pipefail

@@ -1,4 +1,4 @@
-// Delivery end to end (spec §3 and §4): `flareq dev` with real handler processes. Tests
+// Delivery end to end (docs/semantics.md, "Batching" and "The consumer's verdict"): `flareq dev` with real handler processes. Tests
 // wait for what they expect with generous deadlines; none depends on how fast the machine is.
 #include <gtest/gtest.h>
 #include <signal.h>

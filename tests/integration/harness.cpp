@@ -1,4 +1,4 @@
-// Implementation of harness.h with fork/exec and poll.
+// Running flareq and dev under test with fork/exec and poll.
 #include "harness.h"
 
 #include <fcntl.h>

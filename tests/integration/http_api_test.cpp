@@ -1,4 +1,4 @@
-// The HTTP API of `flareq dev` (spec §6): shapes, errors, limits, auth, durability.
+// The HTTP API of `flareq dev` (docs/semantics.md, "The REST API"): shapes, errors, limits, auth, durability.
 #include <gtest/gtest.h>
 
 #include "harness.h"

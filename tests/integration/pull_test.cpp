@@ -1,4 +1,4 @@
-// HTTP pull consumers (spec §5): pull, ack, retry, lease expiry, DLQ, pause, isolation
+// HTTP pull consumers (docs/semantics.md, "HTTP pull consumers"): pull, ack, retry, lease expiry, DLQ, pause, isolation
 // between queues, and concurrent pullers.
 #include <gtest/gtest.h>
 #include <unistd.h>

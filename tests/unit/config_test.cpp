@@ -1,4 +1,4 @@
-// The config loader: every rule of spec §1, with file:line:column in each error.
+// The config loader: every rule of docs/semantics.md, "Configuration", with file:line:column in each error.
 #include <gtest/gtest.h>
 
 #include "emulator/config/config.h"

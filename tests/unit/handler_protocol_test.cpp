@@ -2,6 +2,7 @@
 // first-call-wins rule read from document order.
 #include <gtest/gtest.h>
 
+#include "emulator/dispatch/batch_document.h"
 #include "emulator/handler/protocol.h"
 
 using namespace flareq;
