@@ -7,6 +7,7 @@
 
 #include "emulator/core/batch_window.h"
 #include "emulator/dispatch/dispatcher.h"
+#include "test_dir.h"
 
 using namespace flareq;
 
@@ -65,11 +66,7 @@ handler::InvocationResult threw() {
 class DispatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("flareq-dispatch-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = fresh_test_dir("flareq-dispatch-");
     stores_ = std::make_unique<StorePool>(dir_ / "state.sqlite", Durability::Normal, clock_);
     writer_ = std::make_unique<Store>(dir_ / "state.sqlite", Durability::Normal, clock_);
   }

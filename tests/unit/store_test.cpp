@@ -9,6 +9,7 @@
 #include "emulator/core/error.h"
 #include "emulator/store/migrations.h"
 #include "emulator/store/store.h"
+#include "test_dir.h"
 
 using namespace flareq;
 
@@ -17,10 +18,7 @@ namespace {
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("flareq-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = fresh_test_dir("flareq-store-");
     path_ = dir_ / "state.sqlite";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
