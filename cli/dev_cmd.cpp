@@ -1,6 +1,7 @@
 // `flareq dev`: creates the queues the config names, registers its consumers, serves the
 // HTTP API and delivers batches to consumer handlers until SIGINT/SIGTERM.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -26,6 +27,7 @@ struct DevOptions {
   std::string host = "127.0.0.1";
   std::string port_file;
   std::string api_token;
+  std::string api_token_file;
   std::string account_id;
   bool reset = false;
   std::vector<std::string> consumers;             // QUEUE=COMMAND
@@ -39,7 +41,30 @@ bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-void run_dev(const GlobalOptions& g, const DevOptions& o) {
+// The token from --api-token-file (its first line), else from --api-token / FLAREQ_API_TOKEN.
+std::string api_token(const DevOptions& o) {
+  if (o.api_token_file.empty()) return o.api_token;
+  std::ifstream in(o.api_token_file);
+  std::string token;
+  if (!in || !std::getline(in, token)) throw UsageError("cannot read an API token from " + o.api_token_file);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.empty()) throw UsageError(o.api_token_file + " holds no API token on its first line");
+  return token;
+}
+
+// Every open connection holds a descriptor; the soft limit (often 1024) would refuse
+// connections long before the server's own limit.
+void raise_open_files_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+void run_dev(const GlobalOptions& g, DevOptions o) {
+  o.api_token = api_token(o);
+  raise_open_files_limit();
   if (!is_loopback(o.host) && o.api_token.empty())
     throw UsageError("refusing to listen on " + o.host +
                             " without an API token: pass --api-token (or set FLAREQ_API_TOKEN), or use a loopback address");
@@ -124,7 +149,11 @@ void setup_dev(CLI::App& app, GlobalOptions& g) {
   dev->add_option("--port", o->port, "port to listen on (0 picks a free one)")->capture_default_str()->check(CLI::Range(0, 65535));
   dev->add_option("--host", o->host, "address to listen on; other than loopback needs --api-token")->capture_default_str();
   dev->add_option("--port-file", o->port_file, "write the port here once listening (for scripts)");
-  dev->add_option("--api-token", o->api_token, "require Authorization: Bearer TOKEN on every request")->envname("FLAREQ_API_TOKEN");
+  dev->add_option("--api-token", o->api_token,
+                  "require Authorization: Bearer TOKEN on every request (visible to other users in the process "
+                  "list: prefer FLAREQ_API_TOKEN or --api-token-file)")
+      ->envname("FLAREQ_API_TOKEN");
+  dev->add_option("--api-token-file", o->api_token_file, "read the API token from the first line of this file");
   dev->add_option("--account-id", o->account_id, "accept only this account id in API paths (default: any)");
   dev->add_flag("--reset", o->reset, "start from an empty state file");
   dev->add_option("--consumer", o->consumers, "run COMMAND (via /bin/sh -c) once per batch of QUEUE: QUEUE=COMMAND");

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "emulator/core/error.h"
+#include "emulator/core/json_depth.h"
 
 namespace flareq::cli {
 namespace {
@@ -25,6 +26,8 @@ OutgoingMessage make_message(const std::string& text, ContentType type, std::opt
   m.content_type = type;
   m.delay_secs = delay;
   if (type == ContentType::Json) {
+    if (!json_depth_within(text))
+      throw bad_request(code::kInvalidBody, "the body nests more than " + std::to_string(kMaxJsonDepth) + " levels deep");
     auto parsed = nlohmann::ordered_json::parse(text, nullptr, false);
     if (parsed.is_discarded())
       throw bad_request(code::kInvalidBody, "the body is not valid JSON (use --content-type text to send it as text)");

@@ -13,5 +13,9 @@ std::optional<std::string> base64_decode(std::string_view text);
 // Well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
 bool is_valid_utf8(std::string_view text);
 std::string iso8601(int64_t unix_ms);
+// User-supplied text made safe to quote in a message or print on a terminal: control
+// characters (a NUL cut error texts short; an escape sequence could drive the terminal)
+// become \xNN; everything else is kept.
+std::string printable(std::string_view text);
 
 }  // namespace flareq

@@ -1,6 +1,7 @@
 // The checks of limits.h. Texts follow production where it has one.
 #include "emulator/core/limits.h"
 
+#include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
 
 namespace flareq::limits {
@@ -51,7 +52,7 @@ bool is_valid_queue_name(std::string_view name) {
 }
 
 std::string invalid_queue_name_message(std::string_view name) {
-  return "queue name \"" + std::string(name) +
+  return "queue name \"" + printable(name) +
          "\" is invalid: use 1 to 63 letters, digits and '-', starting and ending with a letter or digit";
 }
 

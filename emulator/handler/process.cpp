@@ -1,10 +1,10 @@
-// Spawning handler commands with posix_spawn, which is safe in a threaded process, and
-// ending their process groups.
+// Spawning handler commands with fork and exec (only system calls between the two, as a
+// threaded process must), and ending their process groups.
 #include "emulator/handler/process.h"
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,47 +29,69 @@ Child spawn(const config::HandlerCommand& command, const std::filesystem::path& 
   }
   for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
 
-  int in[2], out[2], err[2];
-  if (pipe2(in, O_CLOEXEC) != 0) throw SpawnError(strerror(errno));
-  if (pipe2(out, O_CLOEXEC) != 0) {
-    close(in[0]), close(in[1]);
-    throw SpawnError(strerror(errno));
-  }
-  if (pipe2(err, O_CLOEXEC) != 0) {
-    close(in[0]), close(in[1]), close(out[0]), close(out[1]);
-    throw SpawnError(strerror(errno));
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);  // dev blocks SIGINT/SIGTERM in its threads
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
+  // Everything the child needs is prepared here: after fork() it may only make system calls.
   std::vector<char*> args, envp;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   for (auto& e : envs) envp.push_back(e.data());
   envp.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  close(in[0]);
-  close(out[1]);
-  close(err[1]);
-  if (rc != 0) {
+  std::string dir = cwd.string();
+
+  int in[2], out[2], err[2], status[2];
+  int* pipes[] = {in, out, err, status};
+  int made = 0;
+  for (; made < 4; ++made)
+    if (pipe2(pipes[made], O_CLOEXEC) != 0) break;
+  if (made < 4) {
+    int e = errno;
+    for (int i = 0; i < made; ++i) close(pipes[i][0]), close(pipes[i][1]);
+    throw SpawnError(strerror(e));
+  }
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    // The child. Its own process group, so the whole group can be ended; killed when the
+    // thread of dev that started it goes away (dev's threads live as long as dev), so a
+    // kill -9 of dev leaves no handler running.
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // dev died before the line above
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);  // dev blocks SIGINT/SIGTERM in its threads
+    struct sigaction fallback {};
+    fallback.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &fallback, nullptr);
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    // Only stdin, stdout and stderr are inherited: not dev's sockets (a client's keep-alive
+    // connection would otherwise hang as long as the handler lives), nor other handlers'
+    // pipes. The status pipe closes itself on exec.
+    close_range(3, static_cast<unsigned>(status[1]) - 1, 0);
+    close_range(static_cast<unsigned>(status[1]) + 1, ~0U, 0);
+    int failure = 0;
+    if (!dir.empty() && chdir(dir.c_str()) != 0) failure = errno;
+    if (!failure) execvpe(args[0], args.data(), envp.data());
+    if (!failure) failure = errno;
+    ssize_t ignored = write(status[1], &failure, sizeof(failure));
+    (void)ignored;
+    _exit(127);
+  }
+  int fork_error = errno;
+  close(in[0]), close(out[1]), close(err[1]), close(status[1]);
+  int failure = pid < 0 ? fork_error : 0;
+  if (pid > 0) {
+    ssize_t n;
+    do n = read(status[0], &failure, sizeof(failure));
+    while (n < 0 && errno == EINTR);
+    if (n != sizeof(failure)) failure = 0;  // closed by a successful exec
+    if (failure) waitpid(pid, nullptr, 0);
+  }
+  close(status[0]);
+  if (failure) {
     close(in[1]), close(out[0]), close(err[0]);
-    throw SpawnError(argv[0] + ": " + strerror(rc));
+    throw SpawnError(argv[0] + ": " + strerror(failure));
   }
   return Child{pid, in[1], out[0], err[0]};
 }

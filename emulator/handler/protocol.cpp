@@ -1,6 +1,7 @@
 // Reading a handler's result object, strictly: a malformed one is a protocol error.
 #include "emulator/handler/protocol.h"
 
+#include "emulator/core/json_depth.h"
 #include "emulator/core/limits.h"
 
 namespace flareq::handler {
@@ -23,6 +24,12 @@ std::optional<int64_t> read_delay(const ordered& holder, const std::string& wher
 
 ParsedResult parse_result(const std::string& text) {
   ParsedResult r;
+  if (!json_depth_within(text)) {
+    // Too deep to read safely; if it claims to be a result, the handler broke the protocol.
+    r.is_result = text.find_first_not_of(" \t") != std::string::npos && text[text.find_first_not_of(" \t")] == '{';
+    if (r.is_result) r.error = "the result nests more than " + std::to_string(kMaxJsonDepth) + " levels deep";
+    return r;
+  }
   ordered doc = ordered::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return r;
   static const char* keys[] = {"acks", "retries", "ackAll", "retryAll", "invocation", "outcome"};

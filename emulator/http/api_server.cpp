@@ -2,7 +2,10 @@
 #include "emulator/http/api_server.h"
 
 #include <SQLiteCpp/Exception.h>
+#include <dirent.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <iostream>
 
@@ -10,6 +13,7 @@
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
 #include "emulator/http/connection_threads.h"
+#include "emulator/http/local_safety.h"
 #include "emulator/http/request_body.h"
 
 namespace flareq::api {
@@ -19,6 +23,20 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kMaxRequestBytes = 2 * 1024 * 1024;  // a full batch, JSON-escaped, fits
+// Debian's cpp-httplib listens with a backlog of 5, which stalls bursts of new connections
+// for a second; listen() again raises it.
+constexpr int kListenBacklog = 1024;
+constexpr time_t kKeepAliveSecs = 5;  // an idle connection holds a thread this long at most
+
+// The port a socket is bound to locally, or -1.
+int local_port(int fd) {
+  sockaddr_storage address{};
+  socklen_t size = sizeof(address);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) return -1;
+  if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  return -1;
+}
 
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> out;
@@ -75,8 +93,27 @@ ApiServer::ApiServer(StorePool& stores, ServerOptions options)
   s.set_payload_max_length(kMaxRequestBytes);
   s.set_read_timeout(30, 0);
   s.set_write_timeout(30, 0);
-  s.set_keep_alive_timeout(30);
+  s.set_keep_alive_timeout(kKeepAliveSecs);
   s.set_keep_alive_max_count(1000000);
+  // httplib's default also sets SO_REUSEPORT, which let a second dev listen on the same port
+  // and take half of the first one's requests.
+  s.set_socket_options([this](int fd) {
+    int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd_ = fd;
+  });
+  // A Content-Length that is not a number made httplib wait 30 to 60 s for a body.
+  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_header("Content-Length")) return httplib::Server::HandlerResponse::Unhandled;
+    std::string length = req.get_header_value("Content-Length");
+    auto refusal = bad_content_length(length);
+    // Shorter numbers reach httplib's own payload check.
+    if (refusal) write_error(res, 400, code::kInvalidBody, *refusal);
+    else if (length.size() > 9) write_error(res, 413, code::kBatchTooLarge, too_large_message());
+    else return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   size_t max_connections = static_cast<size_t>(options_.max_connections);
   s.new_task_queue = [max_connections] { return new ConnectionThreads(max_connections); };
   auto without_body = [this](const httplib::Request& req, httplib::Response& res) { handle(req, req.body, res); };
@@ -131,24 +168,55 @@ ApiServer::ApiServer(StorePool& stores, ServerOptions options)
 ApiServer::~ApiServer() = default;
 
 int ApiServer::bind() {
-  if (options_.port == 0) return server_->bind_to_any_port(options_.host);
-  if (!server_->bind_to_port(options_.host, options_.port))
+  int port = options_.port;
+  if (port == 0) port = server_->bind_to_any_port(options_.host);
+  else if (!server_->bind_to_port(options_.host, port)) port = -1;
+  if (port <= 0)
     throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
                              " (is another flareq dev running? use --port 0 for any free port)");
-  return options_.port;
+  if (listen_fd_ >= 0) ::listen(listen_fd_, kListenBacklog);
+  listening_ = {options_.host, port};
+  return port;
 }
 
 void ApiServer::serve() { server_->listen_after_bind(); }
-void ApiServer::stop() { server_->stop(); }
+
+void ApiServer::stop() {
+  server_->stop();
+  close_idle_connections();
+}
+
+void ApiServer::close_idle_connections() {
+  // httplib waits out each idle keep-alive connection before listen returns. Shutting down
+  // the reading side of our accepted sockets ends those waits at once; a response being
+  // written still goes out.
+  DIR* fds = opendir("/proc/self/fd");
+  if (!fds) return;
+  while (dirent* entry = readdir(fds)) {
+    int fd = std::atoi(entry->d_name);
+    if (fd <= 2 || fd == dirfd(fds) || fd == listen_fd_) continue;
+    int type = 0;
+    socklen_t size = sizeof(type);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) != 0 || type != SOCK_STREAM) continue;
+    int accepting = 0;
+    size = sizeof(accepting);
+    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size);
+    if (!accepting && local_port(fd) == listening_.port) shutdown(fd, SHUT_RD);
+  }
+  closedir(fds);
+}
 
 void ApiServer::handle(const httplib::Request& req, const std::string& content, httplib::Response& res) {
   try {
     if (!options_.api_token.empty() && req.path != "/healthz") {
       std::string auth = req.get_header_value("Authorization");
-      if (auth != "Bearer " + options_.api_token)
+      if (!bearer_matches(auth, options_.api_token))
         throw Error(code::kUnauthorized, 403,
                     auth.empty() ? "Authentication error: this flareq needs Authorization: Bearer <token>"
                                  : "Authentication error: the API token is not valid");
+    } else if (options_.api_token.empty()) {
+      auto refusal = foreign_request(listening_, req.method, req.get_header_value("Host"), req.get_header_value("Origin"));
+      if (refusal) throw Error(code::kUnauthorized, 403, *refusal);
     }
     std::vector<std::string_view> path = split_path(req.path);
     if (path.size() == 1 && path[0] == "healthz") {

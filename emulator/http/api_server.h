@@ -2,12 +2,14 @@
 // /client/v4, plus /healthz and /metrics. Every answer is JSON in Cloudflare's envelope.
 // The routes themselves live in the *_routes.cpp files (routes.h).
 #pragma once
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "emulator/http/local_safety.h"
 #include "emulator/http/routes.h"
 #include "emulator/store/group_commit.h"
 #include "emulator/store/store_pool.h"
@@ -27,7 +29,7 @@ struct ServerOptions {
   std::string account_id;  // when set, only this account id is accepted
   // Connections served at once: each open keep-alive connection holds a thread, started
   // when it arrives; beyond this many, a new connection waits for one to close.
-  int max_connections = 512;
+  int max_connections = 4096;
   // The producers a queue has (from the config), for the queue object.
   std::function<std::vector<Producer>(const std::string& queue)> producers_of;
   // Called after messages are committed (wakes the dispatcher).
@@ -48,6 +50,7 @@ class ApiServer {
   void handle(const httplib::Request& req, const std::string& content, httplib::Response& res);
   Reply route(const httplib::Request& req, const std::string& content, const std::vector<std::string_view>& path);
   std::string prometheus_text();
+  void close_idle_connections();
 
   StorePool& stores_;
   GroupCommit sends_;
@@ -55,6 +58,8 @@ class ApiServer {
   ApiContext context_;
   RouteTable routes_;
   std::unique_ptr<httplib::Server> server_;
+  std::atomic<int> listen_fd_{-1};
+  ListenAddress listening_;
 };
 
 }  // namespace flareq::api

@@ -4,15 +4,21 @@
 #include <cmath>
 
 #include "emulator/core/error.h"
+#include "emulator/core/json_depth.h"
 
 namespace flareq::api {
 
 RequestJson parse_body(const std::string& text) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return RequestJson::object();
+  if (!json_depth_within(text))
+    throw bad_request(code::kMalformedBody, "malformed JSON body: nested more than " + std::to_string(kMaxJsonDepth) +
+                                                " levels deep");
   RequestJson body;
   try {
     body = RequestJson::parse(text);
   } catch (const RequestJson::parse_error& e) {
+    throw bad_request(code::kMalformedBody, std::string("malformed JSON body: ") + e.what());
+  } catch (const RequestJson::out_of_range& e) {  // a number too large for a double
     throw bad_request(code::kMalformedBody, std::string("malformed JSON body: ") + e.what());
   }
   if (!body.is_object()) throw bad_request(code::kInvalidBody, "the request body must be a JSON object");

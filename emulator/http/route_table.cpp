@@ -3,6 +3,7 @@
 
 #include <httplib.h>
 
+#include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
 #include "emulator/core/limits.h"
@@ -51,16 +52,16 @@ RouteTable::Match RouteTable::find(const httplib::Request& request, const std::v
 
 const std::string& checked_queue_ref(const std::string& id_or_name) {
   if (!is_id(id_or_name) && !limits::is_valid_queue_name(id_or_name))
-    throw bad_request(code::kMalformedQueueId, "'" + id_or_name + "' is neither a queue id nor a queue name");
+    throw bad_request(code::kMalformedQueueId, "'" + printable(id_or_name) + "' is neither a queue id nor a queue name");
   return id_or_name;
 }
 
 Error no_route(const httplib::Request& request) {
-  return Error(code::kNotFound, 404, "no route for " + request.method + " " + request.path);
+  return Error(code::kNotFound, 404, "no route for " + printable(request.method) + " " + printable(request.path));
 }
 
 Error method_not_allowed(const httplib::Request& request) {
-  return Error(code::kNotFound, 405, "method " + request.method + " is not allowed on " + request.path);
+  return Error(code::kNotFound, 405, "method " + printable(request.method) + " is not allowed on " + printable(request.path));
 }
 
 }  // namespace flareq::api

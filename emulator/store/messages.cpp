@@ -46,7 +46,7 @@ void Store::send_all(const std::vector<SendRequest*>& group) {
     auto [it, fresh] = queues.try_emplace(r->queue);
     if (fresh) it->second = find_queue(r->queue);
     if (!it->second) {
-      r->error = std::make_exception_ptr(not_found(code::kQueueNotFound, "queue '" + r->queue + "' does not exist"));
+      r->error = std::make_exception_ptr(not_found(code::kQueueNotFound, "queue '" + printable(r->queue) + "' does not exist"));
       continue;
     }
     r->result.messages = insert_messages(*it->second, *r->messages, r->batch_delay_secs);

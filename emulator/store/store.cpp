@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
 #include "emulator/store/migrations.h"
@@ -168,7 +169,7 @@ std::optional<Queue> Store::find_queue(std::string_view id_or_name) {
 
 Queue Store::queue(std::string_view id_or_name) {
   if (auto q = find_queue(id_or_name)) return *q;
-  throw not_found(code::kQueueNotFound, "queue '" + std::string(id_or_name) + "' does not exist");
+  throw not_found(code::kQueueNotFound, "queue '" + printable(id_or_name) + "' does not exist");
 }
 
 std::vector<Queue> Store::list_queues() {

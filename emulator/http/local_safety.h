@@ -1,0 +1,29 @@
+// What keeps a local server safe from the web pages in its user's browser (README, "Local
+// safety"): without a token, a request must be addressed to this server by a loopback name
+// (so a DNS-rebound name is refused), and a state-changing request must not come from a
+// page of another origin. With a token, the token decides.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace flareq::api {
+
+struct ListenAddress {
+  std::string host;  // as given to --host
+  int port = 0;
+};
+
+// Why the request must be refused, or nothing. `method`, `host_header` and `origin_header`
+// are as received ("" when absent).
+std::optional<std::string> foreign_request(const ListenAddress& listening, std::string_view method,
+                                           std::string_view host_header, std::string_view origin_header);
+
+// "Bearer TOKEN", the scheme in any case (RFC 7235), the token exactly.
+bool bearer_matches(std::string_view authorization, std::string_view token);
+
+// A Content-Length that is not a plain decimal number: httplib would wait for a body that
+// never comes. Returns the refusal, or nothing.
+std::optional<std::string> bad_content_length(std::string_view value);
+
+}  // namespace flareq::api
