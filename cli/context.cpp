@@ -48,6 +48,7 @@ std::unique_ptr<Context> open_context(const GlobalOptions& o, bool reset) {
   }
   ctx->durability = *parse_durability(o.durability);
   if (reset) {
+    if (auto refusal = Store::reset_refusal(ctx->state_path)) throw UsageError(*refusal);
     std::error_code ec;
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(ctx->state_path.string() + suffix, ec);
   }

@@ -1,6 +1,8 @@
 // Opening, migrating and refusing state files; queues and consumers.
 #include "emulator/store/store.h"
 
+#include <fstream>
+
 #include <sqlite3.h>
 
 #include "emulator/core/encoding.h"
@@ -76,6 +78,25 @@ Store::Store(const std::filesystem::path& path, Durability durability, const Clo
 }
 
 Store::~Store() = default;
+
+std::optional<std::string> Store::reset_refusal(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  char header[16] = {};
+  in.read(header, sizeof header);
+  if (std::string(header, sizeof header) != std::string("SQLite format 3\0", 16)) return std::nullopt;  // unreadable
+  std::string refusal = "refusing to delete " + path.string() +
+                        ": it is an SQLite database, but not a flareq state file (--reset deletes only flareq's)";
+  try {
+    SQLite::Database db(path.string(), SQLite::OPEN_READONLY);
+    if (db.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'flareq_meta'").getInt() == 0) return refusal;
+    if (db.execAndGet("SELECT value FROM flareq_meta WHERE key = 'application'").getString() != "flareq") return refusal;
+  } catch (const SQLite::Exception&) {
+    // Damaged beyond reading: what --reset is for.
+  }
+  return std::nullopt;
+}
 
 void Store::migrate() {
   if (db_->execAndGet("PRAGMA user_version").getInt() == schema_version()) return;

@@ -46,6 +46,9 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   static int schema_version();
+  // Why `path` must not be deleted to start over (`dev --reset`), or nothing: a flareq state
+  // file, or one too damaged to read, may go; a readable database that is not flareq's may not.
+  static std::optional<std::string> reset_refusal(const std::filesystem::path& path);
   const std::filesystem::path& path() const { return path_; }
   const Clock& clock() const { return clock_; }
 
