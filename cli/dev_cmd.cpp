@@ -128,6 +128,17 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   });
+  // However this function ends (an error after the ready line included), the waiter is
+  // woken and joined: a joinable thread destroyed would call std::terminate.
+  struct JoinWaiter {
+    std::thread& thread;
+    std::atomic<bool>& served;
+    ~JoinWaiter() {
+      served = true;
+      pthread_kill(thread.native_handle(), SIGTERM);
+      thread.join();
+    }
+  } join_waiter{signal_waiter, served};
   std::cout << "flareq ready on " << url << "  (state " << ctx->state_path.string() << ")" << std::endl;
   for (const auto& line : describe_consumers(*ctx->store, *dispatcher)) std::cout << line << "\n";
   std::cout << std::flush;
@@ -135,9 +146,6 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   server.serve();
   served = true;
   dispatcher->stop();
-  // serve() also returns when the server fails; wake the waiter so it can be joined.
-  pthread_kill(signal_waiter.native_handle(), SIGTERM);
-  signal_waiter.join();
   std::cout << "flareq stopped" << std::endl;
 }
 

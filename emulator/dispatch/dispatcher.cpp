@@ -15,6 +15,8 @@ namespace {
 
 constexpr int64_t kHousekeepingMs = 1000;
 constexpr int64_t kLeaseMarginMs = 60000;
+constexpr int64_t kFirstBackoffMs = 100;  // after a state file error
+constexpr int64_t kMaxBackoffMs = 5000;
 // Batches in flight at once across all queues of one process; beyond it, launches wait.
 constexpr size_t kMaxInvocationThreads = 2048;
 
@@ -55,10 +57,27 @@ void Dispatcher::stop() {
 }
 
 void Dispatcher::run() {
-  while (std::optional<int64_t> due = step()) {
+  int64_t backoff_ms = 0;
+  std::string failing;  // the error being retried, logged once
+  while (true) {
+    std::optional<int64_t> due;
+    try {
+      due = step();
+      if (!due) return;
+      if (!failing.empty()) log_.line("delivery resumed: the state file answers again");
+      failing.clear();
+      backoff_ms = 0;
+    } catch (const std::exception& e) {
+      // A busy, full or damaged state file: keep serving and try again later.
+      backoff_ms = std::min(backoff_ms == 0 ? kFirstBackoffMs : backoff_ms * 2, kMaxBackoffMs);
+      if (failing != e.what()) log_.line(std::string("state file error during delivery: ") + e.what() + "; retrying");
+      failing = e.what();
+      due = clock_.steady_ms() + backoff_ms;
+    }
     std::unique_lock<std::mutex> lock(mutex_);
-    if (dirty_ || !completions_.empty()) continue;
-    int64_t sleep_ms = std::min(*due - clock_.steady_ms(), options_.poll_ms);
+    if (backoff_ms == 0 && (dirty_ || !completions_.empty())) continue;
+    if (stopping_ && backoff_ms > 0 && in_flight_ == 0 && completions_.empty()) return;
+    int64_t sleep_ms = backoff_ms > 0 ? backoff_ms : std::min(*due - clock_.steady_ms(), options_.poll_ms);
     if (sleep_ms > 0) wake_.wait_for(lock, std::chrono::milliseconds(sleep_ms));
   }
 }
@@ -76,7 +95,17 @@ std::optional<int64_t> Dispatcher::step() {
     stopping = stopping_;
     in_flight = in_flight_;  // calls still running; the finished ones are in `done`
   }
-  for (auto& c : done) settle(store, c);
+  for (size_t i = 0; i < done.size(); ++i) {
+    try {
+      settle(store, done[i]);
+    } catch (...) {
+      // Not settled: keep this batch and the rest for the next pass.
+      std::lock_guard<std::mutex> lock(mutex_);
+      completions_.insert(completions_.begin(), std::make_move_iterator(done.begin() + static_cast<long>(i)),
+                          std::make_move_iterator(done.end()));
+      throw;
+    }
+  }
   int64_t steady = clock_.steady_ms();
   if (stopping) {
     if (in_flight == 0) return std::nullopt;
@@ -169,7 +198,6 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
 
 void Dispatcher::settle(Store& store, Completion& done) {
   Runtime& runtime = runtimes_[done.queue.name];
-  runtime.in_flight--;
   std::vector<std::string> ids;
   std::map<std::string, int64_t> seq_of;
   for (const auto& m : done.messages) {
@@ -182,6 +210,7 @@ void Dispatcher::settle(Store& store, Completion& done) {
   for (const auto& id : resolution.acked) acked.push_back(seq_of[id]);
   for (const auto& r : resolution.retried) retried.emplace_back(seq_of[r.id], r.delay_secs);
   SettleResult settled = store.settle(done.queue, done.settings, done.token, acked, retried);
+  runtime.in_flight--;  // only once settled: a settle that failed is tried again
 
   std::string line = "QUEUE " + done.queue.name + " " + std::to_string(done.messages.size()) + "/" +
                      std::to_string(done.settings.batch_size) + " (" + std::to_string(done.elapsed_ms) + "ms)";

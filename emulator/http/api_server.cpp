@@ -2,6 +2,7 @@
 #include "emulator/http/api_server.h"
 
 #include <SQLiteCpp/Exception.h>
+#include <sqlite3.h>
 #include <dirent.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -233,7 +234,12 @@ void ApiServer::handle(const httplib::Request& req, const std::string& content, 
     write_error(res, e.http_status(), e.code(), e.what());
   } catch (const SQLite::Exception& e) {
     std::cerr << "flareq: state file error on " << req.method << " " << req.path << ": " << e.what() << "\n";
-    write_error(res, 500, code::kInternal, std::string("state file error: ") + e.what());
+    // A busy, full or failing disk passes: the client should try again (the SDK retries a
+    // 503 by itself). Anything else is a fault of the file.
+    int primary = e.getErrorCode() & 0xff;
+    bool passing = primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_FULL || primary == SQLITE_IOERR;
+    write_error(res, passing ? 503 : 500, code::kInternal, std::string("state file error: ") + e.what());
+    if (passing) res.set_header("Retry-After", "1");
   }
 }
 

@@ -280,3 +280,66 @@ TEST_F(Hardening, ResetRefusesADatabaseThatIsNotFlareqs) {
                        ": it is an SQLite database, but not a flareq state file (--reset deletes only flareq's)\n");
   EXPECT_EQ(std::filesystem::file_size(precious), before);
 }
+
+TEST_F(Hardening, AStateFileErrorDuringDeliveryIsLoggedAndDeliveryResumes) {
+  dir.write("wrangler.jsonc", R"({"queues":{"consumers":[{"queue":"q","max_batch_timeout":0,"command":"cat > /dev/null"}]}})");
+  DevServer dev(state(), {}, dir.path());
+  // Leasing fails inside SQLite, as it would on a damaged page or a failing disk.
+  auto sql = [&](const std::string& statement) {
+    return run({"python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
+                state().string(), statement})
+        .exit_code;
+  };
+  ASSERT_EQ(sql("CREATE TRIGGER refuse_leases BEFORE UPDATE OF lease_token ON messages WHEN NEW.lease_token IS NOT NULL "
+                "BEGIN SELECT RAISE(ABORT, 'simulated disk I/O error'); END"),
+            0);
+  Http http(dev.port());
+  ASSERT_EQ(http.post("queues/q/messages", {{"body", 1}}).status, 200);
+  EXPECT_TRUE(dev.wait_for_log("state file error during delivery: simulated disk I/O error; retrying")) << dev.log();
+  EXPECT_EQ(http.get("/healthz").status, 200);  // still serving
+  ASSERT_EQ(http.post("queues/q/messages", {{"body", 2}}).status, 200);
+  ASSERT_EQ(sql("DROP TRIGGER refuse_leases"), 0);
+  EXPECT_TRUE(dev.wait_for_log("delivery resumed")) << dev.log();
+  EXPECT_EQ(run({"flareq", "--state", state().string(), "wait", "q", "--timeout", "20"}).exit_code, 0) << dev.log();
+  std::string log = dev.log();
+  // The error is logged once while it lasts, not once per retry.
+  size_t first = log.find("state file error during delivery");
+  EXPECT_EQ(log.find("state file error during delivery", first + 1), std::string::npos) << log;
+}
+
+TEST_F(Hardening, AFullDiskAnswersPushesRetryablyAndRecoversWhenSpaceIsFreed) {
+  std::filesystem::path disk = dir / "disk";
+  std::filesystem::create_directories(disk);
+  ASSERT_EQ(run({"mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", disk.string()}).exit_code, 0)
+      << "this test mounts a 2 MB tmpfs and needs root";
+  struct Unmount {
+    std::filesystem::path path;
+    ~Unmount() { run({"umount", "-l", path.string()}); }
+  } unmount{disk};
+  dir.write("wrangler.jsonc", R"({"queues":{"consumers":[{"queue":"q","max_batch_timeout":0,"command":"cat > /dev/null"}]}})");
+  {
+    DevServer dev(disk / "state.sqlite", {}, dir.path());
+    Http http(dev.port());
+    // Fill what is left of the disk.
+    run({"sh", "-c", "dd if=/dev/zero of=" + (disk / "filler").string() + " bs=4k 2>/dev/null; true"});
+    std::string big(100000, 'x');
+    int refused = 0, last = 0;
+    for (int i = 0; i < 50 && refused == 0; ++i) {
+      HttpReply r = http.post("queues/q/messages", {{"body", big}, {"content_type", "text"}});
+      last = r.status;
+      if (r.status == 503) {
+        ++refused;
+        EXPECT_EQ(r.headers.count("Retry-After"), 1u);
+        EXPECT_EQ(r.headers.count("x-should-retry"), 0u);  // the SDK retries it
+      }
+    }
+    EXPECT_EQ(refused, 1) << "last status " << last << "\n" << dev.log();
+    EXPECT_EQ(http.get("/healthz").status, 200);
+    std::filesystem::remove(disk / "filler");
+    HttpReply again = http.post("queues/q/messages", {{"body", 1}});
+    EXPECT_EQ(again.status, 200) << again.text;
+    EXPECT_EQ(run({"flareq", "--state", (disk / "state.sqlite").string(), "wait", "q", "--timeout", "20"}).exit_code, 0)
+        << dev.log();
+    EXPECT_EQ(dev.stop(SIGTERM), 0) << dev.log();
+  }
+}
