@@ -226,3 +226,24 @@ TEST(Config, EveryTruncationIsAnErrorOrAValidConfig) {
   }
   EXPECT_EQ(parse(sample).consumers.size(), 1u);
 }
+
+TEST(Config, TomlThatNestsTooDeeplyIsRefusedAtItsLine) {
+  std::string header = "[";
+  for (int i = 0; i < 30000; ++i) header += i ? ".a" : "a";
+  header += "]\n";
+  EXPECT_EQ(error_of("name = \"x\"\n" + header, "", Format::Toml), "wrangler.toml:2:131: a key nests more than 64 levels deep");
+  EXPECT_EQ(error_of("x = " + std::string(100, '[') + "1" + std::string(100, ']') + "\n", "", Format::Toml),
+            "wrangler.toml:1:69: values nest more than 64 levels deep");
+  // Dots and brackets inside strings and comments are not nesting.
+  std::string dots(200, '.');
+  EXPECT_EQ(error_of("name = \"" + dots + "\" # " + dots + "\n[[queues.consumers]]\nqueue = \"q\"\n", "", Format::Toml), "");
+}
+
+TEST(Config, NonFiniteNumbersAreErrorsAtTheirLine) {
+  for (const char* value : {"nan", "+nan", "inf", "-inf"}) {
+    std::string text = std::string("[[queues.consumers]]\nqueue = \"q\"\nmax_batch_timeout = ") + value + "\n";
+    std::string e = error_of(text, "", Format::Toml);
+    EXPECT_EQ(e.substr(0, 19), "wrangler.toml:3:21:") << e;
+    EXPECT_NE(e.find("queues.consumers[0].max_batch_timeout must be a finite number, got "), std::string::npos) << e;
+  }
+}
