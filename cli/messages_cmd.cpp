@@ -88,7 +88,7 @@ void run_show(const GlobalOptions& g, const std::string& id, bool json_output) {
   std::cout << "Type:        " << content_type_name(m.content_type) << ", " << m.size << " bytes\n"
             << "Body:\n";
   if (m.content_type == ContentType::Json) std::cout << body_json(m.content_type, m.body).dump(2) << "\n";
-  else if (m.content_type == ContentType::Text) std::cout << m.body << "\n";
+  else if (m.content_type == ContentType::Text) std::cout << printable(m.body, /*keep_lines=*/true) << "\n";
   else std::cout << base64_encode(m.body) << "  (base64)\n";
 }
 

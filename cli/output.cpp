@@ -1,6 +1,7 @@
 // Tables, sizes, durations and previews for human output.
 #include "cli/output.h"
 
+#include "emulator/core/encoding.h"
 #include "emulator/store/types.h"
 
 #include <algorithm>
@@ -74,7 +75,8 @@ int64_t parse_duration_ms(const std::string& text) {
   return static_cast<int64_t>(value * scale);
 }
 
-std::string preview(const std::string& text, size_t width) {
+std::string preview(const std::string& raw, size_t width) {
+  std::string text = printable(raw);
   std::string out;
   size_t chars = 0;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -86,7 +88,7 @@ std::string preview(const std::string& text, size_t width) {
       }
       ++chars;
     }
-    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '.' : text[i]);
+    out += text[i];
   }
   return out;
 }

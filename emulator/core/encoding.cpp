@@ -100,15 +100,24 @@ std::string iso8601(int64_t unix_ms) {
   return buf;
 }
 
-std::string printable(std::string_view text) {
+std::string printable(std::string_view text, bool keep_lines) {
   static const char* hex = "0123456789abcdef";
   std::string out;
   out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (keep_lines && (c == '\n' || c == '\t')) {
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
       out += "\\x";
       out += hex[c >> 4];
       out += hex[c & 15];
+    } else if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      unsigned char low = static_cast<unsigned char>(text[++i]);
+      out += "\\u00";
+      out += hex[low >> 4];
+      out += hex[low & 15];
     } else {
       out += static_cast<char>(c);
     }

@@ -14,8 +14,9 @@ std::optional<std::string> base64_decode(std::string_view text);
 bool is_valid_utf8(std::string_view text);
 std::string iso8601(int64_t unix_ms);
 // User-supplied text made safe to quote in a message or print on a terminal: control
-// characters (a NUL cut error texts short; an escape sequence could drive the terminal)
-// become \xNN; everything else is kept.
-std::string printable(std::string_view text);
+// characters (a NUL cut error texts short; an escape sequence could drive the terminal),
+// C0, DEL and C1 (U+0080 to U+009F, which terminals may read as CSI), become \xNN or
+// \u00NN; with `keep_lines`, newlines and tabs stay. Everything else is kept.
+std::string printable(std::string_view text, bool keep_lines = false);
 
 }  // namespace flareq

@@ -229,3 +229,15 @@ TEST_F(Cli, ForeignStateFileIsRefused) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not an SQLite database"), std::string::npos) << r.err;
 }
+
+TEST_F(Cli, MessageBodiesCannotDriveTheTerminal) {
+  flareq({"queues", "create", "q"});
+  ASSERT_EQ(flareq({"send", "q", "--content-type", "text", "\x1b]0;owned\x07\x1b[2Jhello\nworld"}).exit_code, 0);
+  Result list = flareq({"messages", "list", "q"});
+  EXPECT_EQ(list.out.find('\x1b'), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("\\x1b]0;owned\\x07"), std::string::npos) << list.out;
+  std::string id = json::parse(flareq({"messages", "list", "q", "--json"}).out)[0]["id"];
+  Result show = flareq({"messages", "show", id});
+  EXPECT_EQ(show.out.find('\x1b'), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("\\x1b[2Jhello\nworld"), std::string::npos) << show.out;
+}

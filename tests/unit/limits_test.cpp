@@ -88,3 +88,12 @@ TEST(Encoding, Utf8IsCheckedAsRfc3629Says) {
 }
 
 TEST(Encoding, Iso8601) { EXPECT_EQ(iso8601(1795860000123), "2026-11-28T10:00:00.123Z"); }
+
+TEST(Encoding, PrintableEscapesWhatATerminalWouldObey) {
+  EXPECT_EQ(printable(std::string("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(printable("\x1b[2J\x7f"), "\\x1b[2J\\x7f");
+  EXPECT_EQ(printable("\xc2\x9b" "31m"), "\\u009b31m");  // C1 CSI, as UTF-8
+  EXPECT_EQ(printable("caf\xc3\xa9 \xc2\xa0"), "caf\xc3\xa9 \xc2\xa0");  // ordinary UTF-8 stays
+  EXPECT_EQ(printable("one\ntwo\tthree"), "one\\x0atwo\\x09three");
+  EXPECT_EQ(printable("one\ntwo\tthree", true), "one\ntwo\tthree");
+}
