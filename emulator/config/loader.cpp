@@ -14,10 +14,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string describe(const json& v) {
-  if (v.is_string()) return v.dump();
-  return v.dump();
-}
+// A value as an error message quotes it; bytes that are not UTF-8 show as U+FFFD.
+std::string describe(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 class Validator {
  public:
@@ -64,7 +62,7 @@ class Validator {
     if (!expect_type(p, v, "number", v.is_number())) return std::nullopt;
     if (!integral) {
       error(p, p + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
-                   ", got " + v.dump());
+                   ", got " + describe(v));
       return std::nullopt;
     }
     int64_t n = v.is_number_integer() ? v.get<int64_t>() : static_cast<int64_t>(v.get<double>());
@@ -84,7 +82,7 @@ class Validator {
     double d = v.get<double>();
     if (d < lo || d > hi) {
       std::ostringstream os;
-      os << p << " must be from " << lo << " to " << hi << ", got " << v.dump();
+      os << p << " must be from " << lo << " to " << hi << ", got " << describe(v);
       error(p, os.str());
       return std::nullopt;
     }

@@ -45,9 +45,11 @@ class ApiServer {
   void serve();  // blocks until stop()
   void stop();
 
- private:
-  // `content` is the request body, read by the server's body reader whatever its Content-Type.
+  // Answers one request as the server does once it has read it; `content` is the body,
+  // whatever its Content-Type. The socket front end calls it, and so does the API fuzzer.
   void handle(const httplib::Request& req, const std::string& content, httplib::Response& res);
+
+ private:
   Reply route(const httplib::Request& req, const std::string& content, const std::vector<std::string_view>& path);
   std::string prometheus_text();
   void close_idle_connections();

@@ -247,3 +247,10 @@ TEST(Config, NonFiniteNumbersAreErrorsAtTheirLine) {
     EXPECT_NE(e.find("queues.consumers[0].max_batch_timeout must be a finite number, got "), std::string::npos) << e;
   }
 }
+
+TEST(Config, BytesThatAreNotUtf8GiveAnErrorNotAnException) {
+  // Found by fuzz/config_fuzzer: quoting the value in the error threw json's type_error.
+  std::string e = error_of("{\"queues\":{\"producers\":{\"\x9d\x90\":[1]}}}");
+  EXPECT_EQ(e.substr(0, 17), "wrangler.jsonc:1:") << e;
+  EXPECT_NE(e.find("queues.producers"), std::string::npos) << e;
+}
