@@ -24,15 +24,14 @@ class PerBatchHandler final : public Handler {
 
   InvocationResult invoke(nlohmann::ordered_json batch) override {
     InvocationResult result;
-    Child child;
-    try {
-      child = spawn(spec_.command, spec_.cwd, spec_.env);
-    } catch (const SpawnError& e) {
+    Spawned spawned = spawn(spec_.command, spec_.cwd, spec_.env);
+    if (!spawned.error.empty()) {
       result.report.threw = true;
       result.not_started = true;
-      result.failure = std::string("cannot start the handler: ") + e.what();
+      result.failure = "cannot start the handler: " + spawned.error;
       return result;
     }
+    Child child = spawned.child;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       running_.insert(child.pid);

@@ -123,12 +123,12 @@ class PersistentHandler final : public Handler {
       lock.lock();
       if (child_.pid > 0) return "";
     }
-    try {
-      child_ = spawn(spec_.command, spec_.cwd, spec_.env);
-    } catch (const SpawnError& e) {
+    Spawned spawned = spawn(spec_.command, spec_.cwd, spec_.env);
+    if (!spawned.error.empty()) {
       backoff();
-      return std::string("cannot start the handler: ") + e.what();
+      return "cannot start the handler: " + spawned.error;
     }
+    child_ = spawned.child;
     {
       std::lock_guard<std::mutex> write_lock(write_mutex_);
       stdin_fd_ = child_.stdin_fd;

@@ -15,11 +15,11 @@ extern char** environ;
 
 namespace flareq::handler {
 
-Child spawn(const config::HandlerCommand& command, const std::filesystem::path& cwd,
+Spawned spawn(const config::HandlerCommand& command, const std::filesystem::path& cwd,
             const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv = command.argv;
   if (!command.shell.empty()) argv = {"/bin/sh", "-c", command.shell};
-  if (argv.empty()) throw SpawnError("no command");
+  if (argv.empty()) return {{}, "no command"};
 
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e) {
@@ -45,7 +45,7 @@ Child spawn(const config::HandlerCommand& command, const std::filesystem::path& 
   if (made < 4) {
     int e = errno;
     for (int i = 0; i < made; ++i) close(pipes[i][0]), close(pipes[i][1]);
-    throw SpawnError(strerror(e));
+    return {{}, strerror(e)};
   }
   pid_t parent = getpid();
   pid_t pid = fork();
@@ -91,9 +91,9 @@ Child spawn(const config::HandlerCommand& command, const std::filesystem::path& 
   close(status[0]);
   if (failure) {
     close(in[1]), close(out[0]), close(err[0]);
-    throw SpawnError(argv[0] + ": " + strerror(failure));
+    return {{}, argv[0] + ": " + strerror(failure)};
   }
-  return Child{pid, in[1], out[0], err[0]};
+  return {Child{pid, in[1], out[0], err[0]}, ""};
 }
 
 void kill_group(pid_t pgid, int sig) {

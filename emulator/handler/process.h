@@ -19,14 +19,15 @@ struct Child {
   int stderr_fd = -1;
 };
 
-class SpawnError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
+// A started child, or why the command could not be started (a missing program is an
+// expected failure, reported to the log and counted as a throw, not an exception).
+struct Spawned {
+  Child child;
+  std::string error;  // empty when started
 };
 
-// A string command runs under /bin/sh -c; an argv runs as given (found on PATH). Throws
-// SpawnError when the command cannot be started.
-Child spawn(const config::HandlerCommand& command, const std::filesystem::path& cwd,
+// A string command runs under /bin/sh -c; an argv runs as given (found on PATH).
+Spawned spawn(const config::HandlerCommand& command, const std::filesystem::path& cwd,
             const std::map<std::string, std::string>& env);
 
 void kill_group(pid_t pgid, int sig);
