@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs sdk_test.mjs against a fresh `flareq dev`. The pinned SDK is installed from the npm
-# registry into build/compat-sdk on first use. Usage: tests/compat/sdk/run.sh [flareq]
+# registry (npm ci, against the committed lock file) into build/compat-sdk on first use. Usage: tests/compat/sdk/run.sh [flareq]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 flareq=${1:-$root/build/flareq}
 deps="$root/build/compat-sdk"
 if [ ! -d "$deps/node_modules/cloudflare" ]; then
-  mkdir -p "$deps" && cp "$here/package.json" "$deps/"
-  (cd "$deps" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  mkdir -p "$deps" && cp "$here/package.json" "$here/package-lock.json" "$deps/"
+  (cd "$deps" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 cp "$here/sdk_test.mjs" "$deps/"
 work=$(mktemp -d)
