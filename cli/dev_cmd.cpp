@@ -76,6 +76,12 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto ctx = open_context(g, o.reset);
+  try {
+    if (ctx->store->enable_space_reclaim())
+      std::cout << "Converted the state file so that it gives free space back as queues drain (once)\n";
+  } catch (const std::exception& e) {
+    std::cout << "warning: could not convert the state file to give free space back: " << e.what() << "\n";
+  }
   if (ctx->config)
     for (const auto& line : project::apply_config(*ctx->config, *ctx->store)) std::cout << line << "\n";
   project::ConsumerChoices choices;

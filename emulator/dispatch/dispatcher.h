@@ -76,7 +76,8 @@ class Dispatcher {
   int64_t schedule(Store& store, int64_t now);  // returns when (wall time) to look again
   void launch(Store& store, const Queue& queue, const Consumer& consumer, Runtime& runtime, int64_t count);
   void settle(Store& store, Completion& done);
-  void housekeeping(Store& store);
+  // Retention, leases of stopped processes, space; true when more space waits to be given back.
+  bool housekeeping(Store& store);
   void report_finished(const std::string& queue, const std::vector<DeadLetterMove>& moves);
 
   StorePool& stores_;

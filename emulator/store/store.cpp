@@ -1,6 +1,7 @@
 // Opening, migrating and refusing state files; queues and consumers.
 #include "emulator/store/store.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include <sqlite3.h>
@@ -15,6 +16,10 @@ namespace flareq {
 namespace {
 
 constexpr int kBusyTimeoutMs = 10000;
+// The WAL is cut back to this size whenever a checkpoint lets it start over.
+constexpr int64_t kWalSizeLimitBytes = 4 << 20;  // about one automatic checkpoint (1000 pages)
+// Free pages are kept for reuse up to this many; beyond it they go back to the file system.
+constexpr int64_t kKeptFreePages = 1024;
 
 const char* kQueueColumns =
     "qkey, queue_id, name, created_ms, modified_ms, delivery_delay, retention_secs, "
@@ -65,7 +70,9 @@ Store::Store(const std::filesystem::path& path, Durability durability, const Clo
       }
       if (!ours) throw state_file_error(path, "it is an SQLite database, but not a flareq state file");
     }
+    if (tables == 0) db_->exec("PRAGMA auto_vacuum = INCREMENTAL");  // only before the first table
     db_->exec("PRAGMA journal_mode = WAL");
+    db_->exec("PRAGMA journal_size_limit = " + std::to_string(kWalSizeLimitBytes));
     db_->exec(durability == Durability::Full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     db_->exec("PRAGMA foreign_keys = ON");
     db_->exec("PRAGMA temp_store = MEMORY");
@@ -96,6 +103,25 @@ std::optional<std::string> Store::reset_refusal(const std::filesystem::path& pat
     // Damaged beyond reading: what --reset is for.
   }
   return std::nullopt;
+}
+
+bool Store::enable_space_reclaim() {
+  if (db_->execAndGet("PRAGMA auto_vacuum").getInt() == 2) return false;
+  db_->exec("PRAGMA auto_vacuum = INCREMENTAL");
+  db_->exec("VACUUM");  // takes effect only through a rebuild of the file
+  return true;
+}
+
+int64_t Store::reclaim_space(int64_t max_pages) {
+  int64_t free_pages = db_->execAndGet("PRAGMA freelist_count").getInt64();
+  if (free_pages <= kKeptFreePages) return 0;
+  int64_t pages = std::min(free_pages - kKeptFreePages, max_pages);
+  db_->exec("PRAGMA incremental_vacuum(" + std::to_string(pages) + ")");
+  int64_t released = free_pages - db_->execAndGet("PRAGMA freelist_count").getInt64();
+  // The last step: copy the WAL into the file now, which cuts the file to its new size,
+  // rather than when the WAL next fills. PASSIVE never waits for or blocks a writer.
+  if (released < max_pages) db_->exec("PRAGMA wal_checkpoint(PASSIVE)");
+  return released;
 }
 
 void Store::migrate() {

@@ -120,6 +120,13 @@ class Store {
   int64_t data_version();
   QueueMetrics metrics(int64_t queue_key);
 
+  // Space. New state files give free pages back to the file system incrementally; an older
+  // file is converted once (a VACUUM, done by `dev` at start). Returns whether it converted.
+  bool enable_space_reclaim();
+  // Gives back up to `max_pages` free pages (one short write); after the last step, a
+  // checkpoint shrinks the file, and the next write cuts the WAL back. Returns the pages given back.
+  int64_t reclaim_space(int64_t max_pages);
+
  private:
   Stmt cached(const char* sql);
   std::vector<SentMessage> insert_messages(const Queue& queue, const std::vector<OutgoingMessage>& messages,
