@@ -17,13 +17,14 @@
 #include "emulator/http/api_server.h"
 #include "emulator/project/apply_config.h"
 #include "emulator/project/consumers.h"
+#include "emulator/project/worker_host.h"
 #include "emulator/store/store_pool.h"
 
 namespace flareq::cli {
 namespace {
 
 struct DevOptions {
-  int port = 8787;
+  int port = -1;  // unset: 8787, or 8788 when the Worker has 8787
   std::string host = "127.0.0.1";
   std::string port_file;
   std::string api_token;
@@ -35,7 +36,39 @@ struct DevOptions {
   std::vector<std::string> pull_queues;
   double handler_timeout_secs = 900;
   double shutdown_grace_secs = 10;
+  int worker_port = -1;  // unset: the config's dev.port, else 8787
+  std::string worker_port_file;
+  bool no_worker = false;
 };
+
+constexpr int kWorkerStartTimeoutMs = 120000;
+
+// Starts the Worker host now (fetch() must be served before any batch) and waits until it
+// reports where the Worker listens; throws with the host's own sentence when it cannot start.
+nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path& ready_file, const std::string& name) {
+  std::string why = host.start_now();
+  if (!why.empty()) throw UsageError("the Worker host did not start: " + why);
+  for (int waited = 0; waited < kWorkerStartTimeoutMs; waited += 20) {
+    std::ifstream in(ready_file);
+    if (in) {
+      nlohmann::json ready = nlohmann::json::parse(in, nullptr, false);
+      std::error_code ec;
+      std::filesystem::remove(ready_file, ec);
+      if (!ready.is_object()) throw UsageError("the Worker host reported nothing readable");
+      if (ready.contains("error")) throw UsageError("Worker " + name + ": " + ready["error"].get<std::string>());
+      return ready;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw UsageError("Worker " + name + " was not ready after " + std::to_string(kWorkerStartTimeoutMs / 1000) +
+                   "s (see the lines above)");
+}
+
+void write_port_file(const std::string& path, int port) {
+  std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  std::filesystem::rename(tmp, path);
+}
 
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
@@ -92,6 +125,8 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   int64_t timeout_ms = static_cast<int64_t>(o.handler_timeout_secs * 1000);
   choices.handler_timeout_ms = timeout_ms;
   choices.flags_cwd = std::filesystem::current_path();
+  bool worker_project = ctx->config && !ctx->config->main.empty() && !o.no_worker;
+  choices.run_worker = worker_project;
   auto handlers = project::choose_handlers(ctx->config, *ctx->store, choices);
 
   StorePool stores(ctx->state_path, ctx->durability, ctx->clock);
@@ -101,8 +136,10 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   dispatch_options.shutdown_grace_ms = static_cast<int64_t>(o.shutdown_grace_secs * 1000);
   std::unique_ptr<Dispatcher> dispatcher;
   api::ServerOptions server_options;
+  int worker_port = o.worker_port >= 0 ? o.worker_port
+                    : (ctx->config && ctx->config->dev_port) ? *ctx->config->dev_port : 8787;
   server_options.host = o.host;
-  server_options.port = o.port;
+  server_options.port = o.port >= 0 ? o.port : (worker_project && worker_port == 8787) ? 8788 : 8787;
   server_options.api_token = o.api_token;
   server_options.account_id = o.account_id;
   const Context* context = ctx.get();
@@ -116,13 +153,37 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   std::string url = "http://" + host + ":" + std::to_string(port);
   std::string api_url = url + "/client/v4/accounts/" + (o.account_id.empty() ? "local" : o.account_id);
   for (auto& [queue, spec] : handlers) spec.env = {{"FLAREQ_QUEUE", queue}, {"FLAREQ_API_URL", api_url}};
+
+  // The Worker: one host for its fetch() and for every queue it consumes.
+  std::shared_ptr<handler::Handler> worker_host;
+  std::string worker_name = ctx->config && !ctx->config->worker_name.empty() ? ctx->config->worker_name : "worker";
+  if (worker_project) {
+    project::WorkerHostOptions w;
+    w.ip = !ctx->config->dev_ip.empty() ? ctx->config->dev_ip : "127.0.0.1";
+    if (w.ip == "localhost") w.ip = "127.0.0.1";
+    w.port = worker_port;
+    w.api_url = api_url;
+    w.api_token = o.api_token;
+    w.ready_file = std::filesystem::temp_directory_path() / ("flareq-worker-" + std::to_string(getpid()) + ".json");
+    w.timeout_ms = timeout_ms;
+    std::string prefix = "[" + worker_name + "] ";
+    worker_host = handler::make_persistent_handler(project::worker_host_spec(*ctx->config, w),
+                                                   [&log, prefix](const std::string& line) { log.line(prefix + line); });
+    nlohmann::json ready = start_worker(*worker_host, w.ready_file, worker_name);
+    std::string worker_url = ready.value("url", "");
+    std::cout << "Worker " << worker_name << " ready on " << worker_url << "   (" << ready.value("main", "")
+              << ", compatibility_date " << ready.value("compatibility_date", "") << "; " << ready.value("runtime", "")
+              << ")" << std::endl;
+    if (!o.worker_port_file.empty()) write_port_file(o.worker_port_file, std::stoi(worker_url.substr(worker_url.rfind(':') + 1)));
+  }
+  dispatch_options.make_handler = [worker_host](const handler::HandlerSpec& spec,
+                                                handler::LogSink sink) -> std::shared_ptr<handler::Handler> {
+    if (spec.shared == project::kWorkerHandler) return worker_host;
+    return handler::make_handler(spec, std::move(sink));
+  };
   dispatch_options.handlers = handlers;
   dispatcher = std::make_unique<Dispatcher>(stores, log, dispatch_options);
-  if (!o.port_file.empty()) {
-    std::string tmp = o.port_file + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::filesystem::rename(tmp, o.port_file);
-  }
+  if (!o.port_file.empty()) write_port_file(o.port_file, port);
 
   std::atomic<bool> served{false};
   std::thread signal_waiter([&server, &served, signals] {
@@ -146,7 +207,7 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
     }
   } join_waiter{signal_waiter, served};
   std::cout << "flareq ready on " << url << "  (state " << ctx->state_path.string() << ")" << std::endl;
-  for (const auto& line : describe_consumers(*ctx->store, *dispatcher)) std::cout << line << "\n";
+  for (const auto& line : describe_consumers(*ctx->store, handlers, worker_name)) std::cout << line << "\n";
   std::cout << std::flush;
   dispatcher->start();
   server.serve();
@@ -160,7 +221,16 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
 void setup_dev(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<DevOptions>();
   auto* dev = app.add_subcommand("dev", "Serve Cloudflare's Queues API and deliver batches to consumer handlers");
-  dev->add_option("--port", o->port, "port to listen on (0 picks a free one)")->capture_default_str()->check(CLI::Range(0, 65535));
+  dev->add_option("--port", o->port,
+                  "port of flareq's API (0 picks a free one; default 8787, or 8788 when the Worker has 8787)")
+      ->check(CLI::Range(0, 65535));
+  dev->add_option("--worker-port", o->worker_port,
+                  "port of the Worker's fetch() in a project with \"main\" (0 picks a free one; default: the "
+                  "config's dev.port, else 8787)")
+      ->check(CLI::Range(0, 65535));
+  dev->add_option("--worker-port-file", o->worker_port_file, "write the Worker's port here once it is ready (for scripts)");
+  dev->add_flag("--no-worker", o->no_worker,
+                "do not run the project's Worker: serve the queues only, keeping the messages of its consumers");
   dev->add_option("--host", o->host, "address to listen on; other than loopback needs --api-token")->capture_default_str();
   dev->add_option("--port-file", o->port_file, "write the port here once listening (for scripts)");
   dev->add_option("--api-token", o->api_token,

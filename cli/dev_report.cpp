@@ -15,7 +15,8 @@ std::string seconds(double s) {
 
 }  // namespace
 
-std::vector<std::string> describe_consumers(Store& store, const Dispatcher& dispatcher) {
+std::vector<std::string> describe_consumers(Store& store, const std::map<std::string, handler::HandlerSpec>& handlers,
+                                            const std::string& worker_name) {
   std::vector<std::string> lines;
   auto queues = store.list_queues();
   size_t width = 0;
@@ -30,12 +31,14 @@ std::vector<std::string> describe_consumers(Store& store, const Dispatcher& disp
                       " · visibility " + seconds(s.visibility_timeout_ms / 1000.0) + ")");
       continue;
     }
-    if (!dispatcher.has_handler(q.name)) {
+    auto handler = handlers.find(q.name);
+    if (handler == handlers.end()) {
       lines.push_back("  " + name + "  no handler: messages are kept until one runs (set \"command\" or --consumer " +
                       q.name + "=COMMAND)");
       continue;
     }
-    lines.push_back("  " + name + "  batch " + std::to_string(s.batch_size) + " · timeout " +
+    std::string who = handler->second.shared.empty() ? "" : "worker " + worker_name + " · ";
+    lines.push_back("  " + name + "  " + who + "batch " + std::to_string(s.batch_size) + " · timeout " +
                     seconds(s.max_wait_time_ms / 1000.0) + " · retries " + std::to_string(s.max_retries) +
                     " · retry_delay " + std::to_string(s.retry_delay) + "s · dlq " +
                     (s.dead_letter_queue.empty() ? "none" : s.dead_letter_queue) + " · concurrency " +

@@ -44,6 +44,11 @@ struct Config {
   std::filesystem::path path;  // empty when no file was found
   std::string env;
   std::string worker_name;  // the config's "name"
+  // The Worker: its entry module ("main", relative to the config) and where `wrangler dev`
+  // serves it ("dev.ip", "dev.port").
+  std::string main;
+  std::string dev_ip;
+  std::optional<int> dev_port;
   std::vector<ProducerConfig> producers;
   std::vector<ConsumerConfig> consumers;
   std::vector<std::string> warnings;

@@ -46,7 +46,7 @@ class Validator {
 
   std::optional<std::string> string_field(const json& obj, const std::string& path, const char* key) {
     if (!obj.contains(key)) return std::nullopt;
-    std::string p = path + "." + key;
+    std::string p = path.empty() ? std::string(key) : path + "." + key;
     const json& v = obj.at(key);
     if (!expect_type(p, v, "string", v.is_string())) return std::nullopt;
     return v.get<std::string>();
@@ -55,7 +55,7 @@ class Validator {
   template <typename T>
   std::optional<T> integer_field(const json& obj, const std::string& path, const char* key, T lo, T hi) {
     if (!obj.contains(key)) return std::nullopt;
-    std::string p = path + "." + key;
+    std::string p = path.empty() ? std::string(key) : path + "." + key;
     const json& v = obj.at(key);
     bool integral = v.is_number_integer() ||
                     (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())));
@@ -76,7 +76,7 @@ class Validator {
 
   std::optional<double> number_field(const json& obj, const std::string& path, const char* key, double lo, double hi) {
     if (!obj.contains(key)) return std::nullopt;
-    std::string p = path + "." + key;
+    std::string p = path.empty() ? std::string(key) : path + "." + key;
     const json& v = obj.at(key);
     if (!expect_type(p, v, "number", v.is_number())) return std::nullopt;
     double d = v.get<double>();
@@ -228,6 +228,11 @@ Config parse_config(std::string_view text, const std::string& file_name, Format 
 
   const json& top = doc.value;
   if (top.contains("name") && top.at("name").is_string()) config.worker_name = top.at("name").get<std::string>();
+  config.main = v.string_field(top, "", "main").value_or("");
+  if (top.contains("dev") && v.expect_type("dev", top.at("dev"), "object", top.at("dev").is_object())) {
+    config.dev_ip = v.string_field(top.at("dev"), "dev", "ip").value_or("");
+    config.dev_port = v.integer_field<int>(top.at("dev"), "dev", "port", 0, 65535);
+  }
   std::string queues_path = "queues";
   const json* scope = &top;
   if (!env.empty()) {

@@ -23,7 +23,7 @@
 
 namespace flareq {
 
-using HandlerFactory = std::function<std::unique_ptr<handler::Handler>(const handler::HandlerSpec&, handler::LogSink)>;
+using HandlerFactory = std::function<std::shared_ptr<handler::Handler>(const handler::HandlerSpec&, handler::LogSink)>;
 // Runs one handler call, which blocks until its batch ends; the default runs it on a
 // thread of the dispatcher's own pool.
 using InvocationRunner = std::function<void(std::function<void()> call)>;
@@ -58,7 +58,7 @@ class Dispatcher {
 
  private:
   struct Runtime {
-    std::unique_ptr<handler::Handler> handler;
+    std::shared_ptr<handler::Handler> handler;
     int in_flight = 0;
     int64_t opened_after_ms = 0;
     bool reported_not_started = false;

@@ -22,6 +22,8 @@ struct HandlerSpec {
   std::filesystem::path cwd;
   std::map<std::string, std::string> env;
   int64_t timeout_ms = 900000;
+  // Set when one handler serves several queues (the Worker host): the same name, the same handler.
+  std::string shared;
 };
 
 struct InvocationResult {
@@ -40,6 +42,9 @@ class Handler {
   virtual InvocationResult invoke(nlohmann::ordered_json batch) = 0;
   // Ends every running invocation now (they report a throw).
   virtual void kill_all() = 0;
+  // Starts the process now rather than with the first batch (a persistent handler that
+  // must be up before any batch, like the Worker host); returns why it could not.
+  virtual std::string start_now() { return ""; }
 };
 
 std::unique_ptr<Handler> make_per_batch_handler(const HandlerSpec& spec, LogSink log);

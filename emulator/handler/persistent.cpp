@@ -40,6 +40,11 @@ class PersistentHandler final : public Handler {
     if (reader_.joinable()) reader_.join();
   }
 
+  std::string start_now() override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return child_.pid > 0 ? "" : start(lock);
+  }
+
   InvocationResult invoke(nlohmann::ordered_json batch) override {
     InvocationResult result;
     std::unique_lock<std::mutex> lock(mutex_);

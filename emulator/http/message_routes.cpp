@@ -29,14 +29,16 @@ OutgoingMessage read_message(const RequestJson& item, const std::string& prefix)
     if (!body.is_string()) throw bad_request(code::kInvalidBody, prefix + "a text message's body must be a string");
     m.content_type = ContentType::Text;
     m.body = body.get<std::string>();
-  } else if (type == "bytes") {
+  } else if (type == "bytes" || type == "v8") {
+    // v8 (a flareq extension, what a Worker's binding sends by default): the structured-clone
+    // bytes, base64, delivered to a Worker's queue() as the value they encode.
     auto decoded = body.is_string() ? base64_decode(body.get<std::string>()) : std::nullopt;
-    if (!decoded) throw bad_request(code::kInvalidBody, prefix + "a bytes message's body must be a base64 string");
-    m.content_type = ContentType::Bytes;
+    if (!decoded) throw bad_request(code::kInvalidBody, prefix + "a " + type + " message's body must be a base64 string");
+    m.content_type = type == "v8" ? ContentType::V8 : ContentType::Bytes;
     m.body = std::move(*decoded);
   } else {
-    throw bad_request(code::kInvalidMetadata,
-                      prefix + "content_type must be \"json\", \"text\" or \"bytes\", got \"" + type + "\"");
+    throw bad_request(code::kInvalidMetadata, prefix + "content_type must be \"json\", \"text\", \"bytes\" or \"v8\", got \"" +
+                                                  type + "\"");
   }
   m.delay_secs = f.integer("delay_seconds", code::kInvalidDelay, 0, limits::kMaxDelaySecs);
   limits::check_message_size(m.body.size());

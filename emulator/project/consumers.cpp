@@ -2,6 +2,7 @@
 #include "emulator/project/consumers.h"
 
 #include "emulator/core/error.h"
+#include "emulator/project/worker_host.h"
 
 namespace flareq::project {
 
@@ -16,10 +17,15 @@ std::map<std::string, handler::HandlerSpec> choose_handlers(const std::optional<
   }
   std::map<std::string, handler::HandlerSpec> handlers;
   if (config)
-    for (const auto& c : config->consumers)
-      if (!c.command.empty() && c.type == "worker")
+    for (const auto& c : config->consumers) {
+      if (c.type != "worker") continue;
+      if (!c.command.empty())
         handlers[c.queue] = {c.queue, c.command, c.mode, std::filesystem::absolute(config->path).parent_path(), {},
-                             choices.handler_timeout_ms};
+                             choices.handler_timeout_ms, ""};
+      else if (!config->main.empty() && choices.run_worker)
+        handlers[c.queue] = {c.queue, {}, config::HandlerMode::Persistent, {}, {}, choices.handler_timeout_ms,
+                             kWorkerHandler};
+    }
   for (const auto& flag : choices.handlers) {
     size_t eq = flag.value.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == flag.value.size())
@@ -32,7 +38,7 @@ std::map<std::string, handler::HandlerSpec> choose_handlers(const std::optional<
     if (!consumer) store.add_consumer(q, ConsumerType::Worker, "flareq-dev", ConsumerSettings::defaults_for(ConsumerType::Worker));
     config::HandlerCommand command;
     command.shell = flag.value.substr(eq + 1);
-    handlers[queue] = {queue, command, flag.mode, choices.flags_cwd, {}, choices.handler_timeout_ms};
+    handlers[queue] = {queue, command, flag.mode, choices.flags_cwd, {}, choices.handler_timeout_ms, ""};
   }
   return handlers;
 }

@@ -1,6 +1,7 @@
 // Which handler delivers each queue in `flareq dev`: the config's "command" keys, then the
 // command-line flags (which win), and the HTTP pull consumers the flags ask for. Registers
-// a consumer in the state file for every queue that gets one and has none.
+// a consumer in the state file for every queue that gets one and has none. In a Worker
+// project, the consumers without a command are the Worker's.
 #pragma once
 #include <filesystem>
 #include <map>
@@ -26,6 +27,9 @@ struct ConsumerChoices {
   std::vector<HandlerFlag> handlers;
   int64_t handler_timeout_ms = 900000;
   std::filesystem::path flags_cwd;  // where flag commands run (config commands run beside the config)
+  // In a config with "main", consumers without "command" are the Worker's (unless --no-worker):
+  // their spec only names the shared Worker host handler (project::kWorkerHandler).
+  bool run_worker = true;
 };
 
 // Throws UsageError for a malformed flag or a queue whose consumer is of the other type.

@@ -193,7 +193,8 @@ TEST_F(HttpApi, BadPushesStoreNothing) {
   expect_error(http.post_raw("queues/q/messages", "[1]"), 400, 10207);
   expect_error(http.post("queues/q/messages", {{"content_type", "text"}}), 400, 10207);
   expect_error(http.post("queues/q/messages", {{"body", 1}, {"content_type", "text"}}), 400, 10207);
-  expect_error(http.post("queues/q/messages", {{"body", 1}, {"content_type", "v8"}}), 400, 10203);
+  expect_error(http.post("queues/q/messages", {{"body", 1}, {"content_type", "xml"}}), 400, 10203);
+  expect_error(http.post("queues/q/messages", {{"body", 1}, {"content_type", "v8"}}), 400, 10207);  // v8 is base64
   expect_error(http.post("queues/q/messages", {{"body", 1}, {"delay_seconds", 86401}}), 400, 10202);
   expect_error(http.post("queues/q/messages", {{"body", 1}, {"delay_seconds", "soon"}}), 400, 10202);
   expect_error(http.post("queues/q/messages", {{"body", std::string(128001, 'x')}, {"content_type", "text"}}), 413,

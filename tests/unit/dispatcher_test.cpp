@@ -86,7 +86,7 @@ class DispatcherTest : public ::testing::Test {
     Queue q = store().ensure_queue("q");
     store().add_consumer(q, ConsumerType::Worker, "w", settings);
     DispatchOptions options;
-    options.handlers["q"] = handler::HandlerSpec{"q", {}, config::HandlerMode::PerBatch, {}, {}, 900000};
+    options.handlers["q"] = handler::HandlerSpec{"q", {}, config::HandlerMode::PerBatch, {}, {}, 900000, ""};
     options.shutdown_grace_ms = grace_ms;
     options.make_handler = [this](const handler::HandlerSpec&, handler::LogSink) {
       auto h = std::make_unique<FakeHandler>();

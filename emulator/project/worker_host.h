@@ -1,0 +1,30 @@
+// The Worker host of a Worker project (a config with "main"): which files and which Node.js
+// run it, and the persistent handler spec that starts it (README, "Your Worker").
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include "emulator/config/config.h"
+#include "emulator/handler/handler.h"
+
+namespace flareq::project {
+
+// The name every queue that the Worker consumes shares its handler under.
+inline const char* kWorkerHandler = "worker";
+
+struct WorkerHostOptions {
+  std::string ip;       // where fetch() is served
+  int port = 8787;      // 0: any free port
+  std::string api_url;  // flareq's API, for the producer bindings
+  std::string api_token;
+  std::filesystem::path ready_file;  // the host writes {"url",…} or {"error"} there
+  int64_t timeout_ms = 900000;
+};
+
+// The host's own files: beside an installed binary (../share/flareq/worker), else the
+// source tree it was built from. Throws UsageError when neither holds them.
+std::filesystem::path worker_host_dir();
+// Throws UsageError when no Node.js can be found.
+handler::HandlerSpec worker_host_spec(const config::Config& config, const WorkerHostOptions& options);
+
+}  // namespace flareq::project

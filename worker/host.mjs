@@ -1,0 +1,200 @@
+// The Worker host of `flareq dev`: runs one project's Worker in workerd through wrangler's
+// own programmatic API (unstable_startWorker: the config mapped, the Worker bundled, watched
+// and reloaded, its fetch() served and its other bindings given as `wrangler dev` gives them),
+// with its Queue producer bindings sending to flareq. It speaks flareq's persistent handler
+// protocol: each stdin line is a batch for the Worker's queue(); each stdout line is the
+// runtime's verdict on it. Everything else it and workerd print goes to stderr (the dev log).
+//
+// Environment: FLAREQ_WORKER_CONFIG (the wrangler config), FLAREQ_WORKER_ENV, FLAREQ_WORKER_IP
+// and FLAREQ_WORKER_PORT (where fetch() is served), FLAREQ_API_URL and FLAREQ_API_TOKEN (flareq),
+// FLAREQ_WORKER_READY (a file: the host writes {"url"} or {"error"} there once it knows).
+import { createRequire } from "node:module";
+import { writeFileSync, renameSync, existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const protocolOut = process.stdout.write.bind(process.stdout);
+// Only protocol lines go to stdout; all other output (wrangler's, workerd's, console.*) to stderr.
+process.stdout.write = process.stderr.write.bind(process.stderr);
+
+const env = process.env;
+// Nothing is fetched from the internet at run time: no Request.cf download, no metrics.
+env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+env.WRANGLER_SEND_METRICS ??= "false";
+const configPath = resolve(env.FLAREQ_WORKER_CONFIG);
+const projectDir = dirname(configPath);
+const here = dirname(fileURLToPath(import.meta.url));
+
+function report(result) {
+  if (!env.FLAREQ_WORKER_READY) return;
+  writeFileSync(env.FLAREQ_WORKER_READY + ".tmp", JSON.stringify(result));
+  renameSync(env.FLAREQ_WORKER_READY + ".tmp", env.FLAREQ_WORKER_READY);
+}
+
+function fail(message) {
+  report({ error: message });
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+}
+
+// The project's own wrangler when it has one installed, else flareq's pinned one.
+async function loadWrangler() {
+  for (const [from, origin] of [[join(projectDir, "package.json"), "the project's"], [join(here, "package.json"), "flareq's"]]) {
+    try {
+      const require = createRequire(from);
+      const entry = require.resolve("wrangler");
+      const pkg = JSON.parse(readFileSync(join(dirname(require.resolve("wrangler/package.json")), "package.json"), "utf8"));
+      const miniflare = createRequire(entry)("miniflare");
+      return { wrangler: await import(pathToFileURL(entry).href), miniflare, version: pkg.version, origin };
+    } catch {
+      // not installed there
+    }
+  }
+  fail("wrangler is not installed: run scripts/setup (it installs flareq's pinned wrangler), or npm install wrangler in the project");
+}
+
+// What the binding of each producer looks like to wrangler: an "unsafe" binding whose local
+// side is flareq's Miniflare plugin (native Queue bindings posting to flareq).
+function producerBindings(rawConfig) {
+  const api = new URL(env.FLAREQ_API_URL);
+  const scope = env.FLAREQ_WORKER_ENV ? rawConfig.env?.[env.FLAREQ_WORKER_ENV] ?? {} : rawConfig;
+  const bindings = {};
+  for (const p of scope.queues?.producers ?? []) {
+    bindings[p.binding] = {
+      type: "unsafe_flareq_queue",
+      dev: {
+        plugin: { package: join(here, "queue-plugin.mjs"), name: "flareq-queue" },
+        options: {
+          queue: p.queue ?? p.binding,
+          apiAddress: api.host,
+          apiPath: api.pathname,
+          apiToken: env.FLAREQ_API_TOKEN ?? "",
+          ...(p.delivery_delay === undefined ? {} : { deliveryDelay: p.delivery_delay }),
+        },
+      },
+    };
+  }
+  return bindings;
+}
+
+function toQueueMessage(m) {
+  const message = { id: m.id, timestamp: new Date(m.timestampMs), attempts: m.attempts };
+  if (m.contentType === "v8") message.serializedBody = new Uint8Array(Buffer.from(m.body, "base64"));
+  else if (m.contentType === "bytes") {
+    const bytes = Buffer.from(m.body, "base64");
+    message.body = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+  } else message.body = m.body;
+  return message;
+}
+
+// The runtime's verdict, in the handler protocol's words; flareq applies its rules to it.
+function toResult(invocation, verdict) {
+  const result = { invocation, outcome: verdict.outcome === "ok" ? "ok" : "exception" };
+  if (verdict.explicitAcks?.length) result.acks = verdict.explicitAcks;
+  if (verdict.retryMessages?.length)
+    result.retries = verdict.retryMessages.map((r) =>
+      r.delaySeconds === undefined ? { id: r.msgId } : { id: r.msgId, delaySeconds: r.delaySeconds });
+  if (verdict.ackAll) result.ackAll = true;
+  if (verdict.retryBatch?.retry)
+    result.retryAll = verdict.retryBatch.delaySeconds === undefined ? {} : { delaySeconds: verdict.retryBatch.delaySeconds };
+  if (result.outcome !== "ok") result.error = `queue() ended with outcome "${verdict.outcome}"`;
+  return result;
+}
+
+// wrangler 4.86's Worker.queue() asks the Miniflare of its proxy, which does not hold the
+// user's Worker. The runtime's own Miniflare instances are noted as they start (every
+// instance reads `ready`), and queue() goes to the one that holds the Worker.
+function noteMiniflares(miniflare) {
+  const instances = new Set();
+  const proto = miniflare.Miniflare.prototype;
+  const ready = Object.getOwnPropertyDescriptor(proto, "ready");
+  Object.defineProperty(proto, "ready", {
+    ...ready,
+    get() {
+      instances.add(this);
+      return ready.get.call(this);
+    },
+  });
+  return async function workerNamed(name) {
+    for (const mf of [...instances].reverse()) {
+      try {
+        return await mf.getWorker(name);
+      } catch {
+        // the proxy's, or a disposed one
+      }
+    }
+    throw new Error(`the runtime holds no Worker named "${name}"`);
+  };
+}
+
+async function main() {
+  if (!existsSync(configPath)) fail(`no wrangler config at ${configPath}`);
+  if (Number(process.versions.node.split(".")[0]) < 20 || process.versions.node.startsWith("20.0") ||
+      process.versions.node.startsWith("20.1.") || process.versions.node.startsWith("20.2."))
+    fail(`Node.js ${process.versions.node} is too old for wrangler: the Worker needs Node.js 20.3 or later (set FLAREQ_NODE)`);
+  const { wrangler, miniflare, version, origin } = await loadWrangler();
+  const workerNamed = noteMiniflares(miniflare);
+  const rawConfig = wrangler.unstable_readConfig({ config: configPath, env: env.FLAREQ_WORKER_ENV || undefined });
+  if (!rawConfig.main) fail(`${configPath} has no "main": there is no Worker to run`);
+  const mainPath = resolve(projectDir, rawConfig.main);
+  if (!existsSync(mainPath)) fail(`the Worker's main file ${mainPath} does not exist (from "main" in ${configPath})`);
+
+  let worker;
+  try {
+    worker = await wrangler.unstable_startWorker({
+      config: configPath,
+      env: env.FLAREQ_WORKER_ENV || undefined,
+      bindings: producerBindings(rawConfig),
+      dev: {
+        server: { hostname: env.FLAREQ_WORKER_IP || "127.0.0.1", port: Number(env.FLAREQ_WORKER_PORT ?? 8787) },
+        inspector: false,
+        watch: true,
+        logLevel: process.env.FLAREQ_WORKER_LOG_LEVEL ?? "log",
+      },
+    });
+    // wrangler reports build and runtime errors as events, at start and on every reload.
+    worker.raw.on("error", (event) => {
+      const e = event?.cause ?? event;
+      process.stderr.write(`error: ${e?.message ?? e}\n`);
+    });
+    await worker.ready;
+  } catch (e) {
+    fail(`the Worker did not start: ${e?.message ?? e}`);
+  }
+  const url = await worker.url;
+  report({
+    url: url.origin,
+    name: rawConfig.name ?? "",
+    main: rawConfig.main,
+    compatibility_date: rawConfig.compatibility_date ?? "",
+    runtime: `wrangler ${version} (${origin})`,
+  });
+
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  lines.on("line", async (line) => {
+    let batch;
+    try {
+      batch = JSON.parse(line);
+    } catch {
+      return;
+    }
+    let result;
+    try {
+      const runtime = await workerNamed(worker.config.name);
+      const verdict = await runtime.queue(batch.queue, batch.messages.map(toQueueMessage));
+      result = toResult(batch.invocation, verdict);
+    } catch (e) {
+      process.stderr.write(`queue() could not be called: ${e?.stack ?? e}\n`);
+      result = { invocation: batch.invocation, outcome: "exception", error: String(e?.message ?? e) };
+    }
+    protocolOut(JSON.stringify(result) + "\n");
+  });
+  // dev closed our stdin: it is stopping.
+  lines.on("close", async () => {
+    await worker.dispose().catch(() => {});
+    process.exit(0);
+  });
+}
+
+main().catch((e) => fail(e?.stack ?? String(e)));
