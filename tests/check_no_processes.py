@@ -3,17 +3,18 @@
 
 Run by CTest after every test that starts flareq or a handler (the fixture
 "flareq_processes"). A process counts as the suite's when its command line names the flareq
-binary under test or a handler under tests/, or when it runs in one of the suite's
+binary under test, a handler under tests/ or examples/, or the Worker host and its workerd under worker/, or when it runs in one of the suite's
 temporary folders. Usage: check_no_processes.py FLAREQ_BINARY SOURCE_DIR
 """
 import os
 import signal
 import sys
+import time
 
 
 def suites_processes(binary, source):
     me = os.getpid()
-    markers = [binary, os.path.join(source, "tests"), os.path.join(source, "examples")]
+    markers = [binary, os.path.join(source, "tests"), os.path.join(source, "examples"), os.path.join(source, "worker")]
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         if int(pid) in (me, os.getppid()):
@@ -31,7 +32,15 @@ def suites_processes(binary, source):
 
 
 def main():
-    left = suites_processes(os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]))
+    binary, source = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    # A process that is still ending (a workerd whose host got its parent-death signal a
+    # moment ago) is not left behind: look again for up to 3 s before judging.
+    left = suites_processes(binary, source)
+    for _ in range(30):
+        if not left:
+            break
+        time.sleep(0.1)
+        left = suites_processes(binary, source)
     for pid, cmdline, cwd in left:
         print(f"left running: pid {pid}: {cmdline} (in {cwd})")
         try:

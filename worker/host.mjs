@@ -18,6 +18,11 @@ const protocolOut = process.stdout.write.bind(process.stdout);
 // Only protocol lines go to stdout; all other output (wrangler's, workerd's, console.*) to stderr.
 process.stdout.write = process.stderr.write.bind(process.stderr);
 
+// A kill of the host alone (dev ends the whole group itself when the host goes, or when dev
+// dies): workerd and everything else in our process group end with us.
+const endGroup = () => process.kill(-process.pid, "SIGKILL");
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(signal, endGroup);
+
 const env = process.env;
 // Nothing is fetched from the internet at run time: no Request.cf download, no metrics.
 env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";

@@ -24,7 +24,7 @@ class PerBatchHandler final : public Handler {
 
   InvocationResult invoke(nlohmann::ordered_json batch) override {
     InvocationResult result;
-    Spawned spawned = spawn(spec_.command, spec_.cwd, spec_.env);
+    Spawned spawned = spawn(spec_.command, spec_.cwd, spec_.env, spec_.guard_group);
     if (!spawned.error.empty()) {
       result.report.threw = true;
       result.not_started = true;

@@ -128,7 +128,7 @@ class PersistentHandler final : public Handler {
       lock.lock();
       if (child_.pid > 0) return "";
     }
-    Spawned spawned = spawn(spec_.command, spec_.cwd, spec_.env);
+    Spawned spawned = spawn(spec_.command, spec_.cwd, spec_.env, spec_.guard_group);
     if (!spawned.error.empty()) {
       backoff();
       return "cannot start the handler: " + spawned.error;
@@ -198,6 +198,7 @@ class PersistentHandler final : public Handler {
     int status = 0;
     waitpid(child.pid, &status, 0);
     kill_group(child.pid, SIGKILL);
+    end_guard(child);
     close_stdin();
     std::lock_guard<std::mutex> lock(mutex_);
     std::string why = "the handler process exited (" + describe_status(status) + ")";

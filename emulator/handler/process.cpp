@@ -15,8 +15,33 @@ extern char** environ;
 
 namespace flareq::handler {
 
+namespace {
+
+// A fork of dev that does nothing until dev dies (its parent-death signal, SIGUSR1), then
+// kills the process group `pgid`. Only async-signal-safe calls after fork().
+pid_t spawn_guard(pid_t pgid, pid_t parent) {
+  sigset_t wake;
+  sigemptyset(&wake);
+  sigaddset(&wake, SIGUSR1);
+  pid_t guard = fork();
+  if (guard != 0) return guard;
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, nullptr);  // only sigwait() takes SIGUSR1; SIGKILL ends it
+  prctl(PR_SET_PDEATHSIG, SIGUSR1);
+  close_range(0, ~0U, 0);
+  if (getppid() == parent) {
+    int sig = 0;
+    sigwait(&wake, &sig);
+  }
+  ::kill(-pgid, SIGKILL);
+  _exit(0);
+}
+
+}  // namespace
+
 Spawned spawn(const config::HandlerCommand& command, const std::filesystem::path& cwd,
-            const std::map<std::string, std::string>& env) {
+            const std::map<std::string, std::string>& env, bool guard_group) {
   std::vector<std::string> argv = command.argv;
   if (!command.shell.empty()) argv = {"/bin/sh", "-c", command.shell};
   if (argv.empty()) return {{}, "no command"};
@@ -93,7 +118,16 @@ Spawned spawn(const config::HandlerCommand& command, const std::filesystem::path
     close(in[1]), close(out[0]), close(err[0]);
     return {{}, argv[0] + ": " + strerror(failure)};
   }
-  return {Child{pid, in[1], out[0], err[0]}, ""};
+  Child child{pid, in[1], out[0], err[0], -1};
+  if (guard_group) child.guard_pid = spawn_guard(pid, parent);
+  return {child, ""};
+}
+
+void end_guard(Child& child) {
+  if (child.guard_pid <= 0) return;
+  ::kill(child.guard_pid, SIGKILL);
+  waitpid(child.guard_pid, nullptr, 0);
+  child.guard_pid = -1;
 }
 
 void kill_group(pid_t pgid, int sig) {

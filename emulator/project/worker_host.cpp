@@ -16,9 +16,11 @@ std::filesystem::path executable_dir() {
   return ec ? std::filesystem::path() : exe.parent_path();
 }
 
-// FLAREQ_NODE, else `node` on the PATH.
-std::string find_node() {
+// FLAREQ_NODE, else the Node.js that scripts/setup installed beside the host (only when the
+// PATH's was too old), else `node` on the PATH.
+std::string find_node(const std::filesystem::path& host_dir) {
   if (const char* node = std::getenv("FLAREQ_NODE"); node && *node) return node;
+  if (access((host_dir / ".node" / "bin" / "node").c_str(), X_OK) == 0) return (host_dir / ".node" / "bin" / "node").string();
   const char* path = std::getenv("PATH");
   std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
   size_t start = 0;
@@ -46,7 +48,8 @@ std::filesystem::path worker_host_dir() {
 handler::HandlerSpec worker_host_spec(const config::Config& config, const WorkerHostOptions& options) {
   handler::HandlerSpec spec;
   spec.queue = config.worker_name.empty() ? "worker" : config.worker_name;
-  spec.command.argv = {find_node(), (worker_host_dir() / "host.mjs").string()};
+  std::filesystem::path dir = worker_host_dir();
+  spec.command.argv = {find_node(dir), (dir / "host.mjs").string()};
   spec.mode = config::HandlerMode::Persistent;
   spec.cwd = std::filesystem::absolute(config.path).parent_path();
   spec.env = {{"FLAREQ_WORKER_CONFIG", std::filesystem::absolute(config.path).string()},
@@ -58,6 +61,7 @@ handler::HandlerSpec worker_host_spec(const config::Config& config, const Worker
               {"FLAREQ_WORKER_READY", options.ready_file.string()}};
   spec.timeout_ms = options.timeout_ms;
   spec.shared = kWorkerHandler;
+  spec.guard_group = true;  // its workerd processes must not outlive dev
   return spec;
 }
 

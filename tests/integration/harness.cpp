@@ -119,7 +119,7 @@ DevServer::DevServer(const std::filesystem::path& state, std::vector<std::string
     execv(raw[0], raw.data());
     _exit(127);
   }
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < 6000; ++i) {  // a Worker project starts its Worker first
     std::ifstream in(port_file);
     if (in >> port_) return;
     int status = 0;

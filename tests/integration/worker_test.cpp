@@ -1,0 +1,190 @@
+// `flareq dev` in a Worker project: the Worker (tests/workers/*) runs in workerd, its fetch()
+// is called on its own port, its producer bindings push to flareq, and its queue() gets
+// flareq's batches; asserted through flareq's API and the Worker's own reports (the "results"
+// queue, where its queue() sends what it saw).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "harness.h"
+#include "http_client.h"
+
+using namespace flareq::testing;
+using nlohmann::json;
+
+namespace {
+
+const std::filesystem::path kWorkers = std::filesystem::path(FLAREQ_SOURCE_DIR) / "tests" / "workers";
+
+class WorkerProject : public ::testing::Test {
+ protected:
+  TempDir dir;
+  std::unique_ptr<DevServer> dev;
+  std::unique_ptr<Http> api, worker;
+
+  // Copies the fixture into the test's own directory (its .wrangler and .flareq stay there).
+  void start(const std::string& fixture, std::vector<std::string> extra = {}) {
+    std::filesystem::copy(kWorkers / fixture, dir.path(), std::filesystem::copy_options::recursive);
+    std::vector<std::string> args = {"--worker-port", "0", "--worker-port-file", (dir / "worker-port").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    dev = std::make_unique<DevServer>(dir / "state.sqlite", args, dir.path());
+    int port = 0;
+    std::ifstream(dir / "worker-port") >> port;
+    ASSERT_GT(port, 0) << dev->log();
+    api = std::make_unique<Http>(dev->port());
+    worker = std::make_unique<Http>(port);
+  }
+  json messages(const std::string& queue) {
+    return json::parse(flareq({"messages", "list", queue, "--json"}).out);
+  }
+  Result flareq(std::vector<std::string> args) {
+    args.insert(args.begin(), {"flareq", "--state", (dir / "state.sqlite").string()});
+    return run(args, "", {}, dir.path());
+  }
+  // What the Worker's queue() reported, once `count` reports are in (polls; the bound only ends a failing test).
+  std::vector<json> results(size_t count) {
+    json list;
+    for (int i = 0; i < 3000; ++i) {
+      list = messages("results");
+      if (list.size() >= count) break;
+      usleep(10000);
+    }
+    std::vector<json> out;
+    for (const auto& m : list) out.push_back(m["body"]);
+    return out;
+  }
+  void wait_idle(const std::string& queue) {
+    EXPECT_EQ(flareq({"wait", queue, "--timeout", "60"}).exit_code, 0) << dev->log();
+  }
+  json info(const std::string& queue) { return json::parse(flareq({"queues", "info", queue, "--json"}).out); }
+};
+
+}  // namespace
+
+TEST_F(WorkerProject, FetchIsServedWithTheConfigsVarsAndTheReadyLineSaysWhere) {
+  start("js");
+  HttpReply r = worker->get("/vars");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.text, "hello from vars");
+  std::string log = dev->log();
+  EXPECT_NE(log.find("Worker test-worker ready on http://127.0.0.1:"), std::string::npos) << log;
+  EXPECT_NE(log.find("compatibility_date 2026-04-01; wrangler 4.86.0"), std::string::npos) << log;
+  EXPECT_NE(log.find("jobs      worker test-worker · batch 1"), std::string::npos) << log;
+  // flareq's own routes stay on the API port; the Worker's port is the Worker's.
+  EXPECT_EQ(api->get("/healthz").status, 200);
+  EXPECT_EQ(worker->get("/healthz").status, 404);
+}
+
+TEST_F(WorkerProject, SendAndSendBatchStoreEveryContentTypeAndDelay) {
+  start("js");
+  for (const char* path : {"/send?type=json", "/send?type=text", "/send?type=bytes", "/send?type=json&delay=30",
+                           "/send-batch"})
+    ASSERT_EQ(worker->get(path).status, 200) << path << "\n" << dev->log();
+  json list = messages("inbox");
+  ASSERT_EQ(list.size(), 7u) << list.dump(2);
+  std::map<std::string, int> states;
+  for (const auto& m : list) states[m["state"].get<std::string>()]++;
+  EXPECT_EQ(states["ready"], 5);
+  EXPECT_EQ(states["delayed"], 2);  // delaySeconds on send, and on one message of the batch
+  EXPECT_EQ(list[0]["content_type"], "json");
+  EXPECT_EQ(list[0]["body"], json({{"kind", "json"}, {"n", 1}}));
+  EXPECT_EQ(list[1]["content_type"], "text");
+  EXPECT_EQ(list[1]["body"], "hello");
+  EXPECT_EQ(list[2]["content_type"], "bytes");
+  EXPECT_EQ(list[2]["body"], "AQL/");  // 01 02 ff, base64
+  EXPECT_EQ(info("inbox")["counters"]["received"], 7);
+  // Production's limit and text, as an error the Worker can catch.
+  HttpReply big = worker->get("/send-big");
+  EXPECT_EQ(big.status, 500);
+  EXPECT_NE(big.text.find("message length of 130000 bytes exceeds limit of 128000"), std::string::npos) << big.text;
+  EXPECT_EQ(messages("inbox").size(), 7u);
+}
+
+TEST_F(WorkerProject, QueueGetsProductionsBatchAndV8BodiesRoundTrip) {
+  start("js");
+  ASSERT_EQ(worker->get("/job?action=v8").status, 200) << dev->log();
+  auto seen = results(1);
+  ASSERT_EQ(seen.size(), 1u) << dev->log();
+  EXPECT_EQ(seen[0]["v8"], true);  // a Date, a Map and a typed array, unchanged
+  EXPECT_EQ(seen[0]["attempts"], 1);
+  EXPECT_EQ(seen[0]["queue"], "jobs");
+  EXPECT_EQ(seen[0]["timestampIsDate"], true);
+  wait_idle("jobs");
+  EXPECT_EQ(info("jobs")["counters"]["acked"], 1);
+}
+
+TEST_F(WorkerProject, EveryOutcomeRuleOfQueue) {
+  start("js");
+  for (const char* action : {"ack", "implicit", "ack-all", "throw-after-ack", "retry", "throw", "reject-wait-until",
+                             "retry-delay", "retry-all"})
+    ASSERT_EQ(worker->get(std::string("/job?action=") + action + "&tag=" + action).status, 200) << dev->log();
+  // 4 acked once each; retry, throw and the rejected waitUntil run 3 times (max_retries 2);
+  // the two delayed retries once so far.
+  auto seen = results(4 + 3 * 3 + 2);
+  std::map<std::string, std::set<int>> attempts;
+  for (const auto& s : seen) attempts[s["tag"].get<std::string>()].insert(s["attempts"].get<int>());
+  for (const char* once : {"ack", "implicit", "ack-all", "throw-after-ack", "retry-delay", "retry-all"})
+    EXPECT_EQ(attempts[once], std::set<int>({1})) << once << "\n" << dev->log();
+  for (const char* thrice : {"retry", "throw", "reject-wait-until"})
+    EXPECT_EQ(attempts[thrice], std::set<int>({1, 2, 3})) << thrice << "\n" << dev->log();
+
+  json dlq = messages("jobs-dlq");
+  std::set<std::string> dead;
+  for (const auto& m : dlq) dead.insert(m["body"]["tag"].get<std::string>());
+  EXPECT_EQ(dead, std::set<std::string>({"retry", "throw", "reject-wait-until"}));
+  // The two retries with a delay wait in the queue, 600 s out.
+  json left = messages("jobs");
+  ASSERT_EQ(left.size(), 2u) << left.dump(2);
+  for (const auto& m : left) {
+    EXPECT_EQ(m["state"], "delayed");
+    EXPECT_GT(m["visible_at_ms"].get<int64_t>() - m["timestamp_ms"].get<int64_t>(), 590000);
+  }
+  EXPECT_EQ(info("jobs")["counters"]["acked"], 4);
+}
+
+TEST_F(WorkerProject, AWorkerWithoutQueueExportFailsEachDeliveryWithTheReason) {
+  start("no-queue");
+  ASSERT_EQ(worker->get("/").status, 200) << dev->log();
+  for (int i = 0; i < 3000 && messages("jobs-dlq").empty(); ++i) usleep(10000);
+  EXPECT_EQ(messages("jobs-dlq").size(), 1u) << dev->log();  // max_retries 1: two attempts, then the DLQ
+  EXPECT_NE(dev->log().find("queue()"), std::string::npos) << dev->log();
+}
+
+TEST_F(WorkerProject, TypeScriptWithAnNpmPackage) {
+  start("ts");
+  ASSERT_EQ(worker->post("/", json::object()).status, 200) << dev->log();
+  auto seen = results(1);
+  ASSERT_EQ(seen.size(), 1u) << dev->log();
+  EXPECT_EQ(seen[0]["took"], 172800000);  // ms("2 days")
+  EXPECT_EQ(seen[0]["encoded"], "d2VsY29tZS1lbWFpbA==");  // node:buffer under nodejs_compat
+}
+
+TEST_F(WorkerProject, NoWorkerServesTheQueuesAndKeepsTheWorkersMessages) {
+  std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
+  DevServer queues_only(dir / "state.sqlite", {"--no-worker"}, dir.path());
+  Http http(queues_only.port());
+  ASSERT_EQ(http.post("queues/jobs/messages", {{"body", {{"action", "ack"}}}}).status, 200);
+  EXPECT_NE(queues_only.log().find("jobs      no handler"), std::string::npos) << queues_only.log();
+  EXPECT_EQ(queues_only.log().find("Worker test-worker ready"), std::string::npos);
+  EXPECT_EQ(messages("jobs").size(), 1u);
+}
+
+TEST_F(WorkerProject, AKilledWorkerHostIsRestartedAndItsBatchRetried) {
+  start("js");
+  ASSERT_EQ(worker->get("/job?action=ack&tag=before").status, 200);
+  ASSERT_EQ(results(1).size(), 1u);
+  // The host is dev's child running host.mjs.
+  Result children = run({"pgrep", "-P", std::to_string(dev->pid()), "-f", "host.mjs"});
+  ASSERT_EQ(children.exit_code, 0) << children.out;
+  pid_t host = std::stoi(children.out);
+  ASSERT_EQ(kill(host, SIGKILL), 0);
+  ASSERT_EQ(api->post("queues/jobs/messages", {{"body", {{"action", "ack"}, {"tag", "after"}}}}).status, 200);
+  auto seen = results(2);
+  ASSERT_EQ(seen.size(), 2u) << dev->log();
+  EXPECT_EQ(seen[1]["tag"], "after");
+  wait_idle("jobs");
+}
