@@ -10,7 +10,7 @@
 // FLAREQ_WORKER_READY (a file: the host writes {"url"} or {"error"} there once it knows).
 import { createRequire } from "node:module";
 import { writeFileSync, renameSync, existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -171,7 +171,7 @@ async function main() {
   report({
     url: url.origin,
     name: rawConfig.name ?? "",
-    main: rawConfig.main,
+    main: relative(projectDir, resolve(projectDir, rawConfig.main)),
     compatibility_date: rawConfig.compatibility_date ?? "",
     runtime: `wrangler ${version} (${origin})`,
   });
