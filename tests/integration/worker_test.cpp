@@ -39,7 +39,7 @@ class WorkerProject : public ::testing::Test {
     worker = std::make_unique<Http>(port);
   }
   json messages(const std::string& queue) {
-    return json::parse(flareq({"messages", "list", queue, "--json"}).out);
+    return json::parse(flareq({"messages", "list", queue, "--json", "--limit", "100000"}).out);
   }
   Result flareq(std::vector<std::string> args) {
     args.insert(args.begin(), {"flareq", "--state", (dir / "state.sqlite").string()});
@@ -187,4 +187,62 @@ TEST_F(WorkerProject, AKilledWorkerHostIsRestartedAndItsBatchRetried) {
   ASSERT_EQ(seen.size(), 2u) << dev->log();
   EXPECT_EQ(seen[1]["tag"], "after");
   wait_idle("jobs");
+}
+
+TEST_F(WorkerProject, EditingTheWorkerReloadsItAndLosesNothing) {
+  start("js");
+  std::filesystem::path source = dir / "src" / "index.js";
+  std::string original;
+  {
+    std::ifstream in(source);
+    original.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const int kJobs = 40;
+  for (int i = 0; i < kJobs; ++i) {
+    if (i == kJobs / 2) {  // a new version mid-traffic: the Worker reports "v2" from now on
+      std::string edited = original;
+      edited.replace(edited.find("queue: batch.queue,"), 19, "queue: batch.queue, version: 2,");
+      std::ofstream(source) << edited;
+    }
+    HttpReply r = worker->get("/job?action=ack&tag=" + std::to_string(i));
+    if (r.status != 200) {  // the proxy holds requests during a reload; a refused one is retried
+      usleep(100000);
+      --i;
+      continue;
+    }
+  }
+  auto seen = results(kJobs);
+  std::set<std::string> tags;
+  bool reloaded = false;
+  for (const auto& s : seen) {
+    tags.insert(s["tag"].get<std::string>());
+    reloaded = reloaded || s.value("version", 0) == 2;
+  }
+  EXPECT_EQ(tags.size(), static_cast<size_t>(kJobs)) << dev->log();
+  for (int i = 0; i < 100 && !reloaded; ++i) {  // the reload may land after the last job
+    ASSERT_EQ(worker->get("/job?action=ack&tag=late").status, 200);
+    for (const auto& s : results(kJobs + 1 + i)) reloaded = reloaded || s.value("version", 0) == 2;
+  }
+  EXPECT_TRUE(reloaded) << dev->log();
+  wait_idle("jobs");
+  EXPECT_EQ(messages("jobs-dlq").size(), 0u);
+}
+
+TEST_F(WorkerProject, AProducerWorkerAndAConsumerWorkerInTwoDevsShareOneStateFile) {
+  // The consumer is down at first: what the producer sends waits for it.
+  std::filesystem::create_directories(dir / "producer");
+  std::filesystem::copy(kWorkers / "producer", dir / "producer", std::filesystem::copy_options::recursive);
+  DevServer producer(dir / "state.sqlite", {"--worker-port", "0", "--worker-port-file", (dir / "p-port").string()},
+                     dir / "producer");
+  int port = 0;
+  std::ifstream(dir / "p-port") >> port;
+  Http producer_worker(port);
+  ASSERT_EQ(producer_worker.get("/?tag=while-down").status, 200) << producer.log();
+  EXPECT_EQ(messages("jobs").size(), 1u);
+  start("js");  // the consumer Worker comes up on the same state file
+  ASSERT_EQ(producer_worker.get("/?tag=while-up").status, 200);
+  auto seen = results(2);
+  std::set<std::string> tags;
+  for (const auto& s : seen) tags.insert(s["tag"].get<std::string>());
+  EXPECT_EQ(tags, std::set<std::string>({"while-down", "while-up"})) << dev->log();
 }
