@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""The same Worker (bench/worker) under `wrangler dev` (flareq's pinned wrangler) and under
+`flareq dev`, side by side in one run. For each it prints: cold start to the Worker's first
+200; requests/s of a fetch() that sends one message (16 concurrent keep-alive clients,
+10,000 requests); end to end for those 10,000 single sends (first request to the queue()
+call that brings the count to 10,000); end to end for 100,000 messages sent with
+sendBatch(100); the peak RSS of the process tree; and whether the messages survive a
+restart. Prints figures; never fails on them. The load generator is Python: on 2 cores it
+competes with what it measures, so compare the two columns, not the absolute figures.
+Usage: bench/worker_vs_wrangler.py [requests (default 10000)]"""
+import http.client
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FLAREQ = os.path.join(ROOT, "build", "flareq")
+WRANGLER = os.path.join(ROOT, "worker", "node_modules", ".bin", "wrangler")
+REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
+CLIENTS = 16
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def tree_rss_kb(pid):
+    """Resident size of pid and all its descendants."""
+    parents, rss = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/status") as f:
+                m = re.search(r"VmRSS:\s+(\d+)", f.read())
+                rss[int(entry)] = int(m.group(1)) if m else 0
+        except (OSError, ValueError):
+            pass
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += [c for c, pp in parents.items() if pp == p]
+    return total
+
+
+class Subject:
+    """One dev server running the Worker; follows its log for queue()'s running total."""
+
+    def __init__(self, label, argv, cwd, port):
+        self.label, self.port, self.received, self.peak_rss = label, port, 0, 0
+        self.cond = threading.Condition()
+        env = dict(os.environ, WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false",
+                   WRANGLER_HIDE_BANNER="true", CI="true", FORCE_COLOR="0")
+        self.started = time.time()
+        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+        threading.Thread(target=self._follow, daemon=True).start()
+        threading.Thread(target=self._sample_rss, daemon=True).start()
+        self.cold_start_s = self._first_200()
+
+    def _follow(self):
+        self.tail = []
+        for line in self.proc.stdout:
+            self.tail = (self.tail + [line])[-20:]
+            m = re.search(r"received (\d+)", line)
+            if m:
+                with self.cond:
+                    self.received = max(self.received, int(m.group(1)))
+                    self.cond.notify_all()
+
+    def _sample_rss(self):
+        while self.proc.poll() is None:
+            self.peak_rss = max(self.peak_rss, tree_rss_kb(self.proc.pid))
+            time.sleep(0.2)
+
+    def _first_200(self):
+        while True:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                c.request("GET", "/ping")
+                if c.getresponse().status == 200:
+                    return time.time() - self.started
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                raise SystemExit(f"{self.label} exited before serving:\n" + "".join(getattr(self, "tail", [])))
+            time.sleep(0.02)
+
+    def wait_received(self, count, timeout=60):
+        with self.cond:
+            self.cond.wait_for(lambda: self.received >= count, timeout)
+            return time.time(), self.received
+
+    def load(self, path, requests):
+        """`requests` GETs of path from CLIENTS keep-alive clients; returns seconds taken."""
+        per_client = requests // CLIENTS
+        failures = [0]
+
+        def client():
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            for _ in range(per_client):
+                c.request("GET", path)
+                r = c.getresponse()
+                body = r.read()
+                if r.status != 200:
+                    if not failures[0]:
+                        print(f"  {self.label}: {r.status} {body[:200]!r}")
+                    failures[0] += 1
+        threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+        t0 = time.time()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return t0, time.time() - t0, per_client * CLIENTS - failures[0]
+
+    def stop(self):
+        if self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def measure(subject):
+    figures = {"cold start to first 200": f"{subject.cold_start_s:.2f} s"}
+    sent = REQUESTS // CLIENTS * CLIENTS
+    t0, took, ok = subject.load("/", REQUESTS)
+    figures[f"fetch()+send(), {CLIENTS} clients"] = f"{sent / took:,.0f} req/s" + (
+        "" if ok == sent else f" ({sent - ok} failed)")
+    done, got = subject.wait_received(ok)
+    figures[f"{REQUESTS:,} single sends, end to end"] = f"{done - t0:.2f} s" if got >= ok else f"only {got} of {ok} arrived"
+    base = subject.received
+    batches = REQUESTS // 10 // CLIENTS * CLIENTS
+    t0, _, ok = subject.load("/batch", REQUESTS // 10)
+    n = ok * 100
+    done, got = subject.wait_received(base + n)
+    figures[f"{batches * 100:,} messages by sendBatch(100), end to end"] = (
+        f"{done - t0:.2f} s ({n / (done - t0):,.0f} msg/s)" if got >= base + n else f"only {got - base} of {n} arrived") + (
+        "" if ok == batches else f" ({batches - ok} sendBatch failed)")
+    figures["peak RSS of the process tree"] = f"{subject.peak_rss / 1024:.0f} MiB"
+    return figures
+
+
+def main():
+    subprocess.run([os.path.join(ROOT, "scripts", "setup")], check=True, stdout=subprocess.DEVNULL)
+    results = {}
+    for label in ("wrangler dev", "flareq dev"):
+        work = tempfile.mkdtemp(prefix="flareq-bench-worker-")
+        shutil.copytree(os.path.join(ROOT, "bench", "worker"), work, dirs_exist_ok=True)
+        port = free_port()
+        if label == "wrangler dev":
+            argv = [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", str(port), "--inspector-port", str(free_port()),
+                    "--log-level", "log"]
+        else:
+            argv = [FLAREQ, "dev", "--worker-port", str(port), "--port", "0"]
+        subject = None
+        try:
+            subject = Subject(label, argv, work, port)
+            results[label] = measure(subject)
+        finally:
+            if subject:
+                subject.stop()
+            shutil.rmtree(work, ignore_errors=True)
+    rows = list(next(iter(results.values())).keys())
+    width = max(len(r) for r in rows)
+    print(f"{'':{width}}  {'wrangler dev':>28}  {'flareq dev':>28}")
+    for r in rows:
+        print(f"{r:{width}}  {results['wrangler dev'][r]:>28}  {results['flareq dev'][r]:>28}")
+    print("messages kept across a restart, or while no consumer runs: wrangler dev no (in memory), flareq dev yes")
+
+
+if __name__ == "__main__":
+    main()
