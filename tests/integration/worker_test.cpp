@@ -246,3 +246,21 @@ TEST_F(WorkerProject, AProducerWorkerAndAConsumerWorkerInTwoDevsShareOneStateFil
   for (const auto& s : seen) tags.insert(s["tag"].get<std::string>());
   EXPECT_EQ(tags, std::set<std::string>({"while-down", "while-up"})) << dev->log();
 }
+
+TEST_F(WorkerProject, AMissingMainOrNodeIsOneClearSentenceAndANonZeroExit) {
+  std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
+  std::filesystem::remove(dir / "src" / "index.js");
+  Result missing = flareq({"dev", "--port", "0", "--worker-port", "0"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE((missing.out + missing.err).find("the Worker's main file " + (dir / "src" / "index.js").string() +
+                                             " does not exist"),
+            std::string::npos)
+      << missing.out << missing.err;
+
+  Result no_node = run({"flareq", "--state", (dir / "state.sqlite").string(), "dev", "--port", "0", "--worker-port", "0"},
+                       "", {{"FLAREQ_NODE", "/nonexistent/node"}}, dir.path());
+  EXPECT_NE(no_node.exit_code, 0);
+  EXPECT_NE(no_node.err.find("the Worker host did not start: cannot start the handler: /nonexistent/node"),
+            std::string::npos)
+      << no_node.out << no_node.err;
+}
