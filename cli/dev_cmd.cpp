@@ -220,7 +220,7 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
 
 void setup_dev(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<DevOptions>();
-  auto* dev = app.add_subcommand("dev", "Serve Cloudflare's Queues API and deliver batches to consumer handlers");
+  auto* dev = app.add_subcommand("dev", "Serve Cloudflare's Queues API, run the project's Worker (a config with \"main\"), and deliver batches to consumers");
   dev->add_option("--port", o->port,
                   "port of flareq's API (0 picks a free one; default 8787, or 8788 when the Worker has 8787)")
       ->check(CLI::Range(0, 65535));
