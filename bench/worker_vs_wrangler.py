@@ -8,6 +8,7 @@ sendBatch(100); the peak RSS of the process tree; and whether the messages survi
 restart. Prints figures; never fails on them. The load generator is Python: on 2 cores it
 competes with what it measures, so compare the two columns, not the absolute figures.
 Usage: bench/worker_vs_wrangler.py [requests (default 10000)]"""
+import ctypes
 import http.client
 import os
 import re
@@ -24,6 +25,12 @@ FLAREQ = os.path.join(ROOT, "build", "flareq")
 WRANGLER = os.path.join(ROOT, "worker", "node_modules", ".bin", "wrangler")
 REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
 CLIENTS = 16
+
+
+def die_with_this_process():
+    """In the child: a SIGKILL when the benchmark dies (PR_SET_PDEATHSIG), so a benchmark
+    killed halfway leaves no dev server running."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
 def free_port():
@@ -67,7 +74,8 @@ class Subject:
                    WRANGLER_HIDE_BANNER="true", CI="true", FORCE_COLOR="0")
         self.started = time.time()
         self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, text=True, start_new_session=True,
+                                     preexec_fn=die_with_this_process)
         threading.Thread(target=self._follow, daemon=True).start()
         threading.Thread(target=self._sample_rss, daemon=True).start()
         self.cold_start_s = self._first_200()
