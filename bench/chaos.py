@@ -3,10 +3,14 @@
 processes with SIGKILL at random moments, restarts `dev` on the same state file, and in the
 end drains the queue and checks that every push that was answered 200 reached the handler,
 counts redeliveries (duplicates), and checks that no handler or dev process is left behind.
-Trials alternate per-batch and persistent handlers. Prints figures; exits 1 only when an
-acknowledged message was lost or a process was left behind, never on speed.
-Usage: bench/chaos.py [trials (default 24)] [--seed N]"""
+Trials alternate per-batch and persistent handlers; with --worker, the consumer is a Worker
+(bench/chaos_worker.js, run by the Worker host in workerd) and the process killed first is the
+Worker host. Prints figures; exits 1 only when an acknowledged message was lost or a process
+was left behind, never on speed.
+Usage: bench/chaos.py [trials (default 24)] [--seed N] [--worker]"""
 import argparse
+import http.server
+import shutil
 import http.client
 import json
 import os
@@ -21,6 +25,27 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAREQ = os.path.join(ROOT, "build", "flareq")
 HANDLER = os.path.join(ROOT, "bench", "chaos_handler.py")
+WORKER = os.path.join(ROOT, "bench", "chaos_worker.js")
+
+
+def start_collector(log_path):
+    """An HTTP server that appends what the Worker posts to the delivery log; returns its URL."""
+    lock = threading.Lock()
+
+    class Collect(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            with lock, open(log_path, "ab") as f:
+                f.write(body)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/"
 
 
 def children_of(pid):
@@ -42,17 +67,25 @@ def children_of(pid):
     return found
 
 
+def cmdline_of(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def processes_running(marker):
-    """Pids whose command line mentions marker (the run's own directory)."""
+    """Pids whose command line mentions marker (the run's own directory), or that run in it."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit() and int(entry) != os.getpid():
             try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if marker.encode() in f.read():
-                        pids.append(int(entry))
+                cwd = os.readlink(f"/proc/{entry}/cwd")
             except OSError:
-                pass
+                cwd = ""
+            if marker in cmdline_of(int(entry)) or cwd.startswith(marker):
+                pids.append(int(entry))
     return pids
 
 
@@ -66,18 +99,24 @@ class Run:
         self.port = None
 
     def start(self, mode):
-        command = [sys.executable, HANDLER] + (["persistent"] if mode == "persistent" else [])
-        consumer = {"queue": "chaos", "max_batch_size": 20, "max_batch_timeout": 0, "max_retries": 100,
-                    "command": command, "mode": mode}
-        # The handler's path carries the run's directory, so that a leftover can be found.
+        consumer = {"queue": "chaos", "max_batch_size": 20, "max_batch_timeout": 0, "max_retries": 100}
+        config = {"queues": {"producers": [{"queue": "chaos", "binding": "CHAOS"}], "consumers": [consumer]}}
+        if mode == "worker":
+            if not hasattr(self, "collector"):
+                self.collector = start_collector(self.log)
+                shutil.copy(WORKER, os.path.join(self.work, "chaos_worker.js"))
+            config.update({"name": "chaos-worker", "main": "chaos_worker.js", "compatibility_date": "2026-04-01",
+                           "vars": {"COLLECTOR": self.collector}})
+        else:
+            consumer["command"] = [sys.executable, HANDLER] + (["persistent"] if mode == "persistent" else [])
+            consumer["mode"] = mode
         with open(os.path.join(self.work, "wrangler.jsonc"), "w") as f:
-            json.dump({"queues": {"producers": [{"queue": "chaos", "binding": "CHAOS"}],
-                                  "consumers": [consumer]}}, f)
+            json.dump(config, f)
         if os.path.exists(self.port_file):
             os.remove(self.port_file)
         env = dict(os.environ, CHAOS_LOG=self.log)
         self.dev = subprocess.Popen([FLAREQ, "--state", self.state, "dev", "--port", "0", "--port-file",
-                                     self.port_file, "--shutdown-grace", "5"], cwd=self.work, env=env,
+                                     self.port_file, "--shutdown-grace", "5", "--worker-port", "0"], cwd=self.work, env=env,
                                     stdout=open(os.path.join(self.work, "dev.log"), "a"), stderr=subprocess.STDOUT)
         while not os.path.exists(self.port_file):
             if self.dev.poll() is not None:
@@ -123,23 +162,26 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("trials", nargs="?", type=int, default=24)
     parser.add_argument("--seed", type=int, default=int(time.time()))
+    parser.add_argument("--worker", action="store_true", help="the consumer is a Worker; kill its host")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     subprocess.run([os.path.join(ROOT, "scripts", "setup")], check=True, stdout=subprocess.DEVNULL)
 
     work = tempfile.mkdtemp(prefix="flareq-chaos-")
     run = Run(work)
-    run.start("per-batch")
+    run.start("worker" if args.worker else "per-batch")
     producer = Producer(run)
     producer.start()
     kills = {"dev": 0, "handler": 0}
     left_behind = 0
     started = time.time()
     for trial in range(args.trials):
-        mode = "persistent" if trial % 2 else "per-batch"
+        mode = "worker" if args.worker else "persistent" if trial % 2 else "per-batch"
         time.sleep(rng.uniform(0.1, 1.0))
         # Now and then a handler dies first; dev always dies at the end of a trial.
         handlers = children_of(run.dev.pid)
+        if args.worker:  # the Worker host, not workerd or esbuild below it
+            handlers = [p for p in handlers if "host.mjs" in cmdline_of(p)]
         if handlers and rng.random() < 0.5:
             try:
                 os.kill(rng.choice(handlers), signal.SIGKILL)
