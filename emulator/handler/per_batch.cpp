@@ -90,6 +90,7 @@ class PerBatchHandler final : public Handler {
     err.finish(log_);
     if (!exited) waitpid(child.pid, &status, 0);
     kill_group(child.pid, SIGKILL);  // whatever it left running
+    end_guard(child);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       running_.erase(child.pid);
