@@ -13,5 +13,7 @@ void setup_messages(CLI::App& app, GlobalOptions& global);
 void setup_dev(CLI::App& app, GlobalOptions& global);
 void setup_ci(CLI::App& app, GlobalOptions& global);
 void setup_dlq(CLI::App& app, GlobalOptions& global);
+void setup_time(CLI::App& app, GlobalOptions& global);
+void setup_faults(CLI::App& app, GlobalOptions& global);
 
 }  // namespace flareq::cli

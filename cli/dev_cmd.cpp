@@ -12,6 +12,7 @@
 #include "cli/checks.h"
 #include "cli/commands.h"
 #include "cli/dev_report.h"
+#include "cli/output.h"
 #include "emulator/core/error.h"
 #include "emulator/dispatch/dispatcher.h"
 #include "emulator/http/api_server.h"
@@ -39,6 +40,7 @@ struct DevOptions {
   int worker_port = -1;  // unset: the config's dev.port, else 8787
   std::string worker_port_file;
   bool no_worker = false;
+  bool virtual_clock = false;
 };
 
 constexpr int kWorkerStartTimeoutMs = 120000;
@@ -115,6 +117,7 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   } catch (const std::exception& e) {
     std::cout << "warning: could not convert the state file to give free space back: " << e.what() << "\n";
   }
+  if (o.virtual_clock) ctx->store->freeze_clock();
   if (ctx->config)
     for (const auto& line : project::apply_config(*ctx->config, *ctx->store)) std::cout << line << "\n";
   project::ConsumerChoices choices;
@@ -208,6 +211,9 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   } join_waiter{signal_waiter, served};
   std::cout << "flareq ready on " << url << "  (state " << ctx->state_path.string() << ")" << std::endl;
   for (const auto& line : describe_consumers(*ctx->store, handlers, worker_name)) std::cout << line << "\n";
+  if (ctx->clock.virtual_time() != VirtualTime{})
+    std::cout << "Virtual time: " << clock_line(ctx->clock)
+              << "; `flareq time advance 10m` moves it, `flareq time reset` goes back to real time\n";
   std::cout << std::flush;
   dispatcher->start();
   server.serve();
@@ -240,6 +246,8 @@ void setup_dev(CLI::App& app, GlobalOptions& g) {
   dev->add_option("--api-token-file", o->api_token_file, "read the API token from the first line of this file");
   dev->add_option("--account-id", o->account_id, "accept only this account id in API paths (default: any)");
   dev->add_flag("--reset", o->reset, "start from an empty state file");
+  dev->add_flag("--virtual-clock", o->virtual_clock,
+                "stop the state file's clock: time moves only with `flareq time advance` (deterministic tests)");
   dev->add_option("--consumer", o->consumers, "run COMMAND (via /bin/sh -c) once per batch of QUEUE: QUEUE=COMMAND");
   dev->add_option("--consumer-persistent", o->persistent_consumers,
                   "keep COMMAND running and feed it one batch per line: QUEUE=COMMAND");

@@ -23,7 +23,7 @@ struct ReplayOptions {
 void run_replay(const GlobalOptions& g, ReplayOptions o) {
   auto ctx = open_context(g);
   Queue dlq = ctx->store->queue(o.dlq);
-  if (!o.older_than.empty()) o.filter.older_than_ms = parse_duration_ms(o.older_than);
+  if (!o.older_than.empty()) o.filter.older_than_ms = parse_duration_flag(o.older_than);
   if (!o.filter.to.empty()) ctx->store->queue(o.filter.to);  // refuse an unknown --to up front
   bool bar = isatty(STDERR_FILENO) && !o.dry_run;
   auto progress = [&](int64_t done, int64_t total) {

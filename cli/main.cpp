@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   cli::setup_dev(app, global);
   cli::setup_dlq(app, global);
   cli::setup_ci(app, global);
+  cli::setup_time(app, global);
+  cli::setup_faults(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,8 @@
 // Tables, sizes, durations and previews for human output.
 #include "cli/output.h"
 
+#include "emulator/core/duration.h"
+#include "emulator/core/clock.h"
 #include "emulator/core/encoding.h"
 #include "emulator/store/types.h"
 
@@ -62,17 +64,19 @@ std::string human_duration_ms(int64_t ms) {
   return buf;
 }
 
-int64_t parse_duration_ms(const std::string& text) {
-  size_t used = 0;
-  double value = -1;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-  }
-  std::string unit = text.substr(used);
-  double scale = unit.empty() || unit == "s" ? 1000 : unit == "m" ? 60000 : unit == "h" ? 3600000 : unit == "d" ? 86400000 : -1;
-  if (value < 0 || scale < 0) throw CLI::ValidationError("duration", "'" + text + "' is not a duration like 90s, 30m, 1h or 2d");
-  return static_cast<int64_t>(value * scale);
+int64_t parse_duration_flag(const std::string& text) {
+  auto ms = flareq::parse_duration_ms(text);
+  if (!ms) throw CLI::ValidationError("duration", duration_hint(text));
+  return *ms;
+}
+
+std::string clock_line(const Clock& clock) {
+  int64_t now = clock.now_ms(), ahead = now - clock.real_ms();
+  std::string where = ahead == 0   ? "real time"
+                      : ahead > 0 ? format_duration_ms(ahead) + " ahead of real time"
+                                  : format_duration_ms(-ahead) + " behind real time";
+  if (clock.virtual_time().frozen_ms) where = "standing still";
+  return iso8601(now) + " (" + where + ")";
 }
 
 std::string preview(const std::string& raw, size_t width) {

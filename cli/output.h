@@ -6,6 +6,7 @@
 
 namespace flareq {
 struct Backlog;
+class Clock;
 }
 
 namespace flareq::cli {
@@ -13,10 +14,12 @@ namespace flareq::cli {
 void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
 std::string human_bytes(int64_t bytes);
 std::string human_duration_ms(int64_t ms);
-// "90s", "30m", "1h", "2d" or plain seconds → milliseconds; throws a usage error.
-int64_t parse_duration_ms(const std::string& text);
+// A duration flag ("200ms", "90s", "30m", "1h", "2d", or plain seconds) → milliseconds; throws a usage error.
+int64_t parse_duration_flag(const std::string& text);
 // "3 ready, 1 delayed, 0 leased".
 std::string backlog_line(const Backlog& backlog);
+// The clock's time and how it stands to real time: "2026-12-02T18:10:00.000Z (1h ahead of real time)".
+std::string clock_line(const Clock& clock);
 // A one-line preview of a body, at most `width` characters.
 std::string preview(const std::string& text, size_t width);
 

@@ -1,5 +1,5 @@
 // The queues part of a wrangler config, typed and validated (docs/semantics.md, "Configuration"), plus flareq's own
-// consumer keys ("command", "mode"). Defaults are production's.
+// consumer keys ("command", "mode", "faults"). Defaults are production's.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "emulator/core/faults.h"
 
 namespace flareq::config {
 
@@ -38,6 +40,7 @@ struct ConsumerConfig {
   std::optional<int64_t> visibility_timeout_ms;
   HandlerCommand command;
   HandlerMode mode = HandlerMode::PerBatch;
+  std::optional<FaultSettings> faults;  // injected by `dev` at start, for a fixed test setup
 };
 
 struct Config {

@@ -7,6 +7,8 @@
 
 #include "emulator/config/config.h"
 #include "emulator/config/document.h"
+#include "emulator/core/duration.h"
+#include "emulator/core/ids.h"
 #include "emulator/core/limits.h"
 
 namespace flareq::config {
@@ -131,12 +133,38 @@ HandlerCommand read_command(Validator& v, const json& obj, const std::string& pa
   return cmd;
 }
 
+// flareq's "faults" key: {"fail", "latency": "200ms..2s", "crash_handler", "push_errors", "seed"}.
+std::optional<FaultSettings> read_faults(Validator& v, const json& obj, const std::string& path) {
+  if (!obj.contains("faults")) return std::nullopt;
+  std::string p = path + ".faults";
+  const json& f = obj.at("faults");
+  if (!v.expect_type(p, f, "object", f.is_object())) return std::nullopt;
+  v.unknown_keys(p, f, {"fail", "latency", "crash_handler", "push_errors", "seed"});
+  FaultSettings s;
+  s.fail = v.number_field(f, p, "fail", 0, 1).value_or(0);
+  s.crash = v.number_field(f, p, "crash_handler", 0, 1).value_or(0);
+  s.push_errors = v.number_field(f, p, "push_errors", 0, 1).value_or(0);
+  if (auto latency = v.string_field(f, p, "latency")) {
+    auto range = parse_duration_range_ms(*latency);
+    if (!range || range->second > kMaxFaultLatencyMs) {
+      v.error(p + ".latency", p + ".latency must be a duration or a range such as \"200ms..2s\" (at most 15m), got \"" +
+                                  *latency + "\"");
+    } else {
+      s.latency_min_ms = range->first;
+      s.latency_max_ms = range->second;
+    }
+  }
+  auto seed = v.integer_field<int64_t>(f, p, "seed", 0, INT64_MAX);
+  s.seed = seed ? static_cast<uint64_t>(*seed) : new_seed();
+  return s;
+}
+
 ConsumerConfig read_consumer(Validator& v, const json& obj, const std::string& path) {
   ConsumerConfig c;
   v.unknown_keys(path, obj,
                  {"queue", "type", "max_batch_size", "max_batch_timeout", "max_retries",
                   "dead_letter_queue", "max_concurrency", "retry_delay", "visibility_timeout_ms",
-                  "command", "mode"});
+                  "command", "mode", "faults"});
   if (auto q = v.string_field(obj, path, "queue")) {
     c.queue = *q;
     v.queue_name(path + ".queue", c.queue);
@@ -172,6 +200,7 @@ ConsumerConfig read_consumer(Validator& v, const json& obj, const std::string& p
     else if (*m != "per-batch")
       v.error(path + ".mode", path + ".mode must be \"per-batch\" or \"persistent\", got \"" + *m + "\"");
   }
+  c.faults = read_faults(v, obj, path);
   return c;
 }
 

@@ -17,6 +17,7 @@ constexpr int kBatchTooLarge = 10205;
 constexpr int kBatchTooManyMessages = 10206;
 constexpr int kInvalidBody = 10207;
 constexpr int kMalformedBody = 10208;
+constexpr int kQueueOverloaded = 10250;
 constexpr int kQueueDeliveryPaused = 10252;
 constexpr int kConsumerExists = 11004;
 constexpr int kQueueExists = 11009;

@@ -48,6 +48,12 @@ std::string random_hex(size_t bytes) {
 std::string new_id() { return random_hex(16); }
 std::string new_secret_token() { return random_hex(24); }
 
+uint32_t new_seed() {
+  uint8_t b[4];
+  random_bytes(b, sizeof b);
+  return (uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3]) & 0x7fffffff;
+}
+
 bool is_id(std::string_view s) {
   if (s.size() != 32) return false;
   for (char c : s)

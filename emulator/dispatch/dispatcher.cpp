@@ -53,6 +53,7 @@ void Dispatcher::request_stop() {
   std::lock_guard<std::mutex> lock(mutex_);
   stopping_ = true;
   wake_.notify_one();
+  stopped_.notify_all();
 }
 
 void Dispatcher::stop() {
@@ -124,18 +125,20 @@ std::optional<int64_t> Dispatcher::step() {
     }
     return killed_ ? steady + kHousekeepingMs : stop_deadline_ms_;
   }
+  // Another process's commit may have moved the virtual clock: read it before anything is scheduled.
+  int64_t version = store.data_version();
+  if (version != seen_version_) store.sync_clock();
   int64_t now = clock_.now_ms();
-  if (now >= next_housekeeping_ms_) {
+  if (steady >= next_housekeeping_ms_) {
     bool more = housekeeping(store);
-    next_housekeeping_ms_ = now + (more ? kReclaimAgainMs : kHousekeepingMs);
+    next_housekeeping_ms_ = steady + (more ? kReclaimAgainMs : kHousekeepingMs);
     look = true;
   }
-  int64_t version = store.data_version();
   if (look || !done.empty() || version != seen_version_ || now >= next_due_ms_) {
     seen_version_ = version;
     next_due_ms_ = schedule(store, now);
   }
-  return steady + std::max<int64_t>(0, std::min(next_due_ms_, next_housekeeping_ms_) - now);
+  return steady + std::max<int64_t>(0, std::min(next_due_ms_ - now, next_housekeeping_ms_ - steady));
 }
 
 int64_t Dispatcher::schedule(Store& store, int64_t now) {
@@ -180,6 +183,11 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
   report_finished(queue.name, lease.finished);
   if (lease.messages.empty()) return;
   nlohmann::ordered_json document = batch_document(queue.name, lease.messages, store.metrics(queue.key));
+  DeliveryFault fault = store.draw_delivery_fault(queue);
+  std::string fault_prefix = "[fault] " + queue.name + ": batch of " + std::to_string(lease.messages.size()) + " ";
+  if (fault.latency_ms > 0) log_.line(fault_prefix + "held back " + std::to_string(fault.latency_ms) + "ms");
+  if (fault.fail) log_.line(fault_prefix + "fails as if the handler threw");
+  if (fault.crash) log_.line(fault_prefix + "handed over, then the handler process is killed");
   runtime.in_flight++;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -187,9 +195,9 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
   }
   auto job = std::make_shared<Completion>(Completion{queue, consumer.settings, lease.token, std::move(lease.messages), {}, 0});
   handler::Handler* h = runtime.handler.get();
-  auto call = [this, job, h, document = std::move(document)]() mutable {
+  auto call = [this, job, h, fault, document = std::move(document)]() mutable {
     int64_t started = clock_.steady_ms();
-    job->result = h->invoke(std::move(document));
+    job->result = invoke(*h, std::move(document), fault);
     job->elapsed_ms = clock_.steady_ms() - started;
     std::lock_guard<std::mutex> lock(mutex_);
     completions_.push_back(std::move(*job));
@@ -198,6 +206,25 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
   };
   if (options_.run_invocation) options_.run_invocation(std::move(call));
   else invocation_threads_->run(std::move(call));
+}
+
+handler::InvocationResult Dispatcher::invoke(handler::Handler& h, nlohmann::ordered_json document,
+                                             const DeliveryFault& fault) {
+  handler::InvocationResult result;
+  if (fault.latency_ms > 0) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (stopped_.wait_for(lock, std::chrono::milliseconds(fault.latency_ms), [this] { return stopping_; })) {
+      result.report.threw = true;
+      result.failure = "dev stopped before the batch was handed over";
+      return result;
+    }
+  }
+  if (fault.fail) {
+    result.report.threw = true;
+    result.failure = kInjectedFailure;
+    return result;
+  }
+  return fault.crash ? h.invoke_and_crash(std::move(document)) : h.invoke(std::move(document));
 }
 
 void Dispatcher::settle(Store& store, Completion& done) {

@@ -75,6 +75,8 @@ class Dispatcher {
   void run();
   int64_t schedule(Store& store, int64_t now);  // returns when (wall time) to look again
   void launch(Store& store, const Queue& queue, const Consumer& consumer, Runtime& runtime, int64_t count);
+  // Runs one handler call on an invocation thread, with the fault drawn for it.
+  handler::InvocationResult invoke(handler::Handler& handler, nlohmann::ordered_json document, const DeliveryFault& fault);
   void settle(Store& store, Completion& done);
   // Retention, leases of stopped processes, space; true when more space waits to be given back.
   bool housekeeping(Store& store);
@@ -92,12 +94,13 @@ class Dispatcher {
   std::map<std::string, Runtime> runtimes_;  // by queue name; fixed after construction
   int64_t seen_version_ = -1;
   int64_t next_due_ms_ = 0;
-  int64_t next_housekeeping_ms_ = 0;
+  int64_t next_housekeeping_ms_ = 0;  // steady time: housekeeping runs while the virtual clock stands still
   int64_t stop_deadline_ms_ = 0;  // steady time
   bool killed_ = false;
 
   std::mutex mutex_;  // guards what follows
-  std::condition_variable wake_;
+  std::condition_variable wake_;     // the scheduler thread
+  std::condition_variable stopped_;  // invocations holding a batch back (injected latency)
   bool dirty_ = true;
   bool stopping_ = false;
   int in_flight_ = 0;

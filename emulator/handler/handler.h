@@ -11,6 +11,7 @@
 #include <string>
 
 #include "emulator/config/config.h"
+#include "emulator/core/faults.h"
 #include "emulator/core/outcome.h"
 
 namespace flareq::handler {
@@ -42,6 +43,9 @@ class Handler {
   virtual ~Handler() = default;
   // Runs one batch; blocks until it ends. Safe to call from several threads at once.
   virtual InvocationResult invoke(nlohmann::ordered_json batch) = 0;
+  // Hands the batch over, then kills the handler's process as a crash would (an injected
+  // fault): the invocation reports a throw, and any acks the handler reported before stand.
+  virtual InvocationResult invoke_and_crash(nlohmann::ordered_json batch) = 0;
   // Ends every running invocation now (they report a throw).
   virtual void kill_all() = 0;
   // Starts the process now rather than with the first batch (a persistent handler that

@@ -22,7 +22,16 @@ class PerBatchHandler final : public Handler {
  public:
   PerBatchHandler(HandlerSpec spec, LogSink log) : spec_(std::move(spec)), log_(std::move(log)) {}
 
-  InvocationResult invoke(nlohmann::ordered_json batch) override {
+  InvocationResult invoke(nlohmann::ordered_json batch) override { return run(std::move(batch), false); }
+  InvocationResult invoke_and_crash(nlohmann::ordered_json batch) override { return run(std::move(batch), true); }
+
+  void kill_all() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (pid_t pid : running_) kill_group(pid, SIGKILL);
+  }
+
+ private:
+  InvocationResult run(nlohmann::ordered_json batch, bool crash) {
     InvocationResult result;
     Spawned spawned = spawn(spec_.command, spec_.cwd, spec_.env, spec_.guard_group);
     if (!spawned.error.empty()) {
@@ -82,7 +91,11 @@ class PerBatchHandler final : public Handler {
         ssize_t w = write(child.stdin_fd, input.data() + written, input.size() - written);
         if (w > 0) written += static_cast<size_t>(w);
         bool retry = w < 0 && (errno == EAGAIN || errno == EINTR);
-        if ((w < 0 && !retry) || written == input.size()) { close(child.stdin_fd); child.stdin_fd = -1; }
+        if ((w < 0 && !retry) || written == input.size()) {
+          close(child.stdin_fd);
+          child.stdin_fd = -1;
+          if (crash) kill_group(child.pid, SIGKILL);  // the whole batch was handed over
+        }
       }
     }
     close_pipes(child);
@@ -108,16 +121,11 @@ class PerBatchHandler final : public Handler {
       result.not_started = true;
       result.failure = "cannot start the handler: " + spec_.command.shell + ": command not found";
     }
+    if (crash) result.failure = kInjectedCrash;
     result.report.threw = timed_out || !returned || !result.failure.empty();
     return result;
   }
 
-  void kill_all() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (pid_t pid : running_) kill_group(pid, SIGKILL);
-  }
-
- private:
   HandlerSpec spec_;
   LogSink log_;
   std::mutex mutex_;

@@ -45,7 +45,16 @@ class PersistentHandler final : public Handler {
     return child_.pid > 0 ? "" : start(lock);
   }
 
-  InvocationResult invoke(nlohmann::ordered_json batch) override {
+  InvocationResult invoke(nlohmann::ordered_json batch) override { return run(std::move(batch), false); }
+  InvocationResult invoke_and_crash(nlohmann::ordered_json batch) override { return run(std::move(batch), true); }
+
+  void kill_all() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (child_.pid > 0) kill_group(child_.pid, SIGKILL);
+  }
+
+ private:
+  InvocationResult run(nlohmann::ordered_json batch, bool crash) {
     InvocationResult result;
     std::unique_lock<std::mutex> lock(mutex_);
     if (child_.pid <= 0) {
@@ -79,6 +88,7 @@ class PersistentHandler final : public Handler {
       result.failure = "the handler process stopped reading its input";
       return result;
     }
+    if (crash) kill_group(pid, SIGKILL);  // every batch in flight fails, as in a real crash
     bool answered = pending.answered.wait_for(lock, std::chrono::milliseconds(spec_.timeout_ms), [&] { return pending.done; });
     if (!answered) {
       in_flight_.erase(id);
@@ -87,15 +97,14 @@ class PersistentHandler final : public Handler {
       result.failure = "timed out after " + std::to_string(spec_.timeout_ms / 1000) + "s";
       return result;
     }
+    if (crash) {
+      // An answer that beat the kill still counts as a throw: its acks stand.
+      pending.result.report.threw = true;
+      pending.result.failure = kInjectedCrash;
+    }
     return pending.result;
   }
 
-  void kill_all() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (child_.pid > 0) kill_group(child_.pid, SIGKILL);
-  }
-
- private:
   struct Pending {
     bool done = false;
     InvocationResult result;

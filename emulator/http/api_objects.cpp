@@ -55,9 +55,47 @@ json metrics_json(const QueueMetrics& b) {
 }
 
 json counters_json(const QueueCounters& c) {
-  return {{"received", c.received}, {"delivered", c.delivered},         {"acked", c.acked},
-          {"retried", c.retried},   {"dead_lettered", c.dead_lettered}, {"expired", c.expired},
-          {"replayed", c.replayed}};
+  return {{"received", c.received},
+          {"delivered", c.delivered},
+          {"acked", c.acked},
+          {"retried", c.retried},
+          {"dead_lettered", c.dead_lettered},
+          {"expired", c.expired},
+          {"replayed", c.replayed},
+          {"injected_failures", c.injected_failures},
+          {"injected_crashes", c.injected_crashes},
+          {"injected_latency", c.injected_latency},
+          {"injected_push_errors", c.injected_push_errors}};
+}
+
+json clock_json(const Clock& clock) {
+  VirtualTime t = clock.virtual_time();
+  int64_t now = clock.now_ms();
+  return {{"now_ms", now},
+          {"now", iso8601(now)},
+          {"real_ms", clock.real_ms()},
+          {"offset_ms", now - clock.real_ms()},
+          {"frozen", t.frozen_ms.has_value()}};
+}
+
+json clock_change_json(const ClockChange& change) {
+  json queues = json::array();
+  for (const auto& q : change.queues) queues.push_back({{"queue", q.queue}, {"due", q.due}, {"expired", q.expired}});
+  return {{"from_ms", change.from_ms}, {"to_ms", change.to_ms}, {"to", iso8601(change.to_ms)}, {"queues", queues}};
+}
+
+json fault_json(const FaultRecord& f) {
+  const FaultSettings& s = f.settings;
+  return {{"queue", f.queue.empty() ? json(nullptr) : json(f.queue)},
+          {"fail", s.fail},
+          {"latency_min_ms", s.latency_min_ms},
+          {"latency_max_ms", s.latency_max_ms},
+          {"crash_handler", s.crash},
+          {"push_errors", s.push_errors},
+          {"seed", s.seed},
+          {"set_on", iso8601(f.set_ms)},
+          {"injected", {{"deliveries_drawn", f.deliveries_drawn}, {"failed", f.failed}, {"crashed", f.crashed},
+                        {"delayed", f.delayed}, {"pushes_drawn", f.pushes_drawn}, {"pushes_refused", f.pushes_refused}}}};
 }
 
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "emulator/core/clock.h"
 #include "emulator/store/types.h"
 
 namespace flareq::api {
@@ -15,5 +16,9 @@ nlohmann::json queue_json(const Queue& queue, const std::vector<Producer>& produ
 nlohmann::json consumer_json(const Consumer& consumer);
 nlohmann::json metrics_json(const QueueMetrics& metrics);
 nlohmann::json counters_json(const QueueCounters& counters);
+// flareq's extensions: the virtual clock and injected faults.
+nlohmann::json clock_json(const Clock& clock);
+nlohmann::json clock_change_json(const ClockChange& change);
+nlohmann::json fault_json(const FaultRecord& fault);
 
 }  // namespace flareq::api

@@ -69,8 +69,10 @@ void write_error(httplib::Response& res, int status, int code, const std::string
                {"messages", json::array()},
                {"result", nullptr}};
   res.status = status;
-  // The cloudflare SDK retries 408/409/429/5xx unless told not to; these answers will not change.
-  if (status >= 400 && status < 500) res.set_header("x-should-retry", "false");
+  // The cloudflare SDK retries 408/409/429/5xx unless told not to; these answers will not
+  // change. A 429 (an injected overload) is meant to be retried.
+  if (status == 429) res.set_header("Retry-After", "1");
+  else if (status >= 400 && status < 500) res.set_header("x-should-retry", "false");
   res.set_content(dump(body), "application/json");
 }
 
@@ -88,6 +90,8 @@ ApiServer::ApiServer(StorePool& stores, ServerOptions options)
   add_consumer_routes(routes_, context_);
   add_message_routes(routes_, context_);
   add_pull_routes(routes_, context_);
+  add_time_routes(routes_, context_);
+  add_fault_routes(routes_, context_);
   add_flareq_routes(routes_, context_);
   auto& s = *server_;
   s.set_tcp_nodelay(true);

@@ -15,9 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-// Pull leases belong to no process: only their visibility timeout ends them.
-const char* kPullOwner = "http_pull";
-
 Consumer pull_consumer(Store& store, const Queue& queue) {
   auto consumer = store.consumer_of(queue.key);
   if (!consumer || consumer->type != ConsumerType::HttpPull)
@@ -41,7 +38,7 @@ Reply pull(RouteRequest& r) {
     int64_t visibility = consumer.settings.visibility_timeout_ms;
     if (auto v = f.integer("visibility_timeout", code::kInvalidBody, 1, limits::kMaxVisibilityTimeoutMs)) visibility = *v;
     if (auto v = f.integer("visibility_timeout_ms", code::kInvalidBody, 1, limits::kMaxVisibilityTimeoutMs)) visibility = *v;
-    LeaseResult lease = store.lease(queue, consumer.settings, batch_size, visibility, kPullOwner);
+    LeaseResult lease = store.lease(queue, consumer.settings, batch_size, visibility, kPullLeaseOwner);
     json messages = json::array();
     for (const auto& m : lease.messages) {
       json j = pulled_message_json(m);

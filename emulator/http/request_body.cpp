@@ -1,6 +1,8 @@
 // Parsing request bodies, and reading typed fields with the API's error codes.
 #include "emulator/http/request_body.h"
 
+#include <sstream>
+
 #include <cmath>
 
 #include "emulator/core/error.h"
@@ -38,6 +40,15 @@ std::optional<int64_t> Fields::integer(const char* key, int error_code, int64_t 
     throw bad_request(error_code, name(key) + " must be an integer from " + std::to_string(lo) + " to " +
                                       std::to_string(hi) + ", got " + std::to_string(n));
   return n;
+}
+
+std::optional<double> Fields::number(const char* key, int error_code, double lo, double hi) const {
+  if (!has(key)) return std::nullopt;
+  const auto& v = j_.at(key);
+  std::ostringstream range;
+  range << " must be a number from " << lo << " to " << hi << ", got " << v.dump();
+  if (!v.is_number() || !(v.get<double>() >= lo && v.get<double>() <= hi)) throw bad_request(error_code, name(key) + range.str());
+  return v.get<double>();
 }
 
 std::optional<std::string> Fields::string(const char* key, int error_code) const {

@@ -18,6 +18,7 @@ class Fields {
   explicit Fields(const RequestJson& object, std::string prefix = "") : j_(object), prefix_(std::move(prefix)) {}
   bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
   std::optional<int64_t> integer(const char* key, int error_code, int64_t lo, int64_t hi) const;
+  std::optional<double> number(const char* key, int error_code, double lo, double hi) const;
   std::optional<std::string> string(const char* key, int error_code) const;
   std::optional<bool> boolean(const char* key, int error_code) const;
 

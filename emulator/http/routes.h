@@ -35,5 +35,7 @@ void add_consumer_routes(RouteTable& routes, ApiContext& context);  // consumer_
 void add_message_routes(RouteTable& routes, ApiContext& context);   // message_routes.cpp
 void add_pull_routes(RouteTable& routes, ApiContext& context);      // pull_routes.cpp
 void add_flareq_routes(RouteTable& routes, ApiContext& context);    // flareq_routes.cpp
+void add_time_routes(RouteTable& routes, ApiContext& context);      // time_routes.cpp
+void add_fault_routes(RouteTable& routes, ApiContext& context);     // fault_routes.cpp
 
 }  // namespace flareq::api

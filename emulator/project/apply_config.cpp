@@ -23,6 +23,10 @@ std::vector<std::string> apply_config(const config::Config& config, Store& store
     s.max_concurrency = c.max_concurrency;
     s.retry_delay = c.retry_delay;
     if (c.visibility_timeout_ms) s.visibility_timeout_ms = *c.visibility_timeout_ms;
+    if (c.faults) {
+      store.set_faults(q.name, *c.faults);
+      changes.push_back("Injecting into queue '" + q.name + "' (the config's \"faults\"): " + describe_faults(*c.faults));
+    }
     auto existing = store.consumer_of(q.key);
     if (existing && existing->type == type) {
       Consumer updated = *existing;

@@ -48,7 +48,7 @@ GroupCommit::~GroupCommit() {
 SendResult GroupCommit::send(const std::string& queue, const std::vector<OutgoingMessage>& messages,
                              std::optional<int64_t> batch_delay_secs) {
   Store::check_send(messages, batch_delay_secs);
-  Waiting self{SendRequest{queue, &messages, batch_delay_secs, {}, nullptr}, 0};
+  Waiting self{SendRequest{queue, &messages, batch_delay_secs, {}, nullptr, /*may_fault=*/true}, 0};
   bool committer_idle;
   {
     std::lock_guard<std::mutex> lock(mutex_);

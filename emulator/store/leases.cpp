@@ -158,15 +158,21 @@ int64_t Store::expire_messages(const Queue& queue) {
     if (!any->executeStep()) return 0;
   }
   WriteTransaction tx(*db_);
+  int64_t n = expire_before(queue, cutoff);
+  tx.commit();
+  return n;
+}
+
+int64_t Store::expire_before(const Queue& queue, int64_t cutoff_ms) {
   Stmt del = cached("DELETE FROM messages WHERE qkey = ? AND enqueued_ms < ?");
   del->bind(1, queue.key);
-  del->bind(2, cutoff);
+  del->bind(2, cutoff_ms);
   int64_t n = del->exec();
+  if (n == 0) return 0;
   Stmt count = cached("UPDATE queues SET expired = expired + ? WHERE qkey = ?");
   count->bind(1, n);
   count->bind(2, queue.key);
   count->exec();
-  tx.commit();
   return n;
 }
 

@@ -42,11 +42,20 @@ void Store::send_all(const std::vector<SendRequest*>& group) {
     int64_t bytes = 0;
   };
   std::map<int64_t, Added> added;
+  bool push_faults = false;
+  {
+    Stmt any = cached("SELECT 1 FROM faults WHERE push_errors > 0 LIMIT 1");
+    push_faults = any->executeStep();
+  }
   for (SendRequest* r : group) {
     auto [it, fresh] = queues.try_emplace(r->queue);
     if (fresh) it->second = find_queue(r->queue);
     if (!it->second) {
       r->error = std::make_exception_ptr(not_found(code::kQueueNotFound, "queue '" + printable(r->queue) + "' does not exist"));
+      continue;
+    }
+    if (push_faults && r->may_fault && refuse_push(*it->second)) {
+      r->error = std::make_exception_ptr(injected_push_error());
       continue;
     }
     r->result.messages = insert_messages(*it->second, *r->messages, r->batch_delay_secs);

@@ -24,7 +24,8 @@ constexpr int64_t kKeptFreePages = 1024;
 const char* kQueueColumns =
     "qkey, queue_id, name, created_ms, modified_ms, delivery_delay, retention_secs, "
     "delivery_paused, message_count, message_bytes, received, delivered, acked, retried, "
-    "dead_lettered, expired, replayed, flush_ms";
+    "dead_lettered, expired, replayed, flush_ms, injected_failures, injected_crashes, injected_latency, "
+    "injected_push_errors";
 
 const char* kConsumerColumns =
     "c.consumer_id, c.qkey, q.name, c.type, c.script, c.created_ms, c.batch_size, c.max_retries, "
@@ -77,6 +78,7 @@ Store::Store(const std::filesystem::path& path, Durability durability, const Clo
     db_->exec("PRAGMA foreign_keys = ON");
     db_->exec("PRAGMA temp_store = MEMORY");
     migrate();
+    sync_clock();
   } catch (const SQLite::Exception& e) {
     if (e.getErrorCode() == SQLITE_NOTADB)
       throw state_file_error(path, "it is not an SQLite database (is it the right file?)");
@@ -164,6 +166,10 @@ Queue Store::read_queue(SQLite::Statement& r) {
   q.counters.expired = r.getColumn(15).getInt64();
   q.counters.replayed = r.getColumn(16).getInt64();
   q.flush_ms = r.getColumn(17).getInt64();
+  q.counters.injected_failures = r.getColumn(18).getInt64();
+  q.counters.injected_crashes = r.getColumn(19).getInt64();
+  q.counters.injected_latency = r.getColumn(20).getInt64();
+  q.counters.injected_push_errors = r.getColumn(21).getInt64();
   return q;
 }
 

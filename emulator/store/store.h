@@ -115,6 +115,28 @@ class Store {
   std::optional<std::pair<Queue, StoredMessage>> find_message(const std::string& id);
   bool delete_message(int64_t queue_key, int64_t seq);
 
+  // The virtual clock (docs/semantics.md, "Time"), one per state file. sync_clock reads it
+  // from the file into the clock (done on open; a running dev does it when the file changes).
+  VirtualTime sync_clock();
+  // Moves time forward by `ms`: messages whose delay or lease ran out become deliverable,
+  // and retention runs. Leases of batches in flight move with it: a running handler keeps
+  // its batch. Returns what became due and what expired, per queue.
+  ClockChange advance_clock(int64_t ms);
+  // Back to real time. Waits still running keep what is left of them, and a message that was
+  // due stays due: nothing is moved backwards in time.
+  ClockChange reset_clock();
+  // Time stands still at the current virtual time and moves only with advance_clock.
+  void freeze_clock();
+
+  // Injected faults (docs/semantics.md, "Faults"). `queue` is a queue name, or '' for pushes to
+  // every queue. Setting replaces what the queue had and starts its counts again.
+  void set_faults(const std::string& queue, const FaultSettings& settings);
+  int64_t clear_faults();  // returns how many were cleared
+  std::vector<FaultRecord> list_faults();
+  // Draws the fault of the next delivery of `queue` and counts what it injects; nothing (and
+  // no write) when the queue has no delivery fault set.
+  DeliveryFault draw_delivery_fault(const Queue& queue);
+
   // Changes when any connection commits (PRAGMA data_version): lets a process notice
   // another's writes cheaply.
   int64_t data_version();
@@ -135,6 +157,12 @@ class Store {
   // Accounts for messages inserted into a queue (received, count, bytes); inside a write.
   // Inserts are counted here, once per statement; deletes by a trigger.
   void count_received(int64_t queue_key, int64_t count, int64_t bytes);
+  // Deletes the queue's messages older than `cutoff_ms`; inside a write. Returns how many.
+  int64_t expire_before(const Queue& queue, int64_t cutoff_ms);
+  // Whether an injected push error refuses this send (drawn and counted); inside a write.
+  bool refuse_push(const Queue& queue);
+  void write_clock(const VirtualTime& time);  // inside a write
+  VirtualTime read_clock();
   // Moves a message to `dlq` (created if missing) or, with no DLQ, deletes it; inside a write.
   DeadLetterMove finish_message(const StoredMessage& message, const Queue& from, const std::string& dlq, int64_t now);
   Queue read_queue(SQLite::Statement& row);

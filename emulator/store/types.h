@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "emulator/core/faults.h"
 #include "emulator/core/limits.h"
 #include "emulator/core/message.h"
 
@@ -27,6 +28,11 @@ struct QueueCounters {
   int64_t dead_lettered = 0;
   int64_t expired = 0;
   int64_t replayed = 0;
+  // Injected by `flareq faults`, so that a test can tell them from real failures.
+  int64_t injected_failures = 0;     // deliveries failed as if the handler threw
+  int64_t injected_crashes = 0;      // deliveries whose handler process was killed
+  int64_t injected_latency = 0;      // deliveries held back before the handler got them
+  int64_t injected_push_errors = 0;  // pushes refused
 };
 
 struct Queue {
@@ -165,6 +171,36 @@ struct SendRequest {
   std::optional<int64_t> batch_delay_secs;
   SendResult result;
   std::exception_ptr error;
+  bool may_fault = false;  // a push over HTTP, which injected push errors may refuse
+};
+
+// Pull consumers' leases belong to no process: only their visibility timeout ends them.
+constexpr const char* kPullLeaseOwner = "http_pull";
+
+// What moving the virtual clock did to one queue.
+struct QueueTimeChange {
+  std::string queue;
+  int64_t due = 0;      // messages whose delay, retry delay or visibility timeout ran out
+  int64_t expired = 0;  // messages deleted by retention
+};
+
+struct ClockChange {
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+  std::vector<QueueTimeChange> queues;  // only those where something happened
+};
+
+// One queue's injected faults ('' for pushes to every queue) and what they injected so far.
+struct FaultRecord {
+  std::string queue;
+  FaultSettings settings;
+  int64_t set_ms = 0;
+  int64_t deliveries_drawn = 0;
+  int64_t pushes_drawn = 0;
+  int64_t failed = 0;
+  int64_t crashed = 0;
+  int64_t delayed = 0;
+  int64_t pushes_refused = 0;
 };
 
 }  // namespace flareq

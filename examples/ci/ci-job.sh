@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A complete CI job with flareq: start `flareq dev` on any free port in the background,
 # wait until it is ready, run the test against it, stop it. Every run starts from an empty
-# state file (--reset), so jobs never see each other's messages.
+# state file (--reset), so jobs never see each other's messages, and with the clock standing
+# still (--virtual-clock): time moves only when the test says `flareq time advance`.
 #   FLAREQ=path/to/flareq examples/ci/ci-job.sh     (default: flareq on PATH)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,7 +10,7 @@ export FLAREQ=${FLAREQ:-flareq}
 work=$(mktemp -d)
 export FULFILLED_DIR="$work/fulfilled" FLAREQ_STATE="$work/state.sqlite"
 
-"$FLAREQ" dev --reset --port 0 --port-file "$work/port" >"$work/dev.log" 2>&1 &
+"$FLAREQ" dev --reset --virtual-clock --port 0 --port-file "$work/port" >"$work/dev.log" 2>&1 &
 dev=$!
 stop() { kill "$dev" 2>/dev/null; wait "$dev" 2>/dev/null || true; }
 trap 'stop; rm -rf "$work"' EXIT

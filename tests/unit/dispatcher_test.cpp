@@ -50,10 +50,19 @@ struct FakeHandler final : handler::Handler {
     }
     return answer ? answer(batch) : handler::InvocationResult{};
   }
+  handler::InvocationResult invoke_and_crash(nlohmann::ordered_json batch) override {
+    batches.push_back(batch);
+    ++crashes;
+    handler::InvocationResult r;
+    r.report.threw = true;
+    r.failure = kInjectedCrash;
+    return r;
+  }
   void kill_all() override {
     ++kills;
     killed = true;
   }
+  int crashes = 0;
 };
 
 handler::InvocationResult threw() {
@@ -314,4 +323,67 @@ TEST_F(DispatcherTest, DelayedMessagesAreDeliveredWhenTheirDelayEnds) {
   clock_.advance_ms(60000);
   dispatcher_->step();
   EXPECT_EQ(runner_.held(), 1u);
+}
+
+TEST_F(DispatcherTest, AnotherProcessMovingTheClockClosesAWindowAndBringsARetryBack) {
+  start(settings(10, 60000));
+  send(1);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 0u);
+  // Another process (its own connection and clock) moves the file's clock a minute on.
+  FakeClock other_clock;
+  Store other(dir_ / "state.sqlite", Durability::Normal, other_clock);
+  other.advance_clock(60000);
+  dispatcher_->step();
+  ASSERT_EQ(runner_.held(), 1u);
+  handler_->answer = [](const nlohmann::ordered_json&) {
+    handler::InvocationResult r;
+    r.report.batch_call = Call{false, 3600};
+    return r;
+  };
+  runner_.run_all();
+  dispatcher_->step();
+  EXPECT_EQ(counters().retried, 1);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 0u);  // an hour to go
+  other.advance_clock(3600000);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 0u);  // due again, in a new batch window
+  other.advance_clock(60000);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 1u);
+}
+
+TEST_F(DispatcherTest, AnInjectedFailureNeverReachesTheHandlerAndIsRetried) {
+  start(settings(10, 0));
+  FaultSettings f;
+  f.fail = 1;
+  f.seed = 1;
+  store().set_faults("q", f);
+  send(2);
+  dispatcher_->step();
+  runner_.run_all();
+  dispatcher_->step();
+  EXPECT_TRUE(handler_->batches.empty());
+  QueueCounters c = counters();
+  EXPECT_EQ(c.retried, 2);
+  EXPECT_EQ(c.injected_failures, 2);  // the retry went out again at once, and failed again
+  EXPECT_EQ(c.delivered, 4);
+  EXPECT_TRUE(logged("[fault] q: batch of 2 fails as if the handler threw"));
+  EXPECT_TRUE(logged("handler failed: [fault] failed as if the handler threw (injected)"));
+}
+
+TEST_F(DispatcherTest, AnInjectedCrashHandsTheBatchOverThenFailsIt) {
+  start(settings(10, 0));
+  FaultSettings f;
+  f.crash = 1;
+  f.seed = 1;
+  store().set_faults("q", f);
+  send(1);
+  dispatcher_->step();
+  runner_.run_all();
+  dispatcher_->step();
+  EXPECT_EQ(handler_->crashes, 1);
+  EXPECT_EQ(counters().retried, 1);
+  EXPECT_EQ(counters().injected_crashes, 2);  // the retry went out again at once
 }
