@@ -146,6 +146,25 @@ TEST_F(WorkerProject, EveryOutcomeRuleOfQueue) {
   EXPECT_EQ(info("jobs")["counters"]["acked"], 4);
 }
 
+TEST_F(WorkerProject, InjectedFaultsReachTheWorkersSendAndQueue) {
+  start("js");
+  // A refused push rejects the Worker's send() with production's text, and stores nothing.
+  ASSERT_EQ(flareq({"faults", "set", "--push-errors", "1", "--seed", "1"}).exit_code, 0);
+  HttpReply refused = worker->get("/send?type=json");
+  EXPECT_EQ(refused.status, 500);
+  EXPECT_NE(refused.text.find("Queue is overloaded. Please back off."), std::string::npos) << refused.text;
+  EXPECT_TRUE(messages("inbox").empty());
+  EXPECT_EQ(info("inbox")["counters"]["injected_push_errors"], 1);
+  // Failed deliveries never reach queue(); after 1 + max_retries of them the job is dead-lettered.
+  ASSERT_EQ(flareq({"faults", "clear"}).exit_code, 0);
+  ASSERT_EQ(flareq({"faults", "set", "jobs", "--fail", "1", "--seed", "1"}).exit_code, 0);
+  ASSERT_EQ(worker->get("/job?action=ack&tag=failed").status, 200) << dev->log();
+  for (int i = 0; i < 3000 && messages("jobs-dlq").empty(); ++i) usleep(10000);
+  EXPECT_EQ(messages("jobs-dlq").size(), 1u) << dev->log();
+  EXPECT_EQ(info("jobs")["counters"]["injected_failures"], 3);
+  EXPECT_TRUE(messages("results").empty()) << "queue() ran";
+}
+
 TEST_F(WorkerProject, AWorkerWithoutQueueExportFailsEachDeliveryWithTheReason) {
   start("no-queue");
   ASSERT_EQ(worker->get("/").status, 200) << dev->log();
