@@ -1,6 +1,10 @@
 // `flareq dev`: creates the queues the config names, registers its consumers, serves the
 // HTTP API and delivers batches to consumer handlers until SIGINT/SIGTERM.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -64,6 +68,31 @@ nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path&
   }
   throw UsageError("Worker " + name + " was not ready after " + std::to_string(kWorkerStartTimeoutMs / 1000) +
                    "s (see the lines above)");
+}
+
+// A port that is free now on `ip`. The Worker keeps the port it started on when its host is
+// restarted after a crash, so "any free port" is chosen here, once, rather than by each start.
+int free_port(const std::string& ip) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  if (ip.find(':') != std::string::npos) {
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    a6->sin6_family = AF_INET6;
+    len = sizeof *a6;
+    if (inet_pton(AF_INET6, ip.c_str(), &a6->sin6_addr) != 1) len = 0;
+  } else {
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
+    a4->sin_family = AF_INET;
+    len = sizeof *a4;
+    if (inet_pton(AF_INET, ip.c_str(), &a4->sin_addr) != 1) len = 0;
+  }
+  int fd = len == 0 ? -1 : socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
+            getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  if (fd >= 0) close(fd);
+  if (!ok) throw UsageError("cannot find a free port on " + ip + " for the Worker");
+  return ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
 }
 
 void write_port_file(const std::string& path, int port) {
@@ -157,17 +186,26 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   std::string api_url = url + "/client/v4/accounts/" + (o.account_id.empty() ? "local" : o.account_id);
   for (auto& [queue, spec] : handlers) spec.env = {{"FLAREQ_QUEUE", queue}, {"FLAREQ_API_URL", api_url}};
 
-  // The Worker: one host for its fetch() and for every queue it consumes.
+  // The Worker: one host for its fetch() and for every queue it consumes. It writes its ready
+  // file again whenever it is restarted; the file goes when dev does.
   std::shared_ptr<handler::Handler> worker_host;
+  struct RemovedAtExit {
+    std::filesystem::path path;
+    ~RemovedAtExit() {
+      std::error_code ec;
+      if (!path.empty()) std::filesystem::remove(path, ec);
+    }
+  } ready_file;
   std::string worker_name = ctx->config && !ctx->config->worker_name.empty() ? ctx->config->worker_name : "worker";
   if (worker_project) {
     project::WorkerHostOptions w;
     w.ip = !ctx->config->dev_ip.empty() ? ctx->config->dev_ip : "127.0.0.1";
     if (w.ip == "localhost") w.ip = "127.0.0.1";
-    w.port = worker_port;
+    w.port = worker_port == 0 ? free_port(w.ip) : worker_port;
     w.api_url = api_url;
     w.api_token = o.api_token;
     w.ready_file = std::filesystem::temp_directory_path() / ("flareq-worker-" + std::to_string(getpid()) + ".json");
+    ready_file.path = w.ready_file;
     w.timeout_ms = timeout_ms;
     std::string prefix = "[" + worker_name + "] ";
     worker_host = handler::make_persistent_handler(project::worker_host_spec(*ctx->config, w),

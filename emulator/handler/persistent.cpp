@@ -1,7 +1,8 @@
 // Persistent handlers: one process, started on first use and kept alive; each batch is a
 // line on its stdin with an "invocation" id, answered by one result line with the same id
 // and "outcome". A crash fails every batch in flight; the next batch restarts it, after a
-// backoff that doubles while it keeps crashing.
+// backoff that doubles while it keeps crashing. One started with start_now() (the Worker host,
+// which also serves fetch()) is started again as soon as its backoff allows, batch or not.
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +31,12 @@ class PersistentHandler final : public Handler {
   PersistentHandler(HandlerSpec spec, LogSink log) : spec_(std::move(spec)), log_(std::move(log)) {}
 
   ~PersistentHandler() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closing_ = true;
+    }
+    exited_.notify_all();
+    if (keeper_.joinable()) keeper_.join();
     close_stdin();  // asks the handler to finish; it is killed if it does not
     std::unique_lock<std::mutex> lock(mutex_);
     if (child_.pid > 0) {
@@ -42,7 +49,9 @@ class PersistentHandler final : public Handler {
 
   std::string start_now() override {
     std::unique_lock<std::mutex> lock(mutex_);
-    return child_.pid > 0 ? "" : start(lock);
+    std::string why = child_.pid > 0 ? "" : start(lock);
+    if (why.empty() && !keeper_.joinable()) keeper_ = std::thread([this] { keep_running(); });
+    return why;
   }
 
   InvocationResult invoke(nlohmann::ordered_json batch) override { return run(std::move(batch), false); }
@@ -50,6 +59,7 @@ class PersistentHandler final : public Handler {
 
   void kill_all() override {
     std::lock_guard<std::mutex> lock(mutex_);
+    closing_ = true;  // only a stopping dev kills everything: no restart
     if (child_.pid > 0) kill_group(child_.pid, SIGKILL);
   }
 
@@ -126,11 +136,10 @@ class PersistentHandler final : public Handler {
   std::string start(std::unique_lock<std::mutex>& lock) {
     int64_t wait = not_before_ms_ - monotonic_ms();
     if (wait > 0) {
-      lock.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(wait));
-      lock.lock();
+      exited_.wait_for(lock, std::chrono::milliseconds(wait), [&] { return closing_; });
       if (child_.pid > 0) return "";
     }
+    if (closing_) return "the handler is stopping";
     if (reader_.joinable()) {
       lock.unlock();
       reader_.join();
@@ -150,6 +159,19 @@ class PersistentHandler final : public Handler {
     }
     reader_ = std::thread([this, child = child_] { read_output(child); });
     return "";
+  }
+
+  // The keeper of a handler started with start_now(): starts it again whenever it exits.
+  void keep_running() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      exited_.wait(lock, [&] { return closing_ || child_.pid <= 0; });
+      if (closing_) return;
+      log_(last_exit_ + "; starting it again in " +
+           std::to_string(std::max<int64_t>(0, not_before_ms_ - monotonic_ms())) + "ms");
+      std::string why = start(lock);
+      if (!why.empty() && !closing_) log_(why);
+    }
   }
 
   void close_stdin() {
@@ -193,24 +215,32 @@ class PersistentHandler final : public Handler {
   void read_output(Child child) {
     LineBuffer out, err;
     auto on_out = [this](const std::string& line) { on_stdout_line(line); };
+    int status = 0;
+    bool exited = false;
     while (child.stdout_fd >= 0 || child.stderr_fd >= 0) {
       pollfd fds[2];
       int n = 0, out_i = -1, err_i = -1;
       if (child.stdout_fd >= 0) fds[out_i = n++] = {child.stdout_fd, POLLIN, 0};
       if (child.stderr_fd >= 0) fds[err_i = n++] = {child.stderr_fd, POLLIN, 0};
-      poll(fds, static_cast<nfds_t>(n), -1);
+      poll(fds, static_cast<nfds_t>(n), 200);
       if (out_i >= 0 && (fds[out_i].revents & (POLLIN | POLLHUP | POLLERR))) out.read_from(child.stdout_fd, on_out);
       if (err_i >= 0 && (fds[err_i].revents & (POLLIN | POLLHUP | POLLERR))) err.read_from(child.stderr_fd, log_);
+      // Its own children (workerd under the Worker host) may hold the pipes open after it
+      // died: they end with it, which closes the pipes.
+      if (!exited && waitpid(child.pid, &status, WNOHANG) == child.pid) {
+        exited = true;
+        kill_group(child.pid, SIGKILL);
+      }
     }
     out.finish(on_out);
     err.finish(log_);
-    int status = 0;
-    waitpid(child.pid, &status, 0);
+    if (!exited) waitpid(child.pid, &status, 0);
     kill_group(child.pid, SIGKILL);
     end_guard(child);
     close_stdin();
     std::lock_guard<std::mutex> lock(mutex_);
     std::string why = "the handler process exited (" + describe_status(status) + ")";
+    last_exit_ = why;
     if (!in_flight_.empty()) log_(why + "; " + std::to_string(in_flight_.size()) + " batch(es) in flight failed");
     for (auto& [id, p] : in_flight_) {
       p->result.report.threw = true;
@@ -232,6 +262,9 @@ class PersistentHandler final : public Handler {
   std::condition_variable exited_;
   Child child_;
   std::thread reader_;
+  std::thread keeper_;    // only for a handler started with start_now()
+  bool closing_ = false;  // the handler is being destroyed or killed for good: no restart
+  std::string last_exit_;
   std::map<std::string, Pending*> in_flight_;
   int64_t backoff_ms_ = 0;
   int64_t not_before_ms_ = 0;
