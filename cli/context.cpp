@@ -11,11 +11,16 @@
 namespace flareq::cli {
 
 std::vector<Producer> Context::producers_of(const std::string& queue) const {
-  return config ? project::producers_of(*config, queue) : std::vector<Producer>{};
+  std::vector<Producer> out;
+  for (const auto& c : configs)
+    for (auto& p : project::producers_of(c, queue)) out.push_back(std::move(p));
+  return out;
 }
 
 void add_global_options(CLI::App& app, GlobalOptions& o) {
-  app.add_option("-c,--config", o.config, "wrangler.json, wrangler.jsonc or wrangler.toml (default: found in . or its parents)");
+  app.add_option("-c,--config", o.configs,
+                 "wrangler.json, wrangler.jsonc or wrangler.toml (default: found in . or its parents); `dev` takes "
+                 "one per Worker");
   app.add_option("-e,--env", o.env, "use the queues of env.NAME in the config");
   app.add_option("--state", o.state, "state file (default .flareq/state.sqlite beside the config)")
       ->envname("FLAREQ_STATE");
@@ -25,18 +30,20 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
       ->envname("FLAREQ_DURABILITY");
 }
 
-std::unique_ptr<Context> open_context(const GlobalOptions& o, bool reset) {
+std::unique_ptr<Context> open_context(const GlobalOptions& o, bool reset, bool several_configs) {
   auto ctx = std::make_unique<Context>();
+  if (o.configs.size() > 1 && !several_configs)
+    throw UsageError("only `flareq dev` takes several configs (-c); give this command one");
+  std::vector<std::filesystem::path> paths(o.configs.begin(), o.configs.end());
+  if (paths.empty())
+    if (auto found = config::find_config(std::filesystem::current_path())) paths.push_back(*found);
   std::optional<std::filesystem::path> config_path;
-  if (!o.config.empty()) {
-    config_path = o.config;
-  } else {
-    config_path = config::find_config(std::filesystem::current_path());
+  if (!paths.empty()) config_path = paths.front();
+  for (const auto& path : paths) {
+    ctx->configs.push_back(config::load_config(path, o.env));
+    for (const auto& w : ctx->configs.back().warnings) std::cerr << "warning: " << w << "\n";
   }
-  if (config_path) {
-    ctx->config = config::load_config(*config_path, o.env);
-    for (const auto& w : ctx->config->warnings) std::cerr << "warning: " << w << "\n";
-  } else if (!o.env.empty()) {
+  if (paths.empty() && !o.env.empty()) {
     throw config::ConfigError("--env " + o.env + " needs a config file, and none was found");
   }
   if (!o.state.empty()) {

@@ -15,26 +15,30 @@
 namespace flareq::cli {
 
 struct GlobalOptions {
-  std::string config;
+  std::vector<std::string> configs;  // -c, once (or, for dev, once per Worker)
   std::string env;
   std::string state;
   std::string durability = "normal";
 };
 
 struct Context {
-  std::optional<config::Config> config;
+  // The configs: none when none was found, more than one only for dev. The first decides
+  // where the state file is.
+  std::vector<config::Config> configs;
   std::filesystem::path state_path;
   Durability durability = Durability::Normal;
   SystemClock clock;
   std::unique_ptr<Store> store;
 
-  // The producers the config binds to `queue` (the queue object lists them).
+  const config::Config* config() const { return configs.empty() ? nullptr : &configs.front(); }
+  // The producers the configs bind to `queue` (the queue object lists them).
   std::vector<Producer> producers_of(const std::string& queue) const;
 };
 
-// Finds and validates the config, prints its warnings, opens the state file (after
-// deleting it when `reset`, so a broken file can be started over).
-std::unique_ptr<Context> open_context(const GlobalOptions& options, bool reset = false);
+// Finds and validates the config (each one of several, for `several_configs`), prints their
+// warnings, opens the state file (after deleting it when `reset`, so a broken file can be
+// started over).
+std::unique_ptr<Context> open_context(const GlobalOptions& options, bool reset = false, bool several_configs = false);
 
 // Adds -c/--config, --env, --state and --durability to an app or subcommand.
 void add_global_options(CLI::App& app, GlobalOptions& options);

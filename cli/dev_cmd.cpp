@@ -1,9 +1,6 @@
 // `flareq dev`: creates the queues the config names, registers its consumers, serves the
 // HTTP API and delivers batches to consumer handlers until SIGINT/SIGTERM.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <sys/resource.h>
 
@@ -16,13 +13,13 @@
 #include "cli/checks.h"
 #include "cli/commands.h"
 #include "cli/dev_report.h"
+#include "cli/dev_workers.h"
 #include "cli/output.h"
 #include "emulator/core/error.h"
 #include "emulator/dispatch/dispatcher.h"
 #include "emulator/http/api_server.h"
 #include "emulator/project/apply_config.h"
 #include "emulator/project/consumers.h"
-#include "emulator/project/worker_host.h"
 #include "emulator/store/store_pool.h"
 
 namespace flareq::cli {
@@ -46,60 +43,6 @@ struct DevOptions {
   bool no_worker = false;
   bool virtual_clock = false;
 };
-
-constexpr int kWorkerStartTimeoutMs = 120000;
-
-// Starts the Worker host now (fetch() must be served before any batch) and waits until it
-// reports where the Worker listens; throws with the host's own sentence when it cannot start.
-nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path& ready_file, const std::string& name) {
-  std::string why = host.start_now();
-  if (!why.empty()) throw UsageError("the Worker host did not start: " + why);
-  for (int waited = 0; waited < kWorkerStartTimeoutMs; waited += 20) {
-    std::ifstream in(ready_file);
-    if (in) {
-      nlohmann::json ready = nlohmann::json::parse(in, nullptr, false);
-      std::error_code ec;
-      std::filesystem::remove(ready_file, ec);
-      if (!ready.is_object()) throw UsageError("the Worker host reported nothing readable");
-      if (ready.contains("error")) throw UsageError("Worker " + name + ": " + ready["error"].get<std::string>());
-      return ready;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  throw UsageError("Worker " + name + " was not ready after " + std::to_string(kWorkerStartTimeoutMs / 1000) +
-                   "s (see the lines above)");
-}
-
-// A port that is free now on `ip`. The Worker keeps the port it started on when its host is
-// restarted after a crash, so "any free port" is chosen here, once, rather than by each start.
-int free_port(const std::string& ip) {
-  sockaddr_storage addr{};
-  socklen_t len = 0;
-  if (ip.find(':') != std::string::npos) {
-    auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
-    a6->sin6_family = AF_INET6;
-    len = sizeof *a6;
-    if (inet_pton(AF_INET6, ip.c_str(), &a6->sin6_addr) != 1) len = 0;
-  } else {
-    auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
-    a4->sin_family = AF_INET;
-    len = sizeof *a4;
-    if (inet_pton(AF_INET, ip.c_str(), &a4->sin_addr) != 1) len = 0;
-  }
-  int fd = len == 0 ? -1 : socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
-            getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  if (fd >= 0) close(fd);
-  if (!ok) throw UsageError("cannot find a free port on " + ip + " for the Worker");
-  return ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
-                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-}
-
-void write_port_file(const std::string& path, int port) {
-  std::string tmp = path + ".tmp";
-  std::ofstream(tmp) << port << "\n";
-  std::filesystem::rename(tmp, path);
-}
 
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
@@ -139,7 +82,7 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto ctx = open_context(g, o.reset);
+  auto ctx = open_context(g, o.reset, /*several_configs=*/true);
   try {
     if (ctx->store->enable_space_reclaim())
       std::cout << "Converted the state file so that it gives free space back as queues drain (once)\n";
@@ -147,8 +90,8 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
     std::cout << "warning: could not convert the state file to give free space back: " << e.what() << "\n";
   }
   if (o.virtual_clock) ctx->store->freeze_clock();
-  if (ctx->config)
-    for (const auto& line : project::apply_config(*ctx->config, *ctx->store)) std::cout << line << "\n";
+  for (const auto& config : ctx->configs)
+    for (const auto& line : project::apply_config(config, *ctx->store)) std::cout << line << "\n";
   project::ConsumerChoices choices;
   choices.pull_queues = o.pull_queues;
   for (const auto& c : o.consumers) choices.handlers.push_back({"--consumer", c, config::HandlerMode::PerBatch});
@@ -157,9 +100,12 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   int64_t timeout_ms = static_cast<int64_t>(o.handler_timeout_secs * 1000);
   choices.handler_timeout_ms = timeout_ms;
   choices.flags_cwd = std::filesystem::current_path();
-  bool worker_project = ctx->config && !ctx->config->main.empty() && !o.no_worker;
-  choices.run_worker = worker_project;
-  auto handlers = project::choose_handlers(ctx->config, *ctx->store, choices);
+  std::vector<const config::Config*> workers;  // the configs whose Worker runs here
+  if (!o.no_worker)
+    for (const auto& config : ctx->configs)
+      if (!config.main.empty()) workers.push_back(&config);
+  choices.run_worker = !workers.empty();
+  auto handlers = project::choose_handlers(ctx->configs, *ctx->store, choices);
 
   StorePool stores(ctx->state_path, ctx->durability, ctx->clock);
   Log log;
@@ -169,9 +115,9 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   std::unique_ptr<Dispatcher> dispatcher;
   api::ServerOptions server_options;
   int worker_port = o.worker_port >= 0 ? o.worker_port
-                    : (ctx->config && ctx->config->dev_port) ? *ctx->config->dev_port : 8787;
+                    : (!workers.empty() && workers.front()->dev_port) ? *workers.front()->dev_port : 8787;
   server_options.host = o.host;
-  server_options.port = o.port >= 0 ? o.port : (worker_project && worker_port == 8787) ? 8788 : 8787;
+  server_options.port = o.port >= 0 ? o.port : (!workers.empty() && worker_port == 8787) ? 8788 : 8787;
   server_options.api_token = o.api_token;
   server_options.account_id = o.account_id;
   const Context* context = ctx.get();
@@ -186,40 +132,16 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   std::string api_url = url + "/client/v4/accounts/" + (o.account_id.empty() ? "local" : o.account_id);
   for (auto& [queue, spec] : handlers) spec.env = {{"FLAREQ_QUEUE", queue}, {"FLAREQ_API_URL", api_url}};
 
-  // The Worker: one host for its fetch() and for every queue it consumes. It writes its ready
-  // file again whenever it is restarted; the file goes when dev does.
-  std::shared_ptr<handler::Handler> worker_host;
-  struct RemovedAtExit {
-    std::filesystem::path path;
-    ~RemovedAtExit() {
-      std::error_code ec;
-      if (!path.empty()) std::filesystem::remove(path, ec);
-    }
-  } ready_file;
-  std::string worker_name = ctx->config && !ctx->config->worker_name.empty() ? ctx->config->worker_name : "worker";
-  if (worker_project) {
-    project::WorkerHostOptions w;
-    w.ip = !ctx->config->dev_ip.empty() ? ctx->config->dev_ip : "127.0.0.1";
-    if (w.ip == "localhost") w.ip = "127.0.0.1";
-    w.port = worker_port == 0 ? free_port(w.ip) : worker_port;
-    w.api_url = api_url;
-    w.api_token = o.api_token;
-    w.ready_file = std::filesystem::temp_directory_path() / ("flareq-worker-" + std::to_string(getpid()) + ".json");
-    ready_file.path = w.ready_file;
-    w.timeout_ms = timeout_ms;
-    std::string prefix = "[" + worker_name + "] ";
-    worker_host = handler::make_persistent_handler(project::worker_host_spec(*ctx->config, w),
-                                                   [&log, prefix](const std::string& line) { log.line(prefix + line); });
-    nlohmann::json ready = start_worker(*worker_host, w.ready_file, worker_name);
-    std::string worker_url = ready.value("url", "");
-    std::cout << "Worker " << worker_name << " ready on " << worker_url << "   (" << ready.value("main", "")
-              << ", compatibility_date " << ready.value("compatibility_date", "") << "; " << ready.value("runtime", "")
-              << ")" << std::endl;
-    if (!o.worker_port_file.empty()) write_port_file(o.worker_port_file, std::stoi(worker_url.substr(worker_url.rfind(':') + 1)));
-  }
-  dispatch_options.make_handler = [worker_host](const handler::HandlerSpec& spec,
-                                                handler::LogSink sink) -> std::shared_ptr<handler::Handler> {
-    if (spec.shared == project::kWorkerHandler) return worker_host;
+  WorkerStart start;
+  start.first_port = worker_port;
+  start.first_port_file = o.worker_port_file;
+  start.api_url = api_url;
+  start.api_token = o.api_token;
+  start.timeout_ms = timeout_ms;
+  DevWorkers dev_workers(workers, start, log);
+  dispatch_options.make_handler = [&dev_workers](const handler::HandlerSpec& spec,
+                                                 handler::LogSink sink) -> std::shared_ptr<handler::Handler> {
+    if (!spec.shared.empty()) return dev_workers.host(spec.shared);
     return handler::make_handler(spec, std::move(sink));
   };
   dispatch_options.handlers = handlers;
@@ -248,7 +170,7 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
     }
   } join_waiter{signal_waiter, served};
   std::cout << "flareq ready on " << url << "  (state " << ctx->state_path.string() << ")" << std::endl;
-  for (const auto& line : describe_consumers(*ctx->store, handlers, worker_name)) std::cout << line << "\n";
+  for (const auto& line : describe_consumers(*ctx->store, handlers)) std::cout << line << "\n";
   if (ctx->clock.virtual_time() != VirtualTime{})
     std::cout << "Virtual time: " << clock_line(ctx->clock)
               << "; `flareq time advance 10m` moves it, `flareq time reset` goes back to real time\n";

@@ -15,8 +15,7 @@ std::string seconds(double s) {
 
 }  // namespace
 
-std::vector<std::string> describe_consumers(Store& store, const std::map<std::string, handler::HandlerSpec>& handlers,
-                                            const std::string& worker_name) {
+std::vector<std::string> describe_consumers(Store& store, const std::map<std::string, handler::HandlerSpec>& handlers) {
   std::vector<std::string> lines;
   auto queues = store.list_queues();
   size_t width = 0;
@@ -37,7 +36,7 @@ std::vector<std::string> describe_consumers(Store& store, const std::map<std::st
                       q.name + "=COMMAND)");
       continue;
     }
-    std::string who = handler->second.shared.empty() ? "" : "worker " + worker_name + " · ";
+    std::string who = handler->second.shared.empty() ? "" : "worker " + handler->second.shared + " · ";
     lines.push_back("  " + name + "  " + who + "batch " + std::to_string(s.batch_size) + " · timeout " +
                     seconds(s.max_wait_time_ms / 1000.0) + " · retries " + std::to_string(s.max_retries) +
                     " · retry_delay " + std::to_string(s.retry_delay) + "s · dlq " +

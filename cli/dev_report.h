@@ -10,8 +10,7 @@
 
 namespace flareq::cli {
 
-// `handlers`: dev's handler for each queue; those of the Worker host are named `worker_name`.
-std::vector<std::string> describe_consumers(Store& store, const std::map<std::string, handler::HandlerSpec>& handlers,
-                                            const std::string& worker_name);
+// `handlers`: dev's handler for each queue; a Worker's name those of a Worker host.
+std::vector<std::string> describe_consumers(Store& store, const std::map<std::string, handler::HandlerSpec>& handlers);
 
 }  // namespace flareq::cli

@@ -43,8 +43,8 @@ void run_send(const GlobalOptions& g, const SendOptions& o) {
   ContentType type = *parse_content_type(o.content_type);
   auto ctx = open_context(g);
   auto queue = ctx->store->find_queue(o.queue);
-  if (!queue && ctx->config) {
-    auto names = ctx->config->queue_names();
+  if (!queue && ctx->config()) {
+    auto names = ctx->config()->queue_names();
     if (std::find(names.begin(), names.end(), o.queue) != names.end()) queue = ctx->store->ensure_queue(o.queue);
   }
   if (!queue)

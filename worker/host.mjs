@@ -15,8 +15,13 @@ import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const protocolOut = process.stdout.write.bind(process.stdout);
-// Only protocol lines go to stdout; all other output (wrangler's, workerd's, console.*) to stderr.
-process.stdout.write = process.stderr.write.bind(process.stderr);
+// Only protocol lines go to stdout; all other output (wrangler's, workerd's, console.*) to stderr,
+// without colours unless dev prints to a terminal (FORCE_COLOR=0 otherwise; some of wrangler's
+// messages colour themselves regardless).
+const errOut = process.stderr.write.bind(process.stderr);
+const plain = (chunk) => (typeof chunk === "string" ? chunk.replace(/\x1b\[[0-9;]*m/g, "") : chunk);
+process.stderr.write = process.env.FORCE_COLOR === "0" ? (chunk, ...rest) => errOut(plain(chunk), ...rest) : errOut;
+process.stdout.write = process.stderr.write;
 
 // A kill of the host alone (dev ends the whole group itself when the host goes, or when dev
 // dies): workerd and everything else in our process group end with us.
@@ -146,6 +151,8 @@ async function main() {
   if (!existsSync(mainPath)) fail(`the Worker's main file ${mainPath} does not exist (from "main" in ${configPath})`);
 
   let worker;
+  let started = false;
+  let lastError;
   try {
     worker = await wrangler.unstable_startWorker({
       config: configPath,
@@ -161,12 +168,24 @@ async function main() {
     // wrangler reports build and runtime errors as events, at start and on every reload.
     worker.raw.on("error", (event) => {
       const e = event?.cause ?? event;
-      process.stderr.write(`error: ${e?.message ?? e}\n`);
+      const message = e?.message ?? String(e);
+      lastError = message;
+      process.stderr.write(`error: ${message}\n`);
+      // workerd does not recover from a Worker that failed to start (one that throws while it
+      // loads): end this host, and flareq starts a fresh one, which picks up the fixed source.
+      if (started && message.includes("runtime failed to start")) {
+        process.stderr.write("the Worker failed to start after a reload: starting its host again\n");
+        endGroup();
+      }
     });
     await worker.ready;
+    // The proxy is ready before the runtime is: a Worker that throws while it loads is only
+    // seen here, when the runtime is asked for it.
+    await workerNamed(worker.config.name);
   } catch (e) {
-    fail(`the Worker did not start: ${e?.message ?? e}`);
+    fail(`the Worker did not start: ${lastError ?? e?.message ?? e}`);
   }
+  started = true;
   const url = await worker.url;
   report({
     url: url.origin,

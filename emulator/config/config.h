@@ -56,6 +56,8 @@ struct Config {
   std::vector<ConsumerConfig> consumers;
   std::vector<std::string> warnings;
 
+  // The Worker's name as consumers and logs show it: "name", else "worker".
+  std::string script_name() const { return worker_name.empty() ? "worker" : worker_name; }
   // Every queue the config names: producers', consumers' and dead-letter queues, once each.
   std::vector<std::string> queue_names() const;
   const ConsumerConfig* consumer_for(std::string_view queue) const;

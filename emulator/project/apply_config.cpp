@@ -11,7 +11,7 @@ std::vector<std::string> apply_config(const config::Config& config, Store& store
       changes.push_back("Created queue '" + name + "'");
     }
   }
-  std::string script = config.worker_name.empty() ? "worker" : config.worker_name;
+  std::string script = config.script_name();
   for (const auto& c : config.consumers) {
     Queue q = store.queue(c.queue);
     ConsumerType type = c.type == "http_pull" ? ConsumerType::HttpPull : ConsumerType::Worker;

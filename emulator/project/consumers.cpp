@@ -6,7 +6,7 @@
 
 namespace flareq::project {
 
-std::map<std::string, handler::HandlerSpec> choose_handlers(const std::optional<config::Config>& config, Store& store,
+std::map<std::string, handler::HandlerSpec> choose_handlers(const std::vector<config::Config>& configs, Store& store,
                                                             const ConsumerChoices& choices) {
   for (const auto& name : choices.pull_queues) {
     Queue q = store.ensure_queue(name);
@@ -16,15 +16,20 @@ std::map<std::string, handler::HandlerSpec> choose_handlers(const std::optional<
     if (!consumer) store.add_consumer(q, ConsumerType::HttpPull, "", ConsumerSettings::defaults_for(ConsumerType::HttpPull));
   }
   std::map<std::string, handler::HandlerSpec> handlers;
-  if (config)
-    for (const auto& c : config->consumers) {
+  std::map<std::string, std::string> consumed_in;  // queue → the config that consumes it
+  for (const auto& config : configs)
+    for (const auto& c : config.consumers) {
       if (c.type != "worker") continue;
+      auto [seen, fresh] = consumed_in.emplace(c.queue, config.path.string());
+      if (!fresh)
+        throw UsageError("queue '" + c.queue + "' has a consumer in both " + seen->second + " and " + config.path.string() +
+                         "; a queue has one consumer");
       if (!c.command.empty())
-        handlers[c.queue] = {c.queue, c.command, c.mode, std::filesystem::absolute(config->path).parent_path(), {},
+        handlers[c.queue] = {c.queue, c.command, c.mode, std::filesystem::absolute(config.path).parent_path(), {},
                              choices.handler_timeout_ms, ""};
-      else if (!config->main.empty() && choices.run_worker)
+      else if (!config.main.empty() && choices.run_worker)
         handlers[c.queue] = {c.queue, {}, config::HandlerMode::Persistent, {}, {}, choices.handler_timeout_ms,
-                             kWorkerHandler};
+                             config.script_name()};
     }
   for (const auto& flag : choices.handlers) {
     size_t eq = flag.value.find('=');

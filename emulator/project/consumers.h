@@ -1,4 +1,4 @@
-// Which handler delivers each queue in `flareq dev`: the config's "command" keys, then the
+// Which handler delivers each queue in `flareq dev`: the configs' "command" keys, then the
 // command-line flags (which win), and the HTTP pull consumers the flags ask for. Registers
 // a consumer in the state file for every queue that gets one and has none. In a Worker
 // project, the consumers without a command are the Worker's.
@@ -28,12 +28,13 @@ struct ConsumerChoices {
   int64_t handler_timeout_ms = 900000;
   std::filesystem::path flags_cwd;  // where flag commands run (config commands run beside the config)
   // In a config with "main", consumers without "command" are the Worker's (unless --no-worker):
-  // their spec only names the shared Worker host handler (project::kWorkerHandler).
+  // their spec only names the Worker whose host runs them (HandlerSpec::shared).
   bool run_worker = true;
 };
 
-// Throws UsageError for a malformed flag or a queue whose consumer is of the other type.
-std::map<std::string, handler::HandlerSpec> choose_handlers(const std::optional<config::Config>& config, Store& store,
+// Throws UsageError for a malformed flag, a queue whose consumer is of the other type, or a
+// queue that two configs both consume.
+std::map<std::string, handler::HandlerSpec> choose_handlers(const std::vector<config::Config>& configs, Store& store,
                                                             const ConsumerChoices& choices);
 
 }  // namespace flareq::project

@@ -47,7 +47,7 @@ std::filesystem::path worker_host_dir() {
 
 handler::HandlerSpec worker_host_spec(const config::Config& config, const WorkerHostOptions& options) {
   handler::HandlerSpec spec;
-  spec.queue = config.worker_name.empty() ? "worker" : config.worker_name;
+  spec.queue = config.script_name();
   std::filesystem::path dir = worker_host_dir();
   spec.command.argv = {find_node(dir), (dir / "host.mjs").string()};
   spec.mode = config::HandlerMode::Persistent;
@@ -60,7 +60,7 @@ handler::HandlerSpec worker_host_spec(const config::Config& config, const Worker
               {"FLAREQ_API_TOKEN", options.api_token},
               {"FLAREQ_WORKER_READY", options.ready_file.string()}};
   spec.timeout_ms = options.timeout_ms;
-  spec.shared = kWorkerHandler;
+  spec.shared = config.script_name();
   spec.guard_group = true;  // its workerd processes must not outlive dev
   return spec;
 }

@@ -9,9 +9,6 @@
 
 namespace flareq::project {
 
-// The name every queue that the Worker consumes shares its handler under.
-inline const char* kWorkerHandler = "worker";
-
 struct WorkerHostOptions {
   std::string ip;       // where fetch() is served
   int port = 8787;      // 0: any free port
@@ -24,7 +21,8 @@ struct WorkerHostOptions {
 // The host's own files: beside an installed binary (../share/flareq/worker), else the
 // source tree it was built from. Throws UsageError when neither holds them.
 std::filesystem::path worker_host_dir();
-// Throws UsageError when no Node.js can be found.
+// The spec of a Worker's host; every queue the Worker consumes shares it under the Worker's
+// name (HandlerSpec::shared). Throws UsageError when no Node.js can be found.
 handler::HandlerSpec worker_host_spec(const config::Config& config, const WorkerHostOptions& options);
 
 }  // namespace flareq::project

@@ -165,6 +165,71 @@ TEST_F(WorkerProject, InjectedFaultsReachTheWorkersSendAndQueue) {
   EXPECT_TRUE(messages("results").empty()) << "queue() ran";
 }
 
+TEST_F(WorkerProject, MaxConcurrencyBoundsTheBatchesInFlightInOneHost) {
+  start("js");
+  json batch = {{"messages", json::array()}};
+  for (int i = 0; i < 6; ++i) batch["messages"].push_back({{"body", {{"tag", std::to_string(i)}}}});
+  ASSERT_EQ(api->post("queues/slow/messages/batch", batch).status, 200);
+  auto seen = results(6);
+  ASSERT_EQ(seen.size(), 6u) << dev->log();
+  // The most batches running at one moment: each start, against every batch running then.
+  int most = 0;
+  for (const auto& a : seen) {
+    int running = 0;
+    for (const auto& b : seen)
+      if (b["start"] <= a["start"] && a["start"] < b["end"]) ++running;
+    most = std::max(most, running);
+  }
+  EXPECT_EQ(most, 2) << json(seen).dump();  // max_concurrency 2, with six waiting
+  wait_idle("slow");
+}
+
+TEST_F(WorkerProject, AWorkerThatThrowsAtStartUpIsOneSentenceAndANonZeroExit) {
+  std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
+  std::ofstream(dir / "src" / "index.js") << "throw new Error('boom at start-up');\nexport default {};\n";
+  Result r = flareq({"dev", "--port", "0", "--worker-port", "0"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("error: Worker test-worker: the Worker did not start: "), std::string::npos) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("boom at start-up"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.err.find("    at "), std::string::npos) << "no stack dump in the sentence\n" << r.err;
+}
+
+TEST_F(WorkerProject, ABadVersionOnReloadIsLoggedAndTheQueuesKeepServingUntilAGoodOne) {
+  start("js");
+  std::filesystem::path source = dir / "src" / "index.js";
+  std::string original;
+  {
+    std::ifstream in(source);
+    original.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::ofstream(source) << "export default {\n  async fetch( {\n};\n";  // a syntax error on line 2
+  EXPECT_TRUE(dev->wait_for_log("src/index.js:", 30000)) << dev->log();
+  // The API keeps taking messages while the Worker does not build.
+  ASSERT_EQ(api->post("queues/jobs/messages", {{"body", {{"action", "ack"}, {"tag", "during"}}}}).status, 200);
+  EXPECT_EQ(info("jobs")["counters"]["received"], 1);
+  // A good build brings the Worker back; the kept message is delivered to it.
+  std::ofstream(source) << original;
+  auto seen = results(1);
+  ASSERT_EQ(seen.size(), 1u) << dev->log();
+  EXPECT_EQ(seen[0]["tag"], "during");
+  auto served = [&] {
+    for (int i = 0; i < 3000; ++i) {
+      if (worker->get("/vars").status == 200) return true;
+      usleep(10000);
+    }
+    return false;
+  };
+  EXPECT_TRUE(served()) << dev->log();
+  // A version that builds but throws while it loads: workerd does not recover from that, so
+  // the host is started again (with its backoff) until a good version loads.
+  std::ofstream(source) << "throw new Error('boom on reload');\nexport default {};\n";
+  EXPECT_TRUE(dev->wait_for_log("the Worker failed to start after a reload: starting its host again", 30000)) << dev->log();
+  std::ofstream(source) << original;
+  EXPECT_TRUE(served()) << dev->log();
+  ASSERT_EQ(api->post("queues/jobs/messages", {{"body", {{"action", "ack"}, {"tag", "after"}}}}).status, 200);
+  EXPECT_EQ(results(2).size(), 2u) << dev->log();
+}
+
 TEST_F(WorkerProject, AWorkerWithoutQueueExportFailsEachDeliveryWithTheReason) {
   start("no-queue");
   ASSERT_EQ(worker->get("/").status, 200) << dev->log();
@@ -255,6 +320,33 @@ TEST_F(WorkerProject, EditingTheWorkerReloadsItAndLosesNothing) {
   EXPECT_TRUE(reloaded) << dev->log();
   wait_idle("jobs");
   EXPECT_EQ(messages("jobs-dlq").size(), 0u);
+}
+
+TEST_F(WorkerProject, AProducerWorkerAndAConsumerWorkerInOneDev) {
+  std::filesystem::copy(kWorkers / "producer", dir / "producer", std::filesystem::copy_options::recursive);
+  std::filesystem::copy(kWorkers / "js", dir / "consumer", std::filesystem::copy_options::recursive);
+  DevServer both(dir / "state.sqlite",
+                 {"-c", (dir / "producer" / "wrangler.jsonc").string(), "-c", (dir / "consumer" / "wrangler.jsonc").string(),
+                  "--worker-port", "0", "--worker-port-file", (dir / "p-port").string()},
+                 dir.path());
+  int port = 0;
+  std::ifstream(dir / "p-port") >> port;
+  ASSERT_GT(port, 0) << both.log();
+  std::string log = both.log();
+  EXPECT_NE(log.find("Worker producer-worker ready on http://127.0.0.1:" + std::to_string(port)), std::string::npos) << log;
+  EXPECT_NE(log.find("Worker test-worker ready on http://127.0.0.1:"), std::string::npos) << log;
+  EXPECT_NE(log.find("jobs      worker test-worker · batch 1"), std::string::npos) << log;
+  // The first config's Worker takes the requests; the second's queue() gets what it sends.
+  ASSERT_EQ(Http(port).get("/?tag=one-dev").status, 200) << both.log();
+  auto seen = results(1);
+  ASSERT_EQ(seen.size(), 1u) << both.log();
+  EXPECT_EQ(seen[0]["tag"], "one-dev");
+  EXPECT_EQ(seen[0]["queue"], "jobs");
+  // Several configs are for dev only.
+  Result r = flareq({"-c", (dir / "producer" / "wrangler.jsonc").string(), "-c",
+                     (dir / "consumer" / "wrangler.jsonc").string(), "queues", "list"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("only `flareq dev` takes several configs"), std::string::npos) << r.err;
 }
 
 TEST_F(WorkerProject, AProducerWorkerAndAConsumerWorkerInTwoDevsShareOneStateFile) {

@@ -40,6 +40,12 @@ export default {
   },
 
   async queue(batch, env, ctx) {
+    if (batch.queue === "slow") {  // reports when it ran, so the test can count batches running at once
+      const start = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await env.RESULTS.send({ tag: batch.messages[0].body.tag, start, end: Date.now() });
+      return;
+    }
     for (const m of batch.messages) {
       const job = m.body;
       const seen = { action: job.action, tag: job.tag, attempts: m.attempts, id: m.id, queue: batch.queue,

@@ -1,0 +1,119 @@
+// Starting the Worker hosts of `flareq dev` (dev_workers.h): a free port each, the host's
+// readiness through its ready file, and the ready line.
+#include "cli/dev_workers.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "emulator/core/error.h"
+#include "emulator/project/worker_host.h"
+
+namespace flareq::cli {
+namespace {
+
+constexpr int kWorkerStartTimeoutMs = 120000;
+
+// Starts the Worker host now (fetch() must be served before any batch) and waits until it
+// reports where the Worker listens; throws with the host's own sentence when it cannot start.
+nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path& ready_file, const std::string& name) {
+  std::string why = host.start_now();
+  if (!why.empty()) throw UsageError("the Worker host did not start: " + why);
+  for (int waited = 0; waited < kWorkerStartTimeoutMs; waited += 20) {
+    std::ifstream in(ready_file);
+    if (in) {
+      nlohmann::json ready = nlohmann::json::parse(in, nullptr, false);
+      std::error_code ec;
+      std::filesystem::remove(ready_file, ec);
+      if (!ready.is_object()) throw UsageError("the Worker host reported nothing readable");
+      if (ready.contains("error")) throw UsageError("Worker " + name + ": " + ready["error"].get<std::string>());
+      return ready;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw UsageError("Worker " + name + " was not ready after " + std::to_string(kWorkerStartTimeoutMs / 1000) +
+                   "s (see the lines above)");
+}
+
+// A port that is free now on `ip`. The Worker keeps the port it started on when its host is
+// restarted after a crash, so "any free port" is chosen here, once, rather than by each start.
+int free_port(const std::string& ip) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  if (ip.find(':') != std::string::npos) {
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    a6->sin6_family = AF_INET6;
+    len = sizeof *a6;
+    if (inet_pton(AF_INET6, ip.c_str(), &a6->sin6_addr) != 1) len = 0;
+  } else {
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
+    a4->sin_family = AF_INET;
+    len = sizeof *a4;
+    if (inet_pton(AF_INET, ip.c_str(), &a4->sin_addr) != 1) len = 0;
+  }
+  int fd = len == 0 ? -1 : socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
+            getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  if (fd >= 0) close(fd);
+  if (!ok) throw UsageError("cannot find a free port on " + ip + " for the Worker");
+  return ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+}
+
+}  // namespace
+
+void write_port_file(const std::string& path, int port) {
+  std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  std::filesystem::rename(tmp, path);
+}
+
+DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const WorkerStart& start, Log& log) {
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const config::Config& config = *configs[i];
+    std::string name = config.script_name();
+    if (hosts_.count(name))
+      throw UsageError("two configs name the same Worker '" + name + "': give each its own \"name\"");
+    project::WorkerHostOptions w;
+    w.ip = !config.dev_ip.empty() ? config.dev_ip : "127.0.0.1";
+    if (w.ip == "localhost") w.ip = "127.0.0.1";
+    int port = i == 0 ? start.first_port : config.dev_port.value_or(0);
+    w.port = port == 0 ? free_port(w.ip) : port;
+    w.api_url = start.api_url;
+    w.api_token = start.api_token;
+    w.ready_file = std::filesystem::temp_directory_path() /
+                   ("flareq-worker-" + std::to_string(getpid()) + "-" + std::to_string(i) + ".json");
+    ready_files_.push_back(w.ready_file);
+    w.timeout_ms = start.timeout_ms;
+    std::string prefix = "[" + name + "] ";
+    handler::HandlerSpec spec = project::worker_host_spec(config, w);
+    if (!isatty(STDOUT_FILENO)) spec.env["FORCE_COLOR"] = "0";  // wrangler's colours only on a terminal
+    auto host = std::shared_ptr<handler::Handler>(handler::make_persistent_handler(
+        spec, [&log, prefix](const std::string& line) { log.line(prefix + line); }));
+    hosts_[name] = host;
+    nlohmann::json ready = start_worker(*host, w.ready_file, name);
+    std::string url = ready.value("url", "");
+    std::cout << "Worker " << name << " ready on " << url << "   (" << ready.value("main", "") << ", compatibility_date "
+              << ready.value("compatibility_date", "") << "; " << ready.value("runtime", "") << ")" << std::endl;
+    if (i == 0 && !start.first_port_file.empty())
+      write_port_file(start.first_port_file, std::stoi(url.substr(url.rfind(':') + 1)));
+  }
+}
+
+DevWorkers::~DevWorkers() {
+  std::error_code ec;
+  for (const auto& f : ready_files_) std::filesystem::remove(f, ec);
+}
+
+std::shared_ptr<handler::Handler> DevWorkers::host(const std::string& name) const {
+  auto it = hosts_.find(name);
+  return it == hosts_.end() ? nullptr : it->second;
+}
+
+}  // namespace flareq::cli

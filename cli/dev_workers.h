@@ -1,0 +1,44 @@
+// The Workers of `flareq dev`: one Worker host per config with "main" (`dev -c producer -c
+// consumer` runs two), each serving its Worker's fetch() and the queues that Worker consumes.
+#pragma once
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "emulator/config/config.h"
+#include "emulator/dispatch/log.h"
+#include "emulator/handler/handler.h"
+
+namespace flareq::cli {
+
+struct WorkerStart {
+  int first_port = 8787;  // the first Worker's fetch() (0: any free port); the others: their dev.port, else any
+  std::string first_port_file;  // written with the first Worker's port once it is ready
+  std::string api_url;          // flareq's API, for the producer bindings
+  std::string api_token;
+  int64_t timeout_ms = 900000;
+};
+
+class DevWorkers {
+ public:
+  // Starts every Worker and prints its ready line; throws UsageError with the host's own
+  // sentence when one cannot start, or when two configs name the same Worker.
+  DevWorkers(const std::vector<const config::Config*>& configs, const WorkerStart& start, Log& log);
+  ~DevWorkers();  // removes the hosts' ready files (they write them again on every restart)
+  DevWorkers(const DevWorkers&) = delete;
+  DevWorkers& operator=(const DevWorkers&) = delete;
+
+  // The host of the Worker named `name` (HandlerSpec::shared), or nullptr.
+  std::shared_ptr<handler::Handler> host(const std::string& name) const;
+
+ private:
+  std::map<std::string, std::shared_ptr<handler::Handler>> hosts_;
+  std::vector<std::filesystem::path> ready_files_;
+};
+
+// Writes `port` to `path` atomically, for scripts that wait for it.
+void write_port_file(const std::string& path, int port);
+
+}  // namespace flareq::cli
