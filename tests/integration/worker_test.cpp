@@ -61,6 +61,14 @@ class WorkerProject : public ::testing::Test {
     EXPECT_EQ(flareq({"wait", queue, "--timeout", "60"}).exit_code, 0) << dev->log();
   }
   json info(const std::string& queue) { return json::parse(flareq({"queues", "info", queue, "--json"}).out); }
+  // Whether the Worker's fetch() answers /vars (polls while the Worker comes back).
+  bool fetch_served() {
+    for (int i = 0; i < 3000; ++i) {
+      if (worker->get("/vars").status == 200) return true;
+      usleep(10000);
+    }
+    return false;
+  }
 };
 
 }  // namespace
@@ -77,6 +85,18 @@ TEST_F(WorkerProject, FetchIsServedWithTheConfigsVarsAndTheReadyLineSaysWhere) {
   // flareq's own routes stay on the API port; the Worker's port is the Worker's.
   EXPECT_EQ(api->get("/healthz").status, 200);
   EXPECT_EQ(worker->get("/healthz").status, 404);
+}
+
+TEST_F(WorkerProject, TheProjectsOwnWranglerIsPreferredAndNamed) {
+  // A project with wrangler installed in its node_modules (here: a link to flareq's, so that
+  // nothing is downloaded; what counts is where it is found).
+  dir.write("package.json", "{\"name\": \"pinned\", \"private\": true}\n");
+  std::filesystem::create_directories(dir / "node_modules");
+  std::filesystem::create_directory_symlink(std::filesystem::path(FLAREQ_SOURCE_DIR) / "worker" / "node_modules" / "wrangler",
+                                            dir / "node_modules" / "wrangler");
+  start("js");
+  EXPECT_NE(dev->log().find("wrangler 4.86.0 (the project's))"), std::string::npos) << dev->log();
+  EXPECT_EQ(worker->get("/vars").text, "hello from vars");
 }
 
 TEST_F(WorkerProject, SendAndSendBatchStoreEveryContentTypeAndDelay) {
@@ -212,20 +232,13 @@ TEST_F(WorkerProject, ABadVersionOnReloadIsLoggedAndTheQueuesKeepServingUntilAGo
   auto seen = results(1);
   ASSERT_EQ(seen.size(), 1u) << dev->log();
   EXPECT_EQ(seen[0]["tag"], "during");
-  auto served = [&] {
-    for (int i = 0; i < 3000; ++i) {
-      if (worker->get("/vars").status == 200) return true;
-      usleep(10000);
-    }
-    return false;
-  };
-  EXPECT_TRUE(served()) << dev->log();
+  EXPECT_TRUE(fetch_served()) << dev->log();
   // A version that builds but throws while it loads: workerd does not recover from that, so
   // the host is started again (with its backoff) until a good version loads.
   std::ofstream(source) << "throw new Error('boom on reload');\nexport default {};\n";
   EXPECT_TRUE(dev->wait_for_log("the Worker failed to start after a reload: starting its host again", 30000)) << dev->log();
   std::ofstream(source) << original;
-  EXPECT_TRUE(served()) << dev->log();
+  EXPECT_TRUE(fetch_served()) << dev->log();
   ASSERT_EQ(api->post("queues/jobs/messages", {{"body", {{"action", "ack"}, {"tag", "after"}}}}).status, 200);
   EXPECT_EQ(results(2).size(), 2u) << dev->log();
 }
@@ -270,12 +283,7 @@ TEST_F(WorkerProject, AKilledWorkerHostIsRestartedAtOnceOnItsPort) {
   // With no batch pending, the host comes back by itself, and fetch() on the same port.
   EXPECT_TRUE(dev->wait_for_log("[test-worker] the handler process exited (killed by signal 9 (Killed)); starting it again in "))
       << dev->log();
-  bool served = false;
-  for (int i = 0; i < 3000 && !served; ++i) {
-    served = worker->get("/vars").status == 200;
-    if (!served) usleep(10000);
-  }
-  EXPECT_TRUE(served) << dev->log();
+  EXPECT_TRUE(fetch_served()) << dev->log();
   ASSERT_EQ(api->post("queues/jobs/messages", {{"body", {{"action", "ack"}, {"tag", "after"}}}}).status, 200);
   auto seen = results(2);
   ASSERT_EQ(seen.size(), 2u) << dev->log();

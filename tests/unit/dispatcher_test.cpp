@@ -129,6 +129,15 @@ class DispatcherTest : public ::testing::Test {
     return sizes;
   }
   QueueCounters counters() { return store().queue("q").counters; }
+  // Sets the faults of "q", sends `n` messages, runs their batch and settles it.
+  void deliver_once_with(FaultSettings faults, int n) {
+    faults.seed = 1;
+    store().set_faults("q", faults);
+    send(n);
+    dispatcher_->step();
+    runner_.run_all();
+    dispatcher_->step();
+  }
   bool logged(const std::string& text) const {
     for (const auto& l : lines_)
       if (l.find(text) != std::string::npos) return true;
@@ -358,12 +367,7 @@ TEST_F(DispatcherTest, AnInjectedFailureNeverReachesTheHandlerAndIsRetried) {
   start(settings(10, 0));
   FaultSettings f;
   f.fail = 1;
-  f.seed = 1;
-  store().set_faults("q", f);
-  send(2);
-  dispatcher_->step();
-  runner_.run_all();
-  dispatcher_->step();
+  deliver_once_with(f, 2);
   EXPECT_TRUE(handler_->batches.empty());
   QueueCounters c = counters();
   EXPECT_EQ(c.retried, 2);
@@ -377,12 +381,7 @@ TEST_F(DispatcherTest, AnInjectedCrashHandsTheBatchOverThenFailsIt) {
   start(settings(10, 0));
   FaultSettings f;
   f.crash = 1;
-  f.seed = 1;
-  store().set_faults("q", f);
-  send(1);
-  dispatcher_->step();
-  runner_.run_all();
-  dispatcher_->step();
+  deliver_once_with(f, 1);
   EXPECT_EQ(handler_->crashes, 1);
   EXPECT_EQ(counters().retried, 1);
   EXPECT_EQ(counters().injected_crashes, 2);  // the retry went out again at once
