@@ -125,6 +125,8 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   server_options.after_send = [&dispatcher] {
     if (dispatcher) dispatcher->notify();
   };
+  server_options.log_feed = &log.feed();
+  server_options.delivery_of = [&handlers](const std::string& queue) { return delivery_label(handlers, queue); };
   api::ApiServer server(stores, server_options);
   int port = server.bind();
   std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
@@ -170,6 +172,7 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
     }
   } join_waiter{signal_waiter, served};
   std::cout << "flareq ready on " << url << "  (state " << ctx->state_path.string() << ")" << std::endl;
+  std::cout << "dashboard on " << url << "/" << std::endl;
   for (const auto& line : describe_consumers(*ctx->store, handlers)) std::cout << line << "\n";
   if (ctx->clock.virtual_time() != VirtualTime{})
     std::cout << "Virtual time: " << clock_line(ctx->clock)

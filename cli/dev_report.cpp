@@ -15,6 +15,16 @@ std::string seconds(double s) {
 
 }  // namespace
 
+std::string delivery_label(const std::map<std::string, handler::HandlerSpec>& handlers, const std::string& queue) {
+  auto it = handlers.find(queue);
+  if (it == handlers.end()) return "";
+  const handler::HandlerSpec& spec = it->second;
+  if (!spec.shared.empty()) return "worker " + spec.shared;
+  std::string command = spec.command.shell;
+  for (const auto& arg : spec.command.argv) command += (command.empty() ? "" : " ") + arg;
+  return std::string(spec.mode == config::HandlerMode::Persistent ? "persistent handler " : "handler ") + command;
+}
+
 std::vector<std::string> describe_consumers(Store& store, const std::map<std::string, handler::HandlerSpec>& handlers) {
   std::vector<std::string> lines;
   auto queues = store.list_queues();

@@ -13,4 +13,8 @@ namespace flareq::cli {
 // `handlers`: dev's handler for each queue; a Worker's name those of a Worker host.
 std::vector<std::string> describe_consumers(Store& store, const std::map<std::string, handler::HandlerSpec>& handlers);
 
+// How dev delivers `queue`, in a few words ("worker my-worker", "handler python3 handle.py"),
+// or "" when nothing here does.
+std::string delivery_label(const std::map<std::string, handler::HandlerSpec>& handlers, const std::string& queue);
+
 }  // namespace flareq::cli

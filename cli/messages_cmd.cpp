@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "emulator/http/api_objects.h"
 #include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
 
@@ -23,20 +24,6 @@ std::string body_preview(const StoredMessage& m) {
   return preview(m.body, 60);
 }
 
-nlohmann::ordered_json message_json(const StoredMessage& m, int64_t now) {
-  nlohmann::ordered_json j = {{"id", m.id},
-                              {"state", message_state_name(m.state_at(now))},
-                              {"attempts", m.attempts},
-                              {"timestamp", iso8601(m.enqueued_ms)},
-                              {"timestamp_ms", m.enqueued_ms},
-                              {"visible_at_ms", m.visible_ms},
-                              {"content_type", content_type_name(m.content_type)},
-                              {"size", m.size},
-                              {"body", body_json(m.content_type, m.body)}};
-  if (!m.origin_queue.empty()) j["origin_queue"] = m.origin_queue;
-  return j;
-}
-
 void run_list(const GlobalOptions& g, const MessagesOptions& o) {
   auto ctx = open_context(g);
   Queue q = ctx->store->queue(o.queue);
@@ -46,7 +33,7 @@ void run_list(const GlobalOptions& g, const MessagesOptions& o) {
   int64_t now = ctx->clock.now_ms();
   if (o.json_output) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const auto& m : messages) out.push_back(message_json(m, now));
+    for (const auto& m : messages) out.push_back(api::message_json(m, now));
     std::cout << out.dump(2) << "\n";
     return;
   }
@@ -73,7 +60,7 @@ void run_show(const GlobalOptions& g, const std::string& id, bool json_output) {
   const auto& [q, m] = *found;
   int64_t now = ctx->clock.now_ms();
   if (json_output) {
-    nlohmann::ordered_json j = message_json(m, now);
+    nlohmann::ordered_json j = api::message_json(m, now);
     j["queue"] = q.name;
     std::cout << j.dump(2) << "\n";
     return;

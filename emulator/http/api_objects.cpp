@@ -68,6 +68,20 @@ json counters_json(const QueueCounters& c) {
           {"injected_push_errors", c.injected_push_errors}};
 }
 
+nlohmann::ordered_json message_json(const StoredMessage& m, int64_t now) {
+  nlohmann::ordered_json j = {{"id", m.id},
+                              {"state", message_state_name(m.state_at(now))},
+                              {"attempts", m.attempts},
+                              {"timestamp", iso8601(m.enqueued_ms)},
+                              {"timestamp_ms", m.enqueued_ms},
+                              {"visible_at_ms", m.visible_ms},
+                              {"content_type", content_type_name(m.content_type)},
+                              {"size", m.size},
+                              {"body", body_json(m.content_type, m.body)}};
+  if (!m.origin_queue.empty()) j["origin_queue"] = m.origin_queue;
+  return j;
+}
+
 json clock_json(const Clock& clock) {
   VirtualTime t = clock.virtual_time();
   int64_t now = clock.now_ms();

@@ -92,6 +92,7 @@ ApiServer::ApiServer(StorePool& stores, ServerOptions options)
   add_pull_routes(routes_, context_);
   add_time_routes(routes_, context_);
   add_fault_routes(routes_, context_);
+  add_dashboard_routes(routes_, context_);
   add_flareq_routes(routes_, context_);
   auto& s = *server_;
   s.set_tcp_nodelay(true);
@@ -187,6 +188,8 @@ int ApiServer::bind() {
 void ApiServer::serve() { server_->listen_after_bind(); }
 
 void ApiServer::stop() {
+  stopping_ = true;
+  if (options_.log_feed) options_.log_feed->wake_all();
   server_->stop();
   close_idle_connections();
 }
@@ -213,6 +216,14 @@ void ApiServer::close_idle_connections() {
 
 void ApiServer::handle(const httplib::Request& req, const std::string& content, httplib::Response& res) {
   try {
+    // The dashboard's files hold no data: the page itself asks for the token.
+    if (req.method == "GET" && serve_dashboard_file(req.path, res)) {
+      if (options_.api_token.empty()) {
+        auto refusal = foreign_request(listening_, req.method, req.get_header_value("Host"), req.get_header_value("Origin"));
+        if (refusal) throw Error(code::kUnauthorized, 403, *refusal);
+      }
+      return;
+    }
     if (!options_.api_token.empty() && req.path != "/healthz") {
       std::string auth = req.get_header_value("Authorization");
       if (!bearer_matches(auth, options_.api_token))
@@ -231,6 +242,13 @@ void ApiServer::handle(const httplib::Request& req, const std::string& content, 
     if (path.size() == 1 && path[0] == "metrics") {
       if (req.method != "GET") throw method_not_allowed(req);
       res.set_content(prometheus_text(), "text/plain; version=0.0.4");
+      return;
+    }
+    if (req.method == "GET" && path.size() == 6 && path[0] == "client" && path[1] == "v4" && path[2] == "accounts" &&
+        path[4] == "flareq" && path[5] == "events") {
+      if (!options_.account_id.empty() && path[3] != options_.account_id)
+        throw Error(code::kUnauthorized, 403, "account '" + std::string(path[3]) + "' is not served here");
+      stream_events(res);
       return;
     }
     write_envelope(res, route(req, content, path));

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "emulator/core/log_feed.h"
 #include "emulator/http/local_safety.h"
 #include "emulator/http/routes.h"
 #include "emulator/store/group_commit.h"
@@ -34,6 +35,11 @@ struct ServerOptions {
   std::function<std::vector<Producer>(const std::string& queue)> producers_of;
   // Called after messages are committed (wakes the dispatcher).
   std::function<void()> after_send;
+  // How this process delivers a queue ("worker my-worker", "handler python3 handle.py"), for
+  // the dashboard; empty when it does not.
+  std::function<std::string(const std::string& queue)> delivery_of;
+  // The dev log, which the dashboard's event stream follows (none: no log lines in it).
+  const LogFeed* log_feed = nullptr;
 };
 
 class ApiServer {
@@ -51,6 +57,9 @@ class ApiServer {
 
  private:
   Reply route(const httplib::Request& req, const std::string& content, const std::vector<std::string_view>& path);
+  // The dashboard (dashboard.cpp): its files, and the event stream it follows.
+  static bool serve_dashboard_file(const std::string& path, httplib::Response& res);
+  void stream_events(httplib::Response& res);
   std::string prometheus_text();
   void close_idle_connections();
 
@@ -61,6 +70,7 @@ class ApiServer {
   RouteTable routes_;
   std::unique_ptr<httplib::Server> server_;
   std::atomic<int> listen_fd_{-1};
+  std::atomic<bool> stopping_{false};  // ends the event streams
   ListenAddress listening_;
 };
 

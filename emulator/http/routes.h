@@ -37,5 +37,9 @@ void add_pull_routes(RouteTable& routes, ApiContext& context);      // pull_rout
 void add_flareq_routes(RouteTable& routes, ApiContext& context);    // flareq_routes.cpp
 void add_time_routes(RouteTable& routes, ApiContext& context);      // time_routes.cpp
 void add_fault_routes(RouteTable& routes, ApiContext& context);     // fault_routes.cpp
+void add_dashboard_routes(RouteTable& routes, ApiContext& context); // dashboard_routes.cpp
+// Every queue with its backlog, counters and consumer, and the clock: what the dashboard's
+// overview shows, answered by a route and sent by the event stream every second.
+nlohmann::json overview_json(Store& store, const ApiContext& context);
 
 }  // namespace flareq::api

@@ -81,6 +81,11 @@ class Store {
   // A peek in delivery order; never changes a message.
   std::vector<StoredMessage> peek(int64_t queue_key, int64_t limit,
                                   std::optional<MessageState> state = std::nullopt);
+  // A page of a queue's messages for people (the dashboard): keyset-paged, filtered by state
+  // and by text in the body, never changing a message.
+  MessagePage list_messages(int64_t queue_key, const MessageQuery& query);
+  // One message of the queue by (seq, id), as a peek or a listing named it.
+  std::optional<StoredMessage> message_at(int64_t queue_key, int64_t seq, const std::string& id);
   // Deletes the messages named by (seq, id) pairs; returns how many were deleted.
   int64_t delete_messages(int64_t queue_key, const std::vector<std::pair<int64_t, std::string>>& refs);
   Backlog backlog(int64_t queue_key);

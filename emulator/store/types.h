@@ -174,6 +174,31 @@ struct SendRequest {
   bool may_fault = false;  // a push over HTTP, which injected push errors may refuse
 };
 
+// Where a listing of a queue's messages stands: the (timestamp, seq) of the last message it
+// looked at. Listings are keyset-paged on it, so page 10,000 costs what page 1 does.
+struct MessageCursor {
+  int64_t enqueued_ms = 0;
+  int64_t seq = 0;
+};
+
+// One page of a queue's messages, oldest or newest first, of one state and holding some text.
+struct MessageQuery {
+  bool newest_first = false;
+  std::optional<MessageState> state;
+  std::string search;  // bytes the body must contain; empty: any body
+  std::optional<MessageCursor> after;
+  int64_t limit = 50;
+  // Rows looked at before the page is answered with what was found so far: a search with few
+  // matches in a large queue answers in bounded time and says where to go on.
+  int64_t scan_budget = 20000;
+};
+
+struct MessagePage {
+  std::vector<StoredMessage> messages;
+  std::optional<MessageCursor> next;  // none: the end of the queue was reached
+  int64_t scanned = 0;
+};
+
 // Pull consumers' leases belong to no process: only their visibility timeout ends them.
 constexpr const char* kPullLeaseOwner = "http_pull";
 

@@ -1,0 +1,78 @@
+// The dashboard's entry: the live state (the overview flareq sends every second, and its log
+// lines), the token dialog, and the router that shows one view at a time.
+import { follow, onTokenNeeded, setToken } from "./api.js";
+import { time } from "./dom.js";
+import { showOverview } from "./overview.js";
+import { showQueue } from "./queue.js";
+import { showLog } from "./log.js";
+
+// What every view reads: the latest overview, the rate history and the log lines.
+export const live = {
+  overview: null,
+  history: new Map(),  // queue → [{t, counters}], the last five minutes
+  log: [],             // {seq, line}, the last 2,000
+  listeners: new Set(),
+};
+const kHistoryMs = 5 * 60 * 1000;
+
+function onEvent(name, data) {
+  if (name === "overview") {
+    live.overview = data;
+    const t = Date.now();
+    for (const q of data.queues) {
+      const points = live.history.get(q.queue_name) ?? [];
+      points.push({ t, counters: q.counters });
+      while (points.length && points[0].t < t - kHistoryMs) points.shift();
+      live.history.set(q.queue_name, points);
+    }
+    const c = data.clock;
+    document.getElementById("clock").textContent =
+      `${time(c.now_ms)}${c.frozen ? " (standing still)" : c.offset_ms > 1000 ? " (virtual)" : ""}`;
+  } else if (name === "log") {
+    if (live.log.length && data.seq <= live.log[live.log.length - 1].seq) return;  // seen before a reconnect
+    live.log.push(data);
+    if (live.log.length > 2000) live.log.shift();
+  }
+  for (const listener of live.listeners) listener(name, data);
+}
+
+function onState(state) {
+  const status = document.getElementById("status");
+  status.textContent = state === "live" ? "live" : "reconnecting…";
+  status.className = `status ${state}`;
+}
+
+// The token dialog: shown when the API says a token is needed; resolves once one is given.
+let pendingToken = null;
+onTokenNeeded((message) => {
+  if (pendingToken) return pendingToken;
+  const dialog = document.getElementById("token-dialog");
+  const error = document.getElementById("token-error");
+  error.hidden = !message || !sessionStorage.getItem("flareq-token");
+  error.textContent = message;
+  pendingToken = new Promise((resolve) => {
+    document.getElementById("token-form").onsubmit = () => {
+      setToken(document.getElementById("token-input").value.trim());
+      pendingToken = null;
+      resolve();
+    };
+  });
+  dialog.showModal();
+  return pendingToken;
+});
+
+function route() {
+  const view = document.getElementById("view");
+  for (const listener of [...live.listeners]) if (listener.view) live.listeners.delete(listener);
+  view.replaceChildren();
+  const hash = decodeURIComponent(location.hash.slice(1) || "/");
+  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("current", hash.startsWith("/log") === (a.dataset.nav === "log"));
+  const listen = (fn) => { fn.view = true; live.listeners.add(fn); };
+  if (hash.startsWith("/queue/")) showQueue(view, hash.slice(7), listen);
+  else if (hash.startsWith("/log")) showLog(view, listen, new URLSearchParams(hash.split("?")[1] ?? "").get("queue") ?? "");
+  else showOverview(view, listen);
+}
+
+window.addEventListener("hashchange", route);
+route();
+follow(onEvent, onState);

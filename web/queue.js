@@ -1,0 +1,174 @@
+// One queue: its settings and consumer, its live counts, and its messages, paged by keyset
+// (newest or oldest first, by state, searched in their bodies); one message whole; sending,
+// deleting, purging, pausing, resuming and flushing. Every action is an API call, so a refusal
+// shows the API's own text.
+import { api } from "./api.js";
+import { live } from "./app.js";
+import { bytes, confirmAction, count, duration, h, notify, time } from "./dom.js";
+import { replayPanel } from "./dlq.js";
+
+const kPageSize = 50;
+const q = (name) => `/queues/${encodeURIComponent(name)}`;
+
+function base64ToBytes(text) { return Uint8Array.from(atob(text), (c) => c.charCodeAt(0)); }
+function hex(bytesArray) {
+  const lines = [];
+  for (let i = 0; i < bytesArray.length; i += 16)
+    lines.push([...bytesArray.slice(i, i + 16)].map((b) => b.toString(16).padStart(2, "0")).join(" "));
+  return lines.join("\n");
+}
+
+function messageDetail(queue, ref, onDeleted) {
+  const panel = h("section", { class: "detail", "aria-live": "polite" }, h("p", { class: "muted" }, "Loading…"));
+  api("GET", `${q(queue)}/flareq/messages/${encodeURIComponent(ref)}`).then((m) => {
+    const body = m.content_type === "json" ? JSON.stringify(m.body, null, 2)
+      : m.content_type === "text" ? m.body : null;
+    const raw = base64ToBytes(m.body_base64);
+    panel.replaceChildren(
+      h("h2", {}, "Message ", h("code", {}, m.id)),
+      h("dl", { class: "facts" },
+        h("dt", {}, "State"), h("dd", {}, m.state),
+        h("dt", {}, "Attempts"), h("dd", {}, String(m.attempts)),
+        h("dt", {}, "Timestamp"), h("dd", {}, time(m.timestamp_ms)),
+        h("dt", {}, "Visible at"), h("dd", {}, time(m.visible_at_ms)),
+        h("dt", {}, "Content type"), h("dd", {}, m.content_type),
+        h("dt", {}, "Size"), h("dd", {}, bytes(m.size)),
+        h("dt", {}, "Came from"), h("dd", {}, m.origin_queue ? `${m.origin_queue} (dead-lettered)` : "sent to this queue")),
+      body !== null ? h("pre", { class: "body" }, body) : [
+        h("h3", {}, "Hex"), h("pre", { class: "body" }, hex(raw)),
+        h("h3", {}, "Base64"), h("pre", { class: "body" }, m.body_base64)],
+      h("div", { class: "actions" },
+        h("button", { class: "danger", onclick: async () => {
+          if (!await confirmAction(`Delete message ${m.id} from queue '${queue}'? This cannot be undone.`)) return;
+          try {
+            const r = await api("POST", `${q(queue)}/messages/purge`, { refs: [{ ref: m.ref }] });
+            notify(r.deleted ? "Message deleted" : "The message was already gone", "info");
+            onDeleted();
+          } catch (e) { notify(e.message); }
+        } }, "Delete message")));
+  }).catch((e) => panel.replaceChildren(h("p", { class: "error" }, e.message)));
+  return panel;
+}
+
+function sendForm(queue, onSent) {
+  const body = h("textarea", { name: "body", rows: 4, placeholder: '{"type": "welcome-email", "userId": 123}', required: true });
+  const type = h("select", { name: "content_type" }, h("option", { value: "json" }, "json"), h("option", { value: "text" }, "text"));
+  const delay = h("input", { name: "delay", type: "number", min: 0, max: 86400, value: 0 });
+  const form = h("form", { class: "send", onsubmit: async (event) => {
+    event.preventDefault();
+    let message;
+    if (type.value === "json") {
+      try { message = JSON.parse(body.value); } catch (e) { notify(`The body is not JSON: ${e.message}`); return; }
+    } else message = body.value;
+    try {
+      await api("POST", `${q(queue)}/messages`, { body: message, content_type: type.value, delay_seconds: Number(delay.value) });
+      notify("Message sent", "info");
+      body.value = "";
+      onSent();
+    } catch (e) { notify(e.message); }
+  } },
+  h("h2", {}, "Send a message"), body,
+  h("div", { class: "row" }, h("label", {}, "Content type ", type), h("label", {}, "Delay (s) ", delay),
+    h("button", { type: "submit", class: "primary" }, "Send")));
+  return form;
+}
+
+export function showQueue(view, name, listen) {
+  const counts = h("p", { class: "counts" });
+  const settings = h("p", { class: "muted" });
+  const pause = h("button", {}, "Pause delivery");
+  const header = h("div", { class: "queue-head" },
+    h("h1", {}, h("a", { href: "#/" }, "Queues"), " / ", name),
+    h("div", { class: "actions" },
+      pause,
+      h("button", { title: "Close the open batch windows now", onclick: () => act("POST", "/flush", undefined, "Batch windows flushed") }, "Flush"),
+      h("button", { class: "danger", onclick: purge }, "Purge…")));
+  const dlq = h("div");
+  const messages = h("tbody");
+  const order = h("select", { name: "order" }, h("option", { value: "oldest" }, "Oldest first"), h("option", { value: "newest" }, "Newest first"));
+  const state = h("select", { name: "state" }, ["", "ready", "delayed", "leased"].map((s) => h("option", { value: s }, s || "Every state")));
+  const search = h("input", { name: "search", type: "search", placeholder: "Text in the body" });
+  const pager = h("p", { class: "pager" });
+  const detail = h("div");
+  const selected = new Set();
+  const cursors = [""];  // the cursor of each page shown so far, for "previous"
+  let current = null;    // the queue's overview entry
+
+  async function act(method, path, body, done) {
+    try {
+      await api(method, q(name) + path, body);
+      notify(done, "info");
+    } catch (e) { notify(e.message); }
+  }
+  async function purge() {
+    const n = current?.backlog.count ?? 0;
+    if (!await confirmAction(`Delete all ${count(n)} message(s) of queue '${name}'? This cannot be undone.`, `Delete ${count(n)} message(s)`)) return;
+    await act("POST", "/purge", { delete_messages_permanently: true }, `Purged queue '${name}'`);
+    load(true);
+  }
+  pause.addEventListener("click", () => {
+    const paused = current?.settings.delivery_paused;
+    act("PATCH", "", { settings: { delivery_paused: !paused } }, paused ? "Delivery resumed" : "Delivery paused");
+  });
+
+  async function load(first) {
+    if (first) cursors.length = 1;
+    const params = new URLSearchParams({ order: order.value, limit: kPageSize });
+    if (state.value) params.set("state", state.value);
+    if (search.value) params.set("search", search.value);
+    const cursor = cursors[cursors.length - 1];
+    if (cursor) params.set("cursor", cursor);
+    let page;
+    try {
+      page = await api("GET", `${q(name)}/flareq/messages?${params}`);
+    } catch (e) {
+      messages.replaceChildren(h("tr", {}, h("td", { colspan: 8, class: "error" }, e.message)));
+      return;
+    }
+    const now = live.overview?.clock.now_ms ?? Date.now();
+    messages.replaceChildren(...page.messages.map((m) => {
+      const box = h("input", { type: "checkbox", "aria-label": `select ${m.id}`, checked: selected.has(m.id), onclick: (e) => {
+        e.stopPropagation();
+        if (box.checked) selected.add(m.id); else selected.delete(m.id);
+      } });
+      return h("tr", { class: "message", "data-id": m.id, tabindex: 0, onclick: () => detail.replaceChildren(messageDetail(name, m.ref, () => load(true))) },
+        h("td", {}, box), h("td", {}, h("code", {}, m.id.slice(0, 12) + "…")), h("td", {}, m.state), h("td", {}, String(m.attempts)),
+        h("td", {}, time(m.timestamp_ms)), h("td", {}, m.visible_at_ms <= now ? "now" : `in ${duration(m.visible_at_ms - now)}`),
+        h("td", {}, m.origin_queue ?? ""), h("td", { class: "preview" }, m.preview));
+    }));
+    if (!page.messages.length)
+      messages.append(h("tr", {}, h("td", { colspan: 8, class: "muted" },
+        page.next ? `No match in the ${count(page.scanned)} messages searched so far` : "No messages")));
+    const previous = h("button", { disabled: cursors.length === 1, onclick: () => { cursors.pop(); load(false); } }, "← Previous");
+    const next = h("button", { disabled: !page.next, onclick: () => { cursors.push(page.next); load(false); } }, "Next →");
+    pager.replaceChildren(previous, ` page ${cursors.length} `, next);
+  }
+  for (const control of [order, state]) control.addEventListener("change", () => load(true));
+  search.addEventListener("input", () => { clearTimeout(search.timer); search.timer = setTimeout(() => load(true), 250); });
+
+  view.append(h("section", {}, header, counts, settings, dlq,
+    h("h2", {}, "Messages"),
+    h("div", { class: "row filters" }, order, state, search, h("button", { onclick: () => load(true) }, "Refresh")),
+    h("div", { class: "scroll" }, h("table", { class: "messages" },
+      h("thead", {}, h("tr", {}, ["", "Id", "State", "Attempts", "Timestamp", "Visible", "Came from", "Body"].map((t) => h("th", {}, t)))),
+      messages)),
+    pager, detail, sendForm(name, () => load(true))));
+
+  const render = () => {
+    current = live.overview?.queues.find((x) => x.queue_name === name) ?? null;
+    if (!current) { counts.textContent = live.overview ? "This queue does not exist (any more)." : ""; return; }
+    const b = current.backlog, c = current.counters, s = current.settings;
+    counts.textContent = `${count(b.ready)} ready · ${count(b.delayed)} delayed · ${count(b.leased)} leased · ${bytes(b.bytes)}` +
+      ` — received ${count(c.received)} · acked ${count(c.acked)} · retried ${count(c.retried)} · dead-lettered ${count(c.dead_lettered)}`;
+    const cons = current.consumer;
+    settings.textContent = `delivery ${s.delivery_paused ? "paused" : "active"} · delivery_delay ${s.delivery_delay}s · retention ${duration(s.message_retention_period * 1000)} · consumer: ` +
+      (cons ? `${cons.type === "http_pull" ? "HTTP pull" : cons.delivery || "no handler running here"} · batch ${cons.settings.batch_size} · retries ${cons.settings.max_retries}` +
+        (cons.dead_letter_queue ? ` · dead letters to ${cons.dead_letter_queue}` : "") : "none");
+    pause.textContent = s.delivery_paused ? "Resume delivery" : "Pause delivery";
+    if (current.is_dead_letter_queue && !dlq.firstChild)
+      dlq.append(replayPanel(name, () => [...selected], () => { selected.clear(); load(true); }));
+  };
+  listen((event) => { if (event === "overview") render(); });
+  render();
+  load(true);
+}
