@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer from "puppeteer-core";
@@ -30,7 +30,6 @@ async function startDev(name, extra = []) {
   const dir = join(work, name);
   const portFile = join(dir, "port");
   writeFileSync(join(work, "handler.py"), handler);
-  const { mkdirSync } = await import("node:fs");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "wrangler.jsonc"), JSON.stringify({
     name: "shop",
@@ -93,6 +92,7 @@ before(async () => {
   browser = await puppeteer.launch({ executablePath: chromium, headless: true,
                                      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
   dev = await startDev("main");
+  if (screenshots) mkdirSync(screenshots, { recursive: true });
 });
 
 after(async () => {
