@@ -159,7 +159,10 @@ export function showQueue(view, name, listen) {
     if (!current) { counts.textContent = live.overview ? "This queue does not exist (any more)." : ""; return; }
     const b = current.backlog, c = current.counters, s = current.settings;
     counts.textContent = `${count(b.ready)} ready · ${count(b.delayed)} delayed · ${count(b.leased)} leased · ${bytes(b.bytes)}` +
-      ` — received ${count(c.received)} · acked ${count(c.acked)} · retried ${count(c.retried)} · dead-lettered ${count(c.dead_lettered)}`;
+      ` — received ${count(c.received)} · acked ${count(c.acked)} · retried ${count(c.retried)} · dead-lettered ${count(c.dead_lettered)}` +
+      (c.injected_failures + c.injected_crashes + c.injected_latency + c.injected_push_errors > 0
+        ? ` — injected by flareq faults: ${count(c.injected_failures)} failures · ${count(c.injected_crashes)} handler crashes · ` +
+          `${count(c.injected_latency)} held back · ${count(c.injected_push_errors)} pushes refused` : "");
     const cons = current.consumer;
     settings.textContent = `delivery ${s.delivery_paused ? "paused" : "active"} · delivery_delay ${s.delivery_delay}s · retention ${duration(s.message_retention_period * 1000)} · consumer: ` +
       (cons ? `${cons.type === "http_pull" ? "HTTP pull" : cons.delivery || "no handler running here"} · batch ${cons.settings.batch_size} · retries ${cons.settings.max_retries}` +
