@@ -61,6 +61,10 @@ class WorkerProject : public ::testing::Test {
     EXPECT_EQ(flareq({"wait", queue, "--timeout", "60"}).exit_code, 0) << dev->log();
   }
   json info(const std::string& queue) { return json::parse(flareq({"queues", "info", queue, "--json"}).out); }
+  static std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
   // Whether the Worker's fetch() answers /vars (polls while the Worker comes back).
   bool fetch_served() {
     for (int i = 0; i < 3000; ++i) {
@@ -217,11 +221,7 @@ TEST_F(WorkerProject, AWorkerThatThrowsAtStartUpIsOneSentenceAndANonZeroExit) {
 TEST_F(WorkerProject, ABadVersionOnReloadIsLoggedAndTheQueuesKeepServingUntilAGoodOne) {
   start("js");
   std::filesystem::path source = dir / "src" / "index.js";
-  std::string original;
-  {
-    std::ifstream in(source);
-    original.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string original = read_file(source);
   std::ofstream(source) << "export default {\n  async fetch( {\n};\n";  // a syntax error on line 2
   EXPECT_TRUE(dev->wait_for_log("src/index.js:", 30000)) << dev->log();
   // The API keeps taking messages while the Worker does not build.
@@ -294,11 +294,7 @@ TEST_F(WorkerProject, AKilledWorkerHostIsRestartedAtOnceOnItsPort) {
 TEST_F(WorkerProject, EditingTheWorkerReloadsItAndLosesNothing) {
   start("js");
   std::filesystem::path source = dir / "src" / "index.js";
-  std::string original;
-  {
-    std::ifstream in(source);
-    original.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string original = read_file(source);
   const int kJobs = 40;
   for (int i = 0; i < kJobs; ++i) {
     if (i == kJobs / 2) {  // a new version mid-traffic: the Worker reports "v2" from now on
