@@ -183,7 +183,13 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
   report_finished(queue.name, lease.finished);
   if (lease.messages.empty()) return;
   nlohmann::ordered_json document = batch_document(queue.name, lease.messages, store.metrics(queue.key));
-  DeliveryFault fault = store.draw_delivery_fault(queue);
+  // The batch is leased now: a state file error here must not strand it until its lease ends.
+  DeliveryFault fault;
+  try {
+    fault = store.draw_delivery_fault(queue);
+  } catch (const std::exception& e) {
+    log_.line("[fault] " + queue.name + ": no fault drawn for this batch (" + e.what() + ")");
+  }
   std::string fault_prefix = "[fault] " + queue.name + ": batch of " + std::to_string(lease.messages.size()) + " ";
   if (fault.latency_ms > 0) log_.line(fault_prefix + "held back " + std::to_string(fault.latency_ms) + "ms");
   if (fault.fail) log_.line(fault_prefix + "fails as if the handler threw");
