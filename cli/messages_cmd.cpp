@@ -71,7 +71,12 @@ void run_show(const GlobalOptions& g, const std::string& id, bool json_output) {
             << "Attempts:    " << m.attempts << "\n"
             << "Timestamp:   " << iso8601(m.enqueued_ms) << "\n"
             << "Visible at:  " << iso8601(m.visible_ms) << "\n";
-  if (!m.origin_queue.empty()) std::cout << "Came from:   " << m.origin_queue << " (dead-lettered)\n";
+  if (!m.origin_queue.empty())
+    std::cout << "Came from:   " << m.origin_queue << " (dead-lettered"
+              << (m.origin_attempts > 0
+                      ? " after " + std::to_string(m.origin_attempts) + (m.origin_attempts == 1 ? " attempt" : " attempts")
+                      : "")
+              << ")\n";
   std::cout << "Type:        " << content_type_name(m.content_type) << ", " << m.size << " bytes\n"
             << "Body:\n";
   if (m.content_type == ContentType::Json) std::cout << body_json(m.content_type, m.body).dump(2) << "\n";

@@ -33,7 +33,9 @@ function messageDetail(queue, ref, onDeleted) {
         h("dt", {}, "Visible at"), h("dd", {}, time(m.visible_at_ms)),
         h("dt", {}, "Content type"), h("dd", {}, m.content_type),
         h("dt", {}, "Size"), h("dd", {}, bytes(m.size)),
-        h("dt", {}, "Came from"), h("dd", {}, m.origin_queue ? `${m.origin_queue} (dead-lettered)` : "sent to this queue")),
+        h("dt", {}, "Came from"), h("dd", {}, m.origin_queue
+          ? `${m.origin_queue} (dead-lettered${m.origin_attempts ? ` after ${m.origin_attempts} attempt${m.origin_attempts === 1 ? "" : "s"}` : ""})`
+          : "sent to this queue")),
       body !== null ? h("pre", { class: "body" }, body) : [
         h("h3", {}, "Hex"), h("pre", { class: "body" }, hex(raw)),
         h("h3", {}, "Base64"), h("pre", { class: "body" }, m.body_base64)],
@@ -134,7 +136,8 @@ export function showQueue(view, name, listen) {
       return h("tr", { class: "message", "data-id": m.id, tabindex: 0, onclick: () => detail.replaceChildren(messageDetail(name, m.ref, () => load(true))) },
         h("td", {}, box), h("td", {}, h("code", {}, m.id.slice(0, 12) + "…")), h("td", {}, m.state), h("td", {}, String(m.attempts)),
         h("td", {}, time(m.timestamp_ms)), h("td", {}, m.visible_at_ms <= now ? "now" : `in ${duration(m.visible_at_ms - now)}`),
-        h("td", {}, m.origin_queue ?? ""), h("td", { class: "preview" }, m.preview));
+        h("td", {}, m.origin_queue ? `${m.origin_queue}${m.origin_attempts ? ` · failed ${m.origin_attempts}×` : ""}` : ""),
+        h("td", { class: "preview" }, m.preview));
     }));
     if (!page.messages.length)
       messages.append(h("tr", {}, h("td", { colspan: 8, class: "muted" },

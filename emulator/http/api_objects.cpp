@@ -79,6 +79,7 @@ nlohmann::ordered_json message_json(const StoredMessage& m, int64_t now) {
                               {"size", m.size},
                               {"body", body_json(m.content_type, m.body)}};
   if (!m.origin_queue.empty()) j["origin_queue"] = m.origin_queue;
+  if (m.origin_attempts > 0) j["origin_attempts"] = m.origin_attempts;
   return j;
 }
 

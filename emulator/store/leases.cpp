@@ -17,12 +17,13 @@ DeadLetterMove Store::finish_message(const StoredMessage& m, const Queue& from, 
     int64_t dlq_key = target ? target->key : insert_queue(dlq, {});
     // Id, timestamp and body stay; attempts start again on the dead letter queue.
     Stmt copy = cached(
-        "INSERT INTO messages (qkey, id, content_type, body, size, enqueued_ms, visible_ms, attempts, origin_queue) "
-        "SELECT ?, id, content_type, body, size, enqueued_ms, ?, 0, ? FROM messages WHERE seq = ?");
+        "INSERT INTO messages (qkey, id, content_type, body, size, enqueued_ms, visible_ms, attempts, origin_queue, "
+        "origin_attempts) SELECT ?, id, content_type, body, size, enqueued_ms, ?, 0, ?, ? FROM messages WHERE seq = ?");
     copy->bind(1, dlq_key);
     copy->bind(2, now);
     copy->bind(3, from.name);
-    copy->bind(4, m.seq);
+    copy->bind(4, m.attempts);
+    copy->bind(5, m.seq);
     copy->exec();
     count_received(dlq_key, 1, m.size);
   }

@@ -6,9 +6,12 @@
 #include "emulator/store/types.h"
 
 #define FLAREQ_MESSAGE_COLUMNS \
-  "seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, lease_token, origin_queue"
+  "seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, lease_token, origin_queue, origin_attempts"
 
 namespace flareq {
+
+// How many columns FLAREQ_MESSAGE_COLUMNS selects: the index of a column selected after them.
+constexpr int kMessageColumnCount = 11;
 
 inline StoredMessage read_message_row(SQLite::Statement& st) {
   StoredMessage m;
@@ -23,6 +26,7 @@ inline StoredMessage read_message_row(SQLite::Statement& st) {
   m.attempts = st.getColumn(7).getInt();
   m.has_lease = !st.getColumn(8).isNull();
   m.origin_queue = st.getColumn(9).isNull() ? "" : st.getColumn(9).getString();
+  m.origin_attempts = st.getColumn(10).isNull() ? 0 : st.getColumn(10).getInt();
   return m;
 }
 

@@ -196,7 +196,7 @@ std::optional<std::pair<Queue, StoredMessage>> Store::find_message(const std::st
     st->bind(1, id);
     if (!st->executeStep()) return std::nullopt;
     m = read_message_row(*st);
-    queue_key = st->getColumn(10).getInt64();
+    queue_key = st->getColumn(kMessageColumnCount).getInt64();
   }
   for (auto& q : list_queues())
     if (q.key == queue_key) return std::make_pair(q, m);

@@ -98,7 +98,8 @@ struct StoredMessage {
   int64_t visible_ms = 0;
   int attempts = 0;
   bool has_lease = false;
-  std::string origin_queue;
+  std::string origin_queue;  // set on dead-lettered messages
+  int origin_attempts = 0;   // the deliveries it failed there (0: unknown, or not dead-lettered)
 
   MessageState state_at(int64_t now_ms) const {
     if (visible_ms <= now_ms) return MessageState::Ready;

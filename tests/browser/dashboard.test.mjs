@@ -168,7 +168,8 @@ test("a failing handler fills the dead letter queue; a replay from the page send
   const page = await openPage(dev.url + "/#/queue/orders-dlq");
   await page.waitForSelector("section.replay");
   await page.waitForFunction(() => document.querySelectorAll("tr.message").length === 3);
-  await page.waitForFunction(() => [...document.querySelectorAll("tr.message td")].some((td) => td.textContent === "orders"));
+  // Why they are there: where they came from, and how many deliveries failed there (1 + max_retries).
+  await page.waitForFunction(() => [...document.querySelectorAll("tr.message td")].some((td) => td.textContent === "orders · failed 2×"));
   if (screenshots) await page.screenshot({ path: join(screenshots, "dashboard-dlq.png"), fullPage: true });
   const buttons = await page.$$("section.replay button");
   await buttons[0].click();  // dry run

@@ -171,10 +171,11 @@ TEST_F(Dlq, ShowAndDeleteOneMessage) {
   Result r = flareq({"messages", "show", id});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("Queue:       q-dlq"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("Came from:   q (dead-lettered)"), std::string::npos);
+  EXPECT_NE(r.out.find("Came from:   q (dead-lettered after 1 attempt)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"n\": 0"), std::string::npos);
   json j = json::parse(flareq({"messages", "show", id, "--json"}).out);
   EXPECT_EQ(j["origin_queue"], "q");
+  EXPECT_EQ(j["origin_attempts"], 1);  // max_retries 0
   EXPECT_EQ(j["body"]["n"], 0);
   EXPECT_EQ(flareq({"messages", "delete", id}).out, "Deleted message " + id + " from queue 'q-dlq'\n");
   EXPECT_EQ(flareq({"messages", "show", id}).err, "error: no message with id '" + id + "'\n");

@@ -82,6 +82,7 @@ TEST_F(WorkerProject, FetchIsServedWithTheConfigsVarsAndTheReadyLineSaysWhere) {
   HttpReply r = worker->get("/vars");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.text, "hello from vars");
+  EXPECT_TRUE(dev->wait_for_log("jobs      worker test-worker · batch 1")) << dev->log();  // printed after the port file
   std::string log = dev->log();
   EXPECT_NE(log.find("Worker test-worker ready on http://127.0.0.1:"), std::string::npos) << log;
   EXPECT_NE(log.find("compatibility_date 2026-04-01; wrangler 4.86.0"), std::string::npos) << log;
@@ -336,10 +337,10 @@ TEST_F(WorkerProject, AProducerWorkerAndAConsumerWorkerInOneDev) {
   int port = 0;
   std::ifstream(dir / "p-port") >> port;
   ASSERT_GT(port, 0) << both.log();
+  EXPECT_TRUE(both.wait_for_log("jobs      worker test-worker · batch 1")) << both.log();  // printed after the port file
   std::string log = both.log();
   EXPECT_NE(log.find("Worker producer-worker ready on http://127.0.0.1:" + std::to_string(port)), std::string::npos) << log;
   EXPECT_NE(log.find("Worker test-worker ready on http://127.0.0.1:"), std::string::npos) << log;
-  EXPECT_NE(log.find("jobs      worker test-worker · batch 1"), std::string::npos) << log;
   // The first config's Worker takes the requests; the second's queue() gets what it sends.
   ASSERT_EQ(Http(port).get("/?tag=one-dev").status, 200) << both.log();
   auto seen = results(1);

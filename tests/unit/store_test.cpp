@@ -267,6 +267,7 @@ TEST_F(StoreTest, LeaseSettleAndLeaseExpiry) {
   ASSERT_EQ(moved.size(), 2u);
   EXPECT_EQ(moved[0].attempts, 0);
   EXPECT_EQ(moved[0].origin_queue, "q");
+  EXPECT_EQ(moved[0].origin_attempts, 2);
   Queue after = store->queue("q");
   EXPECT_EQ(after.counters.delivered, 5);
   EXPECT_EQ(after.counters.acked, 1);
