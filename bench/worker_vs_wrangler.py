@@ -4,12 +4,15 @@
 200; requests/s of a fetch() that sends one message (16 concurrent keep-alive clients,
 10,000 requests); end to end for those 10,000 single sends (first request to the queue()
 call that brings the count to 10,000); end to end for 100,000 messages sent with
-sendBatch(100); the peak RSS of the process tree; and whether the messages survive a
-restart. Prints figures; never fails on them. The load generator is Python: on 2 cores it
-competes with what it measures, so compare the two columns, not the absolute figures.
-Usage: bench/worker_vs_wrangler.py [requests (default 10000)]"""
+sendBatch(100); push -> queue() latency p50/p99 with max_batch_size 1 (one send at a time,
+timed by the Worker's own clock); the peak RSS of the process tree; and whether the
+messages survive a restart. Prints figures; never fails on them. The load generator is
+build/bench/http_load (C++); on 2 cores it still competes with what it measures, so compare
+the two columns rather than the absolute figures.
+Usage: bench/worker_vs_wrangler.py [requests (default 10000)] [latency samples (default 300)]"""
 import ctypes
 import http.client
+import json
 import os
 import re
 import shutil
@@ -23,7 +26,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAREQ = os.path.join(ROOT, "build", "flareq")
 WRANGLER = os.path.join(ROOT, "worker", "node_modules", ".bin", "wrangler")
+HTTP_LOAD = os.path.join(ROOT, "build", "bench", "http_load")
 REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
+LATENCY_SAMPLES = int(sys.argv[2]) if len(sys.argv) > 2 else 300
 CLIENTS = 16
 
 
@@ -69,6 +74,7 @@ class Subject:
 
     def __init__(self, label, argv, cwd, port):
         self.label, self.port, self.received, self.peak_rss = label, port, 0, 0
+        self.latencies, self.received_at = [], 0
         self.cond = threading.Condition()
         env = dict(os.environ, WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false",
                    WRANGLER_HIDE_BANNER="true", CI="true", FORCE_COLOR="0")
@@ -87,7 +93,12 @@ class Subject:
             m = re.search(r"received (\d+)", line)
             if m:
                 with self.cond:
-                    self.received = max(self.received, int(m.group(1)))
+                    self.received, self.received_at = max(self.received, int(m.group(1))), time.time()
+                    self.cond.notify_all()
+            m = re.search(r"latency (-?\d+)", line)
+            if m:
+                with self.cond:
+                    self.latencies.append(int(m.group(1)))
                     self.cond.notify_all()
 
     def _sample_rss(self):
@@ -112,30 +123,28 @@ class Subject:
     def wait_received(self, count, timeout=60):
         with self.cond:
             self.cond.wait_for(lambda: self.received >= count, timeout)
-            return time.time(), self.received
+            return self.received_at, self.received
 
     def load(self, path, requests):
-        """`requests` GETs of path from CLIENTS keep-alive clients; returns seconds taken."""
-        per_client = requests // CLIENTS
-        failures = [0]
+        """`requests` GETs of path from CLIENTS keep-alive clients (build/bench/http_load);
+        returns when the first was sent (s), how long they took, and how many got a 200."""
+        out = subprocess.run([HTTP_LOAD, "127.0.0.1", str(self.port), path, str(requests), str(CLIENTS)],
+                             check=True, capture_output=True, text=True).stdout
+        r = json.loads(out)
+        if r["failed"]:
+            print(f"  {self.label}: {r['failed']} of {requests} failed, first: {r['first_error']}")
+        return r["started_ms"] / 1000, (r["ended_ms"] - r["started_ms"]) / 1000, r["ok"]
 
-        def client():
-            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            for _ in range(per_client):
-                c.request("GET", path)
-                r = c.getresponse()
-                body = r.read()
-                if r.status != 200:
-                    if not failures[0]:
-                        print(f"  {self.label}: {r.status} {body[:200]!r}")
-                    failures[0] += 1
-        threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-        t0 = time.time()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return t0, time.time() - t0, per_client * CLIENTS - failures[0]
+    def latency(self, samples):
+        """One /latency request at a time, each after the previous message reached queue();
+        returns the latencies the Worker measured (ms)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        for i in range(samples):
+            c.request("GET", "/latency")
+            c.getresponse().read()
+            with self.cond:
+                self.cond.wait_for(lambda: len(self.latencies) > i, 10)
+        return list(self.latencies)
 
     def stop(self):
         if self.proc.poll() is not None:
@@ -148,28 +157,39 @@ class Subject:
             self.proc.wait()
 
 
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100))] if values else float("nan")
+
+
 def measure(subject):
     figures = {"cold start to first 200": f"{subject.cold_start_s:.2f} s"}
-    sent = REQUESTS // CLIENTS * CLIENTS
+    sent = REQUESTS
     t0, took, ok = subject.load("/", REQUESTS)
-    figures[f"fetch()+send(), {CLIENTS} clients"] = f"{sent / took:,.0f} req/s" + (
+    figures[f"fetch()+send(), {CLIENTS} clients"] = f"{ok / took:,.0f} req/s" + (
         "" if ok == sent else f" ({sent - ok} failed)")
     done, got = subject.wait_received(ok)
     figures[f"{REQUESTS:,} single sends, end to end"] = f"{done - t0:.2f} s" if got >= ok else f"only {got} of {ok} arrived"
     base = subject.received
-    batches = REQUESTS // 10 // CLIENTS * CLIENTS
-    t0, _, ok = subject.load("/batch", REQUESTS // 10)
+    batches = REQUESTS // 10
+    t0, _, ok = subject.load("/batch", batches)
     n = ok * 100
     done, got = subject.wait_received(base + n)
     figures[f"{batches * 100:,} messages by sendBatch(100), end to end"] = (
         f"{done - t0:.2f} s ({n / (done - t0):,.0f} msg/s)" if got >= base + n else f"only {got - base} of {n} arrived") + (
         "" if ok == batches else f" ({batches - ok} sendBatch failed)")
+    lat = subject.latency(LATENCY_SAMPLES)
+    figures["push -> queue() latency, batch size 1"] = (
+        f"p50 {percentile(lat, 50)} ms, p99 {percentile(lat, 99)} ms" + (
+            "" if len(lat) >= LATENCY_SAMPLES else f" (only {len(lat)} of {LATENCY_SAMPLES} arrived)"))
     figures["peak RSS of the process tree"] = f"{subject.peak_rss / 1024:.0f} MiB"
     return figures
 
 
 def main():
     subprocess.run([os.path.join(ROOT, "scripts", "setup")], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", os.path.join(ROOT, "build"), "--target", "http_load"], check=True,
+                   stdout=subprocess.DEVNULL)
     results = {}
     for label in ("wrangler dev", "flareq dev"):
         work = tempfile.mkdtemp(prefix="flareq-bench-worker-")

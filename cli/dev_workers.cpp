@@ -41,8 +41,8 @@ nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path&
                    "s (see the lines above)");
 }
 
-// A port that is free now on `ip`. The Worker keeps the port it started on when its host is
-// restarted after a crash, so "any free port" is chosen here, once, rather than by each start.
+// A port that is free now on `ip`, for the runtime behind the Worker front. The runtime keeps
+// it across reloads and restarts of its host, so it is chosen here, once.
 int free_port(const std::string& ip) {
   sockaddr_storage addr{};
   socklen_t len = 0;
@@ -80,11 +80,16 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
     std::string name = config.script_name();
     if (hosts_.count(name))
       throw UsageError("two configs name the same Worker '" + name + "': give each its own \"name\"");
+    // The front takes the Worker's address now, so a port in use is an error before anything starts.
+    api::WorkerFrontOptions front;
+    front.ip = !config.dev_ip.empty() ? config.dev_ip : "127.0.0.1";
+    if (front.ip == "localhost") front.ip = "127.0.0.1";
+    if (front.ip == "*") front.ip = "0.0.0.0";
+    front.port = i == 0 ? start.first_port : config.dev_port.value_or(0);
+    front.runtime_port = free_port("127.0.0.1");
+    fronts_.push_back(std::make_unique<api::WorkerFront>(front));
     project::WorkerHostOptions w;
-    w.ip = !config.dev_ip.empty() ? config.dev_ip : "127.0.0.1";
-    if (w.ip == "localhost") w.ip = "127.0.0.1";
-    int port = i == 0 ? start.first_port : config.dev_port.value_or(0);
-    w.port = port == 0 ? free_port(w.ip) : port;
+    w.runtime_port = front.runtime_port;
     w.api_url = start.api_url;
     w.api_token = start.api_token;
     w.ready_file = std::filesystem::temp_directory_path() /
@@ -98,15 +103,18 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
         spec, [&log, prefix](const std::string& line) { log.line(prefix + line); }));
     hosts_[name] = host;
     nlohmann::json ready = start_worker(*host, w.ready_file, name);
-    std::string url = ready.value("url", "");
+    int port = fronts_.back()->port();
+    std::string url = "http://" + (front.ip.find(':') != std::string::npos ? "[" + front.ip + "]" : front.ip) + ":" +
+                      std::to_string(port);
     std::cout << "Worker " << name << " ready on " << url << "   (" << ready.value("main", "") << ", compatibility_date "
               << ready.value("compatibility_date", "") << "; " << ready.value("runtime", "") << ")" << std::endl;
     if (i == 0 && !start.first_port_file.empty())
-      write_port_file(start.first_port_file, std::stoi(url.substr(url.rfind(':') + 1)));
+      write_port_file(start.first_port_file, port);
   }
 }
 
 DevWorkers::~DevWorkers() {
+  for (auto& front : fronts_) front->stop();
   std::error_code ec;
   for (const auto& f : ready_files_) std::filesystem::remove(f, ec);
 }

@@ -1,5 +1,6 @@
 // The Workers of `flareq dev`: one Worker host per config with "main" (`dev -c producer -c
-// consumer` runs two), each serving its Worker's fetch() and the queues that Worker consumes.
+// consumer` runs two), each serving its Worker's fetch() (behind its Worker front, on the
+// Worker's public port) and the queues that Worker consumes.
 #pragma once
 #include <filesystem>
 #include <map>
@@ -10,6 +11,7 @@
 #include "emulator/config/config.h"
 #include "emulator/dispatch/log.h"
 #include "emulator/handler/handler.h"
+#include "emulator/http/worker_front.h"
 
 namespace flareq::cli {
 
@@ -34,6 +36,7 @@ class DevWorkers {
   std::shared_ptr<handler::Handler> host(const std::string& name) const;
 
  private:
+  std::vector<std::unique_ptr<api::WorkerFront>> fronts_;  // each Worker's public port
   std::map<std::string, std::shared_ptr<handler::Handler>> hosts_;
   std::vector<std::filesystem::path> ready_files_;
 };

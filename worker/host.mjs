@@ -5,9 +5,13 @@
 // protocol: each stdin line is a batch for the Worker's queue(); each stdout line is the
 // runtime's verdict on it. Everything else it and workerd print goes to stderr (the dev log).
 //
-// Environment: FLAREQ_WORKER_CONFIG (the wrangler config), FLAREQ_WORKER_ENV, FLAREQ_WORKER_IP
-// and FLAREQ_WORKER_PORT (where fetch() is served), FLAREQ_API_URL and FLAREQ_API_TOKEN (flareq),
-// FLAREQ_WORKER_READY (a file: the host writes {"url"} or {"error"} there once it knows).
+// fetch() is served by the runtime itself on FLAREQ_WORKER_RUNTIME_PORT (loopback), behind
+// flareq's Worker front, which owns the Worker's public port; wrangler's own proxy (a Durable
+// Object every request queues through) is left idle on a port of its own.
+//
+// Environment: FLAREQ_WORKER_CONFIG (the wrangler config), FLAREQ_WORKER_ENV,
+// FLAREQ_WORKER_RUNTIME_PORT (where the runtime listens), FLAREQ_API_URL and FLAREQ_API_TOKEN
+// (flareq), FLAREQ_WORKER_READY (a file: the host writes {"url"} or {"error"} there once it knows).
 import { createRequire } from "node:module";
 import { writeFileSync, renameSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -20,7 +24,10 @@ const protocolOut = process.stdout.write.bind(process.stdout);
 // messages colour themselves regardless).
 const errOut = process.stderr.write.bind(process.stderr);
 const plain = (chunk) => (typeof chunk === "string" ? chunk.replace(/\x1b\[[0-9;]*m/g, "") : chunk);
-process.stderr.write = process.env.FORCE_COLOR === "0" ? (chunk, ...rest) => errOut(plain(chunk), ...rest) : errOut;
+const toLog = process.env.FORCE_COLOR === "0" ? (chunk, ...rest) => errOut(plain(chunk), ...rest) : errOut;
+// wrangler's "Ready on http://…" names its idle proxy: flareq prints where the Worker really is.
+process.stderr.write = (chunk, ...rest) =>
+  typeof chunk === "string" && /Ready on http/.test(chunk) ? true : toLog(chunk, ...rest);
 process.stdout.write = process.stderr.write;
 
 // A kill of the host alone (dev ends the whole group itself when the host goes, or when dev
@@ -138,6 +145,18 @@ function noteMiniflares(miniflare) {
   };
 }
 
+// Miniflare gives the runtime a new random port on every reload and leaves it to wrangler's
+// proxy to follow. The runtime that holds the user's Worker listens on the port flareq chose
+// instead, the same across reloads and restarts, so that flareq's front can find it.
+function pinRuntimePort(miniflare, port) {
+  const proto = miniflare.Runtime.prototype;
+  const updateConfig = proto.updateConfig;
+  proto.updateConfig = function (configBuffer, options, workerNames, ...rest) {
+    if (!workerNames?.includes("ProxyWorker")) options = { ...options, entryAddress: `127.0.0.1:${port}` };
+    return updateConfig.call(this, configBuffer, options, workerNames, ...rest);
+  };
+}
+
 async function main() {
   if (!existsSync(configPath)) fail(`no wrangler config at ${configPath}`);
   if (Number(process.versions.node.split(".")[0]) < 20 || process.versions.node.startsWith("20.0") ||
@@ -146,6 +165,9 @@ async function main() {
   const { wrangler, miniflare, version, origin } = await loadWrangler();
   const workerNamed = noteMiniflares(miniflare);
   const rawConfig = wrangler.unstable_readConfig({ config: configPath, env: env.FLAREQ_WORKER_ENV || undefined });
+  const runtimePort = Number(env.FLAREQ_WORKER_RUNTIME_PORT);
+  if (!Number.isInteger(runtimePort) || runtimePort <= 0) fail("FLAREQ_WORKER_RUNTIME_PORT must name a port");
+  pinRuntimePort(miniflare, runtimePort);
   if (!rawConfig.main) fail(`${configPath} has no "main": there is no Worker to run`);
   const mainPath = resolve(projectDir, rawConfig.main);
   if (!existsSync(mainPath)) fail(`the Worker's main file ${mainPath} does not exist (from "main" in ${configPath})`);
@@ -159,7 +181,7 @@ async function main() {
       env: env.FLAREQ_WORKER_ENV || undefined,
       bindings: producerBindings(rawConfig),
       dev: {
-        server: { hostname: env.FLAREQ_WORKER_IP || "127.0.0.1", port: Number(env.FLAREQ_WORKER_PORT ?? 8787) },
+        server: { hostname: "127.0.0.1", port: 0 },  // wrangler's proxy: nobody calls it
         inspector: false,
         watch: true,
         logLevel: process.env.FLAREQ_WORKER_LOG_LEVEL ?? "log",
@@ -186,9 +208,8 @@ async function main() {
     fail(`the Worker did not start: ${lastError ?? e?.message ?? e}`);
   }
   started = true;
-  const url = await worker.url;
   report({
-    url: url.origin,
+    url: `http://127.0.0.1:${runtimePort}`,
     name: rawConfig.name ?? "",
     main: relative(projectDir, resolve(projectDir, rawConfig.main)),
     compatibility_date: rawConfig.compatibility_date ?? "",

@@ -1,7 +1,8 @@
 // What keeps a local server safe from the web pages in its user's browser (README, "Local
 // safety"): without a token, a request must be addressed to this server by a loopback name
 // (so a DNS-rebound name is refused), and a state-changing request must not come from a
-// page of another origin. With a token, the token decides.
+// page of another origin. With a token, the token decides. The same rules guard the API's
+// port and the Worker's (worker_front.h).
 #pragma once
 #include <optional>
 #include <string>
@@ -14,10 +15,17 @@ struct ListenAddress {
   int port = 0;
 };
 
+// Which pages may change state: only this server's own (the API and its dashboard), or any
+// page served from this machine (the Worker's port, which a front end on another localhost
+// port calls).
+enum class AllowedOrigins { ThisServer, Local };
+
 // Why the request must be refused, or nothing. `method`, `host_header` and `origin_header`
-// are as received ("" when absent).
+// are as received ("" when absent). On a wildcard address (0.0.0.0, ::) a Host that is an IP
+// address is accepted too: a rebound name is always a name.
 std::optional<std::string> foreign_request(const ListenAddress& listening, std::string_view method,
-                                           std::string_view host_header, std::string_view origin_header);
+                                           std::string_view host_header, std::string_view origin_header,
+                                           AllowedOrigins allowed = AllowedOrigins::ThisServer);
 
 // "Bearer TOKEN", the scheme in any case (RFC 7235), the token exactly.
 bool bearer_matches(std::string_view authorization, std::string_view token);

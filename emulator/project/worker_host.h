@@ -10,8 +10,7 @@
 namespace flareq::project {
 
 struct WorkerHostOptions {
-  std::string ip;       // where fetch() is served
-  int port = 8787;      // 0: any free port
+  int runtime_port = 0;  // where the runtime serves fetch() on 127.0.0.1, behind the Worker front
   std::string api_url;  // flareq's API, for the producer bindings
   std::string api_token;
   std::filesystem::path ready_file;  // the host writes {"url",…} or {"error"} there

@@ -22,43 +22,6 @@ using nlohmann::json;
 namespace {
 
 // A bare TCP connection to dev, for requests no HTTP client library would send.
-class Raw {
- public:
-  explicit Raw(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  }
-  ~Raw() { close(fd_); }
-  Raw(const Raw&) = delete;
-  bool connected() const { return connected_; }
-  void send_text(const std::string& text) { ::send(fd_, text.data(), text.size(), MSG_NOSIGNAL); }
-  // What arrives within `timeout_ms`, until the server closes or stops sending.
-  std::string receive(int timeout_ms) {
-    std::string got;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      int left = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
-      if (poll(&p, 1, std::max(left, 1)) <= 0) break;
-      char buf[8192];
-      ssize_t n = recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      got.append(buf, static_cast<size_t>(n));
-      if (got.find("\r\n\r\n") != std::string::npos && got.find("}") != std::string::npos) break;
-    }
-    return got;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-};
-
 bool process_alive(pid_t pid) { return kill(pid, 0) == 0; }
 
 // Polls until `pid` is gone (up to 20 s); the deadline only bounds a failing test.
@@ -133,10 +96,10 @@ TEST_F(Hardening, ABadContentLengthIsAnsweredAtOnce) {
   // httplib waited 30 to 60 s for these bodies; 20 s is far more than an answer needs.
   for (const auto& [length, status] : std::vector<std::pair<std::string, std::string>>{
            {"-1", "400"}, {"abc", "400"}, {"99999999999999999999", "413"}}) {
-    Raw raw(dev.port());
+    RawConnection raw(dev.port());
     raw.send_text("POST /client/v4/accounts/x/queues/q/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + length +
                   "\r\n\r\n");
-    std::string answer = raw.receive(20000);
+    std::string answer = raw.receive(20000, "}");
     EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 " + status) << length << ": " << answer;
   }
 }
@@ -240,26 +203,26 @@ TEST_F(Hardening, HandlersDieWithDev) {
 
 TEST_F(Hardening, IdleAndSlowConnectionsDoNotStarveNewOnes) {
   DevServer dev(state());
-  std::vector<std::unique_ptr<Raw>> crowd;
+  std::vector<std::unique_ptr<RawConnection>> crowd;
   // 300 that never send a byte and 300 that send half a request line: beyond the old limit
   // of 512 threads, where a new request waited for one of them to time out.
   for (int i = 0; i < 600; ++i) {
-    crowd.push_back(std::make_unique<Raw>(dev.port()));
+    crowd.push_back(std::make_unique<RawConnection>(dev.port()));
     ASSERT_TRUE(crowd.back()->connected());
     if (i % 2) crowd.back()->send_text("GET /client/v4/accou");
   }
-  Raw fresh(dev.port());
+  RawConnection fresh(dev.port());
   fresh.send_text("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   // An answer well before the first of the crowd would time out (5 s keep-alive, 30 s read).
-  std::string answer = fresh.receive(4000);
+  std::string answer = fresh.receive(4000, "}");
   EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 200") << answer;
 }
 
 TEST_F(Hardening, SigtermDoesNotWaitForIdleKeepAliveConnections) {
   DevServer dev(state());
-  Raw idle(dev.port());
+  RawConnection idle(dev.port());
   idle.send_text("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-  ASSERT_EQ(idle.receive(10000).substr(0, 12), "HTTP/1.1 200");  // the connection stays open, idle
+  ASSERT_EQ(idle.receive(10000, "}").substr(0, 12), "HTTP/1.1 200");  // the connection stays open, idle
   auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(dev.stop(SIGTERM), 0);
   // It waited out the 30 s keep-alive before; the 5 s it is now would still be too long.

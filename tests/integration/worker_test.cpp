@@ -92,6 +92,85 @@ TEST_F(WorkerProject, FetchIsServedWithTheConfigsVarsAndTheReadyLineSaysWhere) {
   EXPECT_EQ(worker->get("/healthz").status, 404);
 }
 
+TEST_F(WorkerProject, TheWorkersPortRefusesForeignHostsAndPagesAndServesLocalOnes) {
+  start("js");
+  int port = 0;
+  std::ifstream(dir / "worker-port") >> port;
+  std::string here = "127.0.0.1:" + std::to_string(port);
+  auto call = [&](const std::string& request) {
+    RawConnection raw(port);
+    raw.send_text(request);
+    return raw.receive(20000, "}");  // a refusal closes the connection; the Worker's answers are JSON
+  };
+  // DNS rebinding: a name that is not this machine's gets nothing from the Worker.
+  std::string rebound = call("GET /vars HTTP/1.1\r\nHost: evil.example:" + std::to_string(port) + "\r\n\r\n");
+  EXPECT_EQ(rebound.substr(0, 12), "HTTP/1.1 403") << rebound;
+  EXPECT_NE(rebound.find("must be addressed to this server"), std::string::npos) << rebound;
+  // A page on the web may not make the Worker send; a front end on another local port may.
+  std::string send = "POST /send?type=text HTTP/1.1\r\nHost: " + here + "\r\nContent-Length: 0\r\nOrigin: ";
+  std::string web = call(send + "https://evil.example\r\n\r\n");
+  EXPECT_EQ(web.substr(0, 12), "HTTP/1.1 403") << web;
+  EXPECT_NE(web.find("may not change this server's state"), std::string::npos) << web;
+  EXPECT_EQ(messages("inbox").size(), 0u);
+  std::string local = call(send + "http://localhost:5173\r\n\r\n");
+  EXPECT_EQ(local.substr(0, 12), "HTTP/1.1 200") << local;
+  EXPECT_EQ(messages("inbox").size(), 1u);
+
+  // The Worker sees the address it was called by, a chunked body whole, and the next request
+  // on the same connection.
+  RawConnection raw(port);
+  raw.send_text("POST /echo HTTP/1.1\r\nHost: " + here + "\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+                "GET /vars HTTP/1.1\r\nHost: " + here + "\r\n\r\n");
+  std::string both = raw.receive(20000, "hello from vars");
+  EXPECT_NE(both.find("\"url\":\"http://" + here + "/echo\""), std::string::npos) << both;
+  EXPECT_NE(both.find("\"body\":\"hello world\""), std::string::npos) << both;
+  EXPECT_NE(both.find("hello from vars"), std::string::npos) << both;
+
+  // A WebSocket goes through: the upgrade, then frames both ways.
+  RawConnection ws(port);
+  ws.send_text("GET /ws HTTP/1.1\r\nHost: " + here + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  std::string upgraded = ws.receive(20000, "Sec-WebSocket-Accept");
+  ASSERT_EQ(upgraded.substr(0, 12), "HTTP/1.1 101") << upgraded;
+  ws.send_text(std::string("\x81\x82\0\0\0\0hi", 8));  // a masked text frame "hi" (mask 0)
+  EXPECT_NE(ws.receive(20000, "echo hi").find("echo hi"), std::string::npos);
+
+  // Malformed framing never reaches the Worker.
+  std::string smuggled = call("POST /echo HTTP/1.1\r\nHost: " + here +
+                              "\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  EXPECT_EQ(smuggled.substr(0, 12), "HTTP/1.1 400") << smuggled;
+
+  // The port is this dev's alone: a second one is refused with one sentence.
+  Result second = run({FLAREQ_BINARY, "--state", (dir / "other.sqlite").string(), "dev", "--port", "0",
+                       "--worker-port", std::to_string(port)},
+                      "", {}, dir.path());
+  EXPECT_NE(second.exit_code, 0);
+  EXPECT_NE(second.err.find("cannot serve the Worker on " + here + ": the port is in use"), std::string::npos)
+      << second.out << second.err;
+}
+
+TEST_F(WorkerProject, IdleAndSlowConnectionsDoNotStarveTheWorkersPort) {
+  start("js");
+  int port = 0;
+  std::ifstream(dir / "worker-port") >> port;
+  // 300 connections that never send a byte and 300 that send half a head: beyond the front's
+  // 512, where the idlest are closed to make room.
+  std::vector<std::unique_ptr<RawConnection>> crowd;
+  for (int i = 0; i < 600; ++i) {
+    crowd.push_back(std::make_unique<RawConnection>(port));
+    ASSERT_TRUE(crowd.back()->connected());
+    if (i % 2) crowd.back()->send_text("GET /vars HTTP/1.1\r\nHo");
+  }
+  RawConnection fresh(port);
+  fresh.send_text("GET /vars HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  std::string answer = fresh.receive(5000, "hello from vars");
+  EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 200") << answer;
+  // A head that never ends is answered 408 after 10 s rather than held open.
+  std::string slow = crowd[599]->receive(15000);
+  EXPECT_EQ(slow.substr(0, 12), "HTTP/1.1 408") << slow;
+}
+
 TEST_F(WorkerProject, TheProjectsOwnWranglerIsPreferredAndNamed) {
   // A project with wrangler installed in its node_modules (here: a link to flareq's, so that
   // nothing is downloaded; what counts is where it is found).

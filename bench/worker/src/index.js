@@ -1,5 +1,7 @@
-// fetch() sends one message (or, on /batch, 100 with sendBatch); queue() counts what it got
-// and prints the running total, which the benchmark reads from the log.
+// The Worker of bench/worker_vs_wrangler.py, run under `wrangler dev` and under `flareq dev`.
+// fetch() sends one message (or, on /batch, 100 with sendBatch; on /latency, one stamped with
+// the time to the queue of batch size 1); queue() counts what it got and prints the running
+// total, or each message's latency, which the benchmark reads from the log.
 let received = 0;
 
 export default {
@@ -10,10 +12,18 @@ export default {
       await env.EVENTS.sendBatch(Array.from({ length: 100 }, (_, i) => ({ body: { i } })));
       return new Response("ok");
     }
+    if (pathname === "/latency") {
+      await env.LATENCY.send({ sentAt: Date.now() });
+      return new Response("ok");
+    }
     await env.EVENTS.send({ type: "welcome-email", userId: 123 });
     return new Response("ok");
   },
   async queue(batch) {
+    if (batch.queue === "bench-latency") {
+      for (const m of batch.messages) console.log(`latency ${Date.now() - m.body.sentAt}`);
+      return;
+    }
     received += batch.messages.length;
     console.log(`received ${received}`);
   },

@@ -8,6 +8,14 @@ export default {
       switch (url.pathname) {
         case "/vars":
           return new Response(env.GREETING);
+        case "/echo":  // what reached the Worker, for the tests of the Worker's port
+          return Response.json({ url: request.url, method: request.method, body: await request.text() });
+        case "/ws": {  // a WebSocket that echoes
+          const [client, server] = Object.values(new WebSocketPair());
+          server.accept();
+          server.addEventListener("message", (event) => server.send(`echo ${event.data}`));
+          return new Response(null, { status: 101, webSocket: client });
+        }
         case "/send": {
           const type = q.get("type") ?? "json";
           const body = { json: { kind: "json", n: 1 }, text: "hello", bytes: new Uint8Array([1, 2, 255]) }[type];

@@ -1,0 +1,62 @@
+// The Worker's public port in `flareq dev`. The runtime serves the Worker's fetch() on a
+// loopback port of its own; the front owns the address users call (8787 by default), holds
+// every request on a connection to the local safety rules (local_safety.h, with any local page
+// allowed as Origin), and passes the bytes of those it admits to the runtime unchanged, so
+// streaming bodies and WebSockets work as they do under `wrangler dev`.
+//
+// Each connection gets its own connection to the runtime and two threads (one per direction).
+// A request head must arrive whole within a deadline (slowloris); when the connection limit is
+// reached, the connection idle longest is closed to make room. While the runtime restarts (a
+// reload, a crashed host), new connections wait for it for a while before being answered 503.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "emulator/core/thread_pool.h"
+
+namespace flareq::api {
+
+struct WorkerFrontOptions {
+  std::string ip = "127.0.0.1";
+  int port = 8787;  // 0: any free port
+  int runtime_port = 0;  // where the runtime serves fetch(), on 127.0.0.1
+  size_t max_connections = 512;
+  int head_timeout_ms = 10000;      // from a head's first byte to its blank line
+  int body_idle_timeout_ms = 60000;  // between two pieces of a request body
+  int runtime_wait_ms = 30000;      // for the runtime to accept, while it (re)starts
+};
+
+class WorkerFront {
+ public:
+  // Binds and listens at once; throws UsageError when the address is taken or invalid.
+  explicit WorkerFront(const WorkerFrontOptions& options);
+  ~WorkerFront();  // stop()
+  WorkerFront(const WorkerFront&) = delete;
+  WorkerFront& operator=(const WorkerFront&) = delete;
+
+  int port() const { return port_; }
+  // Closes the port and every connection, and joins every thread.
+  void stop();
+
+  struct Connection;
+
+ private:
+  void accept_loop();
+  void serve(const std::shared_ptr<Connection>& connection);
+  void make_room();
+
+  WorkerFrontOptions options_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::set<std::shared_ptr<Connection>> open_;
+  ThreadPool threads_;
+  std::thread acceptor_;
+};
+
+}  // namespace flareq::api
