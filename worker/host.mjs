@@ -16,7 +16,7 @@ import { createRequire } from "node:module";
 import { writeFileSync, renameSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 
 const protocolOut = process.stdout.write.bind(process.stdout);
 // Only protocol lines go to stdout; all other output (wrangler's, workerd's, console.*) to stderr,
@@ -55,7 +55,8 @@ function fail(message) {
   process.exit(1);
 }
 
-// The project's own wrangler when it has one installed, else flareq's pinned one.
+// The project's own wrangler when it has one installed, else flareq's pinned one. Loaded with
+// require(): import() of a CommonJS file first scans its 12 MB for export names (0.3 s).
 async function loadWrangler() {
   for (const [from, origin] of [[join(projectDir, "package.json"), "the project's"], [join(here, "package.json"), "flareq's"]]) {
     try {
@@ -63,7 +64,7 @@ async function loadWrangler() {
       const entry = require.resolve("wrangler");
       const pkg = JSON.parse(readFileSync(join(dirname(require.resolve("wrangler/package.json")), "package.json"), "utf8"));
       const miniflare = createRequire(entry)("miniflare");
-      return { wrangler: await import(pathToFileURL(entry).href), miniflare, version: pkg.version, origin };
+      return { wrangler: require(entry), miniflare, version: pkg.version, origin };
     } catch {
       // not installed there
     }
@@ -85,7 +86,6 @@ function producerBindings(rawConfig) {
         options: {
           queue: p.queue ?? p.binding,
           apiAddress: api.host,
-          apiPath: api.pathname,
           apiToken: env.FLAREQ_API_TOKEN ?? "",
           ...(p.delivery_delay === undefined ? {} : { deliveryDelay: p.delivery_delay }),
         },

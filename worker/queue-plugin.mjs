@@ -1,29 +1,18 @@
 // A Miniflare plugin (loaded through a wrangler "unsafe" binding) that gives the Worker real,
-// native Queue producer bindings whose other end is flareq: workerd serializes each send as
-// in production and posts it to a small relay Worker, which hands it to flareq's HTTP API and
-// answers only once flareq has committed the message.
-import { readFileSync } from "node:fs";
-
-const RELAY = readFileSync(new URL("./relay.worker.js", import.meta.url), "utf8");
-const API_SERVICE = "flareq:api";
-
-function relayService(binding) {
+// native Queue producer bindings whose other end is flareq itself: workerd serializes each
+// send as in production and posts it (POST /message, POST /batch) straight to flareq's API
+// port, which speaks the runtime's Queue binding protocol and answers once it has committed
+// the message. Each binding's service is flareq's address with the queue's name (and the
+// token, and the producer's delivery_delay) added to every request.
+function queueService(binding) {
   const o = binding.options;
-  return {
-    name: `flareq:queue:${o.queue}`,
-    worker: {
-      compatibilityDate: "2024-09-23",
-      modules: [{ name: "relay.worker.js", esModule: RELAY }],
-      bindings: [
-        { name: "FLAREQ", service: { name: API_SERVICE } },
-        { name: "QUEUE", text: o.queue },
-        { name: "API_ADDRESS", text: o.apiAddress },
-        { name: "API_PATH", text: o.apiPath },
-        { name: "API_TOKEN", text: o.apiToken ?? "" },
-        { name: "DELIVERY_DELAY", text: o.deliveryDelay === undefined ? "" : String(o.deliveryDelay) },
-      ],
-    },
-  };
+  const headers = [
+    { name: "Host", value: o.apiAddress },  // flareq refuses any Host but its own
+    { name: "X-Flareq-Queue", value: o.queue },
+  ];
+  if (o.apiToken) headers.push({ name: "Authorization", value: `Bearer ${o.apiToken}` });
+  if (o.deliveryDelay !== undefined) headers.push({ name: "X-Flareq-Delivery-Delay", value: String(o.deliveryDelay) });
+  return { name: `flareq:queue:${o.queue}`, external: { address: o.apiAddress, http: { injectRequestHeaders: headers } } };
 }
 
 export const plugins = {
@@ -35,10 +24,7 @@ export const plugins = {
       return {};
     },
     getServices({ options }) {
-      if (!options || options.length === 0) return [];
-      const services = options.map(relayService);
-      services.push({ name: API_SERVICE, external: { address: options[0].options.apiAddress, http: {} } });
-      return services;
+      return (options ?? []).map(queueService);
     },
   },
 };

@@ -234,6 +234,7 @@ void ApiServer::handle(const httplib::Request& req, const std::string& content, 
       auto refusal = foreign_request(listening_, req.method, req.get_header_value("Host"), req.get_header_value("Origin"));
       if (refusal) throw Error(code::kUnauthorized, 403, *refusal);
     }
+    if (is_queue_binding_request(req)) return serve_queue_binding(context_, stores_.local(), req, content, res);
     std::vector<std::string_view> path = split_path(req.path);
     if (path.size() == 1 && path[0] == "healthz") {
       res.set_content("{\"status\":\"ok\"}", "application/json");

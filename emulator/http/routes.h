@@ -10,6 +10,11 @@
 #include "emulator/store/group_commit.h"
 #include "emulator/store/store_pool.h"
 
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
+
 namespace flareq::api {
 
 struct ServerOptions;
@@ -38,6 +43,11 @@ void add_flareq_routes(RouteTable& routes, ApiContext& context);    // flareq_ro
 void add_time_routes(RouteTable& routes, ApiContext& context);      // time_routes.cpp
 void add_fault_routes(RouteTable& routes, ApiContext& context);     // fault_routes.cpp
 void add_dashboard_routes(RouteTable& routes, ApiContext& context); // dashboard_routes.cpp
+// The Workers runtime's Queue binding protocol (queue_binding.cpp): POST /message, POST /batch
+// and GET /metrics, with the queue in X-Flareq-Queue. Answers as workerd expects, not in the envelope.
+bool is_queue_binding_request(const httplib::Request& req);
+void serve_queue_binding(ApiContext& context, Store& store, const httplib::Request& req, const std::string& content,
+                         httplib::Response& res);
 // Every queue with its backlog, counters and consumer, and the clock: what the dashboard's
 // overview shows, answered by a route and sent by the event stream every second.
 nlohmann::json overview_json(Store& store, const ApiContext& context);

@@ -223,7 +223,7 @@ void WorkerFront::serve(const std::shared_ptr<Connection>& c) {
       }
       if (fd >= 0) ::close(fd);
       if (steady_ms() >= deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return false;
   };
