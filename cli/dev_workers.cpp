@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <random>
 #include <iostream>
 #include <thread>
 
@@ -41,29 +42,28 @@ nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path&
                    "s (see the lines above)");
 }
 
-// A port that is free now on `ip`, for the runtime behind the Worker front. The runtime keeps
-// it across reloads and restarts of its host, so it is chosen here, once.
-int free_port(const std::string& ip) {
-  sockaddr_storage addr{};
-  socklen_t len = 0;
-  if (ip.find(':') != std::string::npos) {
-    auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
-    a6->sin6_family = AF_INET6;
-    len = sizeof *a6;
-    if (inet_pton(AF_INET6, ip.c_str(), &a6->sin6_addr) != 1) len = 0;
-  } else {
-    auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
-    a4->sin_family = AF_INET;
-    len = sizeof *a4;
-    if (inet_pton(AF_INET, ip.c_str(), &a4->sin_addr) != 1) len = 0;
+// A port on 127.0.0.1 that is free now, for the runtime behind the Worker front. The runtime
+// keeps it across reloads and restarts of its host, so it is chosen here, once. It is taken
+// below the kernel's ephemeral range when there is room, where no outgoing connection can
+// take it before the runtime binds it.
+int runtime_port() {
+  int ephemeral_start = 32768, ephemeral_end = 60999;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_start >> ephemeral_end;
+  std::random_device random;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int candidate = ephemeral_start > 20000 ? 20000 + static_cast<int>(random() % (ephemeral_start - 20000)) : 0;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(candidate));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), len) == 0 &&
+              getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+    if (fd >= 0) close(fd);
+    if (ok) return ntohs(a.sin_port);
   }
-  int fd = len == 0 ? -1 : socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
-            getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  if (fd >= 0) close(fd);
-  if (!ok) throw UsageError("cannot find a free port on " + ip + " for the Worker");
-  return ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
-                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  throw UsageError("cannot find a free port on 127.0.0.1 for the Worker's runtime");
 }
 
 }  // namespace
@@ -86,7 +86,7 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
     if (front.ip == "localhost") front.ip = "127.0.0.1";
     if (front.ip == "*") front.ip = "0.0.0.0";
     front.port = i == 0 ? start.first_port : config.dev_port.value_or(0);
-    front.runtime_port = free_port("127.0.0.1");
+    front.runtime_port = runtime_port();
     fronts_.push_back(std::make_unique<api::WorkerFront>(front));
     project::WorkerHostOptions w;
     w.runtime_port = front.runtime_port;

@@ -389,6 +389,9 @@ TEST_F(WorkerProject, EditingTheWorkerReloadsItAndLosesNothing) {
       continue;
     }
   }
+  // A batch in flight when the runtime restarts runs again (at least once): wait until every
+  // job has settled, then count distinct tags.
+  wait_idle("jobs");
   auto seen = results(kJobs);
   std::set<std::string> tags;
   bool reloaded = false;
