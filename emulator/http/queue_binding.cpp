@@ -12,7 +12,6 @@
 #include "emulator/core/error.h"
 #include "emulator/core/json_depth.h"
 #include "emulator/core/limits.h"
-#include "emulator/http/api_objects.h"
 #include "emulator/http/api_server.h"
 
 namespace flareq::api {
@@ -77,6 +76,11 @@ std::vector<OutgoingMessage> batch_of(const std::string& content) {
   return messages;
 }
 
+// Metrics as the runtime reads them (camelCase, as Miniflare's own broker answers).
+json runtime_metrics(const QueueMetrics& m) {
+  return {{"backlogCount", m.count}, {"backlogBytes", m.bytes}, {"oldestMessageTimestamp", m.oldest_enqueued_ms.value_or(0)}};
+}
+
 }  // namespace
 
 bool is_queue_binding_request(const httplib::Request& req) {
@@ -91,7 +95,7 @@ void serve_queue_binding(ApiContext& context, Store& store, const httplib::Reque
     std::string queue = req.get_header_value("X-Flareq-Queue");
     checked_queue_ref(queue);
     if (req.method == "GET") {
-      res.set_content(metrics_json(store.metrics(store.queue(queue).key)).dump(), "application/json");
+      res.set_content(runtime_metrics(store.metrics(store.queue(queue).key)).dump(), "application/json");
       return;
     }
     std::optional<int64_t> delay = delay_header(req, "X-Msg-Delay-Secs");
@@ -104,7 +108,7 @@ void serve_queue_binding(ApiContext& context, Store& store, const httplib::Reque
     } else {
       sent = context.sends.send(queue, batch_of(content), delay);
     }
-    res.set_content(json({{"metadata", {{"metrics", metrics_json(sent.metrics)}}}}).dump(), "application/json");
+    res.set_content(json({{"metadata", {{"metrics", runtime_metrics(sent.metrics)}}}}).dump(), "application/json");
   } catch (const Error& e) {
     std::string why = printable(e.what());
     res.status = e.http_status();

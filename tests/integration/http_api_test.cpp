@@ -367,3 +367,48 @@ TEST_F(HttpApi, StopsCleanlyOnSigterm) {
   DevServer dev(state());
   EXPECT_EQ(dev.stop(SIGTERM), 0);
 }
+
+TEST_F(HttpApi, TheRuntimesQueueBindingProtocol) {
+  // What workerd's native Queue binding sends (the Worker host's bindings post straight here).
+  DevServer dev(state());
+  Http http(dev.port());
+  ASSERT_EQ(http.post("queues", {{"queue_name", "q"}}).status, 200);
+  httplib::Client client("127.0.0.1", dev.port());
+  auto post = [&](const std::string& path, const std::string& body, httplib::Headers headers) {
+    headers.emplace("X-Flareq-Queue", "q");
+    return client.Post(path.c_str(), headers, body, "application/octet-stream");
+  };
+  auto r = post("/message", "{\"a\":1}", {{"X-Msg-Fmt", "json"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_TRUE(json::parse(r->body)["metadata"]["metrics"].contains("backlogCount")) << r->body;
+  EXPECT_EQ(post("/message", "hi", {{"X-Msg-Fmt", "text"}, {"X-Msg-Delay-Secs", "60"}})->status, 200);
+  // The producer's delivery_delay applies unless the send gives its own.
+  EXPECT_EQ(post("/message", std::string("\x01\x02", 2), {{"X-Msg-Fmt", "bytes"}, {"X-Flareq-Delivery-Delay", "30"}})->status, 200);
+  std::string batch = R"({"messages":[{"contentType":"json","body":"eyJuIjoxfQ=="},{"contentType":"text","body":"dHdv","delaySecs":5}]})";
+  EXPECT_EQ(post("/batch", batch, {})->status, 200);
+  json listed = json::parse(run({"flareq", "--state", state().string(), "messages", "list", "q", "--json"}).out);
+  ASSERT_EQ(listed.size(), 5u) << listed.dump(2);
+  std::map<std::string, json> by_body;
+  for (const auto& m : listed) by_body[m["body"].dump()] = m;
+  EXPECT_EQ(by_body[json({{"a", 1}}).dump()]["state"], "ready");
+  EXPECT_EQ(by_body["\"hi\""]["state"], "delayed");
+  EXPECT_EQ(by_body["\"AQI=\""]["state"], "delayed");  // bytes 01 02, base64
+  EXPECT_EQ(by_body["\"AQI=\""]["content_type"], "bytes");
+  EXPECT_EQ(by_body[json({{"n", 1}}).dump()]["state"], "ready");
+  EXPECT_EQ(by_body["\"two\""]["state"], "delayed");
+  EXPECT_EQ(info("q")["counters"]["received"], 5);
+  // A refusal carries production's text and code where workerd looks for them.
+  auto big = post("/message", std::string(130000, 'x'), {{"X-Msg-Fmt", "text"}});
+  EXPECT_EQ(big->status, 413);
+  EXPECT_EQ(big->get_header_value("CF-Queues-Error-Cause"), "message length of 130000 bytes exceeds limit of 128000");
+  EXPECT_EQ(big->get_header_value("CF-Queues-Error-Code"), "10204");
+  EXPECT_EQ(post("/message", "{not json", {{"X-Msg-Fmt", "json"}})->status, 400);
+  auto missing = client.Post("/message", {{"X-Flareq-Queue", "nope"}}, "{}", "application/octet-stream");
+  EXPECT_EQ(missing->status, 404);
+  auto metrics = client.Get("/metrics", {{"X-Flareq-Queue", "q"}});
+  EXPECT_EQ(json::parse(metrics->body)["backlogCount"], 5) << metrics->body;
+  EXPECT_EQ(json::parse(metrics->body)["backlogBytes"], 21) << metrics->body;
+  // Local safety applies as to every request: a page on the web cannot send this way either.
+  EXPECT_EQ(post("/message", "1", {{"X-Msg-Fmt", "json"}, {"Origin", "https://evil.example"}})->status, 403);
+}
