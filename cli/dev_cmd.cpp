@@ -195,7 +195,8 @@ void setup_dev(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::Range(0, 65535));
   dev->add_option("--worker-port", o->worker_port,
                   "port of the Worker's fetch() in a project with \"main\" (0 picks a free one; default: the "
-                  "config's dev.port, else 8787)")
+                  "config's dev.port, else 8787); held to the local safety rules like the API, except that any "
+                  "page on this machine may call it")
       ->check(CLI::Range(0, 65535));
   dev->add_option("--worker-port-file", o->worker_port_file, "write the Worker's port here once it is ready (for scripts)");
   dev->add_flag("--no-worker", o->no_worker,
