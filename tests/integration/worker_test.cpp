@@ -201,6 +201,14 @@ TEST_F(WorkerProject, SendAndSendBatchStoreEveryContentTypeAndDelay) {
   EXPECT_EQ(list[2]["content_type"], "bytes");
   EXPECT_EQ(list[2]["body"], "AQL/");  // 01 02 ff, base64
   EXPECT_EQ(info("inbox")["counters"]["received"], 7);
+  // The producer's delivery_delay holds a send back unless the send gives its own delay.
+  ASSERT_EQ(worker->get("/send-later").status, 200);
+  ASSERT_EQ(worker->get("/send-later?delay=0").status, 200);
+  json later = messages("later");
+  ASSERT_EQ(later.size(), 2u) << later.dump(2);
+  std::multiset<std::string> later_states;
+  for (const auto& m : later) later_states.insert(m["state"].get<std::string>());
+  EXPECT_EQ(later_states, std::multiset<std::string>({"delayed", "ready"})) << later.dump(2);
   // Production's limit and text, as an error the Worker can catch.
   HttpReply big = worker->get("/send-big");
   EXPECT_EQ(big.status, 500);

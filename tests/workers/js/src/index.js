@@ -29,6 +29,9 @@ export default {
             [{ body: { n: 1 } }, { body: "two", contentType: "text" }, { body: { n: 3 }, delaySeconds: 60 }],
             { delaySeconds: q.has("delay") ? Number(q.get("delay")) : undefined });
           return Response.json({ ok: true });
+        case "/send-later":  // a producer with delivery_delay 120, unless the send gives its own
+          await env.LATER.send({ n: 1 }, q.has("delay") ? { delaySeconds: Number(q.get("delay")) } : {});
+          return Response.json({ ok: true });
         case "/send-big":
           await env.INBOX.send("x".repeat(130000), { contentType: "text" });
           return Response.json({ ok: true });
