@@ -10,9 +10,36 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <SQLiteCpp/Exception.h>
+
 #include <climits>
 
+#include "emulator/core/error.h"
+
 namespace flareq {
+
+namespace {
+
+// A failed commit fails every send in it, each with its own exception object: one shared
+// object would be rethrown, read and freed by several threads, through a reference count and
+// a copy-on-write message in uninstrumented libstdc++ (ThreadSanitizer could not tell that
+// apart from a race). The copies are built from the message, so they share no string either.
+std::exception_ptr own_copy(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const SQLite::Exception& e) {
+    return std::make_exception_ptr(SQLite::Exception(std::string(e.what()), e.getErrorCode()));
+  } catch (const Error& e) {
+    return std::make_exception_ptr(Error(e.code(), e.http_status(), std::string(e.what())));
+  } catch (const std::exception& e) {
+    return std::make_exception_ptr(std::runtime_error(std::string(e.what())));
+  } catch (...) {
+    return std::make_exception_ptr(std::runtime_error("the group commit failed"));
+  }
+}
+
+}  // namespace
+
 
 namespace {
 
@@ -95,7 +122,7 @@ void GroupCommit::run() {
     }
     if (!failure && after_commit_) after_commit_();
     if (failure)
-      for (Waiting* w : group) w->request.error = failure;
+      for (Waiting* w : group) w->request.error = own_copy(failure);
     group.clear();
     std::atomic<uint32_t>& word = finished_[number % 2];
     word.store(number, std::memory_order_release);  // from here on, the senders own their results
