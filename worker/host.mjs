@@ -201,9 +201,18 @@ async function main() {
       }
     });
     await worker.ready;
-    // The proxy is ready before the runtime is: a Worker that throws while it loads is only
-    // seen here, when the runtime is asked for it.
-    await workerNamed(worker.config.name);
+    // The proxy is ready before the runtime is, sometimes before the runtime's Miniflare even
+    // exists (bundling is slow on a busy machine): ask until the runtime holds the Worker, or
+    // wrangler reports why it cannot (a Worker that throws while it loads is only seen here).
+    for (let waited = 0; ; waited += 50) {
+      try {
+        await workerNamed(worker.config.name);
+        break;
+      } catch (e) {
+        if (lastError || waited >= 120000) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
   } catch (e) {
     fail(`the Worker did not start: ${lastError ?? e?.message ?? e}`);
   }
