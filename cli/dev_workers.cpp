@@ -9,8 +9,8 @@
 
 #include <chrono>
 #include <fstream>
-#include <random>
 #include <iostream>
+#include <random>
 #include <thread>
 
 #include "emulator/core/error.h"

@@ -13,6 +13,8 @@ std::optional<std::string> base64_decode(std::string_view text);
 // Well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
 bool is_valid_utf8(std::string_view text);
 std::string iso8601(int64_t unix_ms);
+// ASCII letters lowercased (header names, schemes, host names); other bytes kept.
+std::string ascii_lower(std::string_view text);
 // User-supplied text made safe to quote in a message or print on a terminal: control
 // characters (a NUL cut error texts short; an escape sequence could drive the terminal),
 // C0, DEL and C1 (U+0080 to U+009F, which terminals may read as CSI), become \xNN or

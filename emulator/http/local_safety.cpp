@@ -3,27 +3,19 @@
 
 #include <arpa/inet.h>
 
-#include <cctype>
-
 #include "emulator/core/encoding.h"
 
 namespace flareq::api {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // "name", "name:port", "[v6]" or "[v6]:port" → the name, lowercased, without brackets.
 std::string host_name(std::string_view authority) {
   if (!authority.empty() && authority.front() == '[') {
     size_t close = authority.find(']');
-    return lower(authority.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+    return ascii_lower(authority.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
   }
   size_t colon = authority.find(':');
-  return lower(authority.substr(0, colon));
+  return ascii_lower(authority.substr(0, colon));
 }
 
 bool is_ip_address(const std::string& name) {
@@ -41,7 +33,7 @@ bool is_loopback_name(const std::string& name) {
 // A Host the server may be addressed by: a loopback name, the address it listens on, or, on a
 // wildcard address, any IP address.
 bool is_local_name(const std::string& name, const ListenAddress& listening) {
-  std::string listen = lower(listening.host);
+  std::string listen = ascii_lower(listening.host);
   bool wildcard = listen == "0.0.0.0" || listen == "::" || listen == "*";
   return is_loopback_name(name) || name == listen || (wildcard && is_ip_address(name));
 }
@@ -67,7 +59,7 @@ std::optional<std::string> foreign_request(const ListenAddress& listening, std::
   std::string name = host_name(authority);
   std::string port = ":" + std::to_string(listening.port);
   bool same_port = authority.size() > port.size() && authority.substr(authority.size() - port.size()) == port;
-  if (http && !host_header.empty() && lower(authority) == lower(host_header)) return std::nullopt;
+  if (http && !host_header.empty() && ascii_lower(authority) == ascii_lower(host_header)) return std::nullopt;
   if (http && same_port && is_loopback_name(name)) return std::nullopt;
   if (allowed == AllowedOrigins::Local && (http || https) && is_loopback_name(name)) return std::nullopt;
   return "a web page of another origin (" + printable(origin_header) + ") may not change this server's state";
@@ -76,7 +68,7 @@ std::optional<std::string> foreign_request(const ListenAddress& listening, std::
 bool bearer_matches(std::string_view authorization, std::string_view token) {
   size_t space = authorization.find(' ');
   if (space == std::string_view::npos) return false;
-  if (lower(authorization.substr(0, space)) != "bearer") return false;
+  if (ascii_lower(authorization.substr(0, space)) != "bearer") return false;
   std::string_view given = authorization.substr(space + 1);
   while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
   return given == token;

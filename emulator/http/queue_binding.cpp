@@ -12,6 +12,7 @@
 #include "emulator/core/error.h"
 #include "emulator/core/json_depth.h"
 #include "emulator/core/limits.h"
+#include "emulator/core/message.h"
 #include "emulator/http/api_server.h"
 
 namespace flareq::api {
@@ -31,11 +32,10 @@ std::optional<int64_t> delay_header(const httplib::Request& req, const char* nam
   return std::stoll(value);
 }
 
+// The runtime's format name; none means v8, the binding's default.
 ContentType content_type_of(const std::string& name) {
-  if (name == "json") return ContentType::Json;
-  if (name == "text") return ContentType::Text;
-  if (name == "bytes") return ContentType::Bytes;
-  if (name == "v8" || name.empty()) return ContentType::V8;
+  if (name.empty()) return ContentType::V8;
+  if (auto type = parse_content_type(name)) return *type;
   throw Error(code::kInvalidMetadata, 400, "unknown message format '" + printable(name) + "'");
 }
 

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "emulator/core/encoding.h"
+
 namespace flareq::api {
 namespace {
 
@@ -18,12 +20,6 @@ bool is_token(std::string_view s) {
   return true;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -34,7 +30,7 @@ std::string_view trim(std::string_view s) {
 bool list_has(std::string_view value, std::string_view token) {
   while (!value.empty()) {
     size_t comma = value.find(',');
-    if (lower(trim(value.substr(0, comma))) == token) return true;
+    if (ascii_lower(trim(value.substr(0, comma))) == token) return true;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
   }
@@ -84,7 +80,7 @@ std::variant<RequestHead, std::string> parse_request_head(std::string_view head)
     size_t colon = field.find(':');
     if (colon == std::string_view::npos || !is_token(field.substr(0, colon)))
       return std::string("a header line is not 'Name: value'");
-    std::string name = lower(field.substr(0, colon));
+    std::string name = ascii_lower(field.substr(0, colon));
     std::string_view value = trim(field.substr(colon + 1));
     if (name == "host") {
       ++hosts;
@@ -98,7 +94,7 @@ std::variant<RequestHead, std::string> parse_request_head(std::string_view head)
         return "Content-Length must be a number of bytes, got '" + std::string(value.substr(0, 40)) + "'";
       out.length = std::stoull(std::string(value));
     } else if (name == "transfer-encoding") {
-      if (transfer_encoding || lower(value) != "chunked")
+      if (transfer_encoding || ascii_lower(value) != "chunked")
         return std::string("only 'Transfer-Encoding: chunked' is accepted");
       transfer_encoding = chunked = true;
     } else if (name == "upgrade") {

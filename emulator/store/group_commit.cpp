@@ -38,10 +38,6 @@ std::exception_ptr own_copy(const std::exception_ptr& failure) {
   }
 }
 
-}  // namespace
-
-
-namespace {
 
 static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) && std::atomic<uint32_t>::is_always_lock_free,
               "a futex word is a plain 32-bit integer");
