@@ -13,7 +13,10 @@
 #include <random>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "emulator/core/error.h"
+#include "emulator/handler/worker_runtime.h"
 #include "emulator/project/worker_host.h"
 
 namespace flareq::cli {
@@ -42,8 +45,9 @@ nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path&
                    "s (see the lines above)");
 }
 
-// A port on 127.0.0.1 that is free now, for the runtime behind the Worker front. The runtime
-// keeps it across reloads and restarts of its host, so it is chosen here, once. It is taken
+// A port on 127.0.0.1 that is free now, for the runtime (behind the Worker front, or its
+// delivery service). The runtime keeps it across reloads and restarts of its host, so it is
+// chosen here, once. It is taken
 // below the kernel's ephemeral range when there is room, where no outgoing connection can
 // take it before the runtime binds it.
 int runtime_port() {
@@ -90,6 +94,8 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
     fronts_.push_back(std::make_unique<api::WorkerFront>(front));
     project::WorkerHostOptions w;
     w.runtime_port = front.runtime_port;
+    do w.delivery_port = runtime_port();
+    while (w.delivery_port == w.runtime_port);
     w.api_url = start.api_url;
     w.api_token = start.api_token;
     w.ready_file = std::filesystem::temp_directory_path() /
@@ -99,10 +105,13 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
     std::string prefix = "[" + name + "] ";
     handler::HandlerSpec spec = project::worker_host_spec(config, w);
     if (!isatty(STDOUT_FILENO)) spec.env["FORCE_COLOR"] = "0";  // wrangler's colours only on a terminal
-    auto host = std::shared_ptr<handler::Handler>(handler::make_persistent_handler(
-        spec, [&log, prefix](const std::string& line) { log.line(prefix + line); }));
+    auto host = std::make_shared<handler::WorkerRuntimeHandler>(
+        spec, [&log, prefix](const std::string& line) { log.line(prefix + line); });
     hosts_[name] = host;
     nlohmann::json ready = start_worker(*host, w.ready_file, name);
+    // Batches go straight to the runtime where the host could add the delivery service (with
+    // flareq's pinned wrangler it can); else through the host.
+    if (ready.contains("delivery")) host->deliver_to(w.delivery_port);
     int port = fronts_.back()->port();
     std::string url = "http://" + (front.ip.find(':') != std::string::npos ? "[" + front.ip + "]" : front.ip) + ":" +
                       std::to_string(port);

@@ -1,22 +1,28 @@
 // The Worker host of `flareq dev`: runs one project's Worker in workerd through wrangler's
 // own programmatic API (unstable_startWorker: the config mapped, the Worker bundled, watched
 // and reloaded, its fetch() served and its other bindings given as `wrangler dev` gives them),
-// with its Queue producer bindings sending to flareq. It speaks flareq's persistent handler
-// protocol: each stdin line is a batch for the Worker's queue(); each stdout line is the
-// runtime's verdict on it. Everything else it and workerd print goes to stderr (the dev log).
+// with its Queue producer bindings sending to flareq. Batches for the Worker's queue() go from
+// flareq straight to the delivery service in the runtime (delivery.worker.mjs). Where that
+// service cannot be added, the host speaks flareq's persistent handler protocol instead: each
+// stdin line is a batch, each stdout line the runtime's verdict on it. Everything else it and
+// workerd print goes to stderr (the dev log).
 //
 // fetch() is served by the runtime itself on FLAREQ_WORKER_RUNTIME_PORT (loopback), behind
 // flareq's Worker front, which owns the Worker's public port; wrangler's own proxy (a Durable
 // Object every request queues through) is left idle on a port of its own.
 //
 // Environment: FLAREQ_WORKER_CONFIG (the wrangler config), FLAREQ_WORKER_ENV,
-// FLAREQ_WORKER_RUNTIME_PORT (where the runtime listens), FLAREQ_API_URL and FLAREQ_API_TOKEN
-// (flareq), FLAREQ_WORKER_READY (a file: the host writes {"url"} or {"error"} there once it knows).
+// FLAREQ_WORKER_RUNTIME_PORT (where the runtime listens), FLAREQ_WORKER_DELIVERY_PORT (where
+// its delivery service listens), FLAREQ_API_URL and FLAREQ_API_TOKEN (flareq),
+// FLAREQ_WORKER_READY (a file: the host writes {"url", "delivery"?} or {"error"} there once it
+// knows).
 import { createRequire } from "node:module";
 import { writeFileSync, renameSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { toMetadata, toQueueMessage, toResult } from "./delivery.worker.mjs";
+import { DELIVERY_SERVICE } from "./queue-plugin.mjs";
 
 const protocolOut = process.stdout.write.bind(process.stdout);
 // Only protocol lines go to stdout; all other output (wrangler's, workerd's, console.*) to stderr,
@@ -95,30 +101,6 @@ function producerBindings(rawConfig) {
   return bindings;
 }
 
-function toQueueMessage(m) {
-  const message = { id: m.id, timestamp: new Date(m.timestampMs), attempts: m.attempts };
-  if (m.contentType === "v8") message.serializedBody = new Uint8Array(Buffer.from(m.body, "base64"));
-  else if (m.contentType === "bytes") {
-    const bytes = Buffer.from(m.body, "base64");
-    message.body = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
-  } else message.body = m.body;
-  return message;
-}
-
-// The runtime's verdict, in the handler protocol's words; flareq applies its rules to it.
-function toResult(invocation, verdict) {
-  const result = { invocation, outcome: verdict.outcome === "ok" ? "ok" : "exception" };
-  if (verdict.explicitAcks?.length) result.acks = verdict.explicitAcks;
-  if (verdict.retryMessages?.length)
-    result.retries = verdict.retryMessages.map((r) =>
-      r.delaySeconds === undefined ? { id: r.msgId } : { id: r.msgId, delaySeconds: r.delaySeconds });
-  if (verdict.ackAll) result.ackAll = true;
-  if (verdict.retryBatch?.retry)
-    result.retryAll = verdict.retryBatch.delaySeconds === undefined ? {} : { delaySeconds: verdict.retryBatch.delaySeconds };
-  if (result.outcome !== "ok") result.error = `queue() ended with outcome "${verdict.outcome}"`;
-  return result;
-}
-
 // wrangler 4.86's Worker.queue() asks the Miniflare of its proxy, which does not hold the
 // user's Worker. The runtime's own Miniflare instances are noted as they start (every
 // instance reads `ready`), and queue() goes to the one that holds the Worker.
@@ -157,6 +139,43 @@ function pinRuntimePort(miniflare, port) {
   };
 }
 
+// flareq posts batches to the delivery service (delivery.worker.mjs) in the runtime, on a
+// loopback port it chose, rather than through this process. Neither wrangler nor Miniflare
+// takes an extra service or socket from a config, so both are added to the user Worker's
+// options as Miniflare reads them (its core plugin's parse), at start and on every reload:
+// an entry for this plugin (the service; no binding in the Worker's env) and a direct socket.
+// Returns false where that Miniflare reads its options otherwise (then batches go through
+// this process).
+function addDelivery(miniflare, workerName, port) {
+  const schema = miniflare.PLUGINS?.core?.options;
+  if (!port || typeof schema?.parse !== "function") return false;
+  const parse = schema.parse;
+  schema.parse = (data, params) => {
+    const options = parse(data, params);
+    if (options?.name === workerName && !options.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE)) {
+      options.unsafeBindings = [...(options.unsafeBindings ?? []), {
+        name: DELIVERY_SERVICE,
+        type: "flareq_delivery",
+        plugin: { package: join(here, "queue-plugin.mjs"), name: "flareq-queue" },
+        options: { kind: "delivery", worker: workerName },
+      }];
+      options.unsafeDirectSockets = [...(options.unsafeDirectSockets ?? []),
+        { host: "127.0.0.1", port, serviceName: DELIVERY_SERVICE, entrypoint: "deliver" }];
+    }
+    return options;
+  };
+  return true;
+}
+
+// Whether the delivery service answers on its port (it answers a GET with 405).
+async function deliveryAnswers(port) {
+  try {
+    return (await fetch(`http://127.0.0.1:${port}/`)).status === 405;
+  } catch {
+    return false;
+  }
+}
+
 async function main() {
   if (!existsSync(configPath)) fail(`no wrangler config at ${configPath}`);
   if (Number(process.versions.node.split(".")[0]) < 20 || process.versions.node.startsWith("20.0") ||
@@ -168,6 +187,9 @@ async function main() {
   const runtimePort = Number(env.FLAREQ_WORKER_RUNTIME_PORT);
   if (!Number.isInteger(runtimePort) || runtimePort <= 0) fail("FLAREQ_WORKER_RUNTIME_PORT must name a port");
   pinRuntimePort(miniflare, runtimePort);
+  // FLAREQ_WORKER_DELIVERY=host keeps batches on the way through this process.
+  const deliveryPort = env.FLAREQ_WORKER_DELIVERY === "host" ? 0 : Number(env.FLAREQ_WORKER_DELIVERY_PORT) || 0;
+  const deliveryAdded = addDelivery(miniflare, rawConfig.name ?? "worker", deliveryPort);
   if (!rawConfig.main) fail(`${configPath} has no "main": there is no Worker to run`);
   const mainPath = resolve(projectDir, rawConfig.main);
   if (!existsSync(mainPath)) fail(`the Worker's main file ${mainPath} does not exist (from "main" in ${configPath})`);
@@ -217,7 +239,9 @@ async function main() {
     fail(`the Worker did not start: ${lastError ?? e?.message ?? e}`);
   }
   started = true;
+  const delivery = deliveryAdded && (await deliveryAnswers(deliveryPort)) ? `127.0.0.1:${deliveryPort}` : undefined;
   report({
+    ...(delivery ? { delivery } : {}),
     url: `http://127.0.0.1:${runtimePort}`,
     name: rawConfig.name ?? "",
     main: relative(projectDir, resolve(projectDir, rawConfig.main)),
@@ -236,8 +260,8 @@ async function main() {
     let result;
     try {
       const runtime = await workerNamed(worker.config.name);
-      const verdict = await runtime.queue(batch.queue, batch.messages.map(toQueueMessage));
-      result = toResult(batch.invocation, verdict);
+      const verdict = await runtime.queue(batch.queue, batch.messages.map(toQueueMessage), toMetadata(batch));
+      result = { invocation: batch.invocation, ...toResult(verdict) };
     } catch (e) {
       process.stderr.write(`queue() could not be called: ${e?.stack ?? e}\n`);
       result = { invocation: batch.invocation, outcome: "exception", error: String(e?.message ?? e) };

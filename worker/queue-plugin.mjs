@@ -1,9 +1,19 @@
-// A Miniflare plugin (loaded through a wrangler "unsafe" binding) that gives the Worker real,
-// native Queue producer bindings whose other end is flareq itself: workerd serializes each
-// send as in production and posts it (POST /message, POST /batch) straight to flareq's API
-// port, which speaks the runtime's Queue binding protocol and answers once it has committed
-// the message. Each binding's service is flareq's address with the queue's name (and the
-// token, and the producer's delivery_delay) added to every request.
+// A Miniflare plugin (loaded through "unsafe" bindings) that joins the Worker's runtime to flareq.
+//
+// Producers: each Queue binding is a real, native one whose other end is flareq itself:
+// workerd serializes each send as in production and posts it (POST /message, POST /batch)
+// straight to flareq's API port, which speaks the runtime's Queue binding protocol and answers
+// once it has committed the message. Each binding's service is flareq's address with the
+// queue's name (and the token, and the producer's delivery_delay) added to every request.
+//
+// Consumers: one entry of kind "delivery" (added by the host, not a binding of the Worker: it
+// gives the Worker no binding) adds the delivery service (delivery.worker.mjs), bound to the
+// user's Worker, which flareq posts batches to.
+import { readFileSync } from "node:fs";
+
+export const DELIVERY_SERVICE = "__flareq_delivery";
+const deliverySource = readFileSync(new URL("./delivery.worker.mjs", import.meta.url), "utf8");
+
 function queueService(binding) {
   const o = binding.options;
   const headers = [
@@ -15,16 +25,32 @@ function queueService(binding) {
   return { name: `flareq:queue:${o.queue}`, external: { address: o.apiAddress, http: { injectRequestHeaders: headers } } };
 }
 
+// Miniflare names a Worker's service core:user:<name>; a direct socket names its service so too.
+function deliveryService(binding) {
+  return {
+    name: `core:user:${DELIVERY_SERVICE}`,
+    worker: {
+      compatibilityDate: "2025-01-01",
+      compatibilityFlags: ["service_binding_extra_handlers"],  // env.USER.queue(): the queue event
+      modules: [{ name: "delivery.worker.mjs", esModule: deliverySource }],
+      bindings: [{ name: "USER", service: { name: `core:user:${binding.options.worker}` } }],
+    },
+  };
+}
+
+const isDelivery = (binding) => binding.options.kind === "delivery";
+
 export const plugins = {
   "flareq-queue": {
     getBindings(bindings) {
-      return (bindings ?? []).map((b) => ({ name: b.name, queue: { name: `flareq:queue:${b.options.queue}` } }));
+      return (bindings ?? []).filter((b) => !isDelivery(b))
+        .map((b) => ({ name: b.name, queue: { name: `flareq:queue:${b.options.queue}` } }));
     },
     getNodeBindings() {
       return {};
     },
     getServices({ options }) {
-      return (options ?? []).map(queueService);
+      return (options ?? []).map((b) => (isDelivery(b) ? deliveryService(b) : queueService(b)));
     },
   },
 };

@@ -1,9 +1,9 @@
 // The batch document a handler reads (schema/handler-batch.schema.json), built from the
 // leased messages: {"queue", "messages":[{id, timestamp, timestampMs, attempts,
 // contentType, body}], "metadata":{"metrics":{backlogCount, backlogBytes,
-// oldestMessageTimestampMs}}}, plus "invocation" for persistent handlers.
+// oldestMessageTimestampMs}}}, as compact JSON text on one line. A persistent handler's line
+// also carries "invocation" (handler/protocol.h).
 #pragma once
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -11,7 +11,7 @@
 
 namespace flareq {
 
-nlohmann::ordered_json batch_document(const std::string& queue, const std::vector<StoredMessage>& messages,
-                                      const QueueMetrics& metrics, const std::string& invocation = "");
+std::string batch_document(const std::string& queue, const std::vector<StoredMessage>& messages,
+                           const QueueMetrics& metrics);
 
 }  // namespace flareq

@@ -182,7 +182,7 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
   LeaseResult lease = store.lease(queue, consumer.settings, count, options_.handler_timeout_ms + kLeaseMarginMs, owner_);
   report_finished(queue.name, lease.finished);
   if (lease.messages.empty()) return;
-  nlohmann::ordered_json document = batch_document(queue.name, lease.messages, store.metrics(queue.key));
+  QueueMetrics metrics = store.metrics(queue.key);
   // The batch is leased now: a state file error here must not strand it until its lease ends.
   DeliveryFault fault;
   try {
@@ -201,9 +201,10 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
   }
   auto job = std::make_shared<Completion>(Completion{queue, consumer.settings, lease.token, std::move(lease.messages), {}, 0});
   handler::Handler* h = runtime.handler.get();
-  auto call = [this, job, h, fault, document = std::move(document)]() mutable {
+  // The batch document is built on the invocation's thread: the scheduler's is the busiest.
+  auto call = [this, job, h, fault, metrics]() mutable {
     int64_t started = clock_.steady_ms();
-    job->result = invoke(*h, std::move(document), fault);
+    job->result = invoke(*h, batch_document(job->queue.name, job->messages, metrics), fault);
     job->elapsed_ms = clock_.steady_ms() - started;
     std::lock_guard<std::mutex> lock(mutex_);
     completions_.push_back(std::move(*job));
@@ -214,7 +215,7 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
   else invocation_threads_->run(std::move(call));
 }
 
-handler::InvocationResult Dispatcher::invoke(handler::Handler& h, nlohmann::ordered_json document,
+handler::InvocationResult Dispatcher::invoke(handler::Handler& h, const std::string& document,
                                              const DeliveryFault& fault) {
   handler::InvocationResult result;
   if (fault.latency_ms > 0) {
@@ -230,7 +231,7 @@ handler::InvocationResult Dispatcher::invoke(handler::Handler& h, nlohmann::orde
     result.failure = kInjectedFailure;
     return result;
   }
-  return fault.crash ? h.invoke_and_crash(std::move(document)) : h.invoke(std::move(document));
+  return fault.crash ? h.invoke_and_crash(document) : h.invoke(document);
 }
 
 void Dispatcher::settle(Store& store, Completion& done) {

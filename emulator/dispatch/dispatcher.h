@@ -76,7 +76,7 @@ class Dispatcher {
   int64_t schedule(Store& store, int64_t now);  // returns when (wall time) to look again
   void launch(Store& store, const Queue& queue, const Consumer& consumer, Runtime& runtime, int64_t count);
   // Runs one handler call on an invocation thread, with the fault drawn for it.
-  handler::InvocationResult invoke(handler::Handler& handler, nlohmann::ordered_json document, const DeliveryFault& fault);
+  handler::InvocationResult invoke(handler::Handler& handler, const std::string& document, const DeliveryFault& fault);
   void settle(Store& store, Completion& done);
   // Retention, leases of stopped processes, space; true when more space waits to be given back.
   bool housekeeping(Store& store);

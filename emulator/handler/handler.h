@@ -7,7 +7,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "emulator/config/config.h"
@@ -41,13 +40,17 @@ using LogSink = std::function<void(const std::string& line)>;
 class Handler {
  public:
   virtual ~Handler() = default;
-  // Runs one batch; blocks until it ends. Safe to call from several threads at once.
-  virtual InvocationResult invoke(nlohmann::ordered_json batch) = 0;
+  // Runs one batch (its batch document, dispatch/batch_document.h); blocks until it ends.
+  // Safe to call from several threads at once.
+  virtual InvocationResult invoke(const std::string& document) = 0;
   // Hands the batch over, then kills the handler's process as a crash would (an injected
   // fault): the invocation reports a throw, and any acks the handler reported before stand.
-  virtual InvocationResult invoke_and_crash(nlohmann::ordered_json batch) = 0;
+  virtual InvocationResult invoke_and_crash(const std::string& document) = 0;
   // Ends every running invocation now (they report a throw).
   virtual void kill_all() = 0;
+  // Kills the handler's process now, as a crash would: its invocations report a throw, and a
+  // persistent handler is started again. Nothing to do where each batch has its own process.
+  virtual void kill_process() {}
   // Starts the process now rather than with the first batch (a persistent handler that
   // must be up before any batch, like the Worker host); returns why it could not.
   virtual std::string start_now() { return ""; }

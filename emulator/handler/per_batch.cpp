@@ -22,8 +22,8 @@ class PerBatchHandler final : public Handler {
  public:
   PerBatchHandler(HandlerSpec spec, LogSink log) : spec_(std::move(spec)), log_(std::move(log)) {}
 
-  InvocationResult invoke(nlohmann::ordered_json batch) override { return run(std::move(batch), false); }
-  InvocationResult invoke_and_crash(nlohmann::ordered_json batch) override { return run(std::move(batch), true); }
+  InvocationResult invoke(const std::string& document) override { return run(document, false); }
+  InvocationResult invoke_and_crash(const std::string& document) override { return run(document, true); }
 
   void kill_all() override {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -31,7 +31,7 @@ class PerBatchHandler final : public Handler {
   }
 
  private:
-  InvocationResult run(nlohmann::ordered_json batch, bool crash) {
+  InvocationResult run(const std::string& document, bool crash) {
     InvocationResult result;
     Spawned spawned = spawn(spec_.command, spec_.cwd, spec_.env, spec_.guard_group);
     if (!spawned.error.empty()) {
@@ -47,7 +47,7 @@ class PerBatchHandler final : public Handler {
     }
     // Non-blocking, so a large batch never stalls the loop that drains the handler's output.
     fcntl(child.stdin_fd, F_SETFL, fcntl(child.stdin_fd, F_GETFL) | O_NONBLOCK);
-    std::string input = batch.dump() + "\n";
+    std::string input = document + "\n";
     size_t written = 0;
     LineBuffer out, err;
     // Lines go to the log as they come, except one that looks like a result: it is held

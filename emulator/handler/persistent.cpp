@@ -54,8 +54,8 @@ class PersistentHandler final : public Handler {
     return why;
   }
 
-  InvocationResult invoke(nlohmann::ordered_json batch) override { return run(std::move(batch), false); }
-  InvocationResult invoke_and_crash(nlohmann::ordered_json batch) override { return run(std::move(batch), true); }
+  InvocationResult invoke(const std::string& document) override { return run(document, false); }
+  InvocationResult invoke_and_crash(const std::string& document) override { return run(document, true); }
 
   void kill_all() override {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -63,8 +63,13 @@ class PersistentHandler final : public Handler {
     if (child_.pid > 0) kill_group(child_.pid, SIGKILL);
   }
 
+  void kill_process() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (child_.pid > 0) kill_group(child_.pid, SIGKILL);
+  }
+
  private:
-  InvocationResult run(nlohmann::ordered_json batch, bool crash) {
+  InvocationResult run(const std::string& document, bool crash) {
     InvocationResult result;
     std::unique_lock<std::mutex> lock(mutex_);
     if (child_.pid <= 0) {
@@ -77,10 +82,9 @@ class PersistentHandler final : public Handler {
       }
     }
     std::string id = new_id();
-    batch["invocation"] = id;
     Pending pending;
     in_flight_[id] = &pending;
-    std::string line = batch.dump() + "\n";
+    std::string line = with_invocation(document, id) + "\n";
     pid_t pid = child_.pid;
     // The write happens outside mutex_: the reader thread must keep draining the handler's
     // output (which needs mutex_ for result lines) while a large batch is being written.
@@ -205,7 +209,7 @@ class PersistentHandler final : public Handler {
     } else {
       p->result.report = parsed.report;
       p->result.report.threw = parsed.outcome_ok != true;
-      if (p->result.report.threw) p->result.failure = "the handler threw";
+      if (p->result.report.threw) p->result.failure = parsed.reason.empty() ? "the handler threw" : parsed.reason;
     }
     backoff_ms_ = 0;  // a healthy answer resets the crash backoff
     p->done = true;

@@ -70,12 +70,18 @@ ParsedResult parse_result(const std::string& text) {
       } else if (key == "outcome") {
         if (v != "ok" && v != "exception") throw std::runtime_error("outcome must be \"ok\" or \"exception\"");
         r.outcome_ok = v == "ok";
+      } else if (key == "error" && v.is_string()) {
+        r.reason = v.get<std::string>();
       }
     }
   } catch (const std::exception& e) {
     r.error = e.what();
   }
   return r;
+}
+
+std::string with_invocation(const std::string& document, const std::string& id) {
+  return "{\"invocation\":" + json(id).dump() + "," + document.substr(1);
 }
 
 }  // namespace flareq::handler

@@ -21,8 +21,12 @@ struct ParsedResult {
   InvocationReport report;     // threw stays false; the caller sets it from the exit
   std::string invocation;      // persistent mode
   std::optional<bool> outcome_ok;  // persistent mode: "outcome":"ok"|"exception"
+  std::string reason;              // "error": why it threw, in the handler's words
 };
 
 ParsedResult parse_result(const std::string& text);
+
+// A persistent handler's input line: the batch document with "invocation": id as its first member.
+std::string with_invocation(const std::string& document, const std::string& id);
 
 }  // namespace flareq::handler

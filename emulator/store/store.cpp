@@ -32,6 +32,16 @@ const char* kConsumerColumns =
     "c.max_wait_time_ms, c.max_concurrency, c.retry_delay, c.visibility_timeout_ms, "
     "c.dead_letter_queue";
 
+// Before the first connection: no global memory statistics, which take a process-wide mutex
+// on every allocation SQLite makes (a hot path: every statement of every delivery).
+void configure_sqlite_once() {
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // fails harmlessly if SQLite is already in use
+    return true;
+  }();
+  (void)configured;
+}
+
 Error state_file_error(const std::filesystem::path& path, const std::string& why) {
   return Error(code::kInternal, 500, "cannot use state file " + path.string() + ": " + why);
 }
@@ -48,6 +58,7 @@ int Store::schema_version() { return migrations().empty() ? 0 : migrations().bac
 
 Store::Store(const std::filesystem::path& path, Durability durability, const Clock& clock)
     : path_(path), clock_(clock) {
+  configure_sqlite_once();
   std::error_code ec;
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
   try {

@@ -27,11 +27,12 @@ class WorkerProject : public ::testing::Test {
   std::unique_ptr<Http> api, worker;
 
   // Copies the fixture into the test's own directory (its .wrangler and .flareq stay there).
-  void start(const std::string& fixture, std::vector<std::string> extra = {}) {
+  void start(const std::string& fixture, std::vector<std::string> extra = {},
+             const std::map<std::string, std::string>& env = {}) {
     std::filesystem::copy(kWorkers / fixture, dir.path(), std::filesystem::copy_options::recursive);
     std::vector<std::string> args = {"--worker-port", "0", "--worker-port-file", (dir / "worker-port").string()};
     args.insert(args.end(), extra.begin(), extra.end());
-    dev = std::make_unique<DevServer>(dir / "state.sqlite", args, dir.path());
+    dev = std::make_unique<DevServer>(dir / "state.sqlite", args, dir.path(), env);
     int port = 0;
     std::ifstream(dir / "worker-port") >> port;
     ASSERT_GT(port, 0) << dev->log();
@@ -65,6 +66,14 @@ class WorkerProject : public ::testing::Test {
     std::ifstream in(path);
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
+  // The Worker host: dev's child running host.mjs.
+  pid_t host_pid() {
+    Result children = run({"pgrep", "-P", std::to_string(dev->pid()), "-f", "host.mjs"});
+    EXPECT_EQ(children.exit_code, 0) << children.out;
+    return children.exit_code == 0 ? std::stoi(children.out) : -1;
+  }
+  // Every outcome rule of queue(), each message with its own action.
+  void expect_every_outcome_rule();
   // Whether the Worker's fetch() answers /vars (polls while the Worker comes back).
   bool fetch_served() {
     for (int i = 0; i < 3000; ++i) {
@@ -225,12 +234,42 @@ TEST_F(WorkerProject, QueueGetsProductionsBatchAndV8BodiesRoundTrip) {
   EXPECT_EQ(seen[0]["attempts"], 1);
   EXPECT_EQ(seen[0]["queue"], "jobs");
   EXPECT_EQ(seen[0]["timestampIsDate"], true);
+  // batch.metadata.metrics: the queue's backlog (the message itself, still held), its oldest as a Date.
+  EXPECT_EQ(seen[0]["backlog"]["count"], 1) << json(seen).dump();
+  EXPECT_GT(seen[0]["backlog"]["bytes"], 0) << json(seen).dump();
+  EXPECT_EQ(seen[0]["backlog"]["oldestIsDate"], true) << json(seen).dump();
   wait_idle("jobs");
   EXPECT_EQ(info("jobs")["counters"]["acked"], 1);
 }
 
 TEST_F(WorkerProject, EveryOutcomeRuleOfQueue) {
   start("js");
+  expect_every_outcome_rule();
+}
+
+// FLAREQ_WORKER_DELIVERY=host: batches go through the Worker host's Node.js (the way taken
+// with a wrangler whose Miniflare cannot be given the delivery service), with the same rules.
+TEST_F(WorkerProject, EveryOutcomeRuleOfQueueThroughTheHost) {
+  start("js", {}, {{"FLAREQ_WORKER_DELIVERY", "host"}});
+  expect_every_outcome_rule();
+}
+
+// Batches go straight into the runtime: they reach queue() while the host's Node.js is stopped.
+TEST_F(WorkerProject, BatchesGoStraightIntoTheRuntimeNotThroughNode) {
+  start("js");
+  pid_t host = host_pid();
+  ASSERT_GT(host, 0);
+  ASSERT_EQ(kill(host, SIGSTOP), 0);
+  EXPECT_EQ(api->post("queues/jobs/messages", {{"body", {{"action", "ack"}, {"tag", "node stopped"}}}}).status, 200);
+  std::vector<json> seen = results(1);
+  ASSERT_EQ(kill(host, SIGCONT), 0);
+  ASSERT_EQ(seen.size(), 1u) << dev->log();
+  EXPECT_EQ(seen[0]["tag"], "node stopped");
+  wait_idle("jobs");
+  EXPECT_EQ(info("jobs")["counters"]["acked"], 1);
+}
+
+void WorkerProject::expect_every_outcome_rule() {
   for (const char* action : {"ack", "implicit", "ack-all", "throw-after-ack", "retry", "throw", "reject-wait-until",
                              "retry-delay", "retry-all"})
     ASSERT_EQ(worker->get(std::string("/job?action=") + action + "&tag=" + action).status, 200) << dev->log();
@@ -363,10 +402,8 @@ TEST_F(WorkerProject, AKilledWorkerHostIsRestartedAtOnceOnItsPort) {
   ASSERT_EQ(worker->get("/job?action=ack&tag=before").status, 200);
   ASSERT_EQ(results(1).size(), 1u);
   wait_idle("jobs");  // settled: the kill below must not catch its verdict on the way
-  // The host is dev's child running host.mjs.
-  Result children = run({"pgrep", "-P", std::to_string(dev->pid()), "-f", "host.mjs"});
-  ASSERT_EQ(children.exit_code, 0) << children.out;
-  pid_t host = std::stoi(children.out);
+  pid_t host = host_pid();
+  ASSERT_GT(host, 0);
   ASSERT_EQ(kill(host, SIGKILL), 0);
   // With no batch pending, the host comes back by itself, and fetch() on the same port.
   EXPECT_TRUE(dev->wait_for_log("[test-worker] the handler process exited (killed by signal 9 (Killed)); starting it again in "))

@@ -40,7 +40,8 @@ struct FakeHandler final : handler::Handler {
   int kills = 0;
   bool killed = false;
 
-  handler::InvocationResult invoke(nlohmann::ordered_json batch) override {
+  handler::InvocationResult invoke(const std::string& document) override {
+    auto batch = nlohmann::ordered_json::parse(document);
     batches.push_back(batch);
     if (killed) {
       handler::InvocationResult r;
@@ -50,8 +51,8 @@ struct FakeHandler final : handler::Handler {
     }
     return answer ? answer(batch) : handler::InvocationResult{};
   }
-  handler::InvocationResult invoke_and_crash(nlohmann::ordered_json batch) override {
-    batches.push_back(batch);
+  handler::InvocationResult invoke_and_crash(const std::string& document) override {
+    batches.push_back(nlohmann::ordered_json::parse(document));
     ++crashes;
     handler::InvocationResult r;
     r.report.threw = true;

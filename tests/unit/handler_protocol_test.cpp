@@ -19,7 +19,9 @@ TEST(HandlerProtocol, BatchDocument) {
   bytes_message.body = std::string("\x00\x01", 2);
   QueueMetrics metrics;
   metrics.count = 2;
-  nlohmann::json doc = batch_document("my-app-events", {json_message, bytes_message}, metrics, "inv-1");
+  std::string text = with_invocation(batch_document("my-app-events", {json_message, bytes_message}, metrics), "inv-1");
+  EXPECT_EQ(text.find('\n'), std::string::npos);
+  nlohmann::json doc = nlohmann::json::parse(text);
   EXPECT_EQ(doc["queue"], "my-app-events");
   EXPECT_EQ(doc["invocation"], "inv-1");
   EXPECT_EQ(doc["messages"][0]["timestamp"], "2026-11-28T10:00:00.000Z");

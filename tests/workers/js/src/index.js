@@ -59,8 +59,11 @@ export default {
     }
     for (const m of batch.messages) {
       const job = m.body;
+      const metrics = batch.metadata?.metrics ?? {};
       const seen = { action: job.action, tag: job.tag, attempts: m.attempts, id: m.id, queue: batch.queue,
-                     timestampIsDate: m.timestamp instanceof Date };
+                     timestampIsDate: m.timestamp instanceof Date,
+                     backlog: { count: metrics.backlogCount, bytes: metrics.backlogBytes,
+                                oldestIsDate: metrics.oldestMessageTimestamp instanceof Date } };
       if (job.action === "v8")
         seen.v8 = job.d instanceof Date && job.d.getTime() === 86400000 && job.m instanceof Map && job.m.get("k") === 1 &&
                   job.t instanceof Uint16Array && job.t[1] === 65535;

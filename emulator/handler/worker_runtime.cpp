@@ -1,0 +1,126 @@
+// Batches for the Worker's queue(), posted to the delivery service in its runtime (see
+// worker_runtime.h); the host process itself is a persistent handler.
+#include "emulator/handler/worker_runtime.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <thread>
+
+#include "emulator/core/clock.h"
+#include "emulator/core/faults.h"
+#include "emulator/handler/protocol.h"
+
+namespace flareq::handler {
+namespace {
+
+constexpr int64_t kReconnectEveryMs = 20;
+
+void set_timeouts(httplib::Client& client, int64_t remaining_ms) {
+  remaining_ms = std::max<int64_t>(remaining_ms, 1);
+  client.set_read_timeout(remaining_ms / 1000, (remaining_ms % 1000) * 1000);
+  client.set_write_timeout(remaining_ms / 1000, (remaining_ms % 1000) * 1000);
+}
+
+}  // namespace
+
+WorkerRuntimeHandler::WorkerRuntimeHandler(const HandlerSpec& spec, LogSink log)
+    : timeout_ms_(spec.timeout_ms), host_(make_persistent_handler(spec, std::move(log))) {}
+
+WorkerRuntimeHandler::~WorkerRuntimeHandler() = default;
+
+void WorkerRuntimeHandler::deliver_to(int port) {
+  std::lock_guard<std::mutex> lock(idle_mutex_);
+  idle_.clear();
+  port_ = port;
+}
+
+InvocationResult WorkerRuntimeHandler::invoke(const std::string& document) {
+  return port_ ? post(document, false) : host_->invoke(document);
+}
+
+InvocationResult WorkerRuntimeHandler::invoke_and_crash(const std::string& document) {
+  return port_ ? post(document, true) : host_->invoke_and_crash(document);
+}
+
+void WorkerRuntimeHandler::kill_all() {
+  closing_ = true;
+  host_->kill_all();
+}
+
+std::unique_ptr<httplib::Client> WorkerRuntimeHandler::take_client() {
+  std::lock_guard<std::mutex> lock(idle_mutex_);
+  if (!idle_.empty()) {
+    auto client = std::move(idle_.back());
+    idle_.pop_back();
+    return client;
+  }
+  auto client = std::make_unique<httplib::Client>("127.0.0.1", port_.load());
+  client->set_keep_alive(true);
+  client->set_connection_timeout(1);
+  client->set_tcp_nodelay(true);  // a batch is one request: no waiting for more to send
+  return client;
+}
+
+void WorkerRuntimeHandler::give_back(std::unique_ptr<httplib::Client> client) {
+  std::lock_guard<std::mutex> lock(idle_mutex_);
+  idle_.push_back(std::move(client));
+}
+
+InvocationResult WorkerRuntimeHandler::post(const std::string& body, bool crash) {
+  InvocationResult result;
+  result.report.threw = true;
+  const int64_t started = monotonic_ms();
+  const int64_t deadline = started + timeout_ms_;
+  // With a crash injected, the host's process group is killed once the whole batch is written.
+  auto write_then_crash = [&](size_t offset, size_t length, httplib::DataSink& sink) {
+    if (!sink.write(body.data() + offset, length)) return false;
+    if (offset + length == body.size()) host_->kill_process();
+    return true;
+  };
+  while (true) {
+    auto client = take_client();
+    set_timeouts(*client, deadline - monotonic_ms());
+    httplib::Result answer = crash ? client->Post("/", body.size(), write_then_crash, "application/json")
+                                   : client->Post("/", body, "application/json");
+    if (crash) {
+      result.failure = kInjectedCrash;
+      return result;
+    }
+    if (answer) {
+      give_back(std::move(client));
+      if (answer->status != 200) {
+        result.failure = "the Worker's runtime answered the batch with status " + std::to_string(answer->status);
+        return result;
+      }
+      ParsedResult parsed = parse_result(answer->body);
+      if (!parsed.is_result || !parsed.error.empty()) {
+        result.failure = "protocol error: " + (parsed.error.empty() ? "the runtime's answer is no result" : parsed.error);
+        return result;
+      }
+      result.report = parsed.report;
+      result.report.threw = parsed.outcome_ok != true;
+      if (result.report.threw) result.failure = parsed.reason.empty() ? "queue() threw" : parsed.reason;
+      return result;
+    }
+    httplib::Error error = answer.error();
+    bool not_listening = error == httplib::Error::Connection || error == httplib::Error::ConnectionTimeout;
+    if (not_listening && !closing_ && monotonic_ms() + kReconnectEveryMs < deadline) {
+      // The runtime is starting, reloading or restarting: the batch was not handed over yet.
+      std::this_thread::sleep_for(std::chrono::milliseconds(kReconnectEveryMs));
+      continue;
+    }
+    if (not_listening) {
+      result.not_started = true;
+      result.failure = closing_ ? "dev is stopping" : "the Worker's runtime was not running";
+    } else if (monotonic_ms() >= deadline - kReconnectEveryMs) {
+      host_->kill_process();  // as for any handler: the whole process group ends, and starts again
+      result.failure = "timed out after " + std::to_string(timeout_ms_ / 1000) + "s";
+    } else {
+      result.failure = "the Worker's runtime ended the batch's connection (it stopped, crashed or reloaded)";
+    }
+    return result;
+  }
+}
+
+}  // namespace flareq::handler
