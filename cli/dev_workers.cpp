@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "emulator/core/error.h"
+#include "emulator/core/ids.h"
 #include "emulator/handler/worker_runtime.h"
 #include "emulator/project/worker_host.h"
 
@@ -96,6 +97,7 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
     w.runtime_port = front.runtime_port;
     do w.delivery_port = runtime_port();
     while (w.delivery_port == w.runtime_port);
+    w.delivery_secret = new_secret_token();
     w.api_url = start.api_url;
     w.api_token = start.api_token;
     w.ready_file = std::filesystem::temp_directory_path() /
@@ -111,7 +113,7 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
     nlohmann::json ready = start_worker(*host, w.ready_file, name);
     // Batches go straight to the runtime where the host could add the delivery service (with
     // flareq's pinned wrangler it can); else through the host.
-    if (ready.contains("delivery")) host->deliver_to(w.delivery_port);
+    if (ready.contains("delivery")) host->deliver_to(w.delivery_port, w.delivery_secret);
     int port = fronts_.back()->port();
     std::string url = "http://" + (front.ip.find(':') != std::string::npos ? "[" + front.ip + "]" : front.ip) + ":" +
                       std::to_string(port);

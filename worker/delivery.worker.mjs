@@ -48,10 +48,19 @@ function fromBase64(text) {
   return bytes;
 }
 
+// Whether the request carries the secret that flareq gave the host: nothing else (another
+// local process, a web page posting across origins) can make the Worker run a batch.
+function fromFlareq(request, env) {
+  const given = new TextEncoder().encode(request.headers.get("X-Flareq-Delivery-Secret") ?? "");
+  const secret = new TextEncoder().encode(env.SECRET);
+  return given.byteLength === secret.byteLength && crypto.subtle.timingSafeEqual(given, secret);
+}
+
 // The entrypoint of the delivery socket (a named one: a Worker with static assets routes its
 // default entrypoint to them).
 export const deliver = {
   async fetch(request, env) {
+    if (!fromFlareq(request, env)) return new Response("not flareq\n", { status: 403 });
     if (request.method !== "POST") return new Response("POST a batch document\n", { status: 405 });
     let result;
     try {

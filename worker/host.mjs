@@ -12,8 +12,9 @@
 // Object every request queues through) is left idle on a port of its own.
 //
 // Environment: FLAREQ_WORKER_CONFIG (the wrangler config), FLAREQ_WORKER_ENV,
-// FLAREQ_WORKER_RUNTIME_PORT (where the runtime listens), FLAREQ_WORKER_DELIVERY_PORT (where
-// its delivery service listens), FLAREQ_API_URL and FLAREQ_API_TOKEN (flareq),
+// FLAREQ_WORKER_RUNTIME_PORT (where the runtime listens), FLAREQ_WORKER_DELIVERY_PORT and
+// FLAREQ_WORKER_DELIVERY_SECRET (where its delivery service listens, and what it asks of
+// every request), FLAREQ_API_URL and FLAREQ_API_TOKEN (flareq),
 // FLAREQ_WORKER_READY (a file: the host writes {"url", "delivery"?} or {"error"} there once it
 // knows).
 import { createRequire } from "node:module";
@@ -146,7 +147,7 @@ function pinRuntimePort(miniflare, port) {
 // an entry for this plugin (the service; no binding in the Worker's env) and a direct socket.
 // Returns false where that Miniflare reads its options otherwise (then batches go through
 // this process).
-function addDelivery(miniflare, workerName, port) {
+function addDelivery(miniflare, workerName, port, secret) {
   const schema = miniflare.PLUGINS?.core?.options;
   if (!port || typeof schema?.parse !== "function") return false;
   const parse = schema.parse;
@@ -157,7 +158,7 @@ function addDelivery(miniflare, workerName, port) {
         name: DELIVERY_SERVICE,
         type: "flareq_delivery",
         plugin: { package: join(here, "queue-plugin.mjs"), name: "flareq-queue" },
-        options: { kind: "delivery", worker: workerName },
+        options: { kind: "delivery", worker: workerName, secret },
       }];
       options.unsafeDirectSockets = [...(options.unsafeDirectSockets ?? []),
         { host: "127.0.0.1", port, serviceName: DELIVERY_SERVICE, entrypoint: "deliver" }];
@@ -167,10 +168,10 @@ function addDelivery(miniflare, workerName, port) {
   return true;
 }
 
-// Whether the delivery service answers on its port (it answers a GET with 405).
-async function deliveryAnswers(port) {
+// Whether the delivery service answers on its port (it answers a GET with the secret with 405).
+async function deliveryAnswers(port, secret) {
   try {
-    return (await fetch(`http://127.0.0.1:${port}/`)).status === 405;
+    return (await fetch(`http://127.0.0.1:${port}/`, { headers: { "X-Flareq-Delivery-Secret": secret } })).status === 405;
   } catch {
     return false;
   }
@@ -189,7 +190,8 @@ async function main() {
   pinRuntimePort(miniflare, runtimePort);
   // FLAREQ_WORKER_DELIVERY=host keeps batches on the way through this process.
   const deliveryPort = env.FLAREQ_WORKER_DELIVERY === "host" ? 0 : Number(env.FLAREQ_WORKER_DELIVERY_PORT) || 0;
-  const deliveryAdded = addDelivery(miniflare, rawConfig.name ?? "worker", deliveryPort);
+  const deliverySecret = env.FLAREQ_WORKER_DELIVERY_SECRET ?? "";
+  const deliveryAdded = deliverySecret !== "" && addDelivery(miniflare, rawConfig.name ?? "worker", deliveryPort, deliverySecret);
   if (!rawConfig.main) fail(`${configPath} has no "main": there is no Worker to run`);
   const mainPath = resolve(projectDir, rawConfig.main);
   if (!existsSync(mainPath)) fail(`the Worker's main file ${mainPath} does not exist (from "main" in ${configPath})`);
@@ -239,7 +241,7 @@ async function main() {
     fail(`the Worker did not start: ${lastError ?? e?.message ?? e}`);
   }
   started = true;
-  const delivery = deliveryAdded && (await deliveryAnswers(deliveryPort)) ? `127.0.0.1:${deliveryPort}` : undefined;
+  const delivery = deliveryAdded && (await deliveryAnswers(deliveryPort, deliverySecret)) ? `127.0.0.1:${deliveryPort}` : undefined;
   report({
     ...(delivery ? { delivery } : {}),
     url: `http://127.0.0.1:${runtimePort}`,

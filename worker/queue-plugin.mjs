@@ -33,7 +33,10 @@ function deliveryService(binding) {
       compatibilityDate: "2025-01-01",
       compatibilityFlags: ["service_binding_extra_handlers"],  // env.USER.queue(): the queue event
       modules: [{ name: "delivery.worker.mjs", esModule: deliverySource }],
-      bindings: [{ name: "USER", service: { name: `core:user:${binding.options.worker}` } }],
+      bindings: [
+        { name: "USER", service: { name: `core:user:${binding.options.worker}` } },
+        { name: "SECRET", text: binding.options.secret },
+      ],
     },
   };
 }

@@ -29,9 +29,10 @@ WorkerRuntimeHandler::WorkerRuntimeHandler(const HandlerSpec& spec, LogSink log)
 
 WorkerRuntimeHandler::~WorkerRuntimeHandler() = default;
 
-void WorkerRuntimeHandler::deliver_to(int port) {
+void WorkerRuntimeHandler::deliver_to(int port, const std::string& secret) {
   std::lock_guard<std::mutex> lock(idle_mutex_);
   idle_.clear();
+  secret_ = secret;
   port_ = port;
 }
 
@@ -59,6 +60,7 @@ std::unique_ptr<httplib::Client> WorkerRuntimeHandler::take_client() {
   client->set_keep_alive(true);
   client->set_connection_timeout(1);
   client->set_tcp_nodelay(true);  // a batch is one request: no waiting for more to send
+  client->set_default_headers({{"X-Flareq-Delivery-Secret", secret_}});
   return client;
 }
 

@@ -23,9 +23,9 @@ class WorkerRuntimeHandler final : public Handler {
   WorkerRuntimeHandler(const HandlerSpec& spec, LogSink log);
   ~WorkerRuntimeHandler() override;
 
-  // From now on, batches go to the delivery service on 127.0.0.1:port. Its port stays the
-  // same across reloads and restarts of the runtime.
-  void deliver_to(int port);
+  // From now on, batches go to the delivery service on 127.0.0.1:port, with its secret. Its
+  // port stays the same across reloads and restarts of the runtime.
+  void deliver_to(int port, const std::string& secret);
 
   InvocationResult invoke(const std::string& document) override;
   InvocationResult invoke_and_crash(const std::string& document) override;
@@ -41,6 +41,7 @@ class WorkerRuntimeHandler final : public Handler {
   int64_t timeout_ms_;
   std::unique_ptr<Handler> host_;
   std::atomic<int> port_{0};
+  std::string secret_;  // set once, before port_
   std::atomic<bool> closing_{false};
   std::mutex idle_mutex_;
   std::vector<std::unique_ptr<httplib::Client>> idle_;  // keep-alive connections to the delivery service

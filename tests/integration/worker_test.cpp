@@ -269,6 +269,41 @@ TEST_F(WorkerProject, BatchesGoStraightIntoTheRuntimeNotThroughNode) {
   EXPECT_EQ(info("jobs")["counters"]["acked"], 1);
 }
 
+// The delivery service's port is the runtime's own, with no front: without the secret that dev
+// gave the host, neither another local process nor a web page (a simple cross-origin POST)
+// can make the Worker's queue() run a batch of its own.
+TEST_F(WorkerProject, TheDeliveryPortRunsNoBatchWithoutDevsSecret) {
+  start("js");
+  pid_t host = host_pid();
+  ASSERT_GT(host, 0);
+  std::string environ = read_file("/proc/" + std::to_string(host) + "/environ");
+  auto value_of = [&](const std::string& name) {
+    size_t at = environ.find(name + "=");
+    return at == std::string::npos ? "" : std::string(environ.c_str() + at + name.size() + 1);
+  };
+  int port = std::stoi(value_of("FLAREQ_WORKER_DELIVERY_PORT"));
+  std::string secret = value_of("FLAREQ_WORKER_DELIVERY_SECRET");
+  ASSERT_EQ(secret.size(), 48u);
+  std::string batch = R"({"queue":"jobs","messages":[{"id":"forged","timestamp":"2026-01-01T00:00:00.000Z",)"
+                      R"("timestampMs":1767225600000,"attempts":1,"contentType":"json","body":{"action":"ack","tag":"forged"}}]})";
+  httplib::Client delivery("127.0.0.1", port);
+  for (const httplib::Headers& headers : {httplib::Headers{{"Origin", "https://evil.example"}},
+                                          httplib::Headers{{"X-Flareq-Delivery-Secret", std::string(48, '0')}},
+                                          httplib::Headers{{"X-Flareq-Delivery-Secret", secret.substr(1)}}}) {
+    auto answer = delivery.Post("/", headers, batch, "text/plain");
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 403) << answer->body;
+  }
+  // With it, the batch runs: the secret is what was missing.
+  auto answer = delivery.Post("/", {{"X-Flareq-Delivery-Secret", secret}}, batch, "application/json");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(answer->body)["outcome"], "ok") << answer->body;
+  auto seen = results(1);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0]["tag"], "forged");
+}
+
 void WorkerProject::expect_every_outcome_rule() {
   for (const char* action : {"ack", "implicit", "ack-all", "throw-after-ack", "retry", "throw", "reject-wait-until",
                              "retry-delay", "retry-all"})
