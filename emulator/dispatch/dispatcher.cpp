@@ -100,16 +100,20 @@ std::optional<int64_t> Dispatcher::step() {
     stopping = stopping_;
     in_flight = in_flight_;  // calls still running; the finished ones are in `done`
   }
-  for (size_t i = 0; i < done.size(); ++i) {
+  if (!done.empty()) {
+    // Every batch finished since the last pass is settled in one transaction.
+    std::vector<Settlement> settlements;
+    for (const Completion& c : done) settlements.push_back(settlement_of(c));
+    std::vector<SettleResult> settled;
     try {
-      settle(store, done[i]);
+      settled = store.settle(settlements);
     } catch (...) {
-      // Not settled: keep this batch and the rest for the next pass.
+      // Not settled: keep them for the next pass.
       std::lock_guard<std::mutex> lock(mutex_);
-      completions_.insert(completions_.begin(), std::make_move_iterator(done.begin() + static_cast<long>(i)),
-                          std::make_move_iterator(done.end()));
+      completions_.insert(completions_.begin(), std::make_move_iterator(done.begin()), std::make_move_iterator(done.end()));
       throw;
     }
+    for (size_t i = 0; i < done.size(); ++i) report_settled(done[i], settled[i]);
   }
   int64_t steady = clock_.steady_ms();
   if (stopping) {
@@ -234,8 +238,7 @@ handler::InvocationResult Dispatcher::invoke(handler::Handler& h, const std::str
   return fault.crash ? h.invoke_and_crash(document) : h.invoke(document);
 }
 
-void Dispatcher::settle(Store& store, Completion& done) {
-  Runtime& runtime = runtimes_[done.queue.name];
+Settlement Dispatcher::settlement_of(const Completion& done) {
   std::vector<std::string> ids;
   std::map<std::string, int64_t> seq_of;
   for (const auto& m : done.messages) {
@@ -243,11 +246,14 @@ void Dispatcher::settle(Store& store, Completion& done) {
     seq_of[m.id] = m.seq;
   }
   Resolution resolution = resolve(ids, done.result.report, done.settings.retry_delay);
-  std::vector<int64_t> acked;
-  std::vector<std::pair<int64_t, int64_t>> retried;
-  for (const auto& id : resolution.acked) acked.push_back(seq_of[id]);
-  for (const auto& r : resolution.retried) retried.emplace_back(seq_of[r.id], r.delay_secs);
-  SettleResult settled = store.settle(done.queue, done.settings, done.token, acked, retried);
+  Settlement s{done.queue, done.settings, done.token, {}, {}};
+  for (const auto& id : resolution.acked) s.acked.push_back(seq_of[id]);
+  for (const auto& r : resolution.retried) s.retried.emplace_back(seq_of[r.id], r.delay_secs);
+  return s;
+}
+
+void Dispatcher::report_settled(const Completion& done, const SettleResult& settled) {
+  Runtime& runtime = runtimes_[done.queue.name];
   runtime.in_flight--;  // only once settled: a settle that failed is tried again
 
   std::string line = "QUEUE " + done.queue.name + " " + std::to_string(done.messages.size()) + "/" +

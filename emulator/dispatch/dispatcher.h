@@ -77,7 +77,9 @@ class Dispatcher {
   void launch(Store& store, const Queue& queue, const Consumer& consumer, Runtime& runtime, int64_t count);
   // Runs one handler call on an invocation thread, with the fault drawn for it.
   handler::InvocationResult invoke(handler::Handler& handler, const std::string& document, const DeliveryFault& fault);
-  void settle(Store& store, Completion& done);
+  // The store's settlement of a finished batch, by the outcome rules; and what follows it.
+  static Settlement settlement_of(const Completion& done);
+  void report_settled(const Completion& done, const SettleResult& settled);
   // Retention, leases of stopped processes, space; true when more space waits to be given back.
   bool housekeeping(Store& store);
   void report_finished(const std::string& queue, const std::vector<DeadLetterMove>& moves);

@@ -83,12 +83,25 @@ LeaseResult Store::lease(const Queue& queue, const ConsumerSettings& consumer, i
 
 SettleResult Store::settle(const Queue& queue, const ConsumerSettings& consumer, const std::string& token,
                            const std::vector<int64_t>& acked, const std::vector<std::pair<int64_t, int64_t>>& retried) {
-  SettleResult result;
+  return settle({Settlement{queue, consumer, token, acked, retried}}).front();
+}
+
+std::vector<SettleResult> Store::settle(const std::vector<Settlement>& settlements) {
+  std::vector<SettleResult> results;
   WriteTransaction tx(*db_);
   int64_t now = clock_.now_ms();
+  for (const Settlement& s : settlements) results.push_back(settle_held(s, now));
+  tx.commit();
+  return results;
+}
+
+SettleResult Store::settle_held(const Settlement& s, int64_t now) {
+  const Queue& queue = s.queue;
+  const std::string& token = s.token;
+  SettleResult result;
   {
     Stmt del = cached("DELETE FROM messages WHERE seq = ? AND lease_token = ? AND qkey = ?");
-    for (int64_t seq : acked) {
+    for (int64_t seq : s.acked) {
       del->bind(1, seq);
       del->bind(2, token);
       del->bind(3, queue.key);
@@ -96,7 +109,7 @@ SettleResult Store::settle(const Queue& queue, const ConsumerSettings& consumer,
       del->reset();
     }
   }
-  for (const auto& [seq, delay_secs] : retried) {
+  for (const auto& [seq, delay_secs] : s.retried) {
     StoredMessage m;
     {
       Stmt get = cached(
@@ -107,8 +120,8 @@ SettleResult Store::settle(const Queue& queue, const ConsumerSettings& consumer,
       if (!get->executeStep()) continue;  // the lease was lost: someone else holds it now
       m = read_message_row(*get);
     }
-    if (retries_exhausted(m.attempts, consumer.max_retries)) {
-      result.finished.push_back(finish_message(m, queue, consumer.dead_letter_queue, now));
+    if (retries_exhausted(m.attempts, s.consumer.max_retries)) {
+      result.finished.push_back(finish_message(m, queue, s.consumer.dead_letter_queue, now));
       continue;
     }
     Stmt retry = cached("UPDATE messages SET visible_ms = ?, lease_token = NULL, lease_owner = NULL WHERE seq = ?");
@@ -122,7 +135,6 @@ SettleResult Store::settle(const Queue& queue, const ConsumerSettings& consumer,
   count->bind(2, result.retried);
   count->bind(3, queue.key);
   count->exec();
-  tx.commit();
   return result;
 }
 

@@ -100,6 +100,9 @@ class Store {
   // whose lease was lost (expired and taken by another) is left alone.
   SettleResult settle(const Queue& queue, const ConsumerSettings& consumer, const std::string& token,
                       const std::vector<int64_t>& acked, const std::vector<std::pair<int64_t, int64_t>>& retried);
+  // Several invocations' outcomes in one transaction (all the batches a dispatcher pass found
+  // finished), each as settle() applies it; the results in the same order.
+  std::vector<SettleResult> settle(const std::vector<Settlement>& settlements);
   // Makes the leases of `owner` (a process that is gone) run out now.
   int64_t release_leases(const std::string& owner);
   std::vector<std::string> lease_owners();
@@ -164,6 +167,8 @@ class Store {
   void count_received(int64_t queue_key, int64_t count, int64_t bytes);
   // Deletes the queue's messages older than `cutoff_ms`; inside a write. Returns how many.
   int64_t expire_before(const Queue& queue, int64_t cutoff_ms);
+  // Applies one settlement at `now`; inside a write.
+  SettleResult settle_held(const Settlement& s, int64_t now);
   // Whether an injected push error refuses this send (drawn and counted); inside a write.
   bool refuse_push(const Queue& queue);
   void write_clock(const VirtualTime& time);  // inside a write

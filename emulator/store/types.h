@@ -165,6 +165,15 @@ struct SettleResult {
   std::vector<DeadLetterMove> finished;
 };
 
+// One invocation's outcome, to be applied to the messages held under its lease token.
+struct Settlement {
+  Queue queue;
+  ConsumerSettings consumer;
+  std::string token;
+  std::vector<int64_t> acked;                          // seqs
+  std::vector<std::pair<int64_t, int64_t>> retried;   // seq, delay in seconds
+};
+
 // One send waiting for a group commit.
 struct SendRequest {
   std::string queue;  // id or name
