@@ -48,8 +48,9 @@ class Handler {
   virtual InvocationResult invoke_and_crash(const std::string& document) = 0;
   // Ends every running invocation now (they report a throw).
   virtual void kill_all() = 0;
-  // Kills the handler's process now, as a crash would: its invocations report a throw, and a
-  // persistent handler is started again. Nothing to do where each batch has its own process.
+  // Kills the handler's process now, as a crash would, and returns once it is gone: its
+  // invocations report a throw, and a persistent handler is started again. Nothing to do
+  // where each batch has its own process.
   virtual void kill_process() {}
   // Starts the process now rather than with the first batch (a persistent handler that
   // must be up before any batch, like the Worker host); returns why it could not.

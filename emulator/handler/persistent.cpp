@@ -63,9 +63,14 @@ class PersistentHandler final : public Handler {
     if (child_.pid > 0) kill_group(child_.pid, SIGKILL);
   }
 
+  // Returns once the process and its group are gone (their output pipes closed), so that
+  // nothing reaches what was killed (the Worker's runtime, which keeps its port).
   void kill_process() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (child_.pid > 0) kill_group(child_.pid, SIGKILL);
+    std::unique_lock<std::mutex> lock(mutex_);
+    pid_t pid = child_.pid;
+    if (pid <= 0) return;
+    kill_group(pid, SIGKILL);
+    exited_.wait_for(lock, std::chrono::seconds(5), [&] { return child_.pid != pid; });
   }
 
  private:

@@ -15,12 +15,10 @@ namespace flareq::handler {
 namespace {
 
 constexpr int64_t kReconnectEveryMs = 20;
-
-void set_timeouts(httplib::Client& client, int64_t remaining_ms) {
-  remaining_ms = std::max<int64_t>(remaining_ms, 1);
-  client.set_read_timeout(remaining_ms / 1000, (remaining_ms % 1000) * 1000);
-  client.set_write_timeout(remaining_ms / 1000, (remaining_ms % 1000) * 1000);
-}
+// How long a batch waits for the runtime to listen (it starts, reloads or restarts) before it
+// counts as a failed delivery; as long as the Worker's port waits for it. The handler timeout
+// starts once the batch is handed over. Both fit in the batch's lease (the timeout + 60 s).
+constexpr int64_t kRuntimeWaitMs = 30000;
 
 }  // namespace
 
@@ -72,8 +70,7 @@ void WorkerRuntimeHandler::give_back(std::unique_ptr<httplib::Client> client) {
 InvocationResult WorkerRuntimeHandler::post(const std::string& body, bool crash) {
   InvocationResult result;
   result.report.threw = true;
-  const int64_t started = monotonic_ms();
-  const int64_t deadline = started + timeout_ms_;
+  const int64_t wait_until = monotonic_ms() + kRuntimeWaitMs;
   // With a crash injected, the host's process group is killed once the whole batch is written.
   auto write_then_crash = [&](size_t offset, size_t length, httplib::DataSink& sink) {
     if (!sink.write(body.data() + offset, length)) return false;
@@ -82,9 +79,18 @@ InvocationResult WorkerRuntimeHandler::post(const std::string& body, bool crash)
   };
   while (true) {
     auto client = take_client();
-    set_timeouts(*client, deadline - monotonic_ms());
+    client->set_read_timeout(timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000);
+    client->set_write_timeout(timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000);
+    const int64_t handed_over = monotonic_ms();
     httplib::Result answer = crash ? client->Post("/", body.size(), write_then_crash, "application/json")
                                    : client->Post("/", body, "application/json");
+    bool not_listening = !answer && (answer.error() == httplib::Error::Connection ||
+                                     answer.error() == httplib::Error::ConnectionTimeout);
+    if (not_listening && !closing_ && monotonic_ms() < wait_until) {
+      // The runtime is starting, reloading or restarting: the batch was not handed over yet.
+      std::this_thread::sleep_for(std::chrono::milliseconds(kReconnectEveryMs));
+      continue;
+    }
     if (crash) {
       result.failure = kInjectedCrash;
       return result;
@@ -105,17 +111,11 @@ InvocationResult WorkerRuntimeHandler::post(const std::string& body, bool crash)
       if (result.report.threw) result.failure = parsed.reason.empty() ? "queue() threw" : parsed.reason;
       return result;
     }
-    httplib::Error error = answer.error();
-    bool not_listening = error == httplib::Error::Connection || error == httplib::Error::ConnectionTimeout;
-    if (not_listening && !closing_ && monotonic_ms() + kReconnectEveryMs < deadline) {
-      // The runtime is starting, reloading or restarting: the batch was not handed over yet.
-      std::this_thread::sleep_for(std::chrono::milliseconds(kReconnectEveryMs));
-      continue;
-    }
     if (not_listening) {
       result.not_started = true;
-      result.failure = closing_ ? "dev is stopping" : "the Worker's runtime was not running";
-    } else if (monotonic_ms() >= deadline - kReconnectEveryMs) {
+      result.failure = closing_ ? "dev is stopping"
+                                : "the Worker's runtime was not listening for " + std::to_string(kRuntimeWaitMs / 1000) + "s";
+    } else if (monotonic_ms() - handed_over >= timeout_ms_ - kReconnectEveryMs) {
       host_->kill_process();  // as for any handler: the whole process group ends, and starts again
       result.failure = "timed out after " + std::to_string(timeout_ms_ / 1000) + "s";
     } else {

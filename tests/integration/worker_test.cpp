@@ -269,6 +269,22 @@ TEST_F(WorkerProject, BatchesGoStraightIntoTheRuntimeNotThroughNode) {
   EXPECT_EQ(info("jobs")["counters"]["acked"], 1);
 }
 
+// A queue() still running at --handler-timeout ends as any handler's does: the host's whole
+// process group is killed and started again, and the batch is retried, reaching the new
+// runtime once it listens (the wait for it does not count against the timeout).
+TEST_F(WorkerProject, AQueuePastTheHandlerTimeoutRestartsTheRuntimeAndIsRetried) {
+  start("js", {"--handler-timeout", "1"});
+  ASSERT_EQ(worker->get("/job?action=hang-once&tag=slow").status, 200) << dev->log();
+  EXPECT_TRUE(dev->wait_for_log("handler failed: timed out after 1s", 20000)) << dev->log();
+  auto seen = results(2);
+  ASSERT_EQ(seen.size(), 2u) << dev->log();
+  EXPECT_EQ(seen[1]["attempts"], 2) << dev->log();
+  wait_idle("jobs");
+  EXPECT_EQ(info("jobs")["counters"]["acked"], 1) << dev->log();
+  EXPECT_TRUE(messages("jobs-dlq").empty());
+  EXPECT_TRUE(fetch_served()) << dev->log();
+}
+
 // The delivery service's port is the runtime's own, with no front: without the secret that dev
 // gave the host, neither another local process nor a web page (a simple cross-origin POST)
 // can make the Worker's queue() run a batch of its own.
