@@ -72,9 +72,13 @@ InvocationResult WorkerRuntimeHandler::post(const std::string& body, bool crash)
   result.report.threw = true;
   const int64_t wait_until = monotonic_ms() + kRuntimeWaitMs;
   // With a crash injected, the host's process group is killed once the whole batch is written.
+  bool killed = false;
   auto write_then_crash = [&](size_t offset, size_t length, httplib::DataSink& sink) {
     if (!sink.write(body.data() + offset, length)) return false;
-    if (offset + length == body.size()) host_->kill_process();
+    if (offset + length == body.size()) {
+      host_->kill_process();
+      killed = true;
+    }
     return true;
   };
   while (true) {
@@ -92,6 +96,7 @@ InvocationResult WorkerRuntimeHandler::post(const std::string& body, bool crash)
       continue;
     }
     if (crash) {
+      if (!killed) host_->kill_process();  // the batch could not be written whole: killed all the same
       result.failure = kInjectedCrash;
       return result;
     }

@@ -71,4 +71,10 @@ TEST(HandlerProtocol, PersistentFields) {
   EXPECT_EQ(r.invocation, "abc");
   EXPECT_EQ(r.outcome_ok, false);
   EXPECT_TRUE(r.report.per_message.at("m").ack);
+  EXPECT_EQ(r.reason, "");
+  EXPECT_EQ(parse_result(R"({"outcome":"exception","error":"queue() threw: boom"})").reason, "queue() threw: boom");
+}
+
+TEST(HandlerProtocol, APersistentLineIsTheDocumentWithItsInvocationFirst) {
+  EXPECT_EQ(with_invocation(R"({"queue":"q","messages":[]})", "inv-1"), R"({"invocation":"inv-1","queue":"q","messages":[]})");
 }
