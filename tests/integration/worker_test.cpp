@@ -510,6 +510,43 @@ TEST_F(WorkerProject, EditingTheWorkerReloadsItAndLosesNothing) {
   EXPECT_EQ(messages("jobs-dlq").size(), 0u);
 }
 
+// kill -9 of the Worker host in the middle of traffic, then of dev itself: every send the
+// Worker's fetch() acknowledged reaches queue() after dev starts again, and nothing of the
+// killed dev (its host, workerd) keeps running.
+TEST_F(WorkerProject, KillNineOfTheHostAndOfDevLosesNoAcknowledgedSend) {
+  start("js");
+  const int kJobs = 30;
+  for (int i = 0; i < kJobs; ++i) {
+    if (i == kJobs / 3) {
+      pid_t host = host_pid();
+      ASSERT_GT(host, 0);
+      ASSERT_EQ(kill(host, SIGKILL), 0);
+    }
+    // Only a 200 is an acknowledged send; while the host restarts, fetch() is not served.
+    if (worker->get("/job?action=ack&tag=" + std::to_string(i)).status != 200) {
+      usleep(50000);
+      --i;
+    }
+  }
+  pid_t host = host_pid();
+  ASSERT_GT(host, 0);
+  pid_t group = getpgid(host);
+  EXPECT_EQ(dev->stop(SIGKILL), 128 + SIGKILL);
+  bool group_gone = false;  // the host's whole process group, workerd included
+  for (int i = 0; i < 1000 && !group_gone; ++i) {
+    group_gone = kill(-group, 0) != 0;
+    if (!group_gone) usleep(10000);
+  }
+  EXPECT_TRUE(group_gone);
+  // dev again, on the same state file: the dead process's leases are released at once.
+  dev = std::make_unique<DevServer>(dir / "state.sqlite", std::vector<std::string>{"--worker-port", "0"}, dir.path());
+  wait_idle("jobs");
+  std::set<std::string> tags;
+  for (const auto& s : results(kJobs)) tags.insert(s["tag"].get<std::string>());
+  EXPECT_EQ(tags.size(), static_cast<size_t>(kJobs)) << dev->log();
+  EXPECT_TRUE(messages("jobs-dlq").empty());
+}
+
 TEST_F(WorkerProject, AProducerWorkerAndAConsumerWorkerInOneDev) {
   std::filesystem::copy(kWorkers / "producer", dir / "producer", std::filesystem::copy_options::recursive);
   std::filesystem::copy(kWorkers / "js", dir / "consumer", std::filesystem::copy_options::recursive);
