@@ -9,6 +9,19 @@
 #include "emulator/store/write_transaction.h"
 
 namespace flareq {
+namespace {
+
+// Seqs as a JSON array, for statements that take a whole batch at once (json_each).
+std::string json_array(const std::vector<int64_t>& seqs) {
+  std::string out = "[";
+  for (int64_t seq : seqs) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(seq);
+  }
+  return out + "]";
+}
+
+}  // namespace
 
 DeadLetterMove Store::finish_message(const StoredMessage& m, const Queue& from, const std::string& dlq, int64_t now) {
   DeadLetterMove move{m.id, m.attempts, dlq};
@@ -51,8 +64,7 @@ LeaseResult Store::lease(const Queue& queue, const ConsumerSettings& consumer, i
     st->bind(3, limit);
     while (st->executeStep()) candidates.push_back(read_message_row(*st));
   }
-  Stmt take = cached(
-      "UPDATE messages SET attempts = attempts + 1, lease_token = ?, lease_owner = ?, visible_ms = ? WHERE seq = ?");
+  std::vector<int64_t> taken;  // updated in one statement
   for (auto& m : candidates) {
     // A lease that ran out unsettled was a failed delivery; after the last one allowed,
     // the message is done with rather than delivered again.
@@ -60,18 +72,21 @@ LeaseResult Store::lease(const Queue& queue, const ConsumerSettings& consumer, i
       result.finished.push_back(finish_message(m, queue, consumer.dead_letter_queue, now));
       continue;
     }
-    take->bind(1, result.token);
-    take->bind(2, owner);
-    take->bind(3, now + lease_ms);
-    take->bind(4, m.seq);
-    take->exec();
-    take->reset();
+    taken.push_back(m.seq);
     m.attempts += 1;
     m.has_lease = true;
     m.visible_ms = now + lease_ms;
     result.messages.push_back(std::move(m));
   }
   if (!result.messages.empty()) {
+    Stmt take = cached(
+        "UPDATE messages SET attempts = attempts + 1, lease_token = ?, lease_owner = ?, visible_ms = ? "
+        "WHERE seq IN (SELECT value FROM json_each(?))");
+    take->bind(1, result.token);
+    take->bind(2, owner);
+    take->bind(3, now + lease_ms);
+    take->bind(4, json_array(taken));
+    take->exec();
     Stmt count = cached("UPDATE queues SET delivered = delivered + ? WHERE qkey = ?");
     count->bind(1, static_cast<int64_t>(result.messages.size()));
     count->bind(2, queue.key);
@@ -99,15 +114,14 @@ SettleResult Store::settle_held(const Settlement& s, int64_t now) {
   const Queue& queue = s.queue;
   const std::string& token = s.token;
   SettleResult result;
-  {
-    Stmt del = cached("DELETE FROM messages WHERE seq = ? AND lease_token = ? AND qkey = ?");
-    for (int64_t seq : s.acked) {
-      del->bind(1, seq);
-      del->bind(2, token);
-      del->bind(3, queue.key);
-      result.acked += del->exec();
-      del->reset();
-    }
+  if (!s.acked.empty()) {
+    // One statement for all (the seqs as a JSON array); the unary + keeps SQLite on the rowid
+    // rather than on scanning the queue's leased messages.
+    Stmt del = cached("DELETE FROM messages WHERE seq IN (SELECT value FROM json_each(?)) AND lease_token = ? AND +qkey = ?");
+    del->bind(1, json_array(s.acked));
+    del->bind(2, token);
+    del->bind(3, queue.key);
+    result.acked = del->exec();
   }
   for (const auto& [seq, delay_secs] : s.retried) {
     StoredMessage m;
