@@ -3,7 +3,13 @@
 // flareq's batches; asserted through flareq's API and the Worker's own reports (the "results"
 // queue, where its queue() sends what it saw).
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -436,6 +442,91 @@ TEST_F(WorkerProject, TypeScriptWithAnNpmPackage) {
   ASSERT_EQ(seen.size(), 1u) << dev->log();
   EXPECT_EQ(seen[0]["took"], 172800000);  // ms("2 days")
   EXPECT_EQ(seen[0]["encoded"], "d2VsY29tZS1lbWFpbA==");  // node:buffer under nodejs_compat
+}
+
+// `wrangler dev` (flareq's pinned one) in `dir`, in a process group of its own, killed whole
+// when the test ends.
+class WranglerDev {
+ public:
+  WranglerDev(const std::filesystem::path& dir, int port) {
+    std::filesystem::path worker = std::filesystem::path(FLAREQ_SOURCE_DIR) / "worker";
+    std::string node = std::filesystem::exists(worker / ".node" / "bin" / "node") ? (worker / ".node" / "bin" / "node").string()
+                                                                                 : "node";
+    std::vector<std::string> argv = {node, (worker / "node_modules" / "wrangler" / "bin" / "wrangler.js").string(),
+                                     "dev", "--ip", "127.0.0.1", "--port", std::to_string(port),
+                                     "--inspector-port", std::to_string(free_port())};
+    pid_ = fork();
+    if (pid_ == 0) {
+      setpgid(0, 0);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (chdir(dir.c_str()) != 0) _exit(127);
+      int null_fd = open("/dev/null", O_RDWR);
+      dup2(null_fd, 0);
+      dup2(null_fd, 1);
+      dup2(null_fd, 2);
+      setenv("WRANGLER_SEND_METRICS", "false", 1);
+      setenv("CLOUDFLARE_CF_FETCH_ENABLED", "false", 1);
+      std::vector<char*> raw;
+      for (auto& a : argv) raw.push_back(a.data());
+      raw.push_back(nullptr);
+      execvp(raw[0], raw.data());
+      _exit(127);
+    }
+    setpgid(pid_, pid_);
+  }
+  ~WranglerDev() {
+    kill(-pid_, SIGKILL);  // wrangler, its proxy and workerd
+    waitpid(pid_, nullptr, 0);
+  }
+  static int free_port() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    bind(fd, reinterpret_cast<sockaddr*>(&a), len);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    close(fd);
+    return ntohs(a.sin_port);
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// The config's other bindings work as under `wrangler dev` (KV, D1, R2, a Durable Object, an
+// RPC service binding), and their local data live where it keeps them (.wrangler/state): what
+// the Worker wrote under flareq dev, wrangler dev reads, and back.
+TEST_F(WorkerProject, OtherBindingsKeepTheirDataWhereWranglerDevDoes) {
+  start("bindings");
+  HttpReply wrote = worker->get("/write");
+  ASSERT_EQ(wrote.status, 200) << wrote.text << dev->log();
+  EXPECT_EQ(wrote.body["counter"], 1);
+  HttpReply read = worker->get("/read");
+  ASSERT_EQ(read.status, 200) << read.text;
+  EXPECT_EQ(read.body, json::parse(R"({"kv":"kv-value","d1":["d1-value"],"r2":"r2-value","counter":2,"service":"hello rpc"})"));
+  EXPECT_EQ(dev->stop(), 0);
+  {
+    int port = WranglerDev::free_port();
+    WranglerDev wrangler(dir.path(), port);
+    Http under_wrangler(port);
+    HttpReply there;
+    for (int i = 0; i < 3000 && there.status != 200; ++i) {
+      there = under_wrangler.get("/read");
+      if (there.status != 200) usleep(20000);
+    }
+    ASSERT_EQ(there.status, 200) << there.text;
+    EXPECT_EQ(there.body, json::parse(R"({"kv":"kv-value","d1":["d1-value"],"r2":"r2-value","counter":3,"service":"hello rpc"})"));
+    ASSERT_EQ(under_wrangler.get("/write").status, 200);  // a second row, counter 4
+  }
+  dev = std::make_unique<DevServer>(dir / "state.sqlite", std::vector<std::string>{"--worker-port", "0",
+                                    "--worker-port-file", (dir / "worker-port").string()}, dir.path());
+  int port = 0;
+  std::ifstream(dir / "worker-port") >> port;
+  HttpReply back = Http(port).get("/read");
+  ASSERT_EQ(back.status, 200) << back.text << dev->log();
+  EXPECT_EQ(back.body["d1"], json::parse(R"(["d1-value","d1-value"])"));
+  EXPECT_EQ(back.body["counter"], 5);
 }
 
 TEST_F(WorkerProject, NoWorkerServesTheQueuesAndKeepsTheWorkersMessages) {
