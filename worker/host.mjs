@@ -81,11 +81,11 @@ async function loadWrangler() {
 
 // What the binding of each producer looks like to wrangler: an "unsafe" binding whose local
 // side is flareq's Miniflare plugin (native Queue bindings posting to flareq).
+// The config is read for FLAREQ_WORKER_ENV already: its queues are that environment's.
 function producerBindings(rawConfig) {
   const api = new URL(env.FLAREQ_API_URL);
-  const scope = env.FLAREQ_WORKER_ENV ? rawConfig.env?.[env.FLAREQ_WORKER_ENV] ?? {} : rawConfig;
   const bindings = {};
-  for (const p of scope.queues?.producers ?? []) {
+  for (const p of rawConfig.queues?.producers ?? []) {
     bindings[p.binding] = {
       type: "unsafe_flareq_queue",
       dev: {

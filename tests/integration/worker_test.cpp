@@ -529,6 +529,32 @@ TEST_F(WorkerProject, OtherBindingsKeepTheirDataWhereWranglerDevDoes) {
   EXPECT_EQ(back.body["counter"], 5);
 }
 
+// With --env, the environment's queue bindings are flareq's (not Miniflare's own in-memory
+// queue), and its consumer is the Worker's queue(), by the way straight into the runtime.
+TEST_F(WorkerProject, AnEnvironmentsQueuesAreFlareqs) {
+  std::filesystem::create_directories(dir / "src");
+  dir.write("wrangler.jsonc", R"({
+    "name": "env-worker", "main": "src/index.js", "compatibility_date": "2026-04-01",
+    "env": { "staging": { "queues": {
+      "producers": [{ "binding": "EVENTS", "queue": "staging-events" }],
+      "consumers": [{ "queue": "staging-events", "max_batch_timeout": 0 }] } } } })");
+  dir.write("src/index.js", R"(export default {
+    async fetch(request, env) { await env.EVENTS.send({ n: 1 }); return new Response("sent"); },
+    async queue(batch) { console.log(`staging got ${batch.messages.length}`); },
+  };)");
+  dev = std::make_unique<DevServer>(dir / "state.sqlite", std::vector<std::string>{"--env", "staging", "--worker-port", "0",
+                                    "--worker-port-file", (dir / "worker-port").string()}, dir.path());
+  int port = 0;
+  std::ifstream(dir / "worker-port") >> port;
+  ASSERT_EQ(Http(port).get("/").status, 200) << dev->log();
+  EXPECT_TRUE(dev->wait_for_log("staging got 1")) << dev->log();
+  wait_idle("staging-events");
+  json counters = info("staging-events")["counters"];
+  EXPECT_EQ(counters["received"], 1) << dev->log();
+  EXPECT_EQ(counters["acked"], 1) << dev->log();
+  EXPECT_EQ(dev->log().find("[wrangler:info] QUEUE"), std::string::npos) << dev->log();  // Miniflare's queue took nothing
+}
+
 TEST_F(WorkerProject, NoWorkerServesTheQueuesAndKeepsTheWorkersMessages) {
   std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
   DevServer queues_only(dir / "state.sqlite", {"--no-worker"}, dir.path());
