@@ -1,4 +1,4 @@
-// The Worker host as a queue's handler (README, "The Worker's queue()"). The host process is a
+// The Worker host as a queue's handler (README, "Your Worker"). The host process is a
 // persistent handler: started before any batch, started again after a crash, its output in the
 // dev log, its whole process group killed on a timeout. Once its runtime names the port of the
 // delivery service (worker/delivery.worker.mjs, beside the Worker in workerd), each batch is
