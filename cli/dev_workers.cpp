@@ -112,8 +112,11 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
     hosts_[name] = host;
     nlohmann::json ready = start_worker(*host, w.ready_file, name);
     // Batches go straight to the runtime where the host could add the delivery service (with
-    // flareq's pinned wrangler it can); else through the host.
+    // flareq's pinned wrangler it can); else through the host, which the log says.
     if (ready.contains("delivery")) host->deliver_to(w.delivery_port, w.delivery_secret);
+    else
+      log.line(prefix + "batches for queue() go through the host's Node.js, the slower way (" +
+               ready.value("deliveryUnavailable", "") + ")");
     int port = fronts_.back()->port();
     std::string url = "http://" + (front.ip.find(':') != std::string::npos ? "[" + front.ip + "]" : front.ip) + ":" +
                       std::to_string(port);

@@ -15,8 +15,8 @@
 // FLAREQ_WORKER_RUNTIME_PORT (where the runtime listens), FLAREQ_WORKER_DELIVERY_PORT and
 // FLAREQ_WORKER_DELIVERY_SECRET (where its delivery service listens, and what it asks of
 // every request), FLAREQ_API_URL and FLAREQ_API_TOKEN (flareq),
-// FLAREQ_WORKER_READY (a file: the host writes {"url", "delivery"?} or {"error"} there once it
-// knows).
+// FLAREQ_WORKER_READY (a file: the host writes {"url", "delivery" or "deliveryUnavailable", …}
+// or {"error"} there once it knows).
 import { createRequire } from "node:module";
 import { writeFileSync, renameSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -241,9 +241,13 @@ async function main() {
     fail(`the Worker did not start: ${lastError ?? e?.message ?? e}`);
   }
   started = true;
-  const delivery = deliveryAdded && (await deliveryAnswers(deliveryPort, deliverySecret)) ? `127.0.0.1:${deliveryPort}` : undefined;
+  // Where batches go, or why they go through this process.
+  const delivery = env.FLAREQ_WORKER_DELIVERY === "host" ? { deliveryUnavailable: "FLAREQ_WORKER_DELIVERY=host" }
+    : !deliveryAdded ? { deliveryUnavailable: `the Miniflare of wrangler ${version} cannot be given the delivery service` }
+    : (await deliveryAnswers(deliveryPort, deliverySecret)) ? { delivery: `127.0.0.1:${deliveryPort}` }
+    : { deliveryUnavailable: "the delivery service did not answer" };
   report({
-    ...(delivery ? { delivery } : {}),
+    ...delivery,
     url: `http://127.0.0.1:${runtimePort}`,
     name: rawConfig.name ?? "",
     main: relative(projectDir, resolve(projectDir, rawConfig.main)),

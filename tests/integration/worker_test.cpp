@@ -257,12 +257,15 @@ TEST_F(WorkerProject, EveryOutcomeRuleOfQueue) {
 // with a wrangler whose Miniflare cannot be given the delivery service), with the same rules.
 TEST_F(WorkerProject, EveryOutcomeRuleOfQueueThroughTheHost) {
   start("js", {}, {{"FLAREQ_WORKER_DELIVERY", "host"}});
+  EXPECT_NE(dev->log().find("[test-worker] batches for queue() go through the host's Node.js, the slower way "
+                            "(FLAREQ_WORKER_DELIVERY=host)"), std::string::npos) << dev->log();
   expect_every_outcome_rule();
 }
 
 // Batches go straight into the runtime: they reach queue() while the host's Node.js is stopped.
 TEST_F(WorkerProject, BatchesGoStraightIntoTheRuntimeNotThroughNode) {
   start("js");
+  EXPECT_EQ(dev->log().find("the slower way"), std::string::npos) << dev->log();
   pid_t host = host_pid();
   ASSERT_GT(host, 0);
   ASSERT_EQ(kill(host, SIGSTOP), 0);
