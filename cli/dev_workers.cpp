@@ -24,6 +24,7 @@ namespace flareq::cli {
 namespace {
 
 constexpr int kWorkerStartTimeoutMs = 120000;
+constexpr int kPortAttempts = 3;
 
 // Starts the Worker host now (fetch() must be served before any batch) and waits until it
 // reports where the Worker listens; throws with the host's own sentence when it cannot start.
@@ -91,12 +92,8 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
     if (front.ip == "localhost") front.ip = "127.0.0.1";
     if (front.ip == "*") front.ip = "0.0.0.0";
     front.port = i == 0 ? start.first_port : config.dev_port.value_or(0);
-    front.runtime_port = runtime_port();
     fronts_.push_back(std::make_unique<api::WorkerFront>(front));
     project::WorkerHostOptions w;
-    w.runtime_port = front.runtime_port;
-    do w.delivery_port = runtime_port();
-    while (w.delivery_port == w.runtime_port);
     w.delivery_secret = new_secret_token();
     w.api_url = start.api_url;
     w.api_token = start.api_token;
@@ -105,12 +102,31 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
     ready_files_.push_back(w.ready_file);
     w.timeout_ms = start.timeout_ms;
     std::string prefix = "[" + name + "] ";
-    handler::HandlerSpec spec = project::worker_host_spec(config, w);
-    if (!isatty(STDOUT_FILENO)) spec.env["FORCE_COLOR"] = "0";  // wrangler's colours only on a terminal
-    auto host = std::make_shared<handler::WorkerRuntimeHandler>(
-        spec, [&log, prefix](const std::string& line) { log.line(prefix + line); });
+    std::shared_ptr<handler::WorkerRuntimeHandler> host;
+    nlohmann::json ready;
+    // The runtime's ports are free when chosen, but another process (another dev starting at
+    // the same moment) may take one before workerd binds it: then the host starts again on others.
+    for (int attempt = 1;; ++attempt) {
+      w.runtime_port = runtime_port();
+      do w.delivery_port = runtime_port();
+      while (w.delivery_port == w.runtime_port);
+      fronts_.back()->set_runtime_port(w.runtime_port);
+      handler::HandlerSpec spec = project::worker_host_spec(config, w);
+      if (!isatty(STDOUT_FILENO)) spec.env["FORCE_COLOR"] = "0";  // wrangler's colours only on a terminal
+      host = std::make_shared<handler::WorkerRuntimeHandler>(
+          spec, [&log, prefix](const std::string& line) { log.line(prefix + line); });
+      try {
+        ready = start_worker(*host, w.ready_file, name);
+        break;
+      } catch (const UsageError& e) {
+        if (attempt == kPortAttempts || std::string(e.what()).find("Address already in use") == std::string::npos) throw;
+        log.line(prefix + "a port chosen for its runtime was taken meanwhile: starting it on others");
+        host.reset();  // its whole process group is gone once this returns: nothing writes the ready file
+        std::error_code ec;
+        std::filesystem::remove(w.ready_file, ec);
+      }
+    }
     hosts_[name] = host;
-    nlohmann::json ready = start_worker(*host, w.ready_file, name);
     // Batches go straight to the runtime where the host could add the delivery service (with
     // flareq's pinned wrangler it can); else through the host, which the log says.
     if (ready.contains("delivery")) host->deliver_to(w.delivery_port, w.delivery_secret);

@@ -102,7 +102,7 @@ struct WorkerFront::Connection {
 };
 
 WorkerFront::WorkerFront(const WorkerFrontOptions& options)
-    : options_(options), threads_(2 * options.max_connections + 2) {
+    : options_(options), runtime_port_(options.runtime_port), threads_(2 * options.max_connections + 2) {
   sockaddr_storage address{};
   socklen_t size = 0;
   if (options.ip.find(':') != std::string::npos) {
@@ -212,7 +212,7 @@ void WorkerFront::serve(const std::shared_ptr<Connection>& c) {
       int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       sockaddr_in a{};
       a.sin_family = AF_INET;
-      a.sin_port = htons(static_cast<uint16_t>(options_.runtime_port));
+      a.sin_port = htons(static_cast<uint16_t>(runtime_port_.load()));
       a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
       if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
         set_no_delay(fd);

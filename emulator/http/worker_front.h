@@ -23,7 +23,7 @@ namespace flareq::api {
 struct WorkerFrontOptions {
   std::string ip = "127.0.0.1";
   int port = 8787;  // 0: any free port
-  int runtime_port = 0;  // where the runtime serves fetch(), on 127.0.0.1
+  int runtime_port = 0;  // where the runtime serves fetch(), on 127.0.0.1 (set_runtime_port)
   size_t max_connections = 512;
   int head_timeout_ms = 10000;      // from a head's first byte to its blank line
   int body_idle_timeout_ms = 60000;  // between two pieces of a request body
@@ -39,6 +39,9 @@ class WorkerFront {
   WorkerFront& operator=(const WorkerFront&) = delete;
 
   int port() const { return port_; }
+  // Where new connections find the runtime from now on (another port, when the first choice
+  // was taken before the runtime could bind it).
+  void set_runtime_port(int port) { runtime_port_ = port; }
   // Closes the port and every connection, and joins every thread.
   void stop();
 
@@ -50,6 +53,7 @@ class WorkerFront {
   void make_room();
 
   WorkerFrontOptions options_;
+  std::atomic<int> runtime_port_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
