@@ -129,7 +129,7 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
     hosts_[name] = host;
     // Batches go straight to the runtime where the host could add the delivery service (with
     // flareq's pinned wrangler it can); else through the host, which the log says.
-    if (ready.contains("delivery")) host->deliver_to(w.delivery_port, w.delivery_secret);
+    if (ready.contains("delivery")) host->deliver_to(w.delivery_port, w.delivery_secret, ready.value("marks", false));
     else
       log.line(prefix + "batches for queue() go through the host's Node.js, the slower way (" +
                ready.value("deliveryUnavailable", "") + ")");

@@ -70,6 +70,10 @@ export const deliver = {
     } catch (e) {
       result = { outcome: "exception", error: `queue() could not be called: ${e?.message ?? e}` };
     }
+    // After everything queue() printed, on the same way to the log (through the host): flareq
+    // waits for it before it reports the batch, so the log shows causes before their effects.
+    const mark = request.headers.get("X-Flareq-Mark");
+    if (mark) console.log(`flareq-mark ${mark}`);
     return Response.json(result);
   },
 };

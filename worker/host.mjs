@@ -168,6 +168,25 @@ function addDelivery(miniflare, workerName, port, secret) {
   return true;
 }
 
+// The delivery service's marks (delivery.worker.mjs) come through workerd's output behind
+// what the Worker printed; they go to flareq as they are, not through wrangler's logger (which
+// would also write each one to its debug log file). Returns false where that Miniflare reads
+// its options otherwise (then they go through wrangler's logger).
+function relayMarks(miniflare) {
+  const schema = miniflare.PLUGINS?.core?.sharedOptions;
+  if (typeof schema?.parse !== "function") return false;
+  const parse = schema.parse;
+  schema.parse = (data, params) => {
+    const options = parse(data, params);
+    const handle = options?.handleStructuredLogs;
+    if (typeof handle === "function")
+      options.handleStructuredLogs = (log) =>
+        typeof log?.message === "string" && log.message.startsWith("flareq-mark ") ? errOut(`${log.message}\n`) : handle(log);
+    return options;
+  };
+  return true;
+}
+
 // Whether the delivery service answers on its port (it answers a GET with the secret with 405).
 async function deliveryAnswers(port, secret) {
   try {
@@ -191,7 +210,9 @@ async function main() {
   // FLAREQ_WORKER_DELIVERY=host keeps batches on the way through this process.
   const deliveryPort = env.FLAREQ_WORKER_DELIVERY === "host" ? 0 : Number(env.FLAREQ_WORKER_DELIVERY_PORT) || 0;
   const deliverySecret = env.FLAREQ_WORKER_DELIVERY_SECRET ?? "";
+  const logLevel = env.FLAREQ_WORKER_LOG_LEVEL ?? "log";
   const deliveryAdded = deliverySecret !== "" && addDelivery(miniflare, rawConfig.name ?? "worker", deliveryPort, deliverySecret);
+  if (deliveryAdded) relayMarks(miniflare);
   if (!rawConfig.main) fail(`${configPath} has no "main": there is no Worker to run`);
   const mainPath = resolve(projectDir, rawConfig.main);
   if (!existsSync(mainPath)) fail(`the Worker's main file ${mainPath} does not exist (from "main" in ${configPath})`);
@@ -208,7 +229,7 @@ async function main() {
         server: { hostname: "127.0.0.1", port: 0 },  // wrangler's proxy: nobody calls it
         inspector: false,
         watch: true,
-        logLevel: process.env.FLAREQ_WORKER_LOG_LEVEL ?? "log",
+        logLevel,
       },
     });
     // wrangler reports build and runtime errors as events, at start and on every reload.
@@ -242,9 +263,10 @@ async function main() {
   }
   started = true;
   // Where batches go, or why they go through this process.
+  // The delivery service's marks (console.log) reach the log only at log level "log" or finer.
   const delivery = env.FLAREQ_WORKER_DELIVERY === "host" ? { deliveryUnavailable: "FLAREQ_WORKER_DELIVERY=host" }
     : !deliveryAdded ? { deliveryUnavailable: `the Miniflare of wrangler ${version} cannot be given the delivery service` }
-    : (await deliveryAnswers(deliveryPort, deliverySecret)) ? { delivery: `127.0.0.1:${deliveryPort}` }
+    : (await deliveryAnswers(deliveryPort, deliverySecret)) ? { delivery: `127.0.0.1:${deliveryPort}`, marks: ["log", "debug"].includes(logLevel) }
     : { deliveryUnavailable: "the delivery service did not answer" };
   report({
     ...delivery,

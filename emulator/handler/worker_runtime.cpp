@@ -5,10 +5,12 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "emulator/core/clock.h"
 #include "emulator/core/faults.h"
+#include "emulator/core/ids.h"
 #include "emulator/handler/protocol.h"
 
 namespace flareq::handler {
@@ -19,19 +21,57 @@ constexpr int64_t kReconnectEveryMs = 20;
 // counts as a failed delivery; as long as the Worker's port waits for it. The handler timeout
 // starts once the batch is handed over. Both fit in the batch's lease (the timeout + 60 s).
 constexpr int64_t kRuntimeWaitMs = 30000;
+// How long a batch's verdict waits for its mark; past it (a host too busy to relay its log in
+// time), the batch is reported without it.
+constexpr int64_t kMarkWaitMs = 200;
+constexpr const char* kMarkPrefix = "flareq-mark ";
 
 }  // namespace
 
 WorkerRuntimeHandler::WorkerRuntimeHandler(const HandlerSpec& spec, LogSink log)
-    : timeout_ms_(spec.timeout_ms), host_(make_persistent_handler(spec, std::move(log))) {}
+    : timeout_ms_(spec.timeout_ms),
+      host_(make_persistent_handler(spec, [this, log](const std::string& line) { on_host_line(line, log); })) {}
 
 WorkerRuntimeHandler::~WorkerRuntimeHandler() = default;
 
-void WorkerRuntimeHandler::deliver_to(int port, const std::string& secret) {
+void WorkerRuntimeHandler::deliver_to(int port, const std::string& secret, bool marks) {
   std::lock_guard<std::mutex> lock(idle_mutex_);
   idle_.clear();
   secret_ = secret;
+  marks_ = marks;
   port_ = port;
+}
+
+void WorkerRuntimeHandler::on_host_line(const std::string& line, const LogSink& log) {
+  size_t at = line.find(kMarkPrefix);
+  if (at == std::string::npos) {
+    log(line);
+    return;
+  }
+  std::string mark = line.substr(at + std::strlen(kMarkPrefix), 32);
+  std::lock_guard<std::mutex> lock(marks_mutex_);
+  if (awaited_.erase(mark)) arrived_.insert(mark);  // one that came too late is dropped
+  mark_seen_.notify_all();
+}
+
+void WorkerRuntimeHandler::wait_for_mark(const std::string& mark) {
+  std::unique_lock<std::mutex> lock(marks_mutex_);
+  mark_seen_.wait_for(lock, std::chrono::milliseconds(kMarkWaitMs), [&] { return arrived_.count(mark) > 0; });
+}
+
+// A batch with its mark (when marks are on): registered before it is posted, forgotten after.
+InvocationResult WorkerRuntimeHandler::post(const std::string& body, bool crash) {
+  if (!marks_ || crash) return hand_over(body, crash, "");
+  std::string mark = new_id();
+  {
+    std::lock_guard<std::mutex> lock(marks_mutex_);
+    awaited_.insert(mark);
+  }
+  InvocationResult result = hand_over(body, crash, mark);
+  std::lock_guard<std::mutex> lock(marks_mutex_);
+  awaited_.erase(mark);
+  arrived_.erase(mark);
+  return result;
 }
 
 InvocationResult WorkerRuntimeHandler::invoke(const std::string& document) {
@@ -67,7 +107,7 @@ void WorkerRuntimeHandler::give_back(std::unique_ptr<httplib::Client> client) {
   idle_.push_back(std::move(client));
 }
 
-InvocationResult WorkerRuntimeHandler::post(const std::string& body, bool crash) {
+InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool crash, const std::string& mark) {
   InvocationResult result;
   result.report.threw = true;
   const int64_t wait_until = monotonic_ms() + kRuntimeWaitMs;
@@ -86,8 +126,10 @@ InvocationResult WorkerRuntimeHandler::post(const std::string& body, bool crash)
     client->set_read_timeout(timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000);
     client->set_write_timeout(timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000);
     const int64_t handed_over = monotonic_ms();
-    httplib::Result answer = crash ? client->Post("/", body.size(), write_then_crash, "application/json")
-                                   : client->Post("/", body, "application/json");
+    httplib::Headers headers;
+    if (!mark.empty()) headers.emplace("X-Flareq-Mark", mark);
+    httplib::Result answer = crash ? client->Post("/", headers, body.size(), write_then_crash, "application/json")
+                                   : client->Post("/", headers, body, "application/json");
     bool not_listening = !answer && (answer.error() == httplib::Error::Connection ||
                                      answer.error() == httplib::Error::ConnectionTimeout);
     if (not_listening && !closing_ && monotonic_ms() < wait_until) {
@@ -102,6 +144,7 @@ InvocationResult WorkerRuntimeHandler::post(const std::string& body, bool crash)
     }
     if (answer) {
       give_back(std::move(client));
+      if (!mark.empty()) wait_for_mark(mark);
       if (answer->status != 200) {
         result.failure = "the Worker's runtime answered the batch with status " + std::to_string(answer->status);
         return result;

@@ -6,8 +6,10 @@
 // than through the host's stdin and Node.js.
 #pragma once
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "emulator/handler/handler.h"
@@ -24,8 +26,10 @@ class WorkerRuntimeHandler final : public Handler {
   ~WorkerRuntimeHandler() override;
 
   // From now on, batches go to the delivery service on 127.0.0.1:port, with its secret. Its
-  // port stays the same across reloads and restarts of the runtime.
-  void deliver_to(int port, const std::string& secret);
+  // port stays the same across reloads and restarts of the runtime. With `marks`, each batch
+  // is reported only once the mark the service logs after queue() has come through the host,
+  // behind everything queue() printed: the log shows a batch's output before its QUEUE line.
+  void deliver_to(int port, const std::string& secret, bool marks);
 
   InvocationResult invoke(const std::string& document) override;
   InvocationResult invoke_and_crash(const std::string& document) override;
@@ -35,6 +39,11 @@ class WorkerRuntimeHandler final : public Handler {
 
  private:
   InvocationResult post(const std::string& document, bool crash);
+  // Posts the batch (waiting for a runtime that is not listening yet) and reads the verdict.
+  InvocationResult hand_over(const std::string& document, bool crash, const std::string& mark);
+  // A line of the host's output: a mark is taken, anything else goes to the log.
+  void on_host_line(const std::string& line, const LogSink& log);
+  void wait_for_mark(const std::string& mark);
   std::unique_ptr<httplib::Client> take_client();
   void give_back(std::unique_ptr<httplib::Client> client);
 
@@ -42,6 +51,10 @@ class WorkerRuntimeHandler final : public Handler {
   std::unique_ptr<Handler> host_;
   std::atomic<int> port_{0};
   std::string secret_;  // set once, before port_
+  bool marks_ = false;  // likewise
+  std::mutex marks_mutex_;
+  std::condition_variable mark_seen_;
+  std::set<std::string> awaited_, arrived_;  // marks
   std::atomic<bool> closing_{false};
   std::mutex idle_mutex_;
   std::vector<std::unique_ptr<httplib::Client>> idle_;  // keep-alive connections to the delivery service

@@ -68,6 +68,7 @@ export default {
         seen.v8 = job.d instanceof Date && job.d.getTime() === 86400000 && job.m instanceof Map && job.m.get("k") === 1 &&
                   job.t instanceof Uint16Array && job.t[1] === 65535;
       await env.RESULTS.send(seen);
+      console.log(`queue() got ${job.tag}`);
       switch (job.action) {
         case "ack": m.ack(); break;
         case "retry": m.retry(); break;
