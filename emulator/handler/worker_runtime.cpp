@@ -144,11 +144,11 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
     }
     if (answer) {
       give_back(std::move(client));
-      if (!mark.empty()) wait_for_mark(mark);
       if (answer->status != 200) {
         result.failure = "the Worker's runtime answered the batch with status " + std::to_string(answer->status);
         return result;
       }
+      if (!mark.empty()) wait_for_mark(mark);  // logged once queue() is done, before the answer
       ParsedResult parsed = parse_result(answer->body);
       if (!parsed.is_result || !parsed.error.empty()) {
         result.failure = "protocol error: " + (parsed.error.empty() ? "the runtime's answer is no result" : parsed.error);
