@@ -25,6 +25,10 @@ constexpr int64_t kRuntimeWaitMs = 30000;
 // time), the batch is reported without it.
 constexpr int64_t kMarkWaitMs = 200;
 constexpr const char* kMarkPrefix = "flareq-mark ";
+// After the runtime ended a batch's connection (it is stopping: a reload, a crash), no batch is
+// posted for this long, so that the ones retried next do not fail on the dying runtime too
+// (three such failures in a few milliseconds would dead-letter a message over one reload).
+constexpr int64_t kQuietAfterLossMs = 500;
 
 }  // namespace
 
@@ -122,6 +126,8 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
     return true;
   };
   while (true) {
+    int64_t quiet = quiet_until_ms_ - monotonic_ms();
+    if (quiet > 0 && !closing_) std::this_thread::sleep_for(std::chrono::milliseconds(quiet));
     auto client = take_client();
     client->set_read_timeout(timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000);
     client->set_write_timeout(timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000);
@@ -168,6 +174,9 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
       result.failure = "timed out after " + std::to_string(timeout_ms_ / 1000) + "s";
     } else {
       result.failure = "the Worker's runtime ended the batch's connection (it stopped, crashed or reloaded)";
+      quiet_until_ms_ = monotonic_ms() + kQuietAfterLossMs;
+      std::lock_guard<std::mutex> lock(idle_mutex_);
+      idle_.clear();  // their connections are to the runtime that is going
     }
     return result;
   }

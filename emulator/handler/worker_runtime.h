@@ -56,6 +56,7 @@ class WorkerRuntimeHandler final : public Handler {
   std::condition_variable mark_seen_;
   std::set<std::string> awaited_, arrived_;  // marks
   std::atomic<bool> closing_{false};
+  std::atomic<int64_t> quiet_until_ms_{0};  // monotonic: no batch is posted before it
   std::mutex idle_mutex_;
   std::vector<std::unique_ptr<httplib::Client>> idle_;  // keep-alive connections to the delivery service
 };

@@ -651,7 +651,7 @@ TEST_F(WorkerProject, EditingTheWorkerReloadsItAndLosesNothing) {
   }
   EXPECT_TRUE(reloaded) << dev->log();
   wait_idle("jobs");
-  EXPECT_EQ(messages("jobs-dlq").size(), 0u);
+  EXPECT_EQ(messages("jobs-dlq").size(), 0u) << dev->log();
 }
 
 // kill -9 of the Worker host in the middle of traffic, then of dev itself: every send the
