@@ -49,9 +49,8 @@ nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path&
 
 // A port on 127.0.0.1 that is free now, for the runtime (behind the Worker front, or its
 // delivery service). The runtime keeps it across reloads and restarts of its host, so it is
-// chosen here, once. It is taken
-// below the kernel's ephemeral range when there is room, where no outgoing connection can
-// take it before the runtime binds it.
+// chosen here. It is taken below the kernel's ephemeral range when there is room, where no
+// outgoing connection can take it before the runtime binds it.
 int runtime_port() {
   int ephemeral_start = 32768, ephemeral_end = 60999;
   std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_start >> ephemeral_end;

@@ -4,6 +4,11 @@
 // handler protocol's result object built from the runtime's verdict. The Worker host loads the
 // same module for toQueueMessage() and toResult() when it calls queue() from Node instead.
 
+// What the service logs after queue() returned, followed by flareq's mark for the batch. (Only
+// functions and handlers may be exported: workerd takes every export for an entrypoint.)
+const MARK_PREFIX = "flareq-mark ";
+export const isMark = (text) => typeof text === "string" && text.startsWith(MARK_PREFIX);
+
 // A batch document's message as the runtime's queue event takes it: the body decoded by
 // content type (a v8 body stays serialized: the runtime deserializes it in the Worker).
 export function toQueueMessage(m) {
@@ -73,7 +78,7 @@ export const deliver = {
     // After everything queue() printed, on the same way to the log (through the host): flareq
     // waits for it before it reports the batch, so the log shows causes before their effects.
     const mark = request.headers.get("X-Flareq-Mark");
-    if (mark) console.log(`flareq-mark ${mark}`);
+    if (mark) console.log(`${MARK_PREFIX}${mark}`);
     return Response.json(result);
   },
 };

@@ -22,7 +22,7 @@ import { writeFileSync, renameSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { toMetadata, toQueueMessage, toResult } from "./delivery.worker.mjs";
+import { isMark, toMetadata, toQueueMessage, toResult } from "./delivery.worker.mjs";
 import { DELIVERY_SERVICE } from "./queue-plugin.mjs";
 
 const protocolOut = process.stdout.write.bind(process.stdout);
@@ -49,6 +49,7 @@ env.WRANGLER_SEND_METRICS ??= "false";
 const configPath = resolve(env.FLAREQ_WORKER_CONFIG);
 const projectDir = dirname(configPath);
 const here = dirname(fileURLToPath(import.meta.url));
+const queuePlugin = { package: join(here, "queue-plugin.mjs"), name: "flareq-queue" };
 
 function report(result) {
   if (!env.FLAREQ_WORKER_READY) return;
@@ -89,7 +90,7 @@ function producerBindings(rawConfig) {
     bindings[p.binding] = {
       type: "unsafe_flareq_queue",
       dev: {
-        plugin: { package: join(here, "queue-plugin.mjs"), name: "flareq-queue" },
+        plugin: queuePlugin,
         options: {
           queue: p.queue ?? p.binding,
           apiAddress: api.host,
@@ -148,24 +149,18 @@ function pinRuntimePort(miniflare, port) {
 // Returns false where that Miniflare reads its options otherwise (then batches go through
 // this process).
 function addDelivery(miniflare, workerName, port, secret) {
-  const schema = miniflare.PLUGINS?.core?.options;
-  if (!port || typeof schema?.parse !== "function") return false;
-  const parse = schema.parse;
-  schema.parse = (data, params) => {
-    const options = parse(data, params);
+  return !!port && afterParse(miniflare.PLUGINS?.core?.options, (options) => {
     if (options?.name === workerName && !options.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE)) {
       options.unsafeBindings = [...(options.unsafeBindings ?? []), {
         name: DELIVERY_SERVICE,
         type: "flareq_delivery",
-        plugin: { package: join(here, "queue-plugin.mjs"), name: "flareq-queue" },
+        plugin: queuePlugin,
         options: { kind: "delivery", worker: workerName, secret },
       }];
       options.unsafeDirectSockets = [...(options.unsafeDirectSockets ?? []),
         { host: "127.0.0.1", port, serviceName: DELIVERY_SERVICE, entrypoint: "deliver" }];
     }
-    return options;
-  };
-  return true;
+  });
 }
 
 // The delivery service's marks (delivery.worker.mjs) come through workerd's output behind
@@ -173,15 +168,22 @@ function addDelivery(miniflare, workerName, port, secret) {
 // would also write each one to its debug log file). Returns false where that Miniflare reads
 // its options otherwise (then they go through wrangler's logger).
 function relayMarks(miniflare) {
-  const schema = miniflare.PLUGINS?.core?.sharedOptions;
+  return afterParse(miniflare.PLUGINS?.core?.sharedOptions, (options) => {
+    const handle = options?.handleStructuredLogs;
+    if (typeof handle === "function")
+      options.handleStructuredLogs = (log) =>
+        isMark(log?.message) ? errOut(`${log.message}\n`) : handle(log);
+  });
+}
+
+// Lets `change` amend what one of Miniflare's option schemas parses (in place), from now on;
+// false where the schema has no parse() to wrap.
+function afterParse(schema, change) {
   if (typeof schema?.parse !== "function") return false;
   const parse = schema.parse;
   schema.parse = (data, params) => {
     const options = parse(data, params);
-    const handle = options?.handleStructuredLogs;
-    if (typeof handle === "function")
-      options.handleStructuredLogs = (log) =>
-        typeof log?.message === "string" && log.message.startsWith("flareq-mark ") ? errOut(`${log.message}\n`) : handle(log);
+    change(options);
     return options;
   };
   return true;
