@@ -77,6 +77,12 @@ void run_show(const GlobalOptions& g, const std::string& id, bool json_output) {
                       ? " after " + std::to_string(m.origin_attempts) + (m.origin_attempts == 1 ? " attempt" : " attempts")
                       : "")
               << ")\n";
+  if (!m.last_error.empty()) {
+    std::string indented = m.last_error;
+    for (size_t at = indented.find('\n'); at != std::string::npos; at = indented.find('\n', at + 14))
+      indented.replace(at, 1, "\n             ");
+    std::cout << "Last error:  " << indented << "\n";
+  }
   std::cout << "Type:        " << content_type_name(m.content_type) << ", " << m.size << " bytes\n"
             << "Body:\n";
   if (m.content_type == ContentType::Json) std::cout << body_json(m.content_type, m.body).dump(2) << "\n";

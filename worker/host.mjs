@@ -159,6 +159,7 @@ function addDelivery(miniflare, workerName, port, secret) {
       }];
       options.unsafeDirectSockets = [...(options.unsafeDirectSockets ?? []),
         { host: "127.0.0.1", port, serviceName: DELIVERY_SERVICE, entrypoint: "deliver" }];
+      options.tails = [...(options.tails ?? []), { name: DELIVERY_SERVICE, entrypoint: "deliver" }];
     }
   });
 }

@@ -246,7 +246,7 @@ Settlement Dispatcher::settlement_of(const Completion& done) {
     seq_of[m.id] = m.seq;
   }
   Resolution resolution = resolve(ids, done.result.report, done.settings.retry_delay);
-  Settlement s{done.queue, done.settings, done.token, {}, {}};
+  Settlement s{done.queue, done.settings, done.token, {}, {}, done.result.report.threw ? done.result.failure : ""};
   for (const auto& id : resolution.acked) s.acked.push_back(seq_of[id]);
   for (const auto& r : resolution.retried) s.retried.emplace_back(seq_of[r.id], r.delay_secs);
   return s;
@@ -262,12 +262,21 @@ void Dispatcher::report_settled(const Completion& done, const SettleResult& sett
   if (!settled.finished.empty()) line += "  " + std::to_string(settled.finished.size()) + " out of retries";
   if (done.result.report.threw) {
     if (done.result.not_started && runtime.reported_not_started) line += "  handler not started";
-    else line += "  handler failed: " + done.result.failure;
+    else line += "  handler failed: " + done.result.failure.substr(0, done.result.failure.find('\n'));
     if (done.result.not_started) runtime.reported_not_started = true;
   } else {
     runtime.reported_not_started = false;
   }
   log_.line(line);
+  // The rest of what it threw (a stack) follows, indented.
+  if (done.result.report.threw && !done.result.not_started) {
+    const std::string& failure = done.result.failure;
+    for (size_t at = failure.find('\n'); at != std::string::npos;) {
+      size_t end = failure.find('\n', at + 1);
+      log_.line("    " + failure.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1));
+      at = end;
+    }
+  }
   report_finished(done.queue.name, settled.finished);
 }
 

@@ -80,6 +80,7 @@ nlohmann::ordered_json message_json(const StoredMessage& m, int64_t now) {
                               {"body", body_json(m.content_type, m.body)}};
   if (!m.origin_queue.empty()) j["origin_queue"] = m.origin_queue;
   if (m.origin_attempts > 0) j["origin_attempts"] = m.origin_attempts;
+  if (!m.last_error.empty()) j["last_error"] = m.last_error;
   return j;
 }
 

@@ -23,7 +23,8 @@ std::string json_array(const std::vector<int64_t>& seqs) {
 
 }  // namespace
 
-DeadLetterMove Store::finish_message(const StoredMessage& m, const Queue& from, const std::string& dlq, int64_t now) {
+DeadLetterMove Store::finish_message(const StoredMessage& m, const Queue& from, const std::string& dlq, int64_t now,
+                                     const std::string& error) {
   DeadLetterMove move{m.id, m.attempts, dlq};
   if (!dlq.empty()) {
     auto target = find_queue(dlq);
@@ -31,12 +32,15 @@ DeadLetterMove Store::finish_message(const StoredMessage& m, const Queue& from, 
     // Id, timestamp and body stay; attempts start again on the dead letter queue.
     Stmt copy = cached(
         "INSERT INTO messages (qkey, id, content_type, body, size, enqueued_ms, visible_ms, attempts, origin_queue, "
-        "origin_attempts) SELECT ?, id, content_type, body, size, enqueued_ms, ?, 0, ?, ? FROM messages WHERE seq = ?");
+        "origin_attempts, last_error) SELECT ?, id, content_type, body, size, enqueued_ms, ?, 0, ?, ?, "
+        "coalesce(?, last_error) FROM messages WHERE seq = ?");
     copy->bind(1, dlq_key);
     copy->bind(2, now);
     copy->bind(3, from.name);
     copy->bind(4, m.attempts);
-    copy->bind(5, m.seq);
+    if (error.empty()) copy->bind(5);
+    else copy->bind(5, error);
+    copy->bind(6, m.seq);
     copy->exec();
     count_received(dlq_key, 1, m.size);
   }
@@ -98,7 +102,7 @@ LeaseResult Store::lease(const Queue& queue, const ConsumerSettings& consumer, i
 
 SettleResult Store::settle(const Queue& queue, const ConsumerSettings& consumer, const std::string& token,
                            const std::vector<int64_t>& acked, const std::vector<std::pair<int64_t, int64_t>>& retried) {
-  return settle({Settlement{queue, consumer, token, acked, retried}}).front();
+  return settle({Settlement{queue, consumer, token, acked, retried, ""}}).front();
 }
 
 std::vector<SettleResult> Store::settle(const std::vector<Settlement>& settlements) {
@@ -135,12 +139,15 @@ SettleResult Store::settle_held(const Settlement& s, int64_t now) {
       m = read_message_row(*get);
     }
     if (retries_exhausted(m.attempts, s.consumer.max_retries)) {
-      result.finished.push_back(finish_message(m, queue, s.consumer.dead_letter_queue, now));
+      result.finished.push_back(finish_message(m, queue, s.consumer.dead_letter_queue, now, s.error));
       continue;
     }
-    Stmt retry = cached("UPDATE messages SET visible_ms = ?, lease_token = NULL, lease_owner = NULL WHERE seq = ?");
+    Stmt retry = cached(
+        "UPDATE messages SET visible_ms = ?, lease_token = NULL, lease_owner = NULL, last_error = ? WHERE seq = ?");
     retry->bind(1, now + delay_secs * 1000);
-    retry->bind(2, seq);
+    if (s.error.empty()) retry->bind(2);
+    else retry->bind(2, s.error);
+    retry->bind(3, seq);
     retry->exec();
     ++result.retried;
   }

@@ -6,12 +6,12 @@
 #include "emulator/store/types.h"
 
 #define FLAREQ_MESSAGE_COLUMNS \
-  "seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, lease_token, origin_queue, origin_attempts"
+  "seq, id, content_type, body, size, enqueued_ms, visible_ms, attempts, lease_token, origin_queue, origin_attempts, last_error"
 
 namespace flareq {
 
 // How many columns FLAREQ_MESSAGE_COLUMNS selects: the index of a column selected after them.
-constexpr int kMessageColumnCount = 11;
+constexpr int kMessageColumnCount = 12;
 
 inline StoredMessage read_message_row(SQLite::Statement& st) {
   StoredMessage m;
@@ -27,6 +27,7 @@ inline StoredMessage read_message_row(SQLite::Statement& st) {
   m.has_lease = !st.getColumn(8).isNull();
   m.origin_queue = st.getColumn(9).isNull() ? "" : st.getColumn(9).getString();
   m.origin_attempts = st.getColumn(10).isNull() ? 0 : st.getColumn(10).getInt();
+  m.last_error = st.getColumn(11).isNull() ? "" : st.getColumn(11).getString();
   return m;
 }
 

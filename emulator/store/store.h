@@ -174,7 +174,8 @@ class Store {
   void write_clock(const VirtualTime& time);  // inside a write
   VirtualTime read_clock();
   // Moves a message to `dlq` (created if missing) or, with no DLQ, deletes it; inside a write.
-  DeadLetterMove finish_message(const StoredMessage& message, const Queue& from, const std::string& dlq, int64_t now);
+  DeadLetterMove finish_message(const StoredMessage& message, const Queue& from, const std::string& dlq, int64_t now,
+                                const std::string& error = "");
   Queue read_queue(SQLite::Statement& row);
   Consumer read_consumer(SQLite::Statement& row);
   void migrate();

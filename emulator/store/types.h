@@ -100,6 +100,7 @@ struct StoredMessage {
   bool has_lease = false;
   std::string origin_queue;  // set on dead-lettered messages
   int origin_attempts = 0;   // the deliveries it failed there (0: unknown, or not dead-lettered)
+  std::string last_error;    // what its last failed delivery threw (empty: none, or unknown)
 
   MessageState state_at(int64_t now_ms) const {
     if (visible_ms <= now_ms) return MessageState::Ready;
@@ -172,6 +173,7 @@ struct Settlement {
   std::string token;
   std::vector<int64_t> acked;                          // seqs
   std::vector<std::pair<int64_t, int64_t>> retried;   // seq, delay in seconds
+  std::string error;  // what the invocation threw (empty when it returned): the retried messages' last error
 };
 
 // One send waiting for a group commit.

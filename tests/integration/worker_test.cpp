@@ -252,6 +252,22 @@ TEST_F(WorkerProject, QueueGetsProductionsBatchAndV8BodiesRoundTrip) {
   EXPECT_EQ(info("jobs")["counters"]["acked"], 1);
 }
 
+// What queue() threw (its message and stack, from the runtime's trace of the invocation) is in
+// the log under the batch's line, and in the dead-lettered message's "last error".
+TEST_F(WorkerProject, WhatQueueThrewIsInTheLogAndTheMessagesLastError) {
+  start("js");
+  ASSERT_EQ(worker->get("/job?action=throw&tag=bad").status, 200) << dev->log();
+  for (int i = 0; i < 3000 && messages("jobs-dlq").empty(); ++i) usleep(10000);
+  json dead = messages("jobs-dlq");
+  ASSERT_EQ(dead.size(), 1u) << dev->log();
+  EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: thrown on purpose\n")) << dev->log();
+  EXPECT_TRUE(dev->wait_for_log("    at ")) << "the stack follows the batch's line\n" << dev->log();
+  Result shown = flareq({"messages", "show", dead[0]["id"]});
+  EXPECT_NE(shown.out.find("Last error:  queue() threw Error: thrown on purpose\n"), std::string::npos) << shown.out;
+  json j = json::parse(flareq({"messages", "show", dead[0]["id"], "--json"}).out);
+  EXPECT_EQ(j["last_error"].get<std::string>().rfind("queue() threw Error: thrown on purpose\n    at ", 0), 0u) << j.dump();
+}
+
 TEST_F(WorkerProject, EveryOutcomeRuleOfQueue) {
   start("js");
   expect_every_outcome_rule();
