@@ -13,6 +13,7 @@
 #include "cli/checks.h"
 #include "cli/commands.h"
 #include "cli/dev_report.h"
+#include "cli/dev_signals.h"
 #include "cli/dev_workers.h"
 #include "cli/output.h"
 #include "emulator/core/error.h"
@@ -109,6 +110,7 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
 
   StorePool stores(ctx->state_path, ctx->durability, ctx->clock);
   Log log;
+  DevSignals stop(signals, log, o.shutdown_grace_secs);
   DispatchOptions dispatch_options;
   dispatch_options.handler_timeout_ms = timeout_ms;
   dispatch_options.shutdown_grace_ms = static_cast<int64_t>(o.shutdown_grace_secs * 1000);
@@ -140,7 +142,15 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   start.api_url = api_url;
   start.api_token = o.api_token;
   start.timeout_ms = timeout_ms;
-  DevWorkers dev_workers(workers, start, log);
+  start.cancel = &stop.stop_requested();
+  std::unique_ptr<DevWorkers> started_workers;
+  try {
+    started_workers = std::make_unique<DevWorkers>(workers, start, log);
+  } catch (const WorkerStartCancelled&) {
+    std::cout << "flareq stopped" << std::endl;
+    return;
+  }
+  DevWorkers& dev_workers = *started_workers;
   dispatch_options.make_handler = [&dev_workers](const handler::HandlerSpec& spec,
                                                  handler::LogSink sink) -> std::shared_ptr<handler::Handler> {
     if (!spec.shared.empty()) return dev_workers.host(spec.shared);
@@ -150,27 +160,13 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   dispatcher = std::make_unique<Dispatcher>(stores, log, dispatch_options);
   if (!o.port_file.empty()) write_port_file(o.port_file, port);
 
-  std::atomic<bool> served{false};
-  std::thread signal_waiter([&server, &served, signals] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    // stop() does nothing until serve() has started listening: repeat until it returns.
-    while (!served) {
-      server.stop();
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  });
-  // However this function ends (an error after the ready line included), the waiter is
-  // woken and joined: a joinable thread destroyed would call std::terminate.
-  struct JoinWaiter {
-    std::thread& thread;
-    std::atomic<bool>& served;
-    ~JoinWaiter() {
-      served = true;
-      pthread_kill(thread.native_handle(), SIGTERM);
-      thread.join();
-    }
-  } join_waiter{signal_waiter, served};
+  // However this function ends, the signals stop touching the server and the dispatcher
+  // before either goes away.
+  struct Served {
+    DevSignals& stop;
+    ~Served() { stop.served(); }
+  } served{stop};
+  stop.serving(*dispatcher, server);
   std::cout << "flareq ready on " << url << "  (state " << ctx->state_path.string() << ")" << std::endl;
   std::cout << "dashboard on " << url << "/" << std::endl;
   for (const auto& line : describe_consumers(*ctx->store, handlers)) std::cout << line << "\n";
@@ -180,7 +176,7 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   std::cout << std::flush;
   dispatcher->start();
   server.serve();
-  served = true;
+  stop.served();
   dispatcher->stop();
   std::cout << "flareq stopped" << std::endl;
 }

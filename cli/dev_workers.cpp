@@ -23,15 +23,18 @@
 namespace flareq::cli {
 namespace {
 
+// A host that neither reports nor exits (a stuck bundler): bounded, and Ctrl-C ends the wait.
 constexpr int kWorkerStartTimeoutMs = 120000;
 constexpr int kPortAttempts = 3;
 
 // Starts the Worker host now (fetch() must be served before any batch) and waits until it
 // reports where the Worker listens; throws with the host's own sentence when it cannot start.
-nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path& ready_file, const std::string& name) {
+nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path& ready_file, const std::string& name,
+                            const std::atomic<bool>* cancel) {
   std::string why = host.start_now();
   if (!why.empty()) throw UsageError("the Worker host did not start: " + why);
   for (int waited = 0; waited < kWorkerStartTimeoutMs; waited += 20) {
+    if (cancel && *cancel) throw WorkerStartCancelled{};
     std::ifstream in(ready_file);
     if (in) {
       nlohmann::json ready = nlohmann::json::parse(in, nullptr, false);
@@ -115,7 +118,7 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
       host = std::make_shared<handler::WorkerRuntimeHandler>(
           spec, [&log, prefix](const std::string& line) { log.line(prefix + line); });
       try {
-        ready = start_worker(*host, w.ready_file, name);
+        ready = start_worker(*host, w.ready_file, name, start.cancel);
         break;
       } catch (const UsageError& e) {
         if (attempt == kPortAttempts || std::string(e.what()).find("Address already in use") == std::string::npos) throw;

@@ -2,6 +2,7 @@
 // consumer` runs two), each serving its Worker's fetch() (behind its Worker front, on the
 // Worker's public port) and the queues that Worker consumes.
 #pragma once
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -21,7 +22,11 @@ struct WorkerStart {
   std::string api_url;          // flareq's API, for the producer bindings
   std::string api_token;
   int64_t timeout_ms = 900000;
+  const std::atomic<bool>* cancel = nullptr;  // set: stop starting (dev was asked to stop)
 };
+
+// Thrown by DevWorkers when `cancel` was set while a Worker started.
+struct WorkerStartCancelled {};
 
 class DevWorkers {
  public:

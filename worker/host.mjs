@@ -59,7 +59,7 @@ function report(result) {
 
 function fail(message) {
   report({ error: message });
-  process.stderr.write(`error: ${message}\n`);
+  if (!env.FLAREQ_WORKER_READY) process.stderr.write(`error: ${message}\n`);  // else dev says it
   process.exit(1);
 }
 
@@ -190,6 +190,33 @@ function afterParse(schema, change) {
   return true;
 }
 
+// esbuild's errors as it prints them: file:line:column, the message, the line and a caret.
+// Empty when `failure` is no build failure.
+function describeBuildFailure(failure) {
+  const errors = failure?.errors ?? failure?.cause?.errors ?? [];
+  return errors.map((e) => {
+    const at = e.location;
+    if (!at) return e.text;
+    const number = String(at.line);
+    return `${at.file}:${at.line}:${at.column}: ${e.text}\n` +
+      `    ${number} │ ${at.lineText}\n` +
+      `    ${" ".repeat(number.length)} ╵ ${" ".repeat(at.column)}^`;
+  }).join("\n");
+}
+
+// wrangler logs a build that fails and waits for the next edit of the source. Before the
+// Worker first ran there is nothing to keep serving, so `onFailure` is told at once (dev then
+// fails with the bundler's words rather than waiting).
+function noteBuildFailures(wrangler, onFailure) {
+  const proto = wrangler.unstable_DevEnv?.prototype;
+  const handle = proto?.handleErrorEvent;
+  if (typeof handle !== "function") return;
+  proto.handleErrorEvent = function (event) {
+    handle.call(this, event);
+    if (event?.source === "BundlerController") onFailure(event.cause);
+  };
+}
+
 // Whether the delivery service answers on its port (it answers a GET with the secret with 405).
 async function deliveryAnswers(port, secret) {
   try {
@@ -223,6 +250,9 @@ async function main() {
   let worker;
   let started = false;
   let lastError;
+  noteBuildFailures(wrangler, (failure) => {
+    if (!started) fail(`the Worker did not build: ${describeBuildFailure(failure) || (failure?.message ?? failure)}`);
+  });
   try {
     worker = await wrangler.unstable_startWorker({
       config: configPath,
@@ -262,6 +292,8 @@ async function main() {
       }
     }
   } catch (e) {
+    const built = describeBuildFailure(e);
+    if (built) fail(`the Worker did not build: ${built}`);
     fail(`the Worker did not start: ${lastError ?? e?.message ?? e}`);
   }
   started = true;

@@ -40,7 +40,17 @@ Dispatcher::~Dispatcher() {
   invocation_threads_.reset();  // joins them before the handlers they call go away
 }
 
-void Dispatcher::start() { scheduler_ = std::thread([this] { run(); }); }
+void Dispatcher::start() {
+  scheduler_ = std::thread([this] {
+    run();
+    finished_ = true;
+  });
+}
+
+int Dispatcher::in_flight() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return in_flight_;
+}
 
 void Dispatcher::notify() {
   if (runtimes_.empty()) return;  // no handler runs here: nothing for a new message to start
@@ -49,9 +59,10 @@ void Dispatcher::notify() {
   wake_.notify_one();
 }
 
-void Dispatcher::request_stop() {
+void Dispatcher::request_stop(bool now) {
   std::lock_guard<std::mutex> lock(mutex_);
   stopping_ = true;
+  stop_now_ = stop_now_ || now;
   wake_.notify_one();
   stopped_.notify_all();
 }
@@ -90,7 +101,7 @@ void Dispatcher::run() {
 std::optional<int64_t> Dispatcher::step() {
   Store& store = stores_.local();
   std::deque<Completion> done;
-  bool look = false, stopping = false;
+  bool look = false, stopping = false, stop_now = false;
   int in_flight = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -98,6 +109,7 @@ std::optional<int64_t> Dispatcher::step() {
     look = dirty_;
     dirty_ = false;
     stopping = stopping_;
+    stop_now = stop_now_;
     in_flight = in_flight_;  // calls still running; the finished ones are in `done`
   }
   if (!done.empty()) {
@@ -118,13 +130,11 @@ std::optional<int64_t> Dispatcher::step() {
   int64_t steady = clock_.steady_ms();
   if (stopping) {
     if (in_flight == 0) return std::nullopt;
-    if (stop_deadline_ms_ == 0) {
-      stop_deadline_ms_ = steady + options_.shutdown_grace_ms;
-      log_.line("waiting for " + std::to_string(in_flight) + " batch(es) in flight");
-    }
-    if (!killed_ && steady >= stop_deadline_ms_) {
+    if (stop_deadline_ms_ == 0) stop_deadline_ms_ = steady + options_.shutdown_grace_ms;
+    if (!killed_ && (stop_now || steady >= stop_deadline_ms_)) {
       killed_ = true;
-      log_.line("killing handlers still running after " + std::to_string(options_.shutdown_grace_ms / 1000) + "s");
+      log_.line(stop_now ? "killing the handlers of " + std::to_string(in_flight) + " batch(es) in flight: their messages will be delivered again"
+                         : "killing handlers still running after " + std::to_string(options_.shutdown_grace_ms / 1000) + "s");
       for (auto& [name, runtime] : runtimes_) runtime.handler->kill_all();
     }
     return killed_ ? steady + kHousekeepingMs : stop_deadline_ms_;

@@ -7,6 +7,7 @@
 // Its handlers come from a factory and its time from the store's clock, so a test can
 // drive step() by hand with a fake clock and recording handlers.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -54,7 +55,11 @@ class Dispatcher {
   // once it was asked to stop and nothing is in flight. For start()'s thread, and for
   // tests that drive delivery by hand.
   std::optional<int64_t> step();
-  void request_stop();
+  // Stops leasing; batches in flight get the grace period (`now`: none, their handlers are
+  // killed at once and their messages delivered again). Returns without waiting.
+  void request_stop(bool now = false);
+  int in_flight();
+  bool finished() const { return finished_; }  // start()'s thread has returned
 
  private:
   struct Runtime {
@@ -105,7 +110,9 @@ class Dispatcher {
   std::condition_variable stopped_;  // invocations holding a batch back (injected latency)
   bool dirty_ = true;
   bool stopping_ = false;
+  bool stop_now_ = false;
   int in_flight_ = 0;
+  std::atomic<bool> finished_{false};
   std::deque<Completion> completions_;
 };
 

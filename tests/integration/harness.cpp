@@ -94,7 +94,8 @@ void TempDir::write(const std::string& name, const std::string& content) const {
 }
 
 DevServer::DevServer(const std::filesystem::path& state, std::vector<std::string> args,
-                     const std::filesystem::path& cwd, const std::map<std::string, std::string>& env) {
+                     const std::filesystem::path& cwd, const std::map<std::string, std::string>& env,
+                     bool wait_ready) {
   static std::atomic<int> counter{0};
   auto dir = state.parent_path();
   auto port_file = dir / ("port-" + std::to_string(counter) + ".txt");
@@ -119,6 +120,7 @@ DevServer::DevServer(const std::filesystem::path& state, std::vector<std::string
     execv(raw[0], raw.data());
     _exit(127);
   }
+  if (!wait_ready) return;
   for (int i = 0; i < 6000; ++i) {  // a Worker project starts its Worker first
     std::ifstream in(port_file);
     if (in >> port_) return;

@@ -33,12 +33,14 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// `flareq dev --port 0` on a temporary state file, stopped (SIGTERM) when destroyed.
+// `flareq dev --port 0` on a temporary state file, killed (SIGKILL) when destroyed.
 class DevServer {
  public:
   // Extra arguments go after `dev`; global options (--state) are added.
+  // Waits for the port file unless `wait_ready` is false (port() is then 0).
   DevServer(const std::filesystem::path& state, std::vector<std::string> args = {},
-            const std::filesystem::path& cwd = {}, const std::map<std::string, std::string>& env = {});
+            const std::filesystem::path& cwd = {}, const std::map<std::string, std::string>& env = {},
+            bool wait_ready = true);
   ~DevServer();
   DevServer(const DevServer&) = delete;
   DevServer& operator=(const DevServer&) = delete;

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -443,6 +444,67 @@ TEST_F(WorkerProject, AWorkerThatThrowsAtStartUpIsOneSentenceAndANonZeroExit) {
   EXPECT_NE(r.err.find("error: Worker test-worker: the Worker did not start: "), std::string::npos) << r.out << r.err;
   EXPECT_NE((r.out + r.err).find("boom at start-up"), std::string::npos) << r.out << r.err;
   EXPECT_EQ(r.err.find("    at "), std::string::npos) << "no stack dump in the sentence\n" << r.err;
+}
+
+// A Worker that does not build fails dev's start at once, with esbuild's file:line and a caret
+// (the wait for the Worker used to last until a 120 s timeout).
+TEST_F(WorkerProject, AWorkerThatDoesNotBuildFailsTheStartAtOnceWithFileAndLine) {
+  std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
+  std::string source = read_file(dir / "src" / "index.js");
+  std::ofstream(dir / "src" / "index.js") << "import missing from \"./nope.js\";\n" << source;
+  auto started = std::chrono::steady_clock::now();
+  Result r = flareq({"dev", "--port", "0", "--worker-port", "0"});
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("error: Worker test-worker: the Worker did not build: src/index.js:1:20: Could not resolve \"./nope.js\"\n"
+                       "    1 │ import missing from \"./nope.js\";\n"
+                       "      ╵                     ^"),
+            std::string::npos) << r.out << r.err;
+  EXPECT_LT(secs, 60) << "it must not wait for the start timeout";
+  // A syntax error at start-up names its place too.
+  std::ofstream(dir / "src" / "index.js") << "export default {\n  async fetch( {\n};\n";
+  r = flareq({"dev", "--port", "0", "--worker-port", "0"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("the Worker did not build: src/index.js:3:1: Expected \")\" but found \";\""), std::string::npos)
+      << r.out << r.err;
+}
+
+// SIGTERM ends dev while it waits for a Worker host that never reports (here a "Node.js" that
+// only sleeps), and leaves nothing behind.
+TEST_F(WorkerProject, SigtermEndsDevWhileItsWorkerIsStarting) {
+  std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
+  dir.write("sleeper", "#!/bin/sh\nexec sleep 300\n");
+  std::filesystem::permissions(dir / "sleeper", std::filesystem::perms::owner_all);
+  DevServer starting(dir / "state.sqlite", {"--worker-port", "0"}, dir.path(), {{"FLAREQ_NODE", (dir / "sleeper").string()}},
+                     /*wait_ready=*/false);
+  bool host_running = false;
+  for (int i = 0; i < 1000 && !host_running; ++i, usleep(10000)) host_running = run({"pgrep", "-fx", "sleep 300"}).exit_code == 0;
+  ASSERT_TRUE(host_running) << starting.log();
+  auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(starting.stop(SIGTERM), 0) << starting.log();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  EXPECT_LT(secs, 10) << starting.log();  // within the default grace
+  EXPECT_NE(starting.log().find("flareq stopped"), std::string::npos) << starting.log();
+  EXPECT_NE(run({"pgrep", "-fx", "sleep 300"}).exit_code, 0) << "the host's process is gone";
+}
+
+// Ctrl-C says at once what it waits for; a second one stops dev now, and the batch's message
+// is kept, to be delivered again.
+TEST_F(WorkerProject, CtrlCSaysWhatItWaitsForAndASecondOneStopsNow) {
+  start("js", {"--shutdown-grace", "60"});
+  ASSERT_EQ(worker->get("/job?action=hang-once&tag=stuck").status, 200) << dev->log();
+  ASSERT_TRUE(dev->wait_for_log("queue() got stuck", 30000)) << dev->log();
+  kill(dev->pid(), SIGINT);
+  EXPECT_TRUE(dev->wait_for_log("stopping: finishing 1 batch(es) in flight (up to 60s); Ctrl-C again to stop now", 2000))
+      << dev->log();
+  auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(dev->stop(SIGINT), 0) << dev->log();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  EXPECT_LT(secs, 5) << dev->log();
+  EXPECT_NE(dev->log().find("killing the handlers of 1 batch(es) in flight"), std::string::npos) << dev->log();
+  json kept = messages("jobs");
+  ASSERT_EQ(kept.size(), 1u) << dev->log();
+  EXPECT_EQ(kept[0]["body"]["tag"], "stuck");
 }
 
 TEST_F(WorkerProject, ABadVersionOnReloadIsLoggedAndTheQueuesKeepServingUntilAGoodOne) {

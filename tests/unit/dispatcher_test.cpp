@@ -301,7 +301,7 @@ TEST_F(DispatcherTest, AHandlerThatNeverAnswersHoldsItsSlotAndIsKilledAfterTheSh
   dispatcher_->request_stop();
   std::optional<int64_t> due = dispatcher_->step();
   ASSERT_TRUE(due);  // still waiting for the batch in flight
-  EXPECT_TRUE(logged("waiting for 1 batch(es) in flight"));
+  EXPECT_EQ(dispatcher_->in_flight(), 1);
   EXPECT_EQ(handler_->kills, 0);
   clock_.advance_ms(1999);
   EXPECT_TRUE(dispatcher_->step());
@@ -315,6 +315,24 @@ TEST_F(DispatcherTest, AHandlerThatNeverAnswersHoldsItsSlotAndIsKilledAfterTheSh
   EXPECT_EQ(counters().retried, 1);
   EXPECT_EQ(runner_.held(), 0u);  // nothing new is leased while stopping
   EXPECT_EQ(store().backlog(store().queue("q").key).count, 2);
+}
+
+TEST_F(DispatcherTest, StoppingNowKillsTheHandlersInFlightWithoutAGrace) {
+  start(settings(1, 0), /*grace_ms=*/600000);
+  send(1);
+  dispatcher_->step();
+  EXPECT_EQ(runner_.held(), 1u);
+  dispatcher_->request_stop();
+  EXPECT_TRUE(dispatcher_->step());
+  EXPECT_EQ(handler_->kills, 0);
+  dispatcher_->request_stop(/*now=*/true);  // a second Ctrl-C
+  EXPECT_TRUE(dispatcher_->step());
+  EXPECT_EQ(handler_->kills, 1);
+  EXPECT_TRUE(logged("killing the handlers of 1 batch(es) in flight: their messages will be delivered again"));
+  runner_.run_all();
+  EXPECT_FALSE(dispatcher_->step());
+  EXPECT_EQ(counters().retried, 1);
+  EXPECT_EQ(store().backlog(store().queue("q").key).count, 1);  // kept, to be delivered again
 }
 
 TEST_F(DispatcherTest, StoppingWithNothingInFlightEndsAtOnce) {

@@ -1,0 +1,72 @@
+// Ctrl-C and SIGTERM for `flareq dev` (dev_signals.h): one thread takes them with
+// sigtimedwait, so that it also drives the stop between signals.
+#include "cli/dev_signals.h"
+
+#include <ctime>
+#include <sstream>
+
+namespace flareq::cli {
+
+namespace {
+constexpr long kTickNs = 10'000'000;  // how often the stop is driven between signals
+}
+
+DevSignals::DevSignals(const sigset_t& signals, Log& log, double grace_secs)
+    : signals_(signals), log_(log), grace_secs_(grace_secs), thread_([this] { run(); }) {}
+
+DevSignals::~DevSignals() {
+  done_ = true;
+  thread_.join();
+}
+
+void DevSignals::serving(Dispatcher& dispatcher, api::ApiServer& server) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  dispatcher_ = &dispatcher;
+  server_ = &server;
+}
+
+void DevSignals::run() {
+  int count = 0;
+  while (!done_) {
+    timespec wait{0, kTickNs};
+    int sig = sigtimedwait(&signals_, nullptr, &wait);
+    if (sig > 0) on_signal(++count);
+    tick();
+  }
+}
+
+void DevSignals::on_signal(int count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (count == 1) {
+    stop_requested_ = true;
+    int in_flight = dispatcher_ ? dispatcher_->in_flight() : 0;
+    std::ostringstream grace;
+    grace << grace_secs_;
+    if (in_flight > 0)
+      log_.line("stopping: finishing " + std::to_string(in_flight) + " batch(es) in flight (up to " + grace.str() +
+                "s); Ctrl-C again to stop now");
+    else
+      log_.line("stopping");
+    return;
+  }
+  if (count == 2 && dispatcher_) {
+    log_.line("stopping now");
+    dispatcher_->request_stop(/*now=*/true);
+  }
+}
+
+// Once stopping: the dispatcher is told, and when it has finished, the server is stopped
+// (repeatedly: stop() does nothing until serve() listens). The API keeps serving meanwhile,
+// so that the batches in flight can still send.
+void DevSignals::tick() {
+  if (!stop_requested_ || served_) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!dispatcher_) return;
+  if (!dispatcher_told_) {
+    dispatcher_->request_stop();
+    dispatcher_told_ = true;
+  }
+  if (dispatcher_->finished()) server_->stop();
+}
+
+}  // namespace flareq::cli

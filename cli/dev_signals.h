@@ -1,0 +1,51 @@
+// What Ctrl-C (SIGINT) and SIGTERM do to `flareq dev`: the first stops leasing, says what it
+// waits for, lets the batches in flight finish for the grace period and then stops the
+// server; a second kills their handlers at once (their messages are delivered again). A
+// signal while the Workers start stops the start.
+#pragma once
+#include <signal.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "emulator/dispatch/dispatcher.h"
+#include "emulator/dispatch/log.h"
+#include "emulator/http/api_server.h"
+
+namespace flareq::cli {
+
+class DevSignals {
+ public:
+  // `signals` must be blocked in every thread already.
+  DevSignals(const sigset_t& signals, Log& log, double grace_secs);
+  ~DevSignals();  // joins its thread
+  DevSignals(const DevSignals&) = delete;
+  DevSignals& operator=(const DevSignals&) = delete;
+
+  // From now on a signal stops these (the dispatcher first, then the server).
+  void serving(Dispatcher& dispatcher, api::ApiServer& server);
+  // serve() has returned.
+  void served() { served_ = true; }
+  // A signal came: whatever dev is starting should give up.
+  const std::atomic<bool>& stop_requested() const { return stop_requested_; }
+
+ private:
+  void run();
+  void on_signal(int count);
+  void tick();
+
+  sigset_t signals_;
+  Log& log_;
+  double grace_secs_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> served_{false};
+  std::atomic<bool> done_{false};
+  std::mutex mutex_;  // guards what follows
+  Dispatcher* dispatcher_ = nullptr;
+  api::ApiServer* server_ = nullptr;
+  bool dispatcher_told_ = false;
+  std::thread thread_;
+};
+
+}  // namespace flareq::cli
