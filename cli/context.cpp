@@ -30,7 +30,7 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
       ->envname("FLAREQ_DURABILITY");
 }
 
-std::unique_ptr<Context> open_context(const GlobalOptions& o, bool reset, bool several_configs) {
+std::unique_ptr<Context> open_context(const GlobalOptions& o, bool reset, bool several_configs, bool hold) {
   auto ctx = std::make_unique<Context>();
   if (o.configs.size() > 1 && !several_configs)
     throw UsageError("only `flareq dev` takes several configs (-c); give this command one");
@@ -54,12 +54,14 @@ std::unique_ptr<Context> open_context(const GlobalOptions& o, bool reset, bool s
     ctx->state_path = base / ".flareq" / "state.sqlite";
   }
   ctx->durability = *parse_durability(o.durability);
+  if (hold || reset) ctx->lock = std::make_unique<StateFileLock>(ctx->state_path, /*exclusive=*/reset);
   if (reset) {
     if (auto refusal = Store::reset_refusal(ctx->state_path)) throw UsageError(*refusal);
     std::error_code ec;
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(ctx->state_path.string() + suffix, ec);
   }
   ctx->store = std::make_unique<Store>(ctx->state_path, ctx->durability, ctx->clock);
+  if (ctx->lock && reset) ctx->lock->share();
   return ctx;
 }
 

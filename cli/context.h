@@ -10,6 +10,7 @@
 
 #include "emulator/config/config.h"
 #include "emulator/core/clock.h"
+#include "emulator/store/state_file_lock.h"
 #include "emulator/store/store.h"
 
 namespace flareq::cli {
@@ -28,6 +29,7 @@ struct Context {
   std::filesystem::path state_path;
   Durability durability = Durability::Normal;
   SystemClock clock;
+  std::unique_ptr<StateFileLock> lock;  // dev's hold on the state file (none for other commands)
   std::unique_ptr<Store> store;
 
   const config::Config* config() const { return configs.empty() ? nullptr : &configs.front(); }
@@ -37,8 +39,10 @@ struct Context {
 
 // Finds and validates the config (each one of several, for `several_configs`), prints their
 // warnings, opens the state file (after deleting it when `reset`, so a broken file can be
-// started over).
-std::unique_ptr<Context> open_context(const GlobalOptions& options, bool reset = false, bool several_configs = false);
+// started over). `hold` (dev) keeps a shared lock on the state file while the context lives;
+// a reset first takes it exclusively, and is refused while another dev holds it.
+std::unique_ptr<Context> open_context(const GlobalOptions& options, bool reset = false, bool several_configs = false,
+                                      bool hold = false);
 
 // Adds -c/--config, --env, --state and --durability to an app or subcommand.
 void add_global_options(CLI::App& app, GlobalOptions& options);

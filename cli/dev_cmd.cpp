@@ -83,7 +83,7 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto ctx = open_context(g, o.reset, /*several_configs=*/true);
+  auto ctx = open_context(g, o.reset, /*several_configs=*/true, /*hold=*/true);
   try {
     if (ctx->store->enable_space_reclaim())
       std::cout << "Converted the state file so that it gives free space back as queues drain (once)\n";
@@ -167,6 +167,8 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
     ~Served() { stop.served(); }
   } served{stop};
   stop.serving(*dispatcher, server);
+  const Store& store = *ctx->store;
+  stop.watch_state_file([&store] { return store.file_replaced(); });
   std::cout << "flareq ready on " << url << "  (state " << ctx->state_path.string() << ")" << std::endl;
   std::cout << "dashboard on " << url << "/" << std::endl;
   for (const auto& line : describe_consumers(*ctx->store, handlers)) std::cout << line << "\n";
@@ -178,6 +180,11 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   server.serve();
   stop.served();
   dispatcher->stop();
+  if (stop.state_file_lost())
+    throw Error(code::kInternal, 500,
+                "the state file " + ctx->state_path.string() +
+                    " was deleted or replaced while dev used it: stopped (sends since then were refused, none was "
+                    "answered 2xx); start dev again to use the file now there");
   std::cout << "flareq stopped" << std::endl;
 }
 

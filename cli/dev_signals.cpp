@@ -31,8 +31,16 @@ void DevSignals::run() {
     timespec wait{0, kTickNs};
     int sig = sigtimedwait(&signals_, nullptr, &wait);
     if (sig > 0) on_signal(++count);
+    if (count == 0 && lost()) on_signal(++count);
     tick();
   }
+}
+
+bool DevSignals::lost() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!state_file_lost_check_ || !state_file_lost_check_()) return false;
+  state_file_lost_ = true;
+  return true;
 }
 
 void DevSignals::on_signal(int count) {

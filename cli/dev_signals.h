@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -29,10 +30,18 @@ class DevSignals {
   void served() { served_ = true; }
   // A signal came: whatever dev is starting should give up.
   const std::atomic<bool>& stop_requested() const { return stop_requested_; }
+  // Also stop, as on a signal, once `lost()` says the state file is gone (checked between
+  // signals); then state_file_lost() is true.
+  void watch_state_file(std::function<bool()> lost) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    state_file_lost_check_ = std::move(lost);
+  }
+  bool state_file_lost() const { return state_file_lost_; }
 
  private:
   void run();
   void on_signal(int count);
+  bool lost();
   void tick();
 
   sigset_t signals_;
@@ -45,6 +54,8 @@ class DevSignals {
   Dispatcher* dispatcher_ = nullptr;
   api::ApiServer* server_ = nullptr;
   bool dispatcher_told_ = false;
+  std::function<bool()> state_file_lost_check_;
+  std::atomic<bool> state_file_lost_{false};
   std::thread thread_;
 };
 

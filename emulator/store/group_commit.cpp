@@ -116,6 +116,11 @@ void GroupCommit::run() {
     } catch (...) {
       failure = std::current_exception();  // the commit itself failed: every send in it fails
     }
+    // Committed to a file that was deleted or replaced meanwhile is not committed: refused.
+    if (!failure && store_.file_replaced())
+      failure = std::make_exception_ptr(Error(code::kInternal, 503,
+                                              "the state file " + store_.path().string() +
+                                                  " was deleted or replaced while flareq used it; nothing was stored"));
     if (!failure && after_commit_) after_commit_();
     if (failure)
       for (Waiting* w : group) w->request.error = own_copy(failure);

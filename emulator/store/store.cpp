@@ -1,6 +1,8 @@
 // Opening, migrating and refusing state files; queues and consumers.
 #include "emulator/store/store.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 
@@ -90,6 +92,8 @@ Store::Store(const std::filesystem::path& path, Durability durability, const Clo
     db_->exec("PRAGMA temp_store = MEMORY");
     migrate();
     sync_clock();
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) file_device_ = st.st_dev, file_inode_ = st.st_ino;
   } catch (const SQLite::Exception& e) {
     if (e.getErrorCode() == SQLITE_NOTADB)
       throw state_file_error(path, "it is not an SQLite database (is it the right file?)");
@@ -98,6 +102,12 @@ Store::Store(const std::filesystem::path& path, Durability durability, const Clo
 }
 
 Store::~Store() = default;
+
+bool Store::file_replaced() const {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) return errno == ENOENT;
+  return st.st_dev != file_device_ || st.st_ino != file_inode_;
+}
 
 std::optional<std::string> Store::reset_refusal(const std::filesystem::path& path) {
   std::error_code ec;

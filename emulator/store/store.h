@@ -50,6 +50,9 @@ class Store {
   // file, or one too damaged to read, may go; a readable database that is not flareq's may not.
   static std::optional<std::string> reset_refusal(const std::filesystem::path& path);
   const std::filesystem::path& path() const { return path_; }
+  // Whether the file at path() is no longer the one this store opened (deleted, or another
+  // put in its place): what is committed then is lost. Safe from any thread.
+  bool file_replaced() const;
   const Clock& clock() const { return clock_; }
 
   // Queues. A queue is named by its 32-hex id or by its name.
@@ -181,6 +184,7 @@ class Store {
   void migrate();
 
   std::filesystem::path path_;
+  uint64_t file_device_ = 0, file_inode_ = 0;  // of the file opened
   const Clock& clock_;
   std::unique_ptr<SQLite::Database> db_;
   std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> cache_;

@@ -332,3 +332,41 @@ TEST_F(Hardening, DevGivesSpaceBackAsAQueueDrains) {
   EXPECT_EQ(http.post("queues/q/messages", {{"body", 1}}).status, 200);  // the WAL starts over, cut back
   EXPECT_LE(std::filesystem::file_size(state().string() + "-wal"), 4u << 20);
 }
+
+// `dev --reset` on the state file of a running dev deleted it under that dev, which went on
+// answering 200 into the deleted file: now the reset is refused, naming the dev, and the
+// running dev keeps every message.
+TEST_F(Hardening, AResetIsRefusedWhileADevUsesTheStateFile) {
+  DevServer first(state());
+  Http http(first.port());
+  ASSERT_EQ(http.post("queues", {{"queue_name", "q"}}).status, 200);
+  Result reset = flareq({"dev", "--reset", "--port", "0"});
+  EXPECT_NE(reset.exit_code, 0);
+  EXPECT_NE(reset.err.find("refusing to reset " + state().string() + ": flareq dev (pid " + std::to_string(first.pid()) +
+                           ") is using it"),
+            std::string::npos)
+      << reset.err;
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(http.post("queues/q/messages", {{"body", i}}).status, 200);
+  json info = json::parse(flareq({"queues", "info", "q", "--json"}).out);
+  EXPECT_EQ(info["backlog"]["count"], 3) << info.dump();
+  EXPECT_EQ(first.stop(SIGTERM), 0);
+  // With no dev on it, the reset goes ahead.
+  DevServer again(state(), {"--reset"});
+  EXPECT_EQ(json::parse(flareq({"queues", "list", "--json"}).out).size(), 0u);
+}
+
+// A state file deleted by hand under a running dev: no push is answered 2xx after that, and
+// dev stops with an error rather than serving into a deleted file.
+TEST_F(Hardening, ADevWhoseStateFileIsDeletedRefusesPushesAndStops) {
+  DevServer dev(state());
+  Http http(dev.port());
+  ASSERT_EQ(http.post("queues", {{"queue_name", "q"}}).status, 200);
+  ASSERT_EQ(http.post("queues/q/messages", {{"body", "before"}}).status, 200);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(state().string() + suffix);
+  HttpReply after = http.post("queues/q/messages", {{"body", "after"}});
+  EXPECT_NE(after.status / 100, 2) << after.text;
+  EXPECT_EQ(dev.wait_exit(), 1) << "it ends by itself, with an error\n" << dev.log();
+  EXPECT_NE(dev.log().find("error: the state file " + state().string() + " was deleted or replaced while dev used it"),
+            std::string::npos)
+      << dev.log();
+}

@@ -151,6 +151,18 @@ int DevServer::stop(int sig) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int DevServer::wait_exit(int timeout_ms) {
+  for (int waited = 0; pid_ > 0 && waited < timeout_ms; waited += 10) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    usleep(10000);
+  }
+  return -1;
+}
+
 std::string DevServer::log() const {
   std::ifstream in(log_path_);
   return std::string(std::istreambuf_iterator<char>(in), {});

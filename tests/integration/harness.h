@@ -50,6 +50,8 @@ class DevServer {
   std::string base() const;  // http://127.0.0.1:PORT/client/v4/accounts/local
   // Sends `sig` and waits; returns the exit status (128+signal when killed).
   int stop(int sig = 15);
+  // Waits until dev exits by itself; its exit status, or -1 when it still runs after `timeout_ms`.
+  int wait_exit(int timeout_ms = 20000);
   // Everything dev has printed so far (stdout and stderr).
   std::string log() const;
   // Waits until `log()` contains `text`; false after `timeout_ms`.
