@@ -21,7 +21,7 @@ struct WaitOptions {
 };
 
 void run_wait(const GlobalOptions& g, const WaitOptions& o) {
-  auto ctx = open_context(g);
+  auto ctx = open_context(g, Open::Read);
   std::vector<Queue> queues;
   for (const auto& name : o.queues) queues.push_back(ctx->store->queue(name));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.timeout_secs * 1000));

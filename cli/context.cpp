@@ -30,7 +30,21 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
       ->envname("FLAREQ_DURABILITY");
 }
 
-std::unique_ptr<Context> open_context(const GlobalOptions& o, bool reset, bool several_configs, bool hold) {
+namespace {
+std::filesystem::path opened_state;  // the last context's, for state_file_note()
+bool opened_state_missing = false;
+}  // namespace
+
+std::string state_file_note() {
+  if (opened_state.empty()) return "";
+  if (opened_state_missing)
+    return " (there is no state file at " + opened_state.string() +
+           ": run flareq beside your wrangler config, or pass --state)";
+  return " in state file " + opened_state.string();
+}
+
+std::unique_ptr<Context> open_context(const GlobalOptions& o, Open open) {
+  bool reset = open == Open::DevReset, several_configs = open == Open::Dev || reset, hold = several_configs;
   auto ctx = std::make_unique<Context>();
   if (o.configs.size() > 1 && !several_configs)
     throw UsageError("only `flareq dev` takes several configs (-c); give this command one");
@@ -60,7 +74,12 @@ std::unique_ptr<Context> open_context(const GlobalOptions& o, bool reset, bool s
     std::error_code ec;
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(ctx->state_path.string() + suffix, ec);
   }
-  ctx->store = std::make_unique<Store>(ctx->state_path, ctx->durability, ctx->clock);
+  std::error_code ec;
+  opened_state = std::filesystem::absolute(ctx->state_path, ec);
+  opened_state_missing = !std::filesystem::exists(ctx->state_path, ec);
+  // A command that only reads sees an empty state where there is no file, and makes none.
+  bool in_memory = open == Open::Read && opened_state_missing;
+  ctx->store = std::make_unique<Store>(in_memory ? ":memory:" : ctx->state_path, ctx->durability, ctx->clock);
   if (ctx->lock && reset) ctx->lock->share();
   return ctx;
 }

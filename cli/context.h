@@ -37,12 +37,22 @@ struct Context {
   std::vector<Producer> producers_of(const std::string& queue) const;
 };
 
-// Finds and validates the config (each one of several, for `several_configs`), prints their
-// warnings, opens the state file (after deleting it when `reset`, so a broken file can be
-// started over). `hold` (dev) keeps a shared lock on the state file while the context lives;
-// a reset first takes it exclusively, and is refused while another dev holds it.
-std::unique_ptr<Context> open_context(const GlobalOptions& options, bool reset = false, bool several_configs = false,
-                                      bool hold = false);
+// What a command does with the state file.
+enum class Open {
+  Read,      // reads only: a missing file is not created (the command sees an empty one)
+  Write,     // creates the file when missing
+  Dev,       // `dev`: several configs; holds a shared lock on the file while the context lives
+  DevReset,  // `dev --reset`: the same, after deleting the file (refused while another dev holds it)
+};
+
+// Finds and validates the config (one; several for dev), prints their warnings, and opens the
+// state file as `open` says.
+std::unique_ptr<Context> open_context(const GlobalOptions& options, Open open = Open::Write);
+
+// Where the last context's state file is, for messages that find nothing there:
+// " in state file PATH", or, when there was none, " (there is no state file at PATH: run
+// flareq beside your wrangler config, or pass --state)".
+std::string state_file_note();
 
 // Adds -c/--config, --env, --state and --durability to an app or subcommand.
 void add_global_options(CLI::App& app, GlobalOptions& options);

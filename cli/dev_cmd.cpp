@@ -83,7 +83,7 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto ctx = open_context(g, o.reset, /*several_configs=*/true, /*hold=*/true);
+  auto ctx = open_context(g, o.reset ? Open::DevReset : Open::Dev);
   try {
     if (ctx->store->enable_space_reclaim())
       std::cout << "Converted the state file so that it gives free space back as queues drain (once)\n";
@@ -93,6 +93,7 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   if (o.virtual_clock) ctx->store->freeze_clock();
   for (const auto& config : ctx->configs)
     for (const auto& line : project::apply_config(config, *ctx->store)) std::cout << line << "\n";
+  for (const auto& line : project::unconsumed_producer_warnings(ctx->configs, *ctx->store)) std::cout << line << "\n";
   project::ConsumerChoices choices;
   choices.pull_queues = o.pull_queues;
   for (const auto& c : o.consumers) choices.handlers.push_back({"--consumer", c, config::HandlerMode::PerBatch});

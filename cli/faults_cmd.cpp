@@ -36,7 +36,7 @@ std::string injected_line(const FaultRecord& f) {
 }
 
 void run_list(const GlobalOptions& g, bool json_output) {
-  auto ctx = open_context(g);
+  auto ctx = open_context(g, Open::Read);
   auto faults = ctx->store->list_faults();
   if (json_output) {
     nlohmann::json out = nlohmann::json::array();

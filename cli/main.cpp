@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/context.h"
 #include "emulator/config/config.h"
 #include "emulator/core/error.h"
 
@@ -29,7 +30,12 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
-  } catch (const std::exception& e) {  // UsageError, config::ConfigError, Error and the rest
+  } catch (const flareq::Error& e) {
+    // What was not found was looked for in one state file: say which.
+    bool not_found = e.code() == flareq::code::kQueueNotFound || e.code() == flareq::code::kNotFound;
+    std::cerr << "error: " << e.what() << (not_found ? flareq::cli::state_file_note() : "") << "\n";
+    return 1;
+  } catch (const std::exception& e) {  // UsageError, config::ConfigError and the rest
     std::cerr << "error: " << e.what() << "\n";
     return 1;
   }

@@ -25,7 +25,7 @@ std::string body_preview(const StoredMessage& m) {
 }
 
 void run_list(const GlobalOptions& g, const MessagesOptions& o) {
-  auto ctx = open_context(g);
+  auto ctx = open_context(g, Open::Read);
   Queue q = ctx->store->queue(o.queue);
   std::optional<MessageState> state;
   if (!o.state.empty()) state = parse_message_state(o.state);
@@ -54,7 +54,7 @@ void run_list(const GlobalOptions& g, const MessagesOptions& o) {
 }
 
 void run_show(const GlobalOptions& g, const std::string& id, bool json_output) {
-  auto ctx = open_context(g);
+  auto ctx = open_context(g, Open::Read);
   auto found = ctx->store->find_message(id);
   if (!found) throw not_found(code::kNotFound, "no message with id '" + id + "'");
   const auto& [q, m] = *found;

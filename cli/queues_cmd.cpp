@@ -47,7 +47,7 @@ void add_settings_flags(CLI::App* cmd, QueueOptions& o) {
 }
 
 void run_info(const GlobalOptions& g, const QueueOptions& o) {
-  auto ctx = open_context(g);
+  auto ctx = open_context(g, Open::Read);
   Queue q = ctx->store->queue(o.name);
   auto consumer = ctx->store->consumer_of(q.key);
   Backlog b = ctx->store->backlog(q.key);
@@ -100,7 +100,7 @@ void run_info(const GlobalOptions& g, const QueueOptions& o) {
 }
 
 void run_list(const GlobalOptions& g, bool json_output, std::optional<int> page) {
-  auto ctx = open_context(g);
+  auto ctx = open_context(g, Open::Read);
   auto queues = ctx->store->list_queues();
   constexpr size_t kPerPage = 100;
   if (page) {
@@ -121,7 +121,7 @@ void run_list(const GlobalOptions& g, bool json_output, std::optional<int> page)
                     ctx->store->consumer_of(q.key) ? "1" : "0", std::to_string(q.message_count)});
   }
   if (rows.empty()) {
-    std::cout << "No queues yet. Create one with: flareq queues create NAME\n";
+    std::cout << "No queues yet" << state_file_note() << ". Create one with: flareq queues create NAME\n";
     return;
   }
   print_table({"ID", "NAME", "CREATED", "MODIFIED", "PRODUCERS", "CONSUMERS", "MESSAGES"}, rows);

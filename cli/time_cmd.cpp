@@ -33,7 +33,7 @@ void setup_time(CLI::App& app, GlobalOptions& g) {
   time->add_flag("--json", *json_output, "print JSON");
   time->callback([&g, time, json_output] {
     if (!time->get_subcommands().empty()) return;
-    auto ctx = open_context(g);
+    auto ctx = open_context(g, Open::Read);
     if (*json_output) std::cout << api::clock_json(ctx->clock).dump(2) << "\n";
     else std::cout << clock_line(ctx->clock) << "\n";
   });

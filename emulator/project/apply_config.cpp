@@ -1,6 +1,10 @@
 // Creating queues, registering consumers and listing producers from a config.
 #include "emulator/project/apply_config.h"
 
+#include <algorithm>
+
+#include "emulator/core/nearest_name.h"
+
 namespace flareq::project {
 
 std::vector<std::string> apply_config(const config::Config& config, Store& store) {
@@ -50,6 +54,28 @@ std::vector<Producer> producers_of(const config::Config& config, const std::stri
   for (const auto& p : config.producers)
     if (p.queue == queue) out.push_back({p.binding, config.worker_name});
   return out;
+}
+
+std::vector<std::string> unconsumed_producer_warnings(const std::vector<config::Config>& configs, Store& store) {
+  std::vector<std::string> consumed;
+  for (const auto& c : configs)
+    for (const auto& consumer : c.consumers) consumed.push_back(consumer.queue);
+  for (const auto& queue : store.list_queues())
+    if (store.consumer_of(queue.key)) consumed.push_back(queue.name);
+  std::vector<std::string> warnings, warned;
+  for (const auto& c : configs)
+    for (const auto& p : c.producers) {
+      if (std::find(consumed.begin(), consumed.end(), p.queue) != consumed.end()) continue;
+      if (std::find(warned.begin(), warned.end(), p.queue) != warned.end()) continue;
+      warned.push_back(p.queue);
+      std::string line = "warning: nothing consumes queue '" + p.queue + "', which " +
+                         (c.main.empty() ? "the config" : "Worker " + c.script_name()) + " sends to (binding " +
+                         p.binding + ")";
+      if (auto meant = nearest_name(p.queue, consumed)) line += "; did you mean '" + *meant + "'?";
+      else line += ": its messages wait until a consumer reads them";
+      warnings.push_back(line);
+    }
+  return warnings;
 }
 
 }  // namespace flareq::project

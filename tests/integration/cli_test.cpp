@@ -241,3 +241,57 @@ TEST_F(Cli, MessageBodiesCannotDriveTheTerminal) {
   EXPECT_EQ(show.out.find('\x1b'), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("\\x1b[2Jhello\nworld"), std::string::npos) << show.out;
 }
+
+// Run in the wrong directory, a command that reads says which state file it found nothing in,
+// and creates none.
+TEST_F(Cli, ReadingCommandsNameTheStateFileAndCreateNone) {
+  TempDir elsewhere;
+  auto in_elsewhere = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "flareq");
+    return run(args, "", {}, elsewhere.path());
+  };
+  std::string missing = (elsewhere / ".flareq" / "state.sqlite").string();
+  Result r = in_elsewhere({"queues", "list"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("No queues yet (there is no state file at " + missing), std::string::npos) << r.out;
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"queues", "info", "signup-events"}, {"messages", "list", "signup-events"}, {"wait", "signup-events"}}) {
+    r = in_elsewhere(args);
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("queue 'signup-events' does not exist (there is no state file at " + missing), std::string::npos)
+        << args[0] << ": " << r.err;
+  }
+  EXPECT_EQ(in_elsewhere({"time"}).exit_code, 0);
+  EXPECT_EQ(in_elsewhere({"faults"}).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(elsewhere / ".flareq")) << "a command that reads made a state file";
+  // Where the file is, a queue it lacks is looked for there, and the message says so.
+  ASSERT_EQ(flareq({"queues", "create", "a"}).exit_code, 0);
+  r = flareq({"queues", "info", "b"});
+  EXPECT_NE(r.err.find("queue 'b' does not exist in state file " + (dir / "state.sqlite").string()), std::string::npos)
+      << r.err;
+}
+
+// A producer bound to a queue that no consumer reads (a misspelled name) gets one warning at
+// dev's start, with the name it was likely meant to be.
+TEST_F(Cli, DevWarnsOnceOfAProducersQueueThatNothingConsumes) {
+  dir.write("wrangler.jsonc", R"({
+    "name": "signups",
+    "queues": {
+      "producers": [{"binding": "SIGNUPS", "queue": "signup-event"}, {"binding": "AUDIT", "queue": "audit-log"},
+                    {"binding": "AGAIN", "queue": "signup-event"}],
+      "consumers": [{"queue": "signup-events", "command": "true"}]
+    }
+  })");
+  DevServer dev(dir / "state.sqlite", {}, dir.path());
+  ASSERT_TRUE(dev.wait_for_log("dashboard on")) << dev.log();
+  std::string log = dev.log();
+  std::string meant = "warning: nothing consumes queue 'signup-event', which the config sends to (binding SIGNUPS); "
+                      "did you mean 'signup-events'?";
+  EXPECT_NE(log.find(meant), std::string::npos) << log;
+  EXPECT_EQ(log.find(meant), log.rfind(meant)) << "once\n" << log;
+  EXPECT_NE(log.find("warning: nothing consumes queue 'audit-log', which the config sends to (binding AUDIT): its "
+                     "messages wait until a consumer reads them"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("nothing consumes queue 'signup-events'"), std::string::npos) << log;
+}
