@@ -115,15 +115,11 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
   InvocationResult result;
   result.report.threw = true;
   const int64_t wait_until = monotonic_ms() + kRuntimeWaitMs;
-  // With a crash injected, the host's process group is killed once the whole batch is written.
-  bool killed = false;
+  // With a crash injected, the batch's connection is cut once the whole batch is written: that
+  // invocation ends, and only it. One invocation's crash in production touches neither the
+  // Worker's other batches nor its fetch(), so the runtime is not restarted.
   auto write_then_crash = [&](size_t offset, size_t length, httplib::DataSink& sink) {
-    if (!sink.write(body.data() + offset, length)) return false;
-    if (offset + length == body.size()) {
-      host_->kill_process();
-      killed = true;
-    }
-    return true;
+    return sink.write(body.data() + offset, length) && offset + length < body.size();
   };
   while (true) {
     int64_t quiet = quiet_until_ms_ - monotonic_ms();
@@ -144,9 +140,8 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
       continue;
     }
     if (crash) {
-      if (!killed) host_->kill_process();  // the batch could not be written whole: killed all the same
       result.failure = kInjectedCrash;
-      return result;
+      return result;  // its client is not given back: the connection closes with it
     }
     if (answer) {
       give_back(std::move(client));

@@ -417,6 +417,28 @@ TEST_F(WorkerProject, InjectedFaultsReachTheWorkersSendAndQueue) {
   EXPECT_TRUE(messages("results").empty()) << "queue() ran";
 }
 
+// An injected crash on one queue ends that batch's invocation only: the Worker's runtime is not
+// restarted, so another queue's batch in flight and fetch() meanwhile are untouched.
+TEST_F(WorkerProject, AnInjectedCrashFailsOnlyTheBatchItWasDrawnFor) {
+  start("js");
+  pid_t host = host_pid();
+  ASSERT_EQ(flareq({"faults", "set", "jobs", "--crash-handler", "1", "--seed", "1"}).exit_code, 0);
+  ASSERT_EQ(api->post("queues/slow/messages", {{"body", {{"tag", "elsewhere"}}}}).status, 200);
+  ASSERT_EQ(worker->get("/job?action=ack&tag=crashed").status, 200) << dev->log();
+  int served = 0;
+  for (int i = 0; i < 20; ++i) served += worker->get("/vars").status == 200;
+  EXPECT_EQ(served, 20) << dev->log();
+  for (int i = 0; i < 3000 && messages("jobs-dlq").empty(); ++i) usleep(10000);
+  EXPECT_EQ(messages("jobs-dlq").size(), 1u) << dev->log();
+  EXPECT_EQ(info("jobs")["counters"]["injected_crashes"], 3);
+  wait_idle("slow");
+  json slow = info("slow")["counters"];
+  EXPECT_EQ(slow["acked"], 1) << slow.dump();
+  EXPECT_EQ(slow["retried"], 0) << "the other queue's batch was not charged an attempt\n" << dev->log();
+  EXPECT_EQ(host_pid(), host) << "the runtime was not restarted\n" << dev->log();
+  EXPECT_EQ(dev->log().find("the handler process exited"), std::string::npos) << dev->log();
+}
+
 TEST_F(WorkerProject, MaxConcurrencyBoundsTheBatchesInFlightInOneHost) {
   start("js");
   json batch = {{"messages", json::array()}};
