@@ -27,13 +27,17 @@ void run_wait(const GlobalOptions& g, const WaitOptions& o) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.timeout_secs * 1000));
   while (true) {
     std::string left;
+    bool timed_out = std::chrono::steady_clock::now() >= deadline;
     for (const auto& q : queues) {
       Backlog b = ctx->store->backlog(q.key);
       if (b.count == 0) continue;
       left += (left.empty() ? "" : "; ") + q.name + ": " + backlog_line(b);
+      // A paused queue is the usual reason for a wait that never ends.
+      if (timed_out && ctx->store->queue(q.name).settings.delivery_paused)
+        left += " (delivery paused: flareq queues resume-delivery " + q.name + ")";
     }
     if (left.empty()) return;
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (timed_out) {
       std::ostringstream secs;
       secs << o.timeout_secs;
       throw std::runtime_error("timed out after " + secs.str() + "s with messages left: " + left);

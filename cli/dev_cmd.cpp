@@ -172,7 +172,13 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   stop.watch_state_file([&store] { return store.file_replaced(); });
   std::cout << "flareq ready on " << url << "  (state " << ctx->state_path.string() << ")" << std::endl;
   std::cout << "dashboard on " << url << "/" << std::endl;
-  for (const auto& line : describe_consumers(*ctx->store, handlers)) std::cout << line << "\n";
+  std::map<std::string, std::string> workers_not_run;
+  if (o.no_worker)
+    for (const auto& config : ctx->configs)
+      if (!config.main.empty())
+        for (const auto& c : config.consumers)
+          if (c.command.empty() && c.type == "worker") workers_not_run[c.queue] = config.script_name();
+  for (const auto& line : describe_consumers(*ctx->store, handlers, workers_not_run)) std::cout << line << "\n";
   if (ctx->clock.virtual_time() != VirtualTime{})
     std::cout << "Virtual time: " << clock_line(ctx->clock)
               << "; `flareq time advance 10m` moves it, `flareq time reset` goes back to real time\n";
@@ -181,6 +187,9 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   server.serve();
   stop.served();
   dispatcher->stop();
+  // The handlers and Worker hosts end before the last line: nothing of theirs comes after it.
+  dispatcher.reset();
+  started_workers.reset();
   if (stop.state_file_lost())
     throw Error(code::kInternal, 500,
                 "the state file " + ctx->state_path.string() +

@@ -25,7 +25,8 @@ std::string delivery_label(const std::map<std::string, handler::HandlerSpec>& ha
   return std::string(spec.mode == config::HandlerMode::Persistent ? "persistent handler " : "handler ") + command;
 }
 
-std::vector<std::string> describe_consumers(Store& store, const std::map<std::string, handler::HandlerSpec>& handlers) {
+std::vector<std::string> describe_consumers(Store& store, const std::map<std::string, handler::HandlerSpec>& handlers,
+                                           const std::map<std::string, std::string>& workers_not_run) {
   std::vector<std::string> lines;
   auto queues = store.list_queues();
   size_t width = 0;
@@ -42,8 +43,12 @@ std::vector<std::string> describe_consumers(Store& store, const std::map<std::st
     }
     auto handler = handlers.find(q.name);
     if (handler == handlers.end()) {
-      lines.push_back("  " + name + "  no handler: messages are kept until one runs (set \"command\" or --consumer " +
-                      q.name + "=COMMAND)");
+      auto worker = workers_not_run.find(q.name);
+      if (worker != workers_not_run.end())
+        lines.push_back("  " + name + "  worker " + worker->second + ", not run here (--no-worker): messages are kept");
+      else
+        lines.push_back("  " + name + "  no handler: messages are kept until one runs (set \"command\" or --consumer " +
+                        q.name + "=COMMAND)");
       continue;
     }
     std::string who = handler->second.shared.empty() ? "" : "worker " + handler->second.shared + " · ";

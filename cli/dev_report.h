@@ -11,7 +11,10 @@
 namespace flareq::cli {
 
 // `handlers`: dev's handler for each queue; a Worker's name those of a Worker host.
-std::vector<std::string> describe_consumers(Store& store, const std::map<std::string, handler::HandlerSpec>& handlers);
+// `workers_not_run`: the queues whose consumer is a Worker that --no-worker keeps from running
+// (queue -> Worker name).
+std::vector<std::string> describe_consumers(Store& store, const std::map<std::string, handler::HandlerSpec>& handlers,
+                                           const std::map<std::string, std::string>& workers_not_run = {});
 
 // How dev delivers `queue`, in a few words ("worker my-worker", "handler python3 handle.py"),
 // or "" when nothing here does.

@@ -61,7 +61,7 @@ void run_set(const GlobalOptions& g, const FaultOptions& o) {
   s.push_errors = o.push_errors;
   if (!o.latency.empty()) {
     auto range = parse_duration_range_ms(o.latency);
-    if (!range) throw UsageError("--latency: " + duration_hint(o.latency) + ", or a range such as 200ms..2s");
+    if (!range) throw UsageError("--latency: " + duration_range_hint(o.latency));
     s.latency_min_ms = range->first;
     s.latency_max_ms = range->second;
   }

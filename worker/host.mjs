@@ -33,8 +33,14 @@ const errOut = process.stderr.write.bind(process.stderr);
 const plain = (chunk) => (typeof chunk === "string" ? chunk.replace(/\x1b\[[0-9;]*m/g, "") : chunk);
 const toLog = process.env.FORCE_COLOR === "0" ? (chunk, ...rest) => errOut(plain(chunk), ...rest) : errOut;
 // wrangler's "Ready on http://…" names its idle proxy: flareq prints where the Worker really is.
+// Once dev has asked the host to stop, what wrangler says while it tears down (a rebuild that
+// finds its temporary files gone) is noise after dev's last line, and is dropped.
+// wrangler's hint to upgrade for a config field it does not know is wrong under flareq, whose
+// own fields those are (and it comes from a cached registry answer, see below).
+let stopping = false;
+const dropped = /Ready on http|There is a newer version of Wrangler available/;
 process.stderr.write = (chunk, ...rest) =>
-  typeof chunk === "string" && /Ready on http/.test(chunk) ? true : toLog(chunk, ...rest);
+  stopping || (typeof chunk === "string" && dropped.test(chunk)) ? true : toLog(chunk, ...rest);
 process.stdout.write = process.stderr.write;
 
 // A kill of the host alone (dev ends the whole group itself when the host goes, or when dev
@@ -46,6 +52,10 @@ const env = process.env;
 // Nothing is fetched from the internet at run time: no Request.cf download, no metrics.
 env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 env.WRANGLER_SEND_METRICS ??= "false";
+// wrangler asks the npm registry for its latest version when a config has fields it does not
+// know (flareq's own consumer keys among them): pointed at a closed local port, the check
+// finds nothing, at once, and prints no upgrade hint.
+env.npm_config_registry = "http://127.0.0.1:9/";
 const configPath = resolve(env.FLAREQ_WORKER_CONFIG);
 const projectDir = dirname(configPath);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -88,7 +98,8 @@ function producerBindings(rawConfig) {
   const bindings = {};
   for (const p of rawConfig.queues?.producers ?? []) {
     bindings[p.binding] = {
-      type: "unsafe_flareq_queue",
+      // wrangler's bindings table shows what follows "unsafe_" beside the binding: the queue.
+      type: `unsafe_${p.queue ?? p.binding}`,
       dev: {
         plugin: queuePlugin,
         options: {
@@ -233,7 +244,9 @@ async function main() {
     fail(`Node.js ${process.versions.node} is too old for wrangler: the Worker needs Node.js 20.3 or later (set FLAREQ_NODE)`);
   const { wrangler, miniflare, version, origin } = await loadWrangler();
   const workerNamed = noteMiniflares(miniflare);
-  const rawConfig = wrangler.unstable_readConfig({ config: configPath, env: env.FLAREQ_WORKER_ENV || undefined });
+  // wrangler warns of the config's problems when it starts the Worker: once is enough.
+  const rawConfig = wrangler.unstable_readConfig({ config: configPath, env: env.FLAREQ_WORKER_ENV || undefined },
+                                                 { hideWarnings: true });
   const runtimePort = Number(env.FLAREQ_WORKER_RUNTIME_PORT);
   if (!Number.isInteger(runtimePort) || runtimePort <= 0) fail("FLAREQ_WORKER_RUNTIME_PORT must name a port");
   pinRuntimePort(miniflare, runtimePort);
@@ -333,6 +346,7 @@ async function main() {
   });
   // dev closed our stdin: it is stopping.
   lines.on("close", async () => {
+    stopping = true;
     await worker.dispose().catch(() => {});
     process.exit(0);
   });

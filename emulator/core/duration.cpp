@@ -62,6 +62,20 @@ std::string duration_hint(std::string_view text) {
   return "'" + std::string(text) + "' is not a duration like 200ms, 90s, 30m, 1h, 2d or 1h30m";
 }
 
+std::string duration_range_hint(std::string_view text) {
+  size_t dots = text.find("..");
+  if (dots != std::string_view::npos) {
+    auto low = parse_duration_ms(text.substr(0, dots));
+    auto high = parse_duration_ms(text.substr(dots + 2));
+    if (low && high && *low > *high)
+      return "'" + std::string(text) + "' is reversed: put the shorter duration first (" +
+             std::string(text.substr(dots + 2)) + ".." + std::string(text.substr(0, dots)) + ")";
+    if (!low) return duration_hint(text.substr(0, dots)) + ", or a range such as 200ms..2s";
+    return duration_hint(text.substr(dots + 2)) + ", or a range such as 200ms..2s";
+  }
+  return duration_hint(text) + ", or a range such as 200ms..2s";
+}
+
 std::string format_duration_ms(int64_t ms) {
   if (ms == 0) return "0s";
   std::string out = ms < 0 ? "-" : "";

@@ -11,6 +11,8 @@ namespace flareq {
 
 // Milliseconds, or nothing when the text is not a duration (negative, overflowing or unknown units).
 std::optional<int64_t> parse_duration_ms(std::string_view text);
+// Why parse_duration_range_ms refused `text`, for its error message (a reversed range says so).
+std::string duration_range_hint(std::string_view text);
 // "A..B" (each a duration) to [A, B] in milliseconds, with A <= B; a single duration is [A, A].
 std::optional<std::pair<int64_t, int64_t>> parse_duration_range_ms(std::string_view text);
 // The sentence that says what a duration looks like, for errors.

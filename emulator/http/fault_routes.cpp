@@ -21,7 +21,7 @@ FaultSettings read_fault_settings(const RequestJson& body) {
   s.push_errors = f.number("push_errors", bad, 0, 1).value_or(0);
   if (auto latency = f.string("latency", bad)) {
     auto range = parse_duration_range_ms(*latency);
-    if (!range) throw bad_request(bad, "latency must be a duration or a range such as \"200ms..2s\", got \"" + *latency + "\"");
+    if (!range) throw bad_request(bad, "latency: " + duration_range_hint(*latency));
     s.latency_min_ms = range->first;
     s.latency_max_ms = range->second;
   }

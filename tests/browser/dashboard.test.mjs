@@ -220,6 +220,10 @@ test("the overview, for the README", async () => {
   }
   await eventually(async () => (await cellText(page, "events", 2)) === "12", "the delayed count");
   if (screenshots) await page.screenshot({ path: join(screenshots, "dashboard-overview.png") });
+  // On a laptop's screen the table fits: no sideways scroll (it needed one at 1300 px with a
+  // Worker consumer and a dead letter queue).
+  const sideways = await page.$eval(".scroll", (s) => s.scrollWidth - s.clientWidth);
+  assert.ok(sideways <= 0, `the queues table scrolls ${sideways}px sideways at 1280 px`);
   await page.setViewport({ width: 420, height: 800 });  // a narrow window: the table scrolls, the page does not
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than a narrow window`);
