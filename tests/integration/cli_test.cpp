@@ -295,3 +295,18 @@ TEST_F(Cli, DevWarnsOnceOfAProducersQueueThatNothingConsumes) {
       << log;
   EXPECT_EQ(log.find("nothing consumes queue 'signup-events'"), std::string::npos) << log;
 }
+
+TEST_F(Cli, AReversedLatencyRangeSaysSoAndAWaitOnAPausedQueueNamesThePause) {
+  Result r = flareq({"faults", "set", "q", "--latency", "2s..1s"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--latency: '2s..1s' is reversed: put the shorter duration first (1s..2s)"), std::string::npos)
+      << r.err;
+  ASSERT_EQ(flareq({"queues", "create", "pq"}).exit_code, 0);
+  ASSERT_EQ(flareq({"send", "pq", "{}"}).exit_code, 0);
+  ASSERT_EQ(flareq({"queues", "pause-delivery", "pq"}).exit_code, 0);
+  r = flareq({"wait", "pq", "--timeout", "0.1"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("pq: 1 ready, 0 delayed, 0 leased (delivery paused: flareq queues resume-delivery pq)"),
+            std::string::npos)
+      << r.err;
+}

@@ -38,6 +38,10 @@ class WorkerProject : public ::testing::Test {
   void start(const std::string& fixture, std::vector<std::string> extra = {},
              const std::map<std::string, std::string>& env = {}) {
     std::filesystem::copy(kWorkers / fixture, dir.path(), std::filesystem::copy_options::recursive);
+    start_copied(extra, env);
+  }
+  // The same, on a fixture already copied (and changed) there.
+  void start_copied(std::vector<std::string> extra = {}, const std::map<std::string, std::string>& env = {}) {
     std::vector<std::string> args = {"--worker-port", "0", "--worker-port-file", (dir / "worker-port").string()};
     args.insert(args.end(), extra.begin(), extra.end());
     dev = std::make_unique<DevServer>(dir / "state.sqlite", args, dir.path(), env);
@@ -107,9 +111,32 @@ TEST_F(WorkerProject, FetchIsServedWithTheConfigsVarsAndTheReadyLineSaysWhere) {
   EXPECT_NE(log.find("Worker test-worker ready on http://127.0.0.1:"), std::string::npos) << log;
   EXPECT_NE(log.find("compatibility_date 2026-04-01; wrangler 4.86.0"), std::string::npos) << log;
   EXPECT_NE(log.find("jobs      worker test-worker · batch 1"), std::string::npos) << log;
+  // wrangler's bindings table names each producer's queue.
+  EXPECT_NE(log.find("env.INBOX (inbox)"), std::string::npos) << log;
   // flareq's own routes stay on the API port; the Worker's port is the Worker's.
   EXPECT_EQ(api->get("/healthz").status, 200);
   EXPECT_EQ(worker->get("/healthz").status, 404);
+  // Nothing of the Worker's comes after dev's last line.
+  EXPECT_EQ(dev->stop(SIGTERM), 0);
+  log = dev->log();
+  EXPECT_EQ(log.substr(log.rfind('\n', log.size() - 2) + 1), "flareq stopped\n") << log;
+}
+
+// A config field wrangler does not know (here one of flareq's) is warned of by flareq, and by
+// wrangler once, without an upgrade hint.
+TEST_F(WorkerProject, AnUnknownConfigFieldIsWarnedOfWithoutRepeats) {
+  std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
+  std::string config = read_file(dir / "wrangler.jsonc");
+  std::string key = "\"max_retries\": 2,";
+  config.replace(config.find(key), key.size(), key + " \"colour\": 1,");
+  std::ofstream(dir / "wrangler.jsonc") << config;
+  start_copied();
+  ASSERT_TRUE(dev->wait_for_log("dashboard on")) << dev->log();
+  std::string log = dev->log();
+  size_t count = 0;
+  for (size_t at = log.find("field: \"colour\""); at != std::string::npos; at = log.find("field: \"colour\"", at + 1)) ++count;
+  EXPECT_EQ(count, 2u) << "flareq's warning and wrangler's, once each\n" << log;
+  EXPECT_EQ(log.find("newer version of Wrangler"), std::string::npos) << log;
 }
 
 TEST_F(WorkerProject, TheWorkersPortRefusesForeignHostsAndPagesAndServesLocalOnes) {
@@ -687,7 +714,10 @@ TEST_F(WorkerProject, NoWorkerServesTheQueuesAndKeepsTheWorkersMessages) {
   DevServer queues_only(dir / "state.sqlite", {"--no-worker"}, dir.path());
   Http http(queues_only.port());
   ASSERT_EQ(http.post("queues/jobs/messages", {{"body", {{"action", "ack"}}}}).status, 200);
-  EXPECT_NE(queues_only.log().find("jobs      no handler"), std::string::npos) << queues_only.log();
+  EXPECT_TRUE(queues_only.wait_for_log("dashboard on")) << queues_only.log();
+  EXPECT_NE(queues_only.log().find("jobs      worker test-worker, not run here (--no-worker): messages are kept"),
+            std::string::npos)
+      << queues_only.log();
   EXPECT_EQ(queues_only.log().find("Worker test-worker ready"), std::string::npos);
   EXPECT_EQ(messages("jobs").size(), 1u);
 }
