@@ -76,7 +76,7 @@ TEST_F(Cli, BadInputGetsOneClearSentence) {
   EXPECT_NE(r.err.find("--delivery-delay-secs"), std::string::npos) << r.err;
   r = flareq({"queues", "info", "nope"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "error: queue 'nope' does not exist\n");
+  EXPECT_EQ(r.err, "error: queue 'nope' does not exist in state file " + (dir / "state.sqlite").string() + "\n");
   r = flareq({"send", "nope", "1"});
   EXPECT_NE(r.err.find("queue 'nope' does not exist"), std::string::npos);
   flareq({"queues", "create", "q"});

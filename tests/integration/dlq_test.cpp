@@ -93,7 +93,7 @@ TEST_F(Dlq, ReplayFilters) {
   EXPECT_NE(flareq({"dlq", "replay", "q-dlq", "--older-than", "soon"}).exit_code, 0);
   r = flareq({"dlq", "replay", "q-dlq", "--to", "missing"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "error: queue 'missing' does not exist\n");
+  EXPECT_EQ(r.err, "error: queue 'missing' does not exist in state file " + state().string() + "\n");
   EXPECT_EQ(list("q-dlq").size(), 1u);
 }
 
@@ -178,7 +178,8 @@ TEST_F(Dlq, ShowAndDeleteOneMessage) {
   EXPECT_EQ(j["origin_attempts"], 1);  // max_retries 0
   EXPECT_EQ(j["body"]["n"], 0);
   EXPECT_EQ(flareq({"messages", "delete", id}).out, "Deleted message " + id + " from queue 'q-dlq'\n");
-  EXPECT_EQ(flareq({"messages", "show", id}).err, "error: no message with id '" + id + "'\n");
+  EXPECT_EQ(flareq({"messages", "show", id}).err,
+            "error: no message with id '" + id + "' in state file " + state().string() + "\n");
   EXPECT_EQ(flareq({"messages", "delete", id}).exit_code, 1);
 }
 
