@@ -25,7 +25,10 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAREQ = os.path.join(ROOT, "build", "flareq")
-WRANGLER = os.path.join(ROOT, "worker", "node_modules", ".bin", "wrangler")
+WRANGLER_JS = os.path.join(ROOT, "worker", "node_modules", "wrangler", "bin", "wrangler.js")
+# flareq's wrangler needs Node.js 22.12+: the one scripts/setup installs when the PATH's is older.
+NODE = os.path.join(ROOT, "worker", ".node", "bin", "node") if os.path.exists(
+    os.path.join(ROOT, "worker", ".node", "bin", "node")) else "node"
 HTTP_LOAD = os.path.join(ROOT, "build", "bench", "http_load")
 REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
 LATENCY_SAMPLES = int(sys.argv[2]) if len(sys.argv) > 2 else 300
@@ -196,7 +199,7 @@ def main():
         shutil.copytree(os.path.join(ROOT, "bench", "worker"), work, dirs_exist_ok=True)
         port = free_port()
         if label == "wrangler dev":
-            argv = [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", str(port), "--inspector-port", str(free_port()),
+            argv = [NODE, WRANGLER_JS, "dev", "--ip", "127.0.0.1", "--port", str(port), "--inspector-port", str(free_port()),
                     "--log-level", "log"]
         else:
             argv = [FLAREQ, "dev", "--worker-port", str(port), "--port", "0"]

@@ -23,7 +23,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { isMark, toMetadata, toQueueMessage, toResult } from "./delivery.worker.mjs";
-import { DELIVERY_SERVICE } from "./queue-plugin.mjs";
+import { joinDelivery } from "./miniflare-shapes.mjs";
 
 const protocolOut = process.stdout.write.bind(process.stdout);
 // Only protocol lines go to stdout; all other output (wrangler's, workerd's, console.*) to stderr,
@@ -73,16 +73,41 @@ function fail(message) {
   process.exit(1);
 }
 
-// The project's own wrangler when it has one installed, else flareq's pinned one. Loaded with
-// require(): import() of a CommonJS file first scans its 12 MB for export names (0.3 s).
+// The wranglers flareq is tested with, oldest and newest (CI runs the Worker tests on both).
+const OLDEST = "4.86.0";
+const NEWEST = "4.164.0";
+const compareVersions = (a, b) => {
+  const [x, y] = [a, b].map((v) => v.split(/[.-]/).slice(0, 3).map(Number));
+  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+};
+
+// Whether this Node.js satisfies an engines range of the form ">=A.B.C".
+function nodeAccepts(range) {
+  const least = /^>=\s*(\d+\.\d+\.\d+)/.exec(range ?? "");
+  return !least || compareVersions(process.versions.node, least[1]) >= 0;
+}
+
+// The project's own wrangler when it has one installed, else the one FLAREQ_WRANGLER_DIR
+// holds, else flareq's pinned one. Loaded with require(): import() of a CommonJS file first
+// scans its 12 MB for export names (0.3 s).
 async function loadWrangler() {
-  for (const [from, origin] of [[join(projectDir, "package.json"), "the project's"], [join(here, "package.json"), "flareq's"]]) {
+  const places = [[join(projectDir, "package.json"), "the project's"]];
+  if (env.FLAREQ_WRANGLER_DIR) places.push([join(resolve(env.FLAREQ_WRANGLER_DIR), "package.json"), "FLAREQ_WRANGLER_DIR's"]);
+  else places.push([join(here, "package.json"), "flareq's"]);
+  for (const [from, origin] of places) {
     try {
       const require = createRequire(from);
       const entry = require.resolve("wrangler");
       const pkg = JSON.parse(readFileSync(join(dirname(require.resolve("wrangler/package.json")), "package.json"), "utf8"));
+      if (compareVersions(pkg.version, OLDEST) < 0 || !pkg.version.startsWith("4."))
+        fail(`wrangler ${pkg.version} (${origin}) is outside the versions flareq runs Workers with (${OLDEST} to ` +
+             `${NEWEST}, and later 4.x): npm install -D wrangler@4 in the project`);
+      if (!nodeAccepts(pkg.engines?.node))
+        fail(`wrangler ${pkg.version} (${origin}) needs Node.js ${pkg.engines.node}, and this is ${process.versions.node}: ` +
+             "install a Node.js it accepts, or set FLAREQ_NODE");
       const miniflare = createRequire(entry)("miniflare");
-      return { wrangler: require(entry), miniflare, version: pkg.version, origin };
+      const workerd = createRequire(createRequire(entry).resolve("miniflare"))("workerd");
+      return { wrangler: require(entry), miniflare, version: pkg.version, origin, newestDate: workerd.compatibilityDate };
     } catch {
       // not installed there
     }
@@ -152,55 +177,6 @@ function pinRuntimePort(miniflare, port) {
   };
 }
 
-// flareq posts batches to the delivery service (delivery.worker.mjs) in the runtime, on a
-// loopback port it chose, rather than through this process. Neither wrangler nor Miniflare
-// takes an extra service or socket from a config, so both are added to the user Worker's
-// options as Miniflare reads them (its core plugin's parse), at start and on every reload:
-// an entry for this plugin (the service; no binding in the Worker's env) and a direct socket.
-// Returns false where that Miniflare reads its options otherwise (then batches go through
-// this process).
-function addDelivery(miniflare, workerName, port, secret) {
-  return !!port && afterParse(miniflare.PLUGINS?.core?.options, (options) => {
-    if (options?.name === workerName && !options.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE)) {
-      options.unsafeBindings = [...(options.unsafeBindings ?? []), {
-        name: DELIVERY_SERVICE,
-        type: "flareq_delivery",
-        plugin: queuePlugin,
-        options: { kind: "delivery", worker: workerName, secret },
-      }];
-      options.unsafeDirectSockets = [...(options.unsafeDirectSockets ?? []),
-        { host: "127.0.0.1", port, serviceName: DELIVERY_SERVICE, entrypoint: "deliver" }];
-      options.tails = [...(options.tails ?? []), { name: DELIVERY_SERVICE, entrypoint: "deliver" }];
-    }
-  });
-}
-
-// The delivery service's marks (delivery.worker.mjs) come through workerd's output behind
-// what the Worker printed; they go to flareq as they are, not through wrangler's logger (which
-// would also write each one to its debug log file). Returns false where that Miniflare reads
-// its options otherwise (then they go through wrangler's logger).
-function relayMarks(miniflare) {
-  return afterParse(miniflare.PLUGINS?.core?.sharedOptions, (options) => {
-    const handle = options?.handleStructuredLogs;
-    if (typeof handle === "function")
-      options.handleStructuredLogs = (log) =>
-        isMark(log?.message) ? errOut(`${log.message}\n`) : handle(log);
-  });
-}
-
-// Lets `change` amend what one of Miniflare's option schemas parses (in place), from now on;
-// false where the schema has no parse() to wrap.
-function afterParse(schema, change) {
-  if (typeof schema?.parse !== "function") return false;
-  const parse = schema.parse;
-  schema.parse = (data, params) => {
-    const options = parse(data, params);
-    change(options);
-    return options;
-  };
-  return true;
-}
-
 // esbuild's errors as it prints them: file:line:column, the message, the line and a caret.
 // Empty when `failure` is no build failure.
 function describeBuildFailure(failure) {
@@ -239,10 +215,10 @@ async function deliveryAnswers(port, secret) {
 
 async function main() {
   if (!existsSync(configPath)) fail(`no wrangler config at ${configPath}`);
-  if (Number(process.versions.node.split(".")[0]) < 20 || process.versions.node.startsWith("20.0") ||
-      process.versions.node.startsWith("20.1.") || process.versions.node.startsWith("20.2."))
-    fail(`Node.js ${process.versions.node} is too old for wrangler: the Worker needs Node.js 20.3 or later (set FLAREQ_NODE)`);
-  const { wrangler, miniflare, version, origin } = await loadWrangler();
+  const { wrangler, miniflare, version, origin, newestDate } = await loadWrangler();
+  if (compareVersions(version, NEWEST) > 0)
+    process.stderr.write(`wrangler ${version} (${origin}) is newer than flareq has been tested with (${OLDEST} to ` +
+                         `${NEWEST}); if the Worker misbehaves, try wrangler@${NEWEST}\n`);
   const workerNamed = noteMiniflares(miniflare);
   // wrangler warns of the config's problems when it starts the Worker: once is enough.
   const rawConfig = wrangler.unstable_readConfig({ config: configPath, env: env.FLAREQ_WORKER_ENV || undefined },
@@ -254,9 +230,18 @@ async function main() {
   const deliveryPort = env.FLAREQ_WORKER_DELIVERY === "host" ? 0 : Number(env.FLAREQ_WORKER_DELIVERY_PORT) || 0;
   const deliverySecret = env.FLAREQ_WORKER_DELIVERY_SECRET ?? "";
   const logLevel = env.FLAREQ_WORKER_LOG_LEVEL ?? "log";
-  const deliveryAdded = deliverySecret !== "" && addDelivery(miniflare, rawConfig.name ?? "worker", deliveryPort, deliverySecret);
-  if (deliveryAdded) relayMarks(miniflare);
+  // flareq posts batches to the delivery service (delivery.worker.mjs) in the runtime, on a
+  // loopback port it chose, rather than through this process (miniflare-shapes.mjs).
+  const deliveryAdded = deliverySecret !== "" && deliveryPort > 0 && joinDelivery(miniflare, {
+    workerName: rawConfig.name ?? "worker", port: deliveryPort, secret: deliverySecret, plugin: queuePlugin,
+    isMark, out: errOut,
+  }) !== "";
   if (!rawConfig.main) fail(`${configPath} has no "main": there is no Worker to run`);
+  // workerd refuses a date later than it knows; a project made today carries today's.
+  if (newestDate && rawConfig.compatibility_date > newestDate)
+    fail(`the Worker's compatibility_date ${rawConfig.compatibility_date} is later than the newest the runtime of ` +
+         `wrangler ${version} (${origin}) supports, ${newestDate}: update wrangler (npm install -D wrangler@latest), ` +
+         `or set "compatibility_date" to ${newestDate} or earlier in ${relative(process.cwd(), configPath) || configPath}`);
   const mainPath = resolve(projectDir, rawConfig.main);
   if (!existsSync(mainPath)) fail(`the Worker's main file ${mainPath} does not exist (from "main" in ${configPath})`);
 

@@ -42,18 +42,29 @@ function deliveryService(binding) {
 }
 
 const isDelivery = (binding) => binding.options.kind === "delivery";
+const PLUGIN = "flareq-queue";
+
+// This plugin's bindings, as {name, options}, from what Miniflare hands a plugin: Miniflare 4
+// gives the plugin's own bindings as a list; Miniflare 5 gives the whole Worker's options,
+// whose env holds every binding ("unsafe:…" ones with the plugin that serves them).
+function ours(given) {
+  if (Array.isArray(given)) return given;
+  return Object.entries(given?.config?.env ?? {})
+    .filter(([, b]) => b?.dev?.plugin?.name === PLUGIN)
+    .map(([name, b]) => ({ name, options: b.dev.options ?? {} }));
+}
 
 export const plugins = {
-  "flareq-queue": {
-    getBindings(bindings) {
-      return (bindings ?? []).filter((b) => !isDelivery(b))
+  [PLUGIN]: {
+    getBindings(given) {
+      return ours(given).filter((b) => !isDelivery(b))
         .map((b) => ({ name: b.name, queue: { name: `flareq:queue:${b.options.queue}` } }));
     },
     getNodeBindings() {
       return {};
     },
     getServices({ options }) {
-      return (options ?? []).map((b) => (isDelivery(b) ? deliveryService(b) : queueService(b)));
+      return ours(options).map((b) => (isDelivery(b) ? deliveryService(b) : queueService(b)));
     },
   },
 };

@@ -3,7 +3,14 @@
 
 #include <unistd.h>
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "emulator/core/error.h"
 
@@ -16,11 +23,58 @@ std::filesystem::path executable_dir() {
   return ec ? std::filesystem::path() : exe.parent_path();
 }
 
-// FLAREQ_NODE, else the Node.js that scripts/setup installed beside the host (only when the
-// PATH's was too old), else `node` on the PATH.
-std::string find_node(const std::filesystem::path& host_dir) {
-  if (const char* node = std::getenv("FLAREQ_NODE"); node && *node) return node;
-  if (access((host_dir / ".node" / "bin" / "node").c_str(), X_OK) == 0) return (host_dir / ".node" / "bin" / "node").string();
+// The wrangler that will run the Worker, as host.mjs chooses it: the project's (installed in
+// its folder or a parent's node_modules), else FLAREQ_WRANGLER_DIR's, else flareq's own.
+struct WranglerFound {
+  std::string version;
+  std::string origin;       // "the project's", "FLAREQ_WRANGLER_DIR's", "flareq's"
+  std::string node_range;   // its package.json's engines.node
+};
+
+std::optional<WranglerFound> read_wrangler(const std::filesystem::path& node_modules, const std::string& origin) {
+  std::ifstream in(node_modules / "wrangler" / "package.json");
+  if (!in) return std::nullopt;
+  nlohmann::json pkg = nlohmann::json::parse(in, nullptr, false);
+  if (!pkg.is_object()) return std::nullopt;
+  WranglerFound found{pkg.value("version", ""), origin, ""};
+  if (pkg.contains("engines") && pkg["engines"].is_object()) found.node_range = pkg["engines"].value("node", "");
+  return found;
+}
+
+std::optional<WranglerFound> find_wrangler(const std::filesystem::path& project_dir, const std::filesystem::path& host_dir) {
+  for (auto dir = project_dir; !dir.empty(); dir = dir.parent_path()) {
+    if (auto found = read_wrangler(dir / "node_modules", "the project's")) return found;
+    if (dir == dir.root_path()) break;
+  }
+  if (const char* chosen = std::getenv("FLAREQ_WRANGLER_DIR"); chosen && *chosen)
+    return read_wrangler(std::filesystem::path(chosen) / "node_modules", "FLAREQ_WRANGLER_DIR's");
+  return read_wrangler(host_dir / "node_modules", "flareq's");
+}
+
+// The version `node --version` prints ("v22.12.0" -> {22, 12, 0}); nullopt when it does not run.
+std::optional<std::array<int, 3>> node_version(const std::string& node) {
+  std::string command = "'" + node + "' --version 2>/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return std::nullopt;
+  std::array<int, 3> v{};
+  int read = fscanf(pipe, "v%d.%d.%d", &v[0], &v[1], &v[2]);
+  pclose(pipe);
+  if (read != 3) return std::nullopt;
+  return v;
+}
+
+// The least version a ">=A.B.C" range allows ({0,0,0} for a range of another form: any).
+std::array<int, 3> least_version(const std::string& range) {
+  std::array<int, 3> v{};
+  if (sscanf(range.c_str(), ">=%d.%d.%d", &v[0], &v[1], &v[2]) < 1) return {0, 0, 0};
+  return v;
+}
+
+std::string dotted(const std::array<int, 3>& v) {
+  return std::to_string(v[0]) + "." + std::to_string(v[1]) + "." + std::to_string(v[2]);
+}
+
+std::optional<std::string> node_on_path() {
   const char* path = std::getenv("PATH");
   std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
   size_t start = 0;
@@ -31,8 +85,33 @@ std::string find_node(const std::filesystem::path& host_dir) {
     if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
     start = end + 1;
   }
-  throw UsageError("this project has a Worker (\"main\"), and running it needs Node.js 20.3 or later, which was not "
-                   "found: run scripts/setup, or set FLAREQ_NODE (or pass --no-worker to serve only the queues)");
+  return std::nullopt;
+}
+
+// The Node.js that runs the host: FLAREQ_NODE when set; else the first of `node` on the PATH
+// and the one scripts/setup installed beside the host (worker/.node) that the wrangler in use
+// accepts (its engines.node). Throws UsageError naming both versions when none does.
+std::string find_node(const std::filesystem::path& host_dir, const std::filesystem::path& project_dir) {
+  if (const char* node = std::getenv("FLAREQ_NODE"); node && *node) return node;
+  auto wrangler = find_wrangler(project_dir, host_dir);
+  std::array<int, 3> least = least_version(wrangler ? wrangler->node_range : "");
+  std::vector<std::string> candidates;
+  if (auto node = node_on_path()) candidates.push_back(*node);
+  std::filesystem::path beside = host_dir / ".node" / "bin" / "node";
+  if (access(beside.c_str(), X_OK) == 0) candidates.push_back(beside.string());
+  std::string seen;
+  for (const auto& node : candidates) {
+    auto version = node_version(node);
+    if (version && *version >= least) return node;
+    seen += (seen.empty() ? "" : ", ") + (version ? dotted(*version) : "none") + " (" + node + ")";
+  }
+  std::string who = wrangler ? "wrangler " + wrangler->version + " (" + wrangler->origin + ") needs Node.js " +
+                                   wrangler->node_range
+                             : "running the Worker needs Node.js";
+  throw UsageError("this project has a Worker (\"main\"), and " + who +
+                   (seen.empty() ? ", which was not found" : ", but the Node.js found is " + seen) +
+                   ": install a Node.js it accepts (or run scripts/setup), or set FLAREQ_NODE (or pass --no-worker to "
+                   "serve only the queues)");
 }
 
 }  // namespace
@@ -49,7 +128,7 @@ handler::HandlerSpec worker_host_spec(const config::Config& config, const Worker
   handler::HandlerSpec spec;
   spec.queue = config.script_name();
   std::filesystem::path dir = worker_host_dir();
-  spec.command.argv = {find_node(dir), (dir / "host.mjs").string()};
+  spec.command.argv = {find_node(dir, std::filesystem::absolute(config.path).parent_path()), (dir / "host.mjs").string()};
   spec.mode = config::HandlerMode::Persistent;
   spec.cwd = std::filesystem::absolute(config.path).parent_path();
   spec.env = {{"FLAREQ_WORKER_CONFIG", std::filesystem::absolute(config.path).string()},

@@ -28,6 +28,24 @@ namespace {
 
 const std::filesystem::path kWorkers = std::filesystem::path(FLAREQ_SOURCE_DIR) / "tests" / "workers";
 
+// The wrangler these tests run Workers with when the project has none: FLAREQ_WRANGLER_DIR's
+// (CTest runs them once more with the oldest supported one there), else flareq's own.
+struct WranglerInUse {
+  std::filesystem::path node_modules;
+  std::string version;
+  std::string origin;
+};
+WranglerInUse wrangler_in_use() {
+  const char* chosen = std::getenv("FLAREQ_WRANGLER_DIR");
+  WranglerInUse w;
+  w.node_modules = chosen && *chosen ? std::filesystem::path(chosen) / "node_modules"
+                                     : std::filesystem::path(FLAREQ_SOURCE_DIR) / "worker" / "node_modules";
+  w.origin = chosen && *chosen ? "FLAREQ_WRANGLER_DIR's" : "flareq's";
+  std::ifstream in(w.node_modules / "wrangler" / "package.json");
+  w.version = json::parse(in, nullptr, false).value("version", "?");
+  return w;
+}
+
 class WorkerProject : public ::testing::Test {
  protected:
   TempDir dir;
@@ -109,7 +127,10 @@ TEST_F(WorkerProject, FetchIsServedWithTheConfigsVarsAndTheReadyLineSaysWhere) {
   EXPECT_TRUE(dev->wait_for_log("jobs      worker test-worker · batch 1")) << dev->log();  // printed after the port file
   std::string log = dev->log();
   EXPECT_NE(log.find("Worker test-worker ready on http://127.0.0.1:"), std::string::npos) << log;
-  EXPECT_NE(log.find("compatibility_date 2026-04-01; wrangler 4.86.0"), std::string::npos) << log;
+  WranglerInUse wrangler = wrangler_in_use();
+  EXPECT_NE(log.find("compatibility_date 2026-04-01; wrangler " + wrangler.version + " (" + wrangler.origin + ")"),
+            std::string::npos)
+      << log;
   EXPECT_NE(log.find("jobs      worker test-worker · batch 1"), std::string::npos) << log;
   // wrangler's bindings table names each producer's queue.
   EXPECT_NE(log.find("env.INBOX (inbox)"), std::string::npos) << log;
@@ -223,10 +244,10 @@ TEST_F(WorkerProject, TheProjectsOwnWranglerIsPreferredAndNamed) {
   // nothing is downloaded; what counts is where it is found).
   dir.write("package.json", "{\"name\": \"pinned\", \"private\": true}\n");
   std::filesystem::create_directories(dir / "node_modules");
-  std::filesystem::create_directory_symlink(std::filesystem::path(FLAREQ_SOURCE_DIR) / "worker" / "node_modules" / "wrangler",
-                                            dir / "node_modules" / "wrangler");
+  WranglerInUse wrangler = wrangler_in_use();
+  std::filesystem::create_directory_symlink(wrangler.node_modules / "wrangler", dir / "node_modules" / "wrangler");
   start("js");
-  EXPECT_NE(dev->log().find("wrangler 4.86.0 (the project's))"), std::string::npos) << dev->log();
+  EXPECT_NE(dev->log().find("wrangler " + wrangler.version + " (the project's))"), std::string::npos) << dev->log();
   EXPECT_EQ(worker->get("/vars").text, "hello from vars");
 }
 
@@ -606,7 +627,8 @@ class WranglerDev {
     std::filesystem::path worker = std::filesystem::path(FLAREQ_SOURCE_DIR) / "worker";
     std::string node = std::filesystem::exists(worker / ".node" / "bin" / "node") ? (worker / ".node" / "bin" / "node").string()
                                                                                  : "node";
-    std::vector<std::string> argv = {node, (worker / "node_modules" / "wrangler" / "bin" / "wrangler.js").string(),
+    // The wrangler the test's flareq dev uses: a newer workerd's local data are not for an older one.
+    std::vector<std::string> argv = {node, (wrangler_in_use().node_modules / "wrangler" / "bin" / "wrangler.js").string(),
                                      "dev", "--ip", "127.0.0.1", "--port", std::to_string(port),
                                      "--inspector-port", std::to_string(free_port())};
     pid_ = fork();
@@ -898,4 +920,43 @@ TEST_F(WorkerProject, AMissingMainOrNodeIsOneClearSentenceAndANonZeroExit) {
   EXPECT_NE(no_node.err.find("the Worker host did not start: cannot start the handler: /nonexistent/node"),
             std::string::npos)
       << no_node.out << no_node.err;
+}
+
+// A project's wrangler outside the supported range, one whose Node.js is not to be found, and a
+// compatibility_date later than the runtime knows: each one sentence that names the fix.
+TEST_F(WorkerProject, AWranglerOrDateOrNodeThatDoesNotFitIsOneSentenceWithTheFix) {
+  std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
+  std::filesystem::create_directories(dir / "node_modules" / "wrangler");
+  dir.write("node_modules/wrangler/index.js", "module.exports = {};\n");
+  dir.write("node_modules/wrangler/package.json",
+            R"({"name": "wrangler", "version": "4.50.0", "main": "index.js", "engines": {"node": ">=20.0.0"}})");
+  Result old = flareq({"dev", "--port", "0", "--worker-port", "0"});
+  EXPECT_NE(old.exit_code, 0);
+  EXPECT_NE(old.err.find("wrangler 4.50.0 (the project's) is outside the versions flareq runs Workers with (4.86.0 to "),
+            std::string::npos)
+      << old.out << old.err;
+  EXPECT_NE(old.err.find("npm install -D wrangler@4 in the project"), std::string::npos) << old.err;
+
+  dir.write("node_modules/wrangler/package.json",
+            R"({"name": "wrangler", "version": "4.200.0", "main": "index.js", "engines": {"node": ">=99.1.0"}})");
+  Result no_node = flareq({"dev", "--port", "0", "--worker-port", "0"});
+  EXPECT_NE(no_node.exit_code, 0);
+  EXPECT_NE(no_node.err.find("wrangler 4.200.0 (the project's) needs Node.js >=99.1.0, but the Node.js found is "),
+            std::string::npos)
+      << no_node.out << no_node.err;
+
+  std::filesystem::remove_all(dir / "node_modules");
+  std::string config = read_file(dir / "wrangler.jsonc");
+  config.replace(config.find("2026-04-01"), 10, "2099-01-01");
+  std::ofstream(dir / "wrangler.jsonc") << config;
+  Result late = flareq({"dev", "--port", "0", "--worker-port", "0"});
+  EXPECT_NE(late.exit_code, 0);
+  WranglerInUse wrangler = wrangler_in_use();
+  EXPECT_NE(late.err.find("the Worker's compatibility_date 2099-01-01 is later than the newest the runtime of wrangler " +
+                          wrangler.version + " (" + wrangler.origin + ") supports, "),
+            std::string::npos)
+      << late.out << late.err;
+  EXPECT_NE(late.err.find("update wrangler (npm install -D wrangler@latest), or set \"compatibility_date\" to "),
+            std::string::npos)
+      << late.err;
 }
