@@ -89,6 +89,10 @@ void Dispatcher::run() {
       if (failing != e.what()) log_.line(std::string("state file error during delivery: ") + e.what() + "; retrying");
       failing = e.what();
       due = clock_.steady_ms() + backoff_ms;
+      // The next pass tries what failed again: one that found nothing to do proves nothing,
+      // and would report the state file as answering again.
+      std::lock_guard<std::mutex> lock(mutex_);
+      dirty_ = true;
     }
     std::unique_lock<std::mutex> lock(mutex_);
     if (backoff_ms == 0 && (dirty_ || !completions_.empty())) continue;
