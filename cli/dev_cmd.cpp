@@ -19,6 +19,7 @@
 #include "emulator/core/error.h"
 #include "emulator/dispatch/dispatcher.h"
 #include "emulator/http/api_server.h"
+#include "emulator/http/local_safety.h"
 #include "emulator/project/apply_config.h"
 #include "emulator/project/consumers.h"
 #include "emulator/store/store_pool.h"
@@ -45,10 +46,6 @@ struct DevOptions {
   bool virtual_clock = false;
 };
 
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
 // The token from --api-token-file (its first line), else from --api-token / FLAREQ_API_TOKEN.
 std::string api_token(const DevOptions& o) {
   if (o.api_token_file.empty()) return o.api_token;
@@ -73,7 +70,7 @@ void raise_open_files_limit() {
 void run_dev(const GlobalOptions& g, DevOptions o) {
   o.api_token = api_token(o);
   raise_open_files_limit();
-  if (!is_loopback(o.host) && o.api_token.empty())
+  if (!api::is_loopback_name(o.host) && o.api_token.empty())
     throw UsageError("refusing to listen on " + o.host +
                             " without an API token: pass --api-token (or set FLAREQ_API_TOKEN), or use a loopback address");
   // Signals go to one thread that stops the server; every other thread has them blocked.

@@ -23,13 +23,6 @@ bool is_ip_address(const std::string& name) {
   return inet_pton(AF_INET, name.c_str(), bytes) == 1 || inet_pton(AF_INET6, name.c_str(), bytes) == 1;
 }
 
-// localhost, ::1 or 127.x.y.z (an address: "127.evil.example" is a name anyone can point anywhere).
-bool is_loopback_name(const std::string& name) {
-  in_addr v4{};
-  return name == "localhost" || name == "::1" ||
-         (inet_pton(AF_INET, name.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127);
-}
-
 // A Host the server may be addressed by: a loopback name, the address it listens on, or, on a
 // wildcard address, any IP address.
 bool is_local_name(const std::string& name, const ListenAddress& listening) {
@@ -39,6 +32,12 @@ bool is_local_name(const std::string& name, const ListenAddress& listening) {
 }
 
 }  // namespace
+
+bool is_loopback_name(const std::string& name) {
+  in_addr v4{};
+  return name == "localhost" || name == "::1" ||
+         (inet_pton(AF_INET, name.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127);
+}
 
 std::optional<std::string> foreign_request(const ListenAddress& listening, std::string_view method,
                                            std::string_view host_header, std::string_view origin_header,

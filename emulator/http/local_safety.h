@@ -27,6 +27,10 @@ std::optional<std::string> foreign_request(const ListenAddress& listening, std::
                                            std::string_view host_header, std::string_view origin_header,
                                            AllowedOrigins allowed = AllowedOrigins::ThisServer);
 
+// localhost, ::1 or an address 127.x.y.z: a name such as "127.evil.example" is not, since
+// anyone can point it anywhere. Both the Host check and `dev --host` (no token needed) use it.
+bool is_loopback_name(const std::string& name);
+
 // "Bearer TOKEN", the scheme in any case (RFC 7235), the token exactly.
 bool bearer_matches(std::string_view authorization, std::string_view token);
 

@@ -27,6 +27,13 @@ std::string refusal_of(std::string_view text) {
 
 }  // namespace
 
+TEST(LocalSafety, ALoopbackNameIsLocalhostOrAnAddressNeverANameThatLooksLikeOne) {
+  for (const char* name : {"localhost", "::1", "127.0.0.1", "127.0.0.2", "127.255.255.254"})
+    EXPECT_TRUE(is_loopback_name(name)) << name;
+  for (const char* name : {"127.evil.example", "127.0.0.1.evil.example", "128.0.0.1", "0.0.0.0", "", "localhost.evil"})
+    EXPECT_FALSE(is_loopback_name(name)) << name;
+}
+
 TEST(LocalSafety, HostMustBeALoopbackAddressOrTheListeningOne) {
   ListenAddress at{"127.0.0.1", 8787};
   for (auto host : {"", "localhost", "localhost:8787", "127.0.0.1:8787", "127.1.2.3", "[::1]:8787"})
