@@ -24,8 +24,6 @@ struct HandlerSpec {
   int64_t timeout_ms = 900000;
   // Set when one handler serves several queues (the Worker host): the same name, the same handler.
   std::string shared;
-  // Whether the whole process group must end with dev, not only the handler (see spawn()).
-  bool guard_group = false;
 };
 
 struct InvocationResult {

@@ -33,7 +33,7 @@ class PerBatchHandler final : public Handler {
  private:
   InvocationResult run(const std::string& document, bool crash) {
     InvocationResult result;
-    Spawned spawned = spawn(spec_.command, spec_.cwd, spec_.env, spec_.guard_group);
+    Spawned spawned = spawn(spec_.command, spec_.cwd, spec_.env);
     if (!spawned.error.empty()) {
       result.report.threw = true;
       result.not_started = true;
@@ -103,7 +103,7 @@ class PerBatchHandler final : public Handler {
     err.finish(log_);
     if (!exited) waitpid(child.pid, &status, 0);
     kill_group(child.pid, SIGKILL);  // whatever it left running
-    end_guard(child);
+    forget_group(child.pid);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       running_.erase(child.pid);

@@ -155,7 +155,7 @@ class PersistentHandler final : public Handler {
       lock.lock();
       if (child_.pid > 0) return "";
     }
-    Spawned spawned = spawn(spec_.command, spec_.cwd, spec_.env, spec_.guard_group);
+    Spawned spawned = spawn(spec_.command, spec_.cwd, spec_.env);
     if (!spawned.error.empty()) {
       backoff();
       return "cannot start the handler: " + spawned.error;
@@ -245,7 +245,7 @@ class PersistentHandler final : public Handler {
     err.finish(log_);
     if (!exited) waitpid(child.pid, &status, 0);
     kill_group(child.pid, SIGKILL);
-    end_guard(child);
+    forget_group(child.pid);
     close_stdin();
     std::lock_guard<std::mutex> lock(mutex_);
     std::string why = "the handler process exited (" + describe_status(status) + ")";

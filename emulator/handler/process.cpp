@@ -1,14 +1,18 @@
-// Spawning handler commands with fork and exec (only system calls between the two, as a
-// threaded process must), and ending their process groups.
+// Spawning handler commands with posix_spawn (glibc's uses CLONE_VM|CLONE_VFORK: nothing of
+// dev's address space is copied, however many threads and mappings it has), and ending their
+// process groups, also when dev dies: one guard process per dev kills every group it was told
+// of once dev is gone.
 #include "emulator/handler/process.h"
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
+#include <spawn.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <mutex>
 #include <vector>
 
 extern char** environ;
@@ -17,31 +21,94 @@ namespace flareq::handler {
 
 namespace {
 
-// A fork of dev that does nothing until dev dies (its parent-death signal, SIGUSR1), then
-// kills the process group `pgid`. Only async-signal-safe calls after fork().
-pid_t spawn_guard(pid_t pgid, pid_t parent) {
-  sigset_t wake;
-  sigemptyset(&wake);
-  sigaddset(&wake, SIGUSR1);
-  pid_t guard = fork();
-  if (guard != 0) return guard;
-  sigset_t all;
-  sigfillset(&all);
-  sigprocmask(SIG_SETMASK, &all, nullptr);  // only sigwait() takes SIGUSR1; SIGKILL ends it
-  prctl(PR_SET_PDEATHSIG, SIGUSR1);
-  close_range(0, ~0U, 0);
-  if (getppid() == parent) {
-    int sig = 0;
-    sigwait(&wake, &sig);
+// The guard: a fork of dev, made once, that reads the process groups to watch from a pipe
+// (a pid_t each: positive to watch, negative to forget) and, when the pipe ends (dev died,
+// even by kill -9, or dev exits), kills every group still watched. Only async-signal-safe
+// calls after fork(), and no allocation: the groups live in a fixed table.
+class GroupGuard {
+ public:
+  static GroupGuard& instance() {
+    static GroupGuard guard;
+    return guard;
   }
-  ::kill(-pgid, SIGKILL);
-  _exit(0);
-}
+  void watch(pid_t pgid) { tell(pgid); }
+  void forget(pid_t pgid) { tell(-pgid); }
+
+ private:
+  static constexpr int kMaxGroups = 65536;
+
+  GroupGuard() {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return;
+    pid_t pid = fork();
+    if (pid == 0) run(fds[0], fds[1]);
+    close(fds[0]);
+    if (pid < 0) {
+      close(fds[1]);
+      return;
+    }
+    write_fd_ = fds[1];
+  }
+
+  [[noreturn]] static void run(int read_fd, int write_fd) {
+    // Nothing of dev's but the pipe: a listening socket or a client's connection kept open
+    // here would outlive dev.
+    close(write_fd);
+    close_range(0, static_cast<unsigned>(read_fd) - 1, 0);
+    close_range(static_cast<unsigned>(read_fd) + 1, ~0U, 0);
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, nullptr);  // only dev's death (the pipe's end) ends it; SIGKILL still does
+    setpgid(0, 0);                             // a Ctrl-C to dev's terminal group is not for it
+    static pid_t groups[kMaxGroups];
+    pid_t message;
+    for (;;) {
+      ssize_t n = read(read_fd, &message, sizeof message);
+      if (n < 0 && errno == EINTR) continue;
+      if (n != sizeof message) break;
+      pid_t pgid = message > 0 ? message : -message;
+      for (int i = 0; i < kMaxGroups; ++i) {
+        if (message > 0 ? groups[i] == 0 : groups[i] == pgid) {
+          groups[i] = message > 0 ? pgid : 0;
+          break;
+        }
+      }
+    }
+    for (int i = 0; i < kMaxGroups; ++i)
+      if (groups[i] > 0) ::kill(-groups[i], SIGKILL);
+    _exit(0);
+  }
+
+  void tell(pid_t message) {
+    if (write_fd_ < 0) return;
+    std::lock_guard<std::mutex> lock(mutex_);  // one writer at a time keeps the table's order
+    ssize_t n;
+    do n = write(write_fd_, &message, sizeof message);
+    while (n < 0 && errno == EINTR);
+  }
+
+  int write_fd_ = -1;  // held by dev alone (close-on-exec): its end is dev's death
+  std::mutex mutex_;
+};
+
+// posix_spawn's attributes and file actions, released however spawn() returns.
+struct SpawnSetup {
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  SpawnSetup() {
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&actions);
+  }
+  ~SpawnSetup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+};
 
 }  // namespace
 
 Spawned spawn(const config::HandlerCommand& command, const std::filesystem::path& cwd,
-            const std::map<std::string, std::string>& env, bool guard_group) {
+              const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv = command.argv;
   if (!command.shell.empty()) argv = {"/bin/sh", "-c", command.shell};
   if (argv.empty()) return {{}, "no command"};
@@ -53,81 +120,57 @@ Spawned spawn(const config::HandlerCommand& command, const std::filesystem::path
     if (!env.count(key)) envs.push_back(entry);
   }
   for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-
-  // Everything the child needs is prepared here: after fork() it may only make system calls.
   std::vector<char*> args, envp;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   for (auto& e : envs) envp.push_back(e.data());
   envp.push_back(nullptr);
-  std::string dir = cwd.string();
 
-  int in[2], out[2], err[2], status[2];
-  int* pipes[] = {in, out, err, status};
+  GroupGuard& guard = GroupGuard::instance();  // started before the first handler
+  int in[2], out[2], err[2];
+  int* pipes[] = {in, out, err};
   int made = 0;
-  for (; made < 4; ++made)
+  for (; made < 3; ++made)
     if (pipe2(pipes[made], O_CLOEXEC) != 0) break;
-  if (made < 4) {
+  if (made < 3) {
     int e = errno;
     for (int i = 0; i < made; ++i) close(pipes[i][0]), close(pipes[i][1]);
     return {{}, strerror(e)};
   }
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid == 0) {
-    // The child. Its own process group, so the whole group can be ended; killed when the
-    // thread of dev that started it goes away (dev's threads live as long as dev), so a
-    // kill -9 of dev leaves no handler running.
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);  // dev died before the line above
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);  // dev blocks SIGINT/SIGTERM in its threads
-    struct sigaction fallback {};
-    fallback.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &fallback, nullptr);
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    // Only stdin, stdout and stderr are inherited: not dev's sockets (a client's keep-alive
-    // connection would otherwise hang as long as the handler lives), nor other handlers'
-    // pipes. The status pipe closes itself on exec.
-    close_range(3, static_cast<unsigned>(status[1]) - 1, 0);
-    close_range(static_cast<unsigned>(status[1]) + 1, ~0U, 0);
-    int failure = 0;
-    if (!dir.empty() && chdir(dir.c_str()) != 0) failure = errno;
-    if (!failure) execvpe(args[0], args.data(), envp.data());
-    if (!failure) failure = errno;
-    ssize_t ignored = write(status[1], &failure, sizeof(failure));
-    (void)ignored;
-    _exit(127);
-  }
-  int fork_error = errno;
-  close(in[0]), close(out[1]), close(err[1]), close(status[1]);
-  int failure = pid < 0 ? fork_error : 0;
-  if (pid > 0) {
-    ssize_t n;
-    do n = read(status[0], &failure, sizeof(failure));
-    while (n < 0 && errno == EINTR);
-    if (n != sizeof(failure)) failure = 0;  // closed by a successful exec
-    if (failure) waitpid(pid, nullptr, 0);
-  }
-  close(status[0]);
-  if (failure) {
+  // The child: its own process group (so the whole group can be ended), default signal
+  // dispositions and no blocked signal (dev blocks SIGINT/SIGTERM in its threads), and only
+  // stdin, stdout and stderr: not dev's sockets (a client's keep-alive connection would hang
+  // as long as the handler lives), nor other handlers' pipes.
+  SpawnSetup setup;
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  sigdelset(&all, SIGKILL);
+  sigdelset(&all, SIGSTOP);
+  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&setup.attr, 0);
+  posix_spawnattr_setsigmask(&setup.attr, &none);
+  posix_spawnattr_setsigdefault(&setup.attr, &all);
+  posix_spawn_file_actions_adddup2(&setup.actions, in[0], 0);
+  posix_spawn_file_actions_adddup2(&setup.actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&setup.actions, err[1], 2);
+  posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+  std::string dir = cwd.string();
+  if (!dir.empty()) posix_spawn_file_actions_addchdir_np(&setup.actions, dir.c_str());
+
+  pid_t pid = -1;
+  int failure = posix_spawnp(&pid, args[0], &setup.actions, &setup.attr, args.data(), envp.data());
+  close(in[0]), close(out[1]), close(err[1]);
+  if (failure != 0) {
     close(in[1]), close(out[0]), close(err[0]);
     return {{}, argv[0] + ": " + strerror(failure)};
   }
-  Child child{pid, in[1], out[0], err[0], -1};
-  if (guard_group) child.guard_pid = spawn_guard(pid, parent);
-  return {child, ""};
+  guard.watch(pid);
+  return {Child{pid, in[1], out[0], err[0]}, ""};
 }
 
-void end_guard(Child& child) {
-  if (child.guard_pid <= 0) return;
-  ::kill(child.guard_pid, SIGKILL);
-  waitpid(child.guard_pid, nullptr, 0);
-  child.guard_pid = -1;
+void forget_group(pid_t pgid) {
+  if (pgid > 0) GroupGuard::instance().forget(pgid);
 }
 
 void kill_group(pid_t pgid, int sig) {

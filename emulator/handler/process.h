@@ -17,7 +17,6 @@ struct Child {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
-  pid_t guard_pid = -1;  // see spawn(): ends the group should dev die
 };
 
 // A started child, or why the command could not be started (a missing program is an
@@ -27,14 +26,13 @@ struct Spawned {
   std::string error;  // empty when started
 };
 
-// A string command runs under /bin/sh -c; an argv runs as given (found on PATH). The child
-// is killed when dev dies (a parent-death signal). With `guard_group`, a small guard process
-// (a fork of dev, no exec) also waits for dev's death and then kills the child's whole
-// process group: what the child started itself (the Worker host's workerd) goes too.
+// A string command runs under /bin/sh -c; an argv runs as given (found on PATH). The child's
+// whole process group (what it starts itself included, such as the Worker host's workerd) is
+// killed should dev die, even by kill -9: one guard process per dev watches every group.
 Spawned spawn(const config::HandlerCommand& command, const std::filesystem::path& cwd,
-            const std::map<std::string, std::string>& env, bool guard_group = false);
-// Ends and reaps the guard of a child that has ended.
-void end_guard(Child& child);
+              const std::map<std::string, std::string>& env);
+// The group of a child that has been reaped: the guard stops watching it (its id may be reused).
+void forget_group(pid_t pgid);
 
 void kill_group(pid_t pgid, int sig);
 // Closes the child's pipes that are still open.

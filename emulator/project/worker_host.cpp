@@ -141,7 +141,6 @@ handler::HandlerSpec worker_host_spec(const config::Config& config, const Worker
               {"FLAREQ_WORKER_READY", options.ready_file.string()}};
   spec.timeout_ms = options.timeout_ms;
   spec.shared = config.script_name();
-  spec.guard_group = true;  // its workerd processes must not outlive dev
   return spec;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -369,4 +370,27 @@ TEST_F(Hardening, ADevWhoseStateFileIsDeletedRefusesPushesAndStops) {
   EXPECT_NE(dev.log().find("error: the state file " + state().string() + " was deleted or replaced while dev used it"),
             std::string::npos)
       << dev.log();
+}
+
+// What a handler starts itself (a pipeline, `npm run …`, a background job) ends with dev too,
+// even on kill -9, per-batch and persistent alike: dev's guard kills every handler's group.
+TEST_F(Hardening, AHandlersOwnChildrenEndWithinASecondOfKillNineOfDev) {
+  dir.write("wrangler.jsonc", R"({"queues":{"consumers":[
+    {"queue":"per-batch","max_batch_timeout":0,"command":"sleep 3917 & sleep 3918; wait"},
+    {"queue":"persistent","max_batch_timeout":0,"mode":"persistent","command":"sleep 3919 & sleep 3920; wait"}]}})");
+  DevServer dev(state(), {}, dir.path());
+  Http http(dev.port());
+  ASSERT_EQ(http.post("queues/per-batch/messages", {{"body", 1}}).status, 200);
+  ASSERT_EQ(http.post("queues/persistent/messages", {{"body", 1}}).status, 200);
+  auto running = [] { return run({"pgrep", "-f", "^sleep 39(17|18|19|20)$"}).out; };
+  auto lines = [](const std::string& text) { return std::count(text.begin(), text.end(), '\n'); };
+  for (int i = 0; i < 1000 && lines(running()) < 4; ++i) usleep(10000);
+  std::string before = running();
+  ASSERT_EQ(lines(before), 4) << before << dev.log();
+  dev.stop(SIGKILL);
+  auto killed = std::chrono::steady_clock::now();
+  while (!running().empty() && std::chrono::steady_clock::now() - killed < std::chrono::seconds(5)) usleep(10000);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  EXPECT_EQ(running(), "") << "left running after kill -9 of dev";
+  EXPECT_LT(secs, 1.0);
 }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Per-batch handlers under load: 50,000 messages pushed by 4 clients in batches of 100 while a
+# tiny C handler (reads its batch, exits) takes them in batches of 100 (max_batch_timeout 0),
+# a process per batch. Prints the time to push them all and, end to end, messages per second.
+# FLAREQ (default build/flareq) picks the binary, so an older build can run in the same minutes.
+# Prints figures; never fails on them. Usage: bench/per_batch.sh [messages (default 50000)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+total=${1:-50000}
+flareq=${FLAREQ:-$(pwd)/build/flareq}
+work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+printf '#include <unistd.h>\nint main(void){char b[65536];while(read(0,b,sizeof b)>0);return 0;}\n' >"$work/h.c"
+cc -O2 -o "$work/handler" "$work/h.c"
+echo "{\"queues\":{\"consumers\":[{\"queue\":\"bench\",\"max_batch_size\":100,\"max_batch_timeout\":0,\"command\":[\"$work/handler\"]}]}}" \
+  >"$work/wrangler.jsonc"
+(cd "$work" && exec "$flareq" dev --port 0 --port-file "$work/port" >"$work/dev.log" 2>&1) &
+for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
+api="http://127.0.0.1:$(cat "$work/port")/client/v4/accounts/local"
+t0=$(date +%s.%N)
+python3 - "$api/queues/bench/messages/batch" "$total" <<'PY'
+import http.client, json, sys, threading, urllib.parse
+url = urllib.parse.urlparse(sys.argv[1]); total = int(sys.argv[2])
+body = json.dumps({"messages": [{"body": {"type": "welcome-email", "userId": i}} for i in range(100)]})
+def client(n):
+    conn = http.client.HTTPConnection(url.hostname, url.port)
+    for _ in range(n):
+        conn.request("POST", url.path, body); r = conn.getresponse(); r.read(); assert r.status == 200
+threads = [threading.Thread(target=client, args=(total // 400,)) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+PY
+t1=$(date +%s.%N)
+(cd "$work" && "$flareq" wait bench --timeout 600)
+t2=$(date +%s.%N)
+python3 -c "import sys; t0,t1,t2,n=map(float,sys.argv[1:]); print(f'per-batch handler: pushed {int(n)} in {t1-t0:.2f}s; end to end {t2-t0:.2f}s = {n/(t2-t0):,.0f} msg/s')" "$t0" "$t1" "$t2" "$total"
