@@ -931,22 +931,18 @@ TEST_F(WorkerProject, AWranglerOrDateOrNodeThatDoesNotFitIsOneSentenceWithTheFix
   std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
   std::filesystem::create_directories(dir / "node_modules" / "wrangler");
   dir.write("node_modules/wrangler/index.js", "module.exports = {};\n");
-  dir.write("node_modules/wrangler/package.json",
-            R"({"name": "wrangler", "version": "4.50.0", "main": "index.js", "engines": {"node": ">=20.0.0"}})");
-  Result old = flareq({"dev", "--port", "0", "--worker-port", "0"});
-  EXPECT_NE(old.exit_code, 0);
-  EXPECT_NE(old.err.find("wrangler 4.50.0 (the project's) is outside the versions flareq runs Workers with (4.86.0 to "),
-            std::string::npos)
-      << old.out << old.err;
-  EXPECT_NE(old.err.find("npm install -D wrangler@4 in the project"), std::string::npos) << old.err;
-
-  dir.write("node_modules/wrangler/package.json",
-            R"({"name": "wrangler", "version": "4.200.0", "main": "index.js", "engines": {"node": ">=99.1.0"}})");
-  Result no_node = flareq({"dev", "--port", "0", "--worker-port", "0"});
-  EXPECT_NE(no_node.exit_code, 0);
-  EXPECT_NE(no_node.err.find("wrangler 4.200.0 (the project's) needs Node.js >=99.1.0, but the Node.js found is "),
-            std::string::npos)
-      << no_node.out << no_node.err;
+  // dev with a project's wrangler of this package.json: refused, with `sentence` in its error.
+  auto refused = [&](const std::string& package_json, const std::string& sentence) {
+    dir.write("node_modules/wrangler/package.json", package_json);
+    Result r = flareq({"dev", "--port", "0", "--worker-port", "0"});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find(sentence), std::string::npos) << r.out << r.err;
+  };
+  refused(R"({"name": "wrangler", "version": "4.50.0", "main": "index.js", "engines": {"node": ">=20.0.0"}})",
+          "wrangler 4.50.0 (the project's) is outside the versions flareq runs Workers with (4.86.0 to ");
+  refused(R"({"name": "wrangler", "version": "4.50.0", "main": "index.js"})", "npm install -D wrangler@4 in the project");
+  refused(R"({"name": "wrangler", "version": "4.200.0", "main": "index.js", "engines": {"node": ">=99.1.0"}})",
+          "wrangler 4.200.0 (the project's) needs Node.js >=99.1.0, but the Node.js found is ");
 
   std::filesystem::remove_all(dir / "node_modules");
   std::string config = read_file(dir / "wrangler.jsonc");
