@@ -25,6 +25,12 @@ void DevSignals::serving(Dispatcher& dispatcher, api::ApiServer& server) {
   server_ = &server;
 }
 
+void DevSignals::served() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  dispatcher_ = nullptr;
+  server_ = nullptr;
+}
+
 void DevSignals::run() {
   int count = 0;
   while (!done_) {
@@ -67,7 +73,7 @@ void DevSignals::on_signal(int count) {
 // (repeatedly: stop() does nothing until serve() listens). The API keeps serving meanwhile,
 // so that the batches in flight can still send.
 void DevSignals::tick() {
-  if (!stop_requested_ || served_) return;
+  if (!stop_requested_) return;
   std::lock_guard<std::mutex> lock(mutex_);
   if (!dispatcher_) return;
   if (!dispatcher_told_) {

@@ -26,8 +26,8 @@ class DevSignals {
 
   // From now on a signal stops these (the dispatcher first, then the server).
   void serving(Dispatcher& dispatcher, api::ApiServer& server);
-  // serve() has returned.
-  void served() { served_ = true; }
+  // serve() has returned: from now on nothing here touches the dispatcher or the server.
+  void served();
   // A signal came: whatever dev is starting should give up.
   const std::atomic<bool>& stop_requested() const { return stop_requested_; }
   // Also stop, as on a signal, once `lost()` says the state file is gone (checked between
@@ -48,7 +48,6 @@ class DevSignals {
   Log& log_;
   double grace_secs_;
   std::atomic<bool> stop_requested_{false};
-  std::atomic<bool> served_{false};
   std::atomic<bool> done_{false};
   std::mutex mutex_;  // guards what follows
   Dispatcher* dispatcher_ = nullptr;
