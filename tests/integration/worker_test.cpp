@@ -316,6 +316,9 @@ TEST_F(WorkerProject, WhatQueueThrewIsInTheLogAndTheMessagesLastError) {
   EXPECT_NE(shown.out.find("Last error:  queue() threw Error: thrown on purpose\n"), std::string::npos) << shown.out;
   json j = json::parse(flareq({"messages", "show", dead[0]["id"], "--json"}).out);
   EXPECT_EQ(j["last_error"].get<std::string>().rfind("queue() threw Error: thrown on purpose\n    at ", 0), 0u) << j.dump();
+  // A promise queue() left to ctx.waitUntil() that rejects is shown the same way.
+  ASSERT_EQ(worker->get("/job?action=reject-wait-until&tag=later").status, 200) << dev->log();
+  EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: waitUntil rejected\n", 30000)) << dev->log();
 }
 
 TEST_F(WorkerProject, EveryOutcomeRuleOfQueue) {
