@@ -107,6 +107,16 @@ class WorkerProject : public ::testing::Test {
   }
   // Every outcome rule of queue(), each message with its own action.
   void expect_every_outcome_rule();
+  // GETs `path` from the Worker until it answers 200 (while its runtime restarts, a connection
+  // open across it is closed and fetch() is not served); false after 60 s.
+  bool get_until_ok(const std::string& path) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (worker->get(path).status == 200) return true;
+      usleep(50000);
+    }
+    return false;
+  }
   // Whether the Worker's fetch() answers /vars within 60 s (polls while the Worker comes back).
   bool fetch_served() {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -780,12 +790,7 @@ TEST_F(WorkerProject, EditingTheWorkerReloadsItAndLosesNothing) {
       edited.replace(edited.find("queue: batch.queue,"), 19, "queue: batch.queue, version: 2,");
       std::ofstream(source) << edited;
     }
-    HttpReply r = worker->get("/job?action=ack&tag=" + std::to_string(i));
-    if (r.status != 200) {  // a connection open across the runtime's restart is closed: try again
-      usleep(100000);
-      --i;
-      continue;
-    }
+    ASSERT_TRUE(get_until_ok("/job?action=ack&tag=" + std::to_string(i))) << "job " << i << "\n" << dev->log();
   }
   // A batch in flight when the runtime restarts runs again (at least once): wait until every
   // job has settled, then count distinct tags.
@@ -824,11 +829,8 @@ TEST_F(WorkerProject, KillNineOfTheHostAndOfDevLosesNoAcknowledgedSend) {
       ASSERT_GT(host, 0);
       ASSERT_EQ(kill(host, SIGKILL), 0);
     }
-    // Only a 200 is an acknowledged send; while the host restarts, fetch() is not served.
-    if (worker->get("/job?action=ack&tag=" + std::to_string(i)).status != 200) {
-      usleep(50000);
-      --i;
-    }
+    // Only a 200 is an acknowledged send.
+    ASSERT_TRUE(get_until_ok("/job?action=ack&tag=" + std::to_string(i))) << "job " << i << "\n" << dev->log();
   }
   pid_t host = host_pid();
   ASSERT_GT(host, 0);
