@@ -559,19 +559,21 @@ TEST_F(WorkerProject, AWorkerThatDoesNotBuildFailsTheStartAtOnceWithFileAndLine)
 // only sleeps), and leaves nothing behind.
 TEST_F(WorkerProject, SigtermEndsDevWhileItsWorkerIsStarting) {
   std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
-  dir.write("sleeper", "#!/bin/sh\nexec sleep 300\n");
+  // A duration of its own: the same test may run at once against the other wrangler.
+  std::string sleep = "sleep " + std::to_string(100000 + getpid());
+  dir.write("sleeper", "#!/bin/sh\nexec " + sleep + "\n");
   std::filesystem::permissions(dir / "sleeper", std::filesystem::perms::owner_all);
   DevServer starting(dir / "state.sqlite", {"--worker-port", "0"}, dir.path(), {{"FLAREQ_NODE", (dir / "sleeper").string()}},
                      /*wait_ready=*/false);
   bool host_running = false;
-  for (int i = 0; i < 1000 && !host_running; ++i, usleep(10000)) host_running = run({"pgrep", "-fx", "sleep 300"}).exit_code == 0;
+  for (int i = 0; i < 1000 && !host_running; ++i, usleep(10000)) host_running = run({"pgrep", "-fx", sleep}).exit_code == 0;
   ASSERT_TRUE(host_running) << starting.log();
   auto asked = std::chrono::steady_clock::now();
   EXPECT_EQ(starting.stop(SIGTERM), 0) << starting.log();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
   EXPECT_LT(secs, 10) << starting.log();  // within the default grace
   EXPECT_NE(starting.log().find("flareq stopped"), std::string::npos) << starting.log();
-  EXPECT_NE(run({"pgrep", "-fx", "sleep 300"}).exit_code, 0) << "the host's process is gone";
+  EXPECT_NE(run({"pgrep", "-fx", sleep}).exit_code, 0) << "the host's process is gone";
 }
 
 // Ctrl-C says at once what it waits for; a second one stops dev now, and the batch's message
