@@ -172,9 +172,8 @@ void run_dev(const GlobalOptions& g, DevOptions o) {
   std::map<std::string, std::string> workers_not_run;
   if (o.no_worker)
     for (const auto& config : ctx->configs)
-      if (!config.main.empty())
-        for (const auto& c : config.consumers)
-          if (c.command.empty() && c.type == "worker") workers_not_run[c.queue] = config.script_name();
+      for (const auto& c : config.consumers)
+        if (std::string worker = project::worker_consumer(config, c); !worker.empty()) workers_not_run[c.queue] = worker;
   for (const auto& line : describe_consumers(*ctx->store, handlers, workers_not_run)) std::cout << line << "\n";
   if (ctx->clock.virtual_time() != VirtualTime{})
     std::cout << "Virtual time: " << clock_line(ctx->clock)

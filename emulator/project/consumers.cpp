@@ -6,6 +6,10 @@
 
 namespace flareq::project {
 
+std::string worker_consumer(const config::Config& config, const config::ConsumerConfig& consumer) {
+  return consumer.type == "worker" && consumer.command.empty() && !config.main.empty() ? config.script_name() : "";
+}
+
 std::map<std::string, handler::HandlerSpec> choose_handlers(const std::vector<config::Config>& configs, Store& store,
                                                             const ConsumerChoices& choices) {
   for (const auto& name : choices.pull_queues) {
@@ -27,9 +31,8 @@ std::map<std::string, handler::HandlerSpec> choose_handlers(const std::vector<co
       if (!c.command.empty())
         handlers[c.queue] = {c.queue, c.command, c.mode, std::filesystem::absolute(config.path).parent_path(), {},
                              choices.handler_timeout_ms, ""};
-      else if (!config.main.empty() && choices.run_worker)
-        handlers[c.queue] = {c.queue, {}, config::HandlerMode::Persistent, {}, {}, choices.handler_timeout_ms,
-                             config.script_name()};
+      else if (std::string worker = worker_consumer(config, c); !worker.empty() && choices.run_worker)
+        handlers[c.queue] = {c.queue, {}, config::HandlerMode::Persistent, {}, {}, choices.handler_timeout_ms, worker};
     }
   for (const auto& flag : choices.handlers) {
     size_t eq = flag.value.find('=');

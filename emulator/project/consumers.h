@@ -32,6 +32,10 @@ struct ConsumerChoices {
   bool run_worker = true;
 };
 
+// The Worker whose queue() a configured consumer is (one with no "command", of type "worker",
+// in a config with "main"), or "" when it is not a Worker's.
+std::string worker_consumer(const config::Config& config, const config::ConsumerConfig& consumer);
+
 // Throws UsageError for a malformed flag, a queue whose consumer is of the other type, or a
 // queue that two configs both consume.
 std::map<std::string, handler::HandlerSpec> choose_handlers(const std::vector<config::Config>& configs, Store& store,
