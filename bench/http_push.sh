@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP front-end figures (issue 3): single-message push against a bare cpp-httplib server
 # in the same run, batch push of 100 messages per request, and dev's memory after 1,000,000
-# pushed messages. Prints figures; never fails on them.
+# pushed messages. Prints figures; never fails on them. FLAREQ (default build/flareq) picks
+# the binary, so an older build can run in the same minutes.
 # Usage: bench/http_push.sh [seconds per run (default 10)] [connections (default 16)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,7 @@ kill %1; wait %1 2>/dev/null || true
 
 start_dev() {
   rm -f "$work/port"
-  build/flareq --state "$work/state.sqlite" dev --port 0 --port-file "$work/port" >"$work/dev.log" 2>&1 &
+  "${FLAREQ:-build/flareq}" --state "$work/state.sqlite" dev --port 0 --port-file "$work/port" >"$work/dev.log" 2>&1 &
   dev_pid=$!
   for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
   base="http://127.0.0.1:$(cat "$work/port")/client/v4/accounts/local/queues"
