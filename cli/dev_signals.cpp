@@ -3,6 +3,7 @@
 #include "cli/dev_signals.h"
 
 #include <ctime>
+#include <chrono>
 #include <sstream>
 
 namespace flareq::cli {
@@ -31,12 +32,22 @@ void DevSignals::served() {
   server_ = nullptr;
 }
 
+// One Ctrl-C reaches dev several times at once: the terminal signals the whole foreground
+// group, and each launcher in it (npx, npm run, flareq's npm launcher) forwards its own copy.
+// Signals closer together than this are one request; a person's second Ctrl-C comes later.
+constexpr auto kSignalEcho = std::chrono::milliseconds(300);
+
 void DevSignals::run() {
   int count = 0;
+  auto last = std::chrono::steady_clock::time_point{};
   while (!done_) {
     timespec wait{0, kTickNs};
     int sig = sigtimedwait(&signals_, nullptr, &wait);
-    if (sig > 0) on_signal(++count);
+    if (sig > 0) {
+      auto now = std::chrono::steady_clock::now();
+      if (count == 0 || now - last >= kSignalEcho) on_signal(++count);
+      last = now;
+    }
     if (count == 0 && lost()) on_signal(++count);
     tick();
   }

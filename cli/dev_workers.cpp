@@ -10,7 +10,6 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
-#include <random>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -57,9 +56,8 @@ nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path&
 int runtime_port() {
   int ephemeral_start = 32768, ephemeral_end = 60999;
   std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_start >> ephemeral_end;
-  std::random_device random;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    int candidate = ephemeral_start > 20000 ? 20000 + static_cast<int>(random() % (ephemeral_start - 20000)) : 0;
+    int candidate = ephemeral_start > 20000 ? 20000 + static_cast<int>(new_seed() % (ephemeral_start - 20000)) : 0;
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(candidate));

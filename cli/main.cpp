@@ -1,6 +1,10 @@
 // flareq's entry point: the global options, the command groups, and the one place where
 // an error becomes a sentence on stderr and a non-zero exit.
+#include <sys/prctl.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -8,9 +12,26 @@
 #include "emulator/config/config.h"
 #include "emulator/core/error.h"
 
+namespace {
+
+// A launcher that runs flareq as its child (the npm package's bin, flareq/testing) sets
+// FLAREQ_PARENT_PID: flareq then ends with it, as on SIGTERM, even when the launcher is killed
+// with SIGKILL. The variable is not passed on to the handlers flareq starts.
+void end_with_launcher() {
+  const char* pid = std::getenv("FLAREQ_PARENT_PID");
+  if (!pid) return;
+  long launcher = std::strtol(pid, nullptr, 10);
+  unsetenv("FLAREQ_PARENT_PID");
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != launcher) raise(SIGTERM);  // it ended before prctl took effect
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace flareq;
   signal(SIGPIPE, SIG_IGN);  // a handler that exits early must not take flareq with it
+  end_with_launcher();
   CLI::App app{"flareq: Cloudflare Queues, locally. Reads wrangler.jsonc, keeps every queue in one SQLite file."};
   app.name("flareq");
   app.set_version_flag("-V,--version", std::string("flareq ") + FLAREQ_VERSION);

@@ -112,7 +112,8 @@ async function loadWrangler() {
       // not installed there
     }
   }
-  fail("wrangler is not installed: run scripts/setup (it installs flareq's pinned wrangler), or npm install wrangler in the project");
+  fail("this project has a Worker, and no wrangler is installed to run it: npm install -D wrangler in the project " +
+       "(in a source checkout of flareq, scripts/setup installs flareq's own)");
 }
 
 // What the binding of each producer looks like to wrangler: an "unsafe" binding whose local

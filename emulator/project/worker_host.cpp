@@ -110,7 +110,7 @@ std::string find_node(const std::filesystem::path& host_dir, const std::filesyst
                              : "running the Worker needs Node.js";
   throw UsageError("this project has a Worker (\"main\"), and " + who +
                    (seen.empty() ? ", which was not found" : ", but the Node.js found is " + seen) +
-                   ": install a Node.js it accepts (or run scripts/setup), or set FLAREQ_NODE (or pass --no-worker to "
+                   ": install a Node.js it accepts and put it first on the PATH, or set FLAREQ_NODE to it (or pass --no-worker to "
                    "serve only the queues)");
 }
 
@@ -118,8 +118,11 @@ std::string find_node(const std::filesystem::path& host_dir, const std::filesyst
 
 std::filesystem::path worker_host_dir() {
   std::error_code ec;
-  for (const auto& dir : {executable_dir() / ".." / "share" / "flareq" / "worker",
-                          std::filesystem::path(FLAREQ_WORKER_SOURCE_DIR)})
+  std::vector<std::filesystem::path> dirs;
+  if (const char* chosen = std::getenv("FLAREQ_WORKER_HOST_DIR"); chosen && *chosen) dirs.emplace_back(chosen);
+  dirs.push_back(executable_dir() / ".." / "share" / "flareq" / "worker");
+  dirs.emplace_back(FLAREQ_WORKER_SOURCE_DIR);
+  for (const auto& dir : dirs)
     if (std::filesystem::is_regular_file(dir / "host.mjs", ec)) return std::filesystem::canonical(dir, ec);
   throw UsageError("the Worker host's files (host.mjs) are missing: reinstall flareq, or run scripts/setup");
 }

@@ -19,8 +19,8 @@ struct WorkerHostOptions {
   int64_t timeout_ms = 900000;
 };
 
-// The host's own files: beside an installed binary (../share/flareq/worker), else the
-// source tree it was built from. Throws UsageError when neither holds them.
+// The host's own files: FLAREQ_WORKER_HOST_DIR (the npm package's launcher sets it), else
+// beside an installed binary (../share/flareq/worker), else the source tree it was built from. Throws UsageError when neither holds them.
 std::filesystem::path worker_host_dir();
 // The spec of a Worker's host; every queue the Worker consumes shares it under the Worker's
 // name (HandlerSpec::shared). Throws UsageError when no Node.js can be found.

@@ -1,0 +1,350 @@
+// flareq/testing: starts `flareq dev` for a test (free ports, a fresh temporary state file) and
+// drives it through its API: send, look into queues, wait until they are drained, move the
+// virtual clock, inject faults, replay a dead letter queue. Works with any test runner.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { deserialize } from "node:v8";
+import { binaryEnv, findBinary } from "../lib/binary.js";
+
+const ACCOUNT = "flareq-testing";  // flareq accepts any account id
+const running = new Set();  // dev processes to kill if the test process exits without stop()
+let exitHookInstalled = false;
+
+function killAllOnExit() {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const child of running) child.kill("SIGKILL");
+  });
+}
+
+// flareq's API answers in Cloudflare's envelope; an unsuccessful answer becomes an Error
+// carrying flareq's message, its code and the HTTP status.
+class FlareqError extends Error {
+  constructor(message, { status, code } = {}) {
+    super(message);
+    this.name = "FlareqError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function devArguments(options, dir) {
+  const args = ["--state", join(dir, "state.sqlite")];
+  if (options.config) args.push("--config", resolve(options.config));
+  if (options.env) args.push("--env", options.env);
+  args.push("dev", "--port", "0", "--port-file", join(dir, "port"));
+  if (options.worker === false) args.push("--no-worker");
+  else args.push("--worker-port", "0", "--worker-port-file", join(dir, "worker-port"));
+  if (options.virtualClock) args.push("--virtual-clock");
+  for (const [queue, consumer] of Object.entries(options.consumers ?? {})) {
+    const { command, persistent } = typeof consumer === "string" ? { command: consumer } : consumer;
+    args.push(persistent ? "--consumer-persistent" : "--consumer", `${queue}=${command}`);
+  }
+  for (const queue of options.httpPull ?? []) args.push("--http-pull", queue);
+  args.push(...(options.args ?? []));
+  return args;
+}
+
+function readPort(file) {
+  try {
+    const text = readFileSync(file, "utf8").trim();
+    return text ? Number(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// Resolves once dev has written its port file (after the Worker, if any, is ready); rejects with
+// dev's log when it exits first or takes longer than timeoutMs.
+function whenReady(child, dir, log, timeoutMs) {
+  return new Promise((resolvePromise, reject) => {
+    const started = Date.now();
+    const fail = (why) => {
+      clearInterval(timer);
+      child.off("exit", onExit);
+      reject(new FlareqError(`flareq dev ${why}. Its output:\n${log.text()}`));
+    };
+    const onExit = (code, signal) => fail(`exited (${signal ?? `status ${code}`}) before it was ready`);
+    const timer = setInterval(() => {
+      const port = readPort(join(dir, "port"));
+      if (port) {
+        clearInterval(timer);
+        child.off("exit", onExit);
+        resolvePromise({ port, workerPort: readPort(join(dir, "worker-port")) });
+      } else if (Date.now() - started > timeoutMs) {
+        child.kill("SIGKILL");
+        fail(`was not ready after ${timeoutMs / 1000} s`);
+      }
+    }, 25);
+    child.on("exit", onExit);
+  });
+}
+
+function collectLog(child, onLog) {
+  const lines = [];
+  let partial = { stdout: "", stderr: "" };
+  const take = (stream) => (chunk) => {
+    const text = partial[stream] + chunk.toString("utf8");
+    const parts = text.split("\n");
+    partial[stream] = parts.pop();
+    for (const line of parts) {
+      lines.push(line);
+      onLog?.(line);
+    }
+  };
+  child.stdout.on("data", take("stdout"));
+  child.stderr.on("data", take("stderr"));
+  return { text: () => [...lines, ...Object.values(partial).filter(Boolean)].join("\n") };
+}
+
+// A message as a test wants to see it: its body decoded by its content type.
+function decodeBody(message) {
+  const raw = Buffer.from(message.body_base64 ?? "", "base64");
+  switch (message.content_type) {
+    case "json":
+      return JSON.parse(raw.toString("utf8"));
+    case "text":
+      return raw.toString("utf8");
+    case "v8":
+      try {
+        return deserialize(raw);
+      } catch {
+        return new Uint8Array(raw);
+      }
+    default:
+      return new Uint8Array(raw);
+  }
+}
+
+function outgoing(body, { contentType, delaySeconds } = {}) {
+  const bytes = body instanceof Uint8Array || body instanceof ArrayBuffer;
+  const type = contentType ?? (bytes ? "bytes" : "json");
+  const message = { content_type: type };
+  if (type === "bytes" || type === "v8") message.body = Buffer.from(bytes ? new Uint8Array(body) : body).toString("base64");
+  else message.body = body;
+  if (delaySeconds !== undefined) message.delay_seconds = delaySeconds;
+  return message;
+}
+
+class Flareq {
+  constructor({ child, dir, log, port, workerPort, keepState }) {
+    this.apiUrl = `http://127.0.0.1:${port}`;
+    this.workerUrl = workerPort ? `http://127.0.0.1:${workerPort}` : null;
+    this.statePath = join(dir, "state.sqlite");
+    this.pid = child.pid;
+    this.time = {
+      advance: (by) => this.#call("POST", "flareq/time/advance", typeof by === "number" ? { ms: by } : { by }),
+      reset: () => this.#call("POST", "flareq/time/reset", {}),
+      now: async () => (await this.#call("GET", "flareq/time")).now_ms,
+    };
+    this.faults = {
+      set: (queue, faults = {}) => this.#call("POST", "flareq/faults", faultBody(queue, faults)),
+      clear: () => this.#call("DELETE", "flareq/faults"),
+      list: () => this.#call("GET", "flareq/faults"),
+    };
+    this.dlq = {
+      list: (queue, options) => this.messages(queue, options),
+      replay: (queue, { to, limit, ids, olderThanSecs, dryRun } = {}) =>
+        this.#call("POST", `queues/${enc(queue)}/replay`,
+                   dropUndefined({ to, limit, ids, older_than_secs: olderThanSecs, dry_run: dryRun })),
+    };
+    this.#child = child;
+    this.#dir = dir;
+    this.#log = log;
+    this.#keepState = keepState;
+    this.#exited = new Promise((done) => child.once("exit", (code, signal) => done({ code, signal })));
+  }
+
+  #child;
+  #dir;
+  #log;
+  #keepState;
+  #exited;
+  #stopping;
+
+  async #call(method, path, body) {
+    const response = await fetch(`${this.apiUrl}/client/v4/accounts/${ACCOUNT}/${path}`, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let envelope;
+    try {
+      envelope = JSON.parse(text);
+    } catch {
+      throw new FlareqError(`flareq answered ${method} ${path} with ${response.status} and no JSON: ${text.slice(0, 200)}`,
+                            { status: response.status });
+    }
+    if (!envelope.success) {
+      const [first] = envelope.errors ?? [];
+      throw new FlareqError((envelope.errors ?? []).map((e) => e.message).join("; ") || `HTTP ${response.status}`,
+                            { status: response.status, code: first?.code });
+    }
+    return envelope.result;
+  }
+
+  // fetch() against the Worker: a path is taken relative to its URL.
+  fetch(path, init) {
+    if (!this.workerUrl) throw new FlareqError("this flareq runs no Worker (no \"main\" in the config, or worker: false)");
+    return fetch(new URL(path, this.workerUrl), init);
+  }
+
+  send(queue, body, options) {
+    return this.#call("POST", `queues/${enc(queue)}/messages`, outgoing(body, options));
+  }
+
+  sendBatch(queue, messages, { delaySeconds } = {}) {
+    return this.#call("POST", `queues/${enc(queue)}/messages/batch`,
+                      dropUndefined({ messages: messages.map((m) => outgoing(m.body, m)), delay_seconds: delaySeconds }));
+  }
+
+  // The messages a queue holds (oldest first), with their bodies decoded; state narrows them to
+  // "ready", "delayed" or "leased".
+  async messages(queue, { state, limit = Infinity } = {}) {
+    const out = [];
+    let cursor;
+    do {
+      const query = new URLSearchParams(dropUndefined({ state, cursor, limit: String(Math.min(200, limit - out.length)) }));
+      const page = await this.#call("GET", `queues/${enc(queue)}/flareq/messages?${query}`);
+      for (const item of page.messages) {
+        const full = await this.#call("GET", `queues/${enc(queue)}/flareq/messages/${enc(item.ref)}`);
+        out.push({
+          id: full.id,
+          body: decodeBody(full),
+          contentType: full.content_type,
+          attempts: full.attempts,
+          state: full.state,
+          timestamp: new Date(full.timestamp_ms),
+          ...(full.origin_queue ? { originQueue: full.origin_queue } : {}),
+          ...(full.last_error ? { lastError: full.last_error } : {}),
+        });
+      }
+      cursor = page.next ?? undefined;
+    } while (cursor && out.length < limit);
+    return out;
+  }
+
+  // Closes the open batch windows of the queues (all with a consumer when none is named), so
+  // that their partial batches go out now rather than after max_batch_timeout.
+  async flush(queue) {
+    for (const name of queue === undefined ? await this.#consumedQueues() : [queue].flat())
+      await this.#call("POST", `queues/${enc(name)}/flush`, {});
+  }
+
+  // Resolves once the queues (all with a consumer when none is named) hold no ready, delayed or
+  // leased message. Open batch windows are flushed as it waits; delayed messages wait for their
+  // time, which under a virtual clock only time.advance() brings. Rejects, naming what is left,
+  // after timeoutMs.
+  async waitIdle(queue, { timeoutMs = 30000 } = {}) {
+    const names = queue === undefined ? null : [queue].flat();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const overview = await this.#call("GET", "flareq/overview");
+      const watched = overview.queues.filter((q) => (names ? names.includes(q.queue_name) || names.includes(q.queue_id)
+                                                           : q.consumer !== null));
+      if (names) {
+        const unknown = names.filter((n) => !watched.some((q) => q.queue_name === n || q.queue_id === n));
+        if (unknown.length) throw new FlareqError(`waitIdle: no queue named ${unknown.join(", ")}`);
+      }
+      const busy = watched.filter((q) => q.backlog.count > 0);
+      if (busy.length === 0) return;
+      if (Date.now() >= deadline) {
+        const left = busy.map((q) => `${q.queue_name}: ${backlogText(q)}`).join("; ");
+        const clock = overview.clock.frozen ? " (the clock is virtual: delayed messages wait for time.advance())" : "";
+        throw new FlareqError(`waitIdle timed out after ${timeoutMs / 1000} s with messages left: ${left}${clock}`);
+      }
+      for (const q of busy) if (q.backlog.ready > 0) await this.#call("POST", `queues/${enc(q.queue_name)}/flush`, {});
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  // Everything dev has printed so far: the Worker's console, the QUEUE lines, errors.
+  logs() {
+    return this.#log.text();
+  }
+
+  // Stops dev (as Ctrl-C does: batches in flight finish first) and removes its state file,
+  // unless keepState was asked for. Kills it if it has not stopped after timeoutMs.
+  stop({ timeoutMs = 30000 } = {}) {
+    this.#stopping ??= (async () => {
+      if (this.#child.exitCode === null && this.#child.signalCode === null) {
+        this.#child.kill("SIGTERM");
+        const timer = setTimeout(() => this.#child.kill("SIGKILL"), timeoutMs);
+        await this.#exited;
+        clearTimeout(timer);
+      }
+      running.delete(this.#child);
+      if (!this.#keepState) rmSync(this.#dir, { recursive: true, force: true });
+      return { code: this.#child.exitCode, signal: this.#child.signalCode };
+    })();
+    return this.#stopping;
+  }
+
+  [Symbol.asyncDispose]() {
+    return this.stop();
+  }
+
+  async #consumedQueues() {
+    const overview = await this.#call("GET", "flareq/overview");
+    return overview.queues.filter((q) => q.consumer !== null).map((q) => q.queue_name);
+  }
+}
+
+function backlogText(q) {
+  const { ready, delayed, leased } = q.backlog;
+  const parts = [];
+  if (ready) parts.push(`${ready} ready`);
+  if (delayed) parts.push(`${delayed} delayed`);
+  if (leased) parts.push(`${leased} leased`);
+  return parts.join(", ") + (q.settings.delivery_paused ? " (delivery paused)" : "");
+}
+
+function faultBody(queue, { fail, latency, crashHandler, pushErrors, seed }) {
+  return dropUndefined({ queue, fail, latency, crash_handler: crashHandler, push_errors: pushErrors, seed });
+}
+
+function dropUndefined(object) {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined));
+}
+
+const enc = encodeURIComponent;
+
+export async function startFlareq(options = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "flareq-test-"));
+  const cwd = options.cwd ?? (options.config ? dirname(resolve(options.config)) : process.cwd());
+  let child;
+  try {
+    if (options.config && !existsSync(options.config)) throw new FlareqError(`config ${options.config} does not exist`);
+    child = spawn(options.binary ?? findBinary(), devArguments(options, dir), {
+      cwd,
+      env: binaryEnv({ ...process.env, ...options.processEnv }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err instanceof FlareqError ? err : new FlareqError(err.message);
+  }
+  killAllOnExit();
+  running.add(child);
+  const log = collectLog(child, options.onLog);
+  const spawned = new Promise((ok, fail) => {
+    child.once("spawn", ok);
+    child.once("error", (err) => fail(new FlareqError(`cannot run flareq: ${err.message}`)));
+  });
+  try {
+    await spawned;
+    const { port, workerPort } = await whenReady(child, dir, log, options.startTimeoutMs ?? 120000);
+    return new Flareq({ child, dir, log, port, workerPort, keepState: options.keepState });
+  } catch (err) {
+    child.kill("SIGKILL");
+    running.delete(child);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export { FlareqError };

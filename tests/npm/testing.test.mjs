@@ -1,0 +1,127 @@
+// flareq/testing, driven as a user's node:test file drives it: start dev on a Worker project,
+// send, wait, move the virtual clock, inject faults, replay the dead letter queue, stop, and
+// leave no process behind, also when the test process itself is killed.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { FlareqError, startFlareq } from "../../npm/flareq/testing/index.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const workerConfig = join(here, "..", "workers", "js", "wrangler.jsonc");
+const testingModule = join(here, "..", "..", "npm", "flareq", "testing", "index.mjs");
+
+// Running, and not a zombie that nobody has reaped yet.
+function alive(pid) {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+async function eventually(predicate, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe("a Worker project under a virtual clock", () => {
+  let fq;
+  before(async () => {
+    fq = await startFlareq({ config: workerConfig, virtualClock: true });
+  });
+  after(() => fq?.stop());
+
+  test("a job sent through the Worker's fetch() reaches its queue()", async () => {
+    assert.match(fq.workerUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const response = await fq.fetch("/job?action=ack&tag=through-fetch");
+    assert.equal(response.status, 200);
+    await fq.waitIdle("jobs");
+    const results = await fq.messages("results");
+    const seen = results.find((m) => m.body.tag === "through-fetch");
+    assert.ok(seen, `results: ${JSON.stringify(results)}`);
+    assert.equal(seen.body.attempts, 1);
+    assert.equal(seen.contentType, "json");
+    assert.match(fq.logs(), /queue\(\) got through-fetch/);
+  });
+
+  test("a delayed message waits for time.advance()", async () => {
+    await fq.send("jobs", { action: "ack", tag: "later" }, { delaySeconds: 600 });
+    const [delayed] = await fq.messages("jobs", { state: "delayed" });
+    assert.equal(delayed.body.tag, "later");
+    await assert.rejects(fq.waitIdle("jobs", { timeoutMs: 200 }),
+                         (err) => err instanceof FlareqError && /1 delayed/.test(err.message) && /virtual/.test(err.message));
+    const before = await fq.time.now();
+    await fq.time.advance("10m");
+    assert.ok((await fq.time.now()) - before >= 600000);
+    await fq.waitIdle("jobs");
+    assert.ok((await fq.messages("results")).some((m) => m.body.tag === "later"));
+  });
+
+  test("injected failures send a message to the dead letter queue, and replay brings it back", async () => {
+    await fq.faults.set("jobs", { fail: 1, seed: 7 });
+    await fq.fetch("/job?action=ack&tag=doomed");
+    await fq.waitIdle("jobs");
+    const [dead] = await fq.dlq.list("jobs-dlq");
+    assert.equal(dead.body.tag, "doomed");
+    assert.equal(dead.originQueue, "jobs");
+    await fq.faults.clear();
+    const replay = await fq.dlq.replay("jobs-dlq");
+    assert.equal(replay.moved, 1);
+    await fq.waitIdle("jobs");
+    assert.deepEqual(await fq.dlq.list("jobs-dlq"), []);
+  });
+
+  test("errors carry flareq's message and status", async () => {
+    await assert.rejects(fq.send("no-such-queue", { a: 1 }),
+                         (err) => err instanceof FlareqError && err.status === 404 && /no-such-queue/.test(err.message));
+    await assert.rejects(fq.time.advance("soon"), (err) => err instanceof FlareqError && err.status === 400);
+  });
+});
+
+test("process consumers, a batch of sends, bytes, and stop() leaving nothing behind", async () => {
+  const fq = await startFlareq({ config: workerConfig, worker: false, consumers: { jobs: "cat >/dev/null" } });
+  assert.equal(fq.workerUrl, null);
+  await fq.sendBatch("jobs", [{ body: { n: 1 } }, { body: "two", contentType: "text" }]);
+  await fq.send("inbox", new Uint8Array([1, 2, 255]));
+  const [bytes] = await fq.messages("inbox");
+  assert.deepEqual(bytes.body, new Uint8Array([1, 2, 255]));
+  await fq.waitIdle("jobs");
+  const pid = fq.pid;
+  const { code } = await fq.stop();
+  assert.equal(code, 0, fq.logs());
+  assert.equal(alive(pid), false);
+});
+
+test("a start that fails rejects with dev's output", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "flareq-testing-"));
+  try {
+    writeFileSync(join(dir, "wrangler.jsonc"), '{\n  "name": "broken",\n  "queues": { "consumers": [ { "queue": 7 } ] }\n}\n');
+    await assert.rejects(startFlareq({ config: join(dir, "wrangler.jsonc") }),
+                         (err) => err instanceof FlareqError && /exited/.test(err.message) && /wrangler\.jsonc:3/.test(err.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a test process killed with SIGKILL takes its flareq dev with it", async () => {
+  const script = `
+    const { startFlareq } = await import(${JSON.stringify(testingModule)});
+    const fq = await startFlareq({ config: ${JSON.stringify(workerConfig)}, worker: false });
+    console.log(fq.pid);
+    setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const devPid = await new Promise((resolve, reject) => {
+    child.stdout.once("data", (chunk) => resolve(Number(chunk.toString().trim())));
+    child.once("exit", (code) => reject(new Error(`the test process exited (${code}) before dev started`)));
+  });
+  assert.ok(alive(devPid));
+  child.kill("SIGKILL");
+  await eventually(() => !alive(devPid), 15000, `dev (pid ${devPid}) ends with the test process`);
+});
