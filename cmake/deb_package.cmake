@@ -1,5 +1,5 @@
-# The .deb (`cpack -G DEB` in a build folder; scripts/package runs it): the stripped binary,
-# its debug info in a -dbgsym package beside it, and the Worker host's JavaScript. The Worker
+# The .deb (`cpack -G DEB` in a build folder; scripts/package runs it): the stripped binary
+# (its debug info is scripts/package's flareq-linux-x64.debug) and the Worker host's JavaScript. The Worker
 # runs with the project's wrangler and the Node.js it needs, found on the PATH or FLAREQ_NODE.
 set(CPACK_PACKAGE_NAME flareq)
 set(CPACK_PACKAGE_VENDOR flareq)
@@ -17,10 +17,9 @@ set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "nodejs")
-set(CPACK_DEBIAN_DEBUGINFO_PACKAGE ON)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_COMPONENTS_ALL flareq)
-set(CPACK_DEB_COMPONENT_INSTALL OFF)
+set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
 set(CPACK_PACKAGE_DIRECTORY ${CMAKE_BINARY_DIR}/dist)
 include(CPack)

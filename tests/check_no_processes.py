@@ -26,7 +26,8 @@ def suites_processes(binary, source):
             continue  # gone, or a kernel thread
         if "check_no_processes.py" in cmdline or not cmdline:
             continue
-        if any(m in cmdline for m in markers) or "/flareq-it-" in cwd:
+        temporary = ("/flareq-it-", "/flareq-test-", "/flareq-package-test.", "/flareq-deb-test.", "/flareq-arm64-test.")
+        if any(m in cmdline for m in markers + list(temporary)) or any(t in cwd for t in temporary):
             found.append((int(pid), cmdline.strip(), cwd))
     return found
 

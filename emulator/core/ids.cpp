@@ -62,3 +62,12 @@ bool is_id(std::string_view s) {
 }
 
 }  // namespace flareq
+
+// The static libstdc++ that the portable binary links (cmake/portable_deps.cmake) seeds
+// std::random_device, which cpp-httplib uses, with glibc 2.36's arc4random. Defining it here,
+// in a file every binary links, keeps the binary runnable on glibc 2.34 (Ubuntu 22.04's 2.35).
+extern "C" uint32_t arc4random(void) {
+  uint32_t value;
+  flareq::random_bytes(reinterpret_cast<uint8_t*>(&value), sizeof value);
+  return value;
+}
