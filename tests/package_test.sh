@@ -40,6 +40,10 @@ npm install --offline --no-audit --no-fund --loglevel=error -D "${main[0]}" "${x
 if ldd node_modules/flareq-linux-x64/bin/flareq | grep -q "not found"; then fail "$(ldd node_modules/flareq-linux-x64/bin/flareq)"; fi
 [ "$(npx flareq --version)" = "flareq $(node -p 'require("flareq/package.json").version')" ] || fail "npx flareq --version"
 
+# The launcher passes the binary's exit status through.
+status=0; npx flareq queues info no-such-queue >/dev/null 2>&1 || status=$?
+[ "$status" -eq 1 ] || fail "npx flareq queues info of a missing queue exited with $status, not the binary's 1"
+
 # npx flareq dev, in a process group of its own as a terminal runs it: the Worker's fetch()
 # answers, a send reaches queue(), and Ctrl-C (SIGINT to the whole group: npm, the launcher
 # and flareq each get one) stops it cleanly.

@@ -3,7 +3,7 @@
 // leave no process behind, also when the test process itself is killed.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -11,8 +11,13 @@ import { fileURLToPath } from "node:url";
 import { FlareqError, startFlareq } from "../../npm/flareq/testing/index.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const workerConfig = join(here, "..", "workers", "js", "wrangler.jsonc");
 const testingModule = join(here, "..", "..", "npm", "flareq", "testing", "index.mjs");
+// A copy of the tests' Worker: wrangler keeps the Worker's storage in .wrangler/ beside its
+// config, which must not land in the source tree (other tests copy the project from there).
+const project = mkdtempSync(join(tmpdir(), "flareq-testing-project-"));
+cpSync(join(here, "..", "workers", "js"), project, { recursive: true });
+const workerConfig = join(project, "wrangler.jsonc");
+after(() => rmSync(project, { recursive: true, force: true }));
 
 // Running, and not a zombie that nobody has reaped yet.
 function alive(pid) {

@@ -22,10 +22,11 @@ export function findBinary() {
   } catch {}
   const sourceBuild = join(packageDir, "..", "..", "build", "flareq");
   if (existsSync(sourceBuild)) return sourceBuild;
+  const { version } = require("../package.json");
   throw new Error(
-    `${platformPackage}, the package that holds flareq's binary for this machine, is not installed. ` +
-      "npm installs it with flareq unless optional dependencies are left out (--omit=optional): " +
-      "install again with npm i -D flareq");
+    `${platformPackage}, the package that holds flareq's binary for this machine, is not installed ` +
+      "(npm installs it with flareq unless optional dependencies are left out, --omit=optional): " +
+      `npm i -D ${platformPackage}@${version} (or its tarball, ${platformPackage}-${version}.tgz)`);
 }
 
 // The environment flareq runs in: it ends when the process that started it ends
