@@ -15,14 +15,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$work/bin"
-node_ok() { "$1" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a==22&&b>=12)?0:1)' 2>/dev/null; }
-if node_ok "$(command -v node)"; then ln -s "$(command -v node)" "$work/bin/node"; else ln -s "$src/worker/.node/bin/node" "$work/bin/node"; fi
-export PATH="$work/bin:$PATH"
-cp -r "$src/tests/package/project" "$work/project"
-cp "$src/worker/package.json" "$src/worker/package-lock.json" "$work/project/"
+source "$src/tests/package/fresh_project.sh"
+make_fresh_project "$src" "$work"
 cd "$work/project"
-npm ci --offline --no-audit --no-fund --loglevel=error >/dev/null
 npm install --offline --no-audit --no-fund --loglevel=error -D "$dist"/flareq-[0-9]*.tgz "$dist"/flareq-linux-x64-*.tgz >/dev/null
 
 # Milliseconds from the start of "$@" (in a process group of its own) to a 200 on $url.

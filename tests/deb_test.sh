@@ -25,24 +25,14 @@ dpkg-deb -x "${debs[0]}" "$work/root"
 flareq=$work/root/usr/bin/flareq
 if ldd "$flareq" | grep -q "not found"; then fail "$(ldd "$flareq")"; fi
 
-node_ok() { "$1" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a==22&&b>=12)?0:1)' 2>/dev/null; }
-node_ok "$(command -v node)" || export FLAREQ_NODE="$src/worker/.node/bin/node"
-unset FLAREQ_BINARY FLAREQ_WRANGLER_DIR FLAREQ_WORKER_HOST_DIR
-cp -r "$src/tests/package/project" "$work/project"
-cp "$src/worker/package.json" "$src/worker/package-lock.json" "$work/project/"
+source "$src/tests/package/fresh_project.sh"
+make_fresh_project "$src" "$work" || fail "npm ci of wrangler"
 cd "$work/project"
-npm ci --offline --no-audit --no-fund --loglevel=error >/dev/null || fail "npm ci of wrangler"
 "$flareq" dev --port 0 --port-file "$work/port" --worker-port 0 --worker-port-file "$work/worker-port" >"$work/dev.log" 2>&1 &
 dev=$!
-for _ in $(seq 1200); do
-  [ -s "$work/port" ] && break
-  kill -0 "$dev" 2>/dev/null || fail "the .deb's flareq dev exited"
-  sleep 0.1
-done
+wait_for_dev "$dev" "$work/port" || fail "the .deb's flareq dev did not start"
 grep -q "$work/root/usr/share/flareq/worker/host.mjs" <(ps -eo args) || fail "the Worker host does not run from the .deb's files"
-[ "$(curl -sf "http://127.0.0.1:$(cat "$work/worker-port")/?id=9")" = "queued 9" ] || fail "the Worker's fetch() did not answer"
-"$flareq" wait orders --timeout 60 || fail "the order was not consumed"
-grep -q "order 9 fulfilled" "$work/dev.log" || fail "queue() did not run"
+out=$(order_flows "$work/worker-port" 9 "$work/dev.log" "$flareq") || fail "$out"
 kill -TERM "$dev"
 wait "$dev" || fail "dev exited with $? on SIGTERM"
 dev=""

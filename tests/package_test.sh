@@ -21,19 +21,12 @@ shopt -s nullglob
 main=("$dist"/flareq-[0-9]*.tgz) x64=("$dist"/flareq-linux-x64-*.tgz)
 [ ${#main[@]} -eq 1 ] && [ ${#x64[@]} -eq 1 ] || fail "no tarballs in $dist: run scripts/package"
 
-# A Node.js that today's wrangler accepts, first on the PATH as a user would have it; the
-# PATH holds nothing of this repository's but that Node.js (a link outside the tree).
-mkdir -p "$work/bin"
-node_ok() { "$1" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a==22&&b>=12)?0:1)' 2>/dev/null; }
-if node_ok "$(command -v node)"; then ln -s "$(command -v node)" "$work/bin/node"; else ln -s "$src/worker/.node/bin/node" "$work/bin/node"; fi
+source "$src/tests/package/fresh_project.sh"
+make_fresh_project "$src" "$work" || fail "npm ci of wrangler"
+# Nothing of this repository's on the PATH but a link to a Node.js, outside the tree.
 export PATH="$work/bin:/usr/local/bin:/usr/bin:/bin"
-unset FLAREQ_BINARY FLAREQ_WRANGLER_DIR FLAREQ_NODE FLAREQ_WORKER_HOST_DIR
-
 project=$work/project
-cp -r "$src/tests/package/project" "$project"
-cp "$src/worker/package.json" "$src/worker/package-lock.json" "$project/"
 cd "$project"
-npm ci --offline --no-audit --no-fund --loglevel=error >/dev/null || fail "npm ci of wrangler"
 npm install --offline --no-audit --no-fund --loglevel=error -D "${main[0]}" "${x64[0]}" >"$work/install.log" 2>&1 \
   || { cat "$work/install.log"; fail "npm install of the tarballs"; }
 [ -x node_modules/flareq-linux-x64/bin/flareq ] || fail "the platform package holds no binary"
@@ -49,16 +42,9 @@ status=0; npx flareq queues info no-such-queue >/dev/null 2>&1 || status=$?
 # and flareq each get one) stops it cleanly.
 setsid npx flareq dev --port 0 --port-file "$work/port" --worker-port 0 --worker-port-file "$work/worker-port" >"$work/dev.log" 2>&1 &
 dev=$!
-for _ in $(seq 1200); do
-  [ -s "$work/port" ] && break
-  kill -0 "$dev" 2>/dev/null || fail "npx flareq dev exited"
-  sleep 0.1
-done
-[ -s "$work/port" ] || fail "npx flareq dev was not ready within 120 s"
+wait_for_dev "$dev" "$work/port" || fail "npx flareq dev did not start"
 grep -q "$project/node_modules/flareq/worker/host.mjs" <(ps -eo args) || fail "the Worker host does not run from the npm package"
-[ "$(curl -sf "http://127.0.0.1:$(cat "$work/worker-port")/?id=7")" = "queued 7" ] || fail "the Worker's fetch() did not answer"
-npx flareq wait orders --timeout 60 || fail "the order was not consumed"
-grep -q "order 7 fulfilled" "$work/dev.log" || fail "queue() did not run"
+out=$(order_flows "$work/worker-port" 7 "$work/dev.log" npx flareq) || fail "$out"
 kill -INT -- "-$dev"
 status=0; wait "$dev" || status=$?
 dev=""
