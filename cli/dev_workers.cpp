@@ -26,6 +26,12 @@ namespace {
 constexpr int kWorkerStartTimeoutMs = 120000;
 constexpr int kPortAttempts = 3;
 
+// The host's report that a port chosen for the runtime was taken before workerd bound it
+// ({"error", "code": "EADDRINUSE"}): the one failure that starting again on others cures.
+struct RuntimePortTaken : UsageError {
+  using UsageError::UsageError;
+};
+
 // Starts the Worker host now (fetch() must be served before any batch) and waits until it
 // reports where the Worker listens; throws with the host's own sentence when it cannot start.
 nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path& ready_file, const std::string& name,
@@ -40,7 +46,11 @@ nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path&
       std::error_code ec;
       std::filesystem::remove(ready_file, ec);
       if (!ready.is_object()) throw UsageError("the Worker host reported nothing readable");
-      if (ready.contains("error")) throw UsageError("Worker " + name + ": " + ready["error"].get<std::string>());
+      if (ready.contains("error")) {
+        std::string error = "Worker " + name + ": " + ready["error"].get<std::string>();
+        if (ready.value("code", "") == "EADDRINUSE") throw RuntimePortTaken(error);
+        throw UsageError(error);
+      }
       return ready;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -118,8 +128,8 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
       try {
         ready = start_worker(*host, w.ready_file, name, start.cancel);
         break;
-      } catch (const UsageError& e) {
-        if (attempt == kPortAttempts || std::string(e.what()).find("Address already in use") == std::string::npos) throw;
+      } catch (const RuntimePortTaken&) {
+        if (attempt == kPortAttempts) throw;
         log.line(prefix + "a port chosen for its runtime was taken meanwhile: starting it on others");
         host.reset();  // its whole process group is gone once this returns: nothing writes the ready file
         std::error_code ec;

@@ -1,39 +1,19 @@
-// The dashboard's entry: the live state (the overview flareq sends every second, and its log
-// lines), the token dialog, and the router that shows one view at a time.
+// The dashboard's entry: follows flareq's event stream into the live state (live.js), shows the
+// clock and the connection, asks for the token, and routes to one view at a time.
 import { follow, onTokenNeeded, setToken } from "./api.js";
 import { time } from "./dom.js";
+import { live, record } from "./live.js";
 import { showOverview } from "./overview.js";
 import { showQueue } from "./queue.js";
 import { showLog } from "./log.js";
 
-// What every view reads: the latest overview, the rate history and the log lines.
-export const live = {
-  overview: null,
-  history: new Map(),  // queue → [{t, counters}], the last five minutes
-  log: [],             // {seq, line}, the last 2,000
-  listeners: new Set(),
-};
-const kHistoryMs = 5 * 60 * 1000;
-
 function onEvent(name, data) {
   if (name === "overview") {
-    live.overview = data;
-    const t = Date.now();
-    for (const q of data.queues) {
-      const points = live.history.get(q.queue_name) ?? [];
-      points.push({ t, counters: q.counters });
-      while (points.length && points[0].t < t - kHistoryMs) points.shift();
-      live.history.set(q.queue_name, points);
-    }
     const c = data.clock;
     document.getElementById("clock").textContent =
       `${time(c.now_ms)}${c.frozen ? " (standing still)" : c.offset_ms > 1000 ? " (virtual)" : ""}`;
-  } else if (name === "log") {
-    if (live.log.length && data.seq <= live.log[live.log.length - 1].seq) return;  // seen before a reconnect
-    live.log.push(data);
-    if (live.log.length > 2000) live.log.shift();
   }
-  for (const listener of live.listeners) listener(name, data);
+  record(name, data);
 }
 
 function onState(state) {

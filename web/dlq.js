@@ -2,7 +2,7 @@
 // age, back to the queue each came from or to another; a dry run first, then the replay in
 // steps of 500 with its progress, and a summary at the end.
 import { api } from "./api.js";
-import { live } from "./app.js";
+import { live } from "./live.js";
 import { count, h, notify } from "./dom.js";
 
 const kStep = 500;

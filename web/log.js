@@ -1,6 +1,6 @@
 // dev's live log: batch lines, retries, dead-letter moves and handler output, as they are
 // written, filtered by queue; it follows the end unless the reader scrolled up.
-import { live } from "./app.js";
+import { live } from "./live.js";
 import { h } from "./dom.js";
 
 // Whether a log line is about `queue`: its batch line, its handler's output, or its moves.

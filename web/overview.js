@@ -1,7 +1,7 @@
 // The overview: every queue with its ready / delayed / leased counts, bytes, the age of its
 // oldest message, its consumer, and its live rates with a chart of the last five minutes.
 // Rows are updated in place, so nothing flickers and the scroll stays where it was.
-import { live } from "./app.js";
+import { live } from "./live.js";
 import { bytes, count, duration, h } from "./dom.js";
 
 const kRateWindowMs = 10000;

@@ -3,7 +3,7 @@
 // deleting, purging, pausing, resuming and flushing. Every action is an API call, so a refusal
 // shows the API's own text.
 import { api } from "./api.js";
-import { live } from "./app.js";
+import { live } from "./live.js";
 import { bytes, confirmAction, count, duration, h, notify, time } from "./dom.js";
 import { replayPanel } from "./dlq.js";
 

@@ -67,8 +67,10 @@ function report(result) {
   renameSync(env.FLAREQ_WORKER_READY + ".tmp", env.FLAREQ_WORKER_READY);
 }
 
-function fail(message) {
-  report({ error: message });
+// code: "EADDRINUSE" when a port flareq chose for the runtime was taken before workerd bound
+// it, the one failure that flareq cures by starting the host again on other ports.
+function fail(message, code) {
+  report(code ? { error: message, code } : { error: message });
   if (!env.FLAREQ_WORKER_READY) process.stderr.write(`error: ${message}\n`);  // else dev says it
   process.exit(1);
 }
@@ -293,7 +295,8 @@ async function main() {
   } catch (e) {
     const built = describeBuildFailure(e);
     if (built) fail(`the Worker did not build: ${built}`);
-    fail(`the Worker did not start: ${lastError ?? e?.message ?? e}`);
+    const why = String(lastError ?? e?.message ?? e);
+    fail(`the Worker did not start: ${why}`, /Address already in use|EADDRINUSE/.test(why) ? "EADDRINUSE" : undefined);
   }
   started = true;
   // Where batches go, or why they go through this process.
