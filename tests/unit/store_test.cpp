@@ -51,7 +51,16 @@ TEST_F(StoreTest, CreatesAndMigratesANewFile) {
   SQLite::Database db(path_.string());
   EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), Store::schema_version());
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
-  open();  // reopening is a no-op
+}
+
+// Opening a file at the current schema migrates nothing again: its version and its data stay.
+TEST_F(StoreTest, ReopeningACurrentFileChangesNothing) {
+  Queue created = open()->create_queue("kept", {});
+  auto reopened = open();
+  EXPECT_EQ(reopened->queue("kept").id, created.id);
+  ASSERT_EQ(reopened->list_queues().size(), 1u);
+  SQLite::Database db(path_.string());
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), Store::schema_version());
 }
 
 TEST_F(StoreTest, RefusesAForeignSqliteDatabaseAndLeavesItUntouched) {
