@@ -15,13 +15,14 @@ export function findBinary() {
   const platformPackage = platformPackages[`${process.platform} ${process.arch}`];
   if (!platformPackage)
     throw new Error(`flareq runs on Linux on x64 or arm64; this machine is ${process.platform} on ${process.arch}`);
-  if (!process.report?.getReport().header.glibcVersionRuntime)
-    throw new Error("flareq's binary needs glibc (Debian, Ubuntu, Fedora…); this Linux has another C library (Alpine's musl?)");
   try {
     return require.resolve(`${platformPackage}/bin/flareq`);
   } catch {}
   const sourceBuild = join(packageDir, "..", "..", "build", "flareq");
   if (existsSync(sourceBuild)) return sourceBuild;
+  // npm leaves the platform package out on a C library other than glibc (its "libc" field).
+  if (!process.report?.getReport().header.glibcVersionRuntime)
+    throw new Error("flareq's binary needs glibc (Debian, Ubuntu, Fedora…); this Linux has another C library (Alpine's musl?)");
   const { version } = require("../package.json");
   throw new Error(
     `${platformPackage}, the package that holds flareq's binary for this machine, is not installed ` +

@@ -231,7 +231,9 @@ class Flareq {
   // Closes the open batch windows of the queues (all with a consumer when none is named), so
   // that their partial batches go out now rather than after max_batch_timeout.
   async flush(queue) {
-    for (const name of queue === undefined ? await this.#consumedQueues() : [queue].flat())
+    const names = queue === undefined ? consumed(await this.#call("GET", "flareq/overview")).map((q) => q.queue_name)
+                                      : [queue].flat();
+    for (const name of names)
       await this.#call("POST", `queues/${enc(name)}/flush`, {});
   }
 
@@ -244,8 +246,8 @@ class Flareq {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const overview = await this.#call("GET", "flareq/overview");
-      const watched = overview.queues.filter((q) => (names ? names.includes(q.queue_name) || names.includes(q.queue_id)
-                                                           : q.consumer !== null));
+      const watched = names ? overview.queues.filter((q) => names.includes(q.queue_name) || names.includes(q.queue_id))
+                            : consumed(overview);
       if (names) {
         const unknown = names.filter((n) => !watched.some((q) => q.queue_name === n || q.queue_id === n));
         if (unknown.length) throw new FlareqError(`waitIdle: no queue named ${unknown.join(", ")}`);
@@ -288,10 +290,11 @@ class Flareq {
     return this.stop();
   }
 
-  async #consumedQueues() {
-    const overview = await this.#call("GET", "flareq/overview");
-    return overview.queues.filter((q) => q.consumer !== null).map((q) => q.queue_name);
-  }
+}
+
+// The queues a call that names none acts on: those with a consumer.
+function consumed(overview) {
+  return overview.queues.filter((q) => q.consumer !== null);
 }
 
 function backlogText(q) {
