@@ -2,15 +2,15 @@
 // leased messages (so nothing is in flight either), or fails with what is left at the
 // timeout. `flareq flush QUEUE…` closes their open batch windows, so tests need not wait
 // out max_batch_timeout.
-#include <chrono>
 #include <iostream>
 #include <sstream>
-#include <thread>
 
 #include "cli/checks.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "emulator/core/clock.h"
 #include "emulator/core/error.h"
+#include "emulator/store/drain_wait.h"
 
 namespace flareq::cli {
 namespace {
@@ -24,26 +24,18 @@ void run_wait(const GlobalOptions& g, const WaitOptions& o) {
   auto ctx = open_context(g, Open::Read);
   std::vector<Queue> queues;
   for (const auto& name : o.queues) queues.push_back(ctx->store->queue(name));
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.timeout_secs * 1000));
-  while (true) {
-    std::string left;
-    bool timed_out = std::chrono::steady_clock::now() >= deadline;
-    for (const auto& q : queues) {
-      Backlog b = ctx->store->backlog(q.key);
-      if (b.count == 0) continue;
-      left += (left.empty() ? "" : "; ") + q.name + ": " + backlog_line(b);
-      // A paused queue is the usual reason for a wait that never ends.
-      if (timed_out && ctx->store->queue(q.name).settings.delivery_paused)
-        left += " (delivery paused: flareq queues resume-delivery " + q.name + ")";
-    }
-    if (left.empty()) return;
-    if (timed_out) {
-      std::ostringstream secs;
-      secs << o.timeout_secs;
-      throw std::runtime_error("timed out after " + secs.str() + "s with messages left: " + left);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto left = wait_until_drained(*ctx->store, queues, static_cast<int64_t>(o.timeout_secs * 1000), system_clock());
+  if (left.empty()) return;
+  std::string what;
+  for (const auto& [queue, backlog] : left) {
+    what += (what.empty() ? "" : "; ") + queue.name + ": " + backlog_line(backlog);
+    // A paused queue is the usual reason for a wait that never ends.
+    if (queue.settings.delivery_paused)
+      what += " (delivery paused: flareq queues resume-delivery " + queue.name + ")";
   }
+  std::ostringstream secs;
+  secs << o.timeout_secs;
+  throw std::runtime_error("timed out after " + secs.str() + "s with messages left: " + what);
 }
 
 }  // namespace

@@ -27,10 +27,10 @@ struct FaultOptions {
 std::string injected_line(const FaultRecord& f) {
   std::string out;
   if (f.settings.affects_delivery())
-    out = std::to_string(f.deliveries_drawn) + " deliveries: " + std::to_string(f.failed) + " failed, " +
-          std::to_string(f.crashed) + " crashed, " + std::to_string(f.delayed) + " delayed";
+    out = std::to_string(f.deliveries_drawn) + " deliveries: " + std::to_string(f.injected.failures) + " failed, " +
+          std::to_string(f.injected.crashes) + " crashed, " + std::to_string(f.injected.latency) + " delayed";
   if (f.settings.affects_pushes())
-    out += (out.empty() ? "" : "; ") + std::to_string(f.pushes_drawn) + " pushes: " + std::to_string(f.pushes_refused) +
+    out += (out.empty() ? "" : "; ") + std::to_string(f.pushes_drawn) + " pushes: " + std::to_string(f.injected.push_errors) +
            " refused";
   return out;
 }

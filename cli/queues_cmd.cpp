@@ -74,9 +74,9 @@ void run_info(const GlobalOptions& g, const QueueOptions& o) {
   std::cout << "Counters:    received " << c.received << " · delivered " << c.delivered << " · acked " << c.acked
             << " · retried " << c.retried << " · dead-lettered " << c.dead_lettered << " · expired "
             << c.expired << " · replayed " << c.replayed << "\n";
-  if (c.injected_failures + c.injected_crashes + c.injected_latency + c.injected_push_errors > 0)
-    std::cout << "Injected:    failures " << c.injected_failures << " · handler crashes " << c.injected_crashes
-              << " · held back " << c.injected_latency << " · pushes refused " << c.injected_push_errors
+  if (c.injected.total() > 0)
+    std::cout << "Injected:    failures " << c.injected.failures << " · handler crashes " << c.injected.crashes
+              << " · held back " << c.injected.latency << " · pushes refused " << c.injected.push_errors
               << "  (flareq faults)\n";
   auto producers = ctx->producers_of(q.name);
   std::cout << "Producers:   " << producers.size();

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "emulator/core/error.h"
+#include "emulator/core/intake.h"
 #include "emulator/core/json_depth.h"
 
 namespace flareq::cli {
@@ -21,22 +22,17 @@ struct SendOptions {
   bool quiet = false;
 };
 
+// A JSON body is stored on one line, as the API and the runtime send it: a handler reads each
+// batch as one line.
 OutgoingMessage make_message(const std::string& text, ContentType type, std::optional<int64_t> delay) {
-  OutgoingMessage m;
-  m.content_type = type;
-  m.delay_secs = delay;
-  if (type == ContentType::Json) {
-    if (!json_depth_within(text))
-      throw bad_request(code::kInvalidBody, "the body nests more than " + std::to_string(kMaxJsonDepth) + " levels deep");
+  std::string body = text;
+  if (type == ContentType::Json && json_depth_within(text)) {
     auto parsed = nlohmann::ordered_json::parse(text, nullptr, false);
     if (parsed.is_discarded())
       throw bad_request(code::kInvalidBody, "the body is not valid JSON (use --content-type text to send it as text)");
-    m.body = parsed.dump();
-  } else {
-    m.body = text;
+    body = parsed.dump();
   }
-  limits::check_message_size(m.body.size());
-  return m;
+  return take_message(type, std::move(body), delay);
 }
 
 void run_send(const GlobalOptions& g, const SendOptions& o) {

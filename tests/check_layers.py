@@ -16,6 +16,7 @@ ALLOWED = {
     "http": {"core", "store"},
     "dispatch": {"core", "config", "store", "handler"},
     "project": {"core", "config", "store", "handler"},
+    "dev": {"core", "config", "store", "handler", "http", "dispatch", "project"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"emulator/([^/]+)/')
 

@@ -75,6 +75,38 @@ function sendForm(queue, onSent) {
   return form;
 }
 
+// One row of the messages table; a click opens the message, its box selects it.
+function messageRow(m, now, selected, open) {
+  const box = h("input", { type: "checkbox", "aria-label": `select ${m.id}`, checked: selected.has(m.id), onclick: (e) => {
+    e.stopPropagation();
+    if (box.checked) selected.add(m.id); else selected.delete(m.id);
+  } });
+  return h("tr", { class: "message", "data-id": m.id, tabindex: 0, onclick: () => open(m) },
+    h("td", {}, box), h("td", {}, h("code", {}, m.id.slice(0, 12) + "…")), h("td", {}, m.state), h("td", {}, String(m.attempts)),
+    h("td", {}, time(m.timestamp_ms)), h("td", {}, m.visible_at_ms <= now ? "now" : `in ${duration(m.visible_at_ms - now)}`),
+    h("td", {}, m.origin_queue ? `${m.origin_queue}${m.origin_attempts ? ` · failed ${m.origin_attempts}×` : ""}` : ""),
+    h("td", { class: "preview" }, m.preview));
+}
+
+// The queue's counts and counters, and what flareq faults injected into it.
+function countsLine(queue) {
+  const b = queue.backlog, c = queue.counters;
+  const injected = c.injected_failures + c.injected_crashes + c.injected_latency + c.injected_push_errors;
+  return `${count(b.ready)} ready · ${count(b.delayed)} delayed · ${count(b.leased)} leased · ${bytes(b.bytes)}` +
+    ` — received ${count(c.received)} · acked ${count(c.acked)} · retried ${count(c.retried)} · dead-lettered ${count(c.dead_lettered)}` +
+    (injected > 0
+      ? ` — injected by flareq faults: ${count(c.injected_failures)} failures · ${count(c.injected_crashes)} handler crashes · ` +
+        `${count(c.injected_latency)} held back · ${count(c.injected_push_errors)} pushes refused` : "");
+}
+
+// The queue's settings and its consumer, in one line.
+function settingsLine(queue) {
+  const s = queue.settings, cons = queue.consumer;
+  return `delivery ${s.delivery_paused ? "paused" : "active"} · delivery_delay ${s.delivery_delay}s · retention ${duration(s.message_retention_period * 1000)} · consumer: ` +
+    (cons ? `${cons.type === "http_pull" ? "HTTP pull" : cons.delivery || "no handler running here"} · batch ${cons.settings.batch_size} · retries ${cons.settings.max_retries}` +
+      (cons.dead_letter_queue ? ` · dead letters to ${cons.dead_letter_queue}` : "") : "none");
+}
+
 export function showQueue(view, name, listen) {
   const counts = h("p", { class: "counts" });
   const settings = h("p", { class: "muted" });
@@ -128,17 +160,8 @@ export function showQueue(view, name, listen) {
       return;
     }
     const now = live.overview?.clock.now_ms ?? Date.now();
-    messages.replaceChildren(...page.messages.map((m) => {
-      const box = h("input", { type: "checkbox", "aria-label": `select ${m.id}`, checked: selected.has(m.id), onclick: (e) => {
-        e.stopPropagation();
-        if (box.checked) selected.add(m.id); else selected.delete(m.id);
-      } });
-      return h("tr", { class: "message", "data-id": m.id, tabindex: 0, onclick: () => detail.replaceChildren(messageDetail(name, m.ref, () => load(true))) },
-        h("td", {}, box), h("td", {}, h("code", {}, m.id.slice(0, 12) + "…")), h("td", {}, m.state), h("td", {}, String(m.attempts)),
-        h("td", {}, time(m.timestamp_ms)), h("td", {}, m.visible_at_ms <= now ? "now" : `in ${duration(m.visible_at_ms - now)}`),
-        h("td", {}, m.origin_queue ? `${m.origin_queue}${m.origin_attempts ? ` · failed ${m.origin_attempts}×` : ""}` : ""),
-        h("td", { class: "preview" }, m.preview));
-    }));
+    const open = (m) => detail.replaceChildren(messageDetail(name, m.ref, () => load(true)));
+    messages.replaceChildren(...page.messages.map((m) => messageRow(m, now, selected, open)));
     if (!page.messages.length)
       messages.append(h("tr", {}, h("td", { colspan: 8, class: "muted" },
         page.next ? `No match in the ${count(page.scanned)} messages searched so far` : "No messages")));
@@ -160,17 +183,9 @@ export function showQueue(view, name, listen) {
   const render = () => {
     current = live.overview?.queues.find((x) => x.queue_name === name) ?? null;
     if (!current) { counts.textContent = live.overview ? "This queue does not exist (any more)." : ""; return; }
-    const b = current.backlog, c = current.counters, s = current.settings;
-    counts.textContent = `${count(b.ready)} ready · ${count(b.delayed)} delayed · ${count(b.leased)} leased · ${bytes(b.bytes)}` +
-      ` — received ${count(c.received)} · acked ${count(c.acked)} · retried ${count(c.retried)} · dead-lettered ${count(c.dead_lettered)}` +
-      (c.injected_failures + c.injected_crashes + c.injected_latency + c.injected_push_errors > 0
-        ? ` — injected by flareq faults: ${count(c.injected_failures)} failures · ${count(c.injected_crashes)} handler crashes · ` +
-          `${count(c.injected_latency)} held back · ${count(c.injected_push_errors)} pushes refused` : "");
-    const cons = current.consumer;
-    settings.textContent = `delivery ${s.delivery_paused ? "paused" : "active"} · delivery_delay ${s.delivery_delay}s · retention ${duration(s.message_retention_period * 1000)} · consumer: ` +
-      (cons ? `${cons.type === "http_pull" ? "HTTP pull" : cons.delivery || "no handler running here"} · batch ${cons.settings.batch_size} · retries ${cons.settings.max_retries}` +
-        (cons.dead_letter_queue ? ` · dead letters to ${cons.dead_letter_queue}` : "") : "none");
-    pause.textContent = s.delivery_paused ? "Resume delivery" : "Pause delivery";
+    counts.textContent = countsLine(current);
+    settings.textContent = settingsLine(current);
+    pause.textContent = current.settings.delivery_paused ? "Resume delivery" : "Pause delivery";
     if (current.is_dead_letter_queue && !dlq.firstChild)
       dlq.append(replayPanel(name, () => [...selected], () => { selected.clear(); load(true); }));
   };

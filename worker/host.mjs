@@ -216,38 +216,42 @@ async function deliveryAnswers(port, secret) {
   }
 }
 
-async function main() {
-  if (!existsSync(configPath)) fail(`no wrangler config at ${configPath}`);
-  const { wrangler, miniflare, version, origin, newestDate } = await loadWrangler();
-  if (compareVersions(version, NEWEST) > 0)
-    process.stderr.write(`wrangler ${version} (${origin}) is newer than flareq has been tested with (${OLDEST} to ` +
-                         `${NEWEST}); if the Worker misbehaves, try wrangler@${NEWEST}\n`);
-  const workerNamed = noteMiniflares(miniflare);
-  // wrangler warns of the config's problems when it starts the Worker: once is enough.
-  const rawConfig = wrangler.unstable_readConfig({ config: configPath, env: env.FLAREQ_WORKER_ENV || undefined },
-                                                 { hideWarnings: true });
+// The project's config, read once (wrangler warns of its problems when it starts the Worker),
+// with what must hold before anything starts.
+function readProject(wrangler, version, origin, newestDate) {
+  const config = wrangler.unstable_readConfig({ config: configPath, env: env.FLAREQ_WORKER_ENV || undefined },
+                                              { hideWarnings: true });
+  if (!config.main) fail(`${configPath} has no "main": there is no Worker to run`);
+  // workerd refuses a date later than it knows; a project made today carries today's.
+  if (newestDate && config.compatibility_date > newestDate)
+    fail(`the Worker's compatibility_date ${config.compatibility_date} is later than the newest the runtime of ` +
+         `wrangler ${version} (${origin}) supports, ${newestDate}: update wrangler (npm install -D wrangler@latest), ` +
+         `or set "compatibility_date" to ${newestDate} or earlier in ${relative(process.cwd(), configPath) || configPath}`);
+  const mainPath = resolve(projectDir, config.main);
+  if (!existsSync(mainPath)) fail(`the Worker's main file ${mainPath} does not exist (from "main" in ${configPath})`);
+  return config;
+}
+
+// The ports and secret flareq chose, given to the runtime's Miniflare before it starts. Says
+// where batches will go: the delivery service (delivery.worker.mjs) in the runtime, on a
+// loopback port of its own, or through this process (FLAREQ_WORKER_DELIVERY=host, or a
+// Miniflare that cannot take the service; miniflare-shapes.mjs).
+function prepareRuntime(miniflare, config) {
   const runtimePort = Number(env.FLAREQ_WORKER_RUNTIME_PORT);
   if (!Number.isInteger(runtimePort) || runtimePort <= 0) fail("FLAREQ_WORKER_RUNTIME_PORT must name a port");
   pinRuntimePort(miniflare, runtimePort);
-  // FLAREQ_WORKER_DELIVERY=host keeps batches on the way through this process.
   const deliveryPort = env.FLAREQ_WORKER_DELIVERY === "host" ? 0 : Number(env.FLAREQ_WORKER_DELIVERY_PORT) || 0;
   const deliverySecret = env.FLAREQ_WORKER_DELIVERY_SECRET ?? "";
-  const logLevel = env.FLAREQ_WORKER_LOG_LEVEL ?? "log";
-  // flareq posts batches to the delivery service (delivery.worker.mjs) in the runtime, on a
-  // loopback port it chose, rather than through this process (miniflare-shapes.mjs).
   const deliveryAdded = deliverySecret !== "" && deliveryPort > 0 && joinDelivery(miniflare, {
-    workerName: rawConfig.name ?? "worker", port: deliveryPort, secret: deliverySecret, plugin: queuePlugin,
+    workerName: config.name ?? "worker", port: deliveryPort, secret: deliverySecret, plugin: queuePlugin,
     isMark, out: errOut,
   }) !== "";
-  if (!rawConfig.main) fail(`${configPath} has no "main": there is no Worker to run`);
-  // workerd refuses a date later than it knows; a project made today carries today's.
-  if (newestDate && rawConfig.compatibility_date > newestDate)
-    fail(`the Worker's compatibility_date ${rawConfig.compatibility_date} is later than the newest the runtime of ` +
-         `wrangler ${version} (${origin}) supports, ${newestDate}: update wrangler (npm install -D wrangler@latest), ` +
-         `or set "compatibility_date" to ${newestDate} or earlier in ${relative(process.cwd(), configPath) || configPath}`);
-  const mainPath = resolve(projectDir, rawConfig.main);
-  if (!existsSync(mainPath)) fail(`the Worker's main file ${mainPath} does not exist (from "main" in ${configPath})`);
+  return { runtimePort, deliveryPort, deliverySecret, deliveryAdded };
+}
 
+// Starts the Worker with wrangler and waits until its runtime holds it; a Worker that does not
+// build or start ends this host with wrangler's own sentence.
+async function startWorker(wrangler, workerNamed, config, logLevel) {
   let worker;
   let started = false;
   let lastError;
@@ -258,7 +262,7 @@ async function main() {
     worker = await wrangler.unstable_startWorker({
       config: configPath,
       env: env.FLAREQ_WORKER_ENV || undefined,
-      bindings: producerBindings(rawConfig),
+      bindings: producerBindings(config),
       dev: {
         server: { hostname: "127.0.0.1", port: 0 },  // wrangler's proxy: nobody calls it
         inspector: false,
@@ -299,21 +303,12 @@ async function main() {
     fail(`the Worker did not start: ${why}`, /Address already in use|EADDRINUSE/.test(why) ? "EADDRINUSE" : undefined);
   }
   started = true;
-  // Where batches go, or why they go through this process.
-  // The delivery service's marks (console.log) reach the log only at log level "log" or finer.
-  const delivery = env.FLAREQ_WORKER_DELIVERY === "host" ? { deliveryUnavailable: "FLAREQ_WORKER_DELIVERY=host" }
-    : !deliveryAdded ? { deliveryUnavailable: `the Miniflare of wrangler ${version} cannot be given the delivery service` }
-    : (await deliveryAnswers(deliveryPort, deliverySecret)) ? { delivery: `127.0.0.1:${deliveryPort}`, marks: ["log", "debug"].includes(logLevel) }
-    : { deliveryUnavailable: "the delivery service did not answer" };
-  report({
-    ...delivery,
-    url: `http://127.0.0.1:${runtimePort}`,
-    name: rawConfig.name ?? "",
-    main: relative(projectDir, resolve(projectDir, rawConfig.main)),
-    compatibility_date: rawConfig.compatibility_date ?? "",
-    runtime: `wrangler ${version} (${origin})`,
-  });
+  return worker;
+}
 
+// Batches that come through this process (one JSON line each on stdin) go to queue() through
+// Miniflare; the end of stdin is dev stopping.
+function serveBatchesOnStdin(worker, workerNamed) {
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
   lines.on("line", async (line) => {
     let batch;
@@ -333,12 +328,39 @@ async function main() {
     }
     protocolOut(JSON.stringify(result) + "\n");
   });
-  // dev closed our stdin: it is stopping.
   lines.on("close", async () => {
     stopping = true;
     await worker.dispose().catch(() => {});
     process.exit(0);
   });
+}
+
+async function main() {
+  if (!existsSync(configPath)) fail(`no wrangler config at ${configPath}`);
+  const { wrangler, miniflare, version, origin, newestDate } = await loadWrangler();
+  if (compareVersions(version, NEWEST) > 0)
+    process.stderr.write(`wrangler ${version} (${origin}) is newer than flareq has been tested with (${OLDEST} to ` +
+                         `${NEWEST}); if the Worker misbehaves, try wrangler@${NEWEST}\n`);
+  const workerNamed = noteMiniflares(miniflare);
+  const config = readProject(wrangler, version, origin, newestDate);
+  const runtime = prepareRuntime(miniflare, config);
+  const logLevel = env.FLAREQ_WORKER_LOG_LEVEL ?? "log";
+  const worker = await startWorker(wrangler, workerNamed, config, logLevel);
+  // The delivery service's marks (console.log) reach the log only at log level "log" or finer.
+  const delivery = env.FLAREQ_WORKER_DELIVERY === "host" ? { deliveryUnavailable: "FLAREQ_WORKER_DELIVERY=host" }
+    : !runtime.deliveryAdded ? { deliveryUnavailable: `the Miniflare of wrangler ${version} cannot be given the delivery service` }
+    : (await deliveryAnswers(runtime.deliveryPort, runtime.deliverySecret))
+      ? { delivery: `127.0.0.1:${runtime.deliveryPort}`, marks: ["log", "debug"].includes(logLevel) }
+    : { deliveryUnavailable: "the delivery service did not answer" };
+  report({
+    ...delivery,
+    url: `http://127.0.0.1:${runtime.runtimePort}`,
+    name: config.name ?? "",
+    main: relative(projectDir, resolve(projectDir, config.main)),
+    compatibility_date: config.compatibility_date ?? "",
+    runtime: `wrangler ${version} (${origin})`,
+  });
+  serveBatchesOnStdin(worker, workerNamed);
 }
 
 main().catch((e) => fail(e?.stack ?? String(e)));

@@ -4,18 +4,14 @@
 // time standing still, which the store reads from the file and sets here.
 #pragma once
 #include <atomic>
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <optional>
+#include <thread>
 
 namespace flareq {
-
-// The machine's monotonic time in milliseconds. Code that waits on real processes (handler
-// timeouts, restart backoff) uses it directly; scheduling goes through a Clock.
-inline int64_t monotonic_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 // A state file's virtual time: now = real now + offset_ms, unless it stands still at frozen_ms.
 struct VirtualTime {
@@ -39,6 +35,8 @@ class Clock {
   // A monotonic time in milliseconds, for measuring durations and grace periods; never moved
   // by the virtual time.
   virtual int64_t steady_ms() const = 0;
+  // Waits `ms` of steady time (a FakeClock moves itself instead).
+  virtual void sleep_ms(int64_t ms) const = 0;
 
   VirtualTime virtual_time() const {
     int64_t frozen = frozen_ms_.load(std::memory_order_relaxed);
@@ -63,24 +61,50 @@ class SystemClock final : public Clock {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   }
-  int64_t steady_ms() const override { return monotonic_ms(); }
+  int64_t steady_ms() const override {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+  }
+  void sleep_ms(int64_t ms) const override {
+    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
 };
 
-// Both times move only when the test says so, and together.
+// The machine's clock, for code that measures real durations and has no state file's clock
+// at hand (handlers, the Worker front). Its virtual time is never set.
+const Clock& system_clock();
+
+// Waits on `cv` until `done()` or until `clock` reaches `deadline_ms` (steady time); true when
+// done. The wait is cut in slices so that a FakeClock moved by another thread is noticed.
+template <typename Lock, typename Done>
+bool wait_until_steady(std::condition_variable& cv, Lock& lock, const Clock& clock, int64_t deadline_ms, Done done) {
+  constexpr int64_t kSliceMs = 50;
+  while (!done()) {
+    int64_t left = deadline_ms - clock.steady_ms();
+    if (left <= 0) return false;
+    cv.wait_for(lock, std::chrono::milliseconds(std::min(left, kSliceMs)));
+  }
+  return true;
+}
+
+// Both times move only when the test says so (or when code under test sleeps on it), and together.
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(int64_t start_ms = 1795860000000) : now_(start_ms) {}
   int64_t real_ms() const override { return now_.load(); }
   int64_t steady_ms() const override { return steady_.load(); }
-  void advance_ms(int64_t ms) {
+  void sleep_ms(int64_t ms) const override {
+    if (ms > 0) advance_ms(ms);
+  }
+  void advance_ms(int64_t ms) const {
     now_ += ms;
     steady_ += ms;
   }
   void set_ms(int64_t ms) { now_ = ms; }
 
  private:
-  std::atomic<int64_t> now_;
-  std::atomic<int64_t> steady_{0};
+  mutable std::atomic<int64_t> now_;
+  mutable std::atomic<int64_t> steady_{0};
 };
 
 }  // namespace flareq

@@ -10,8 +10,10 @@
 #include <string>
 
 #include "emulator/config/config.h"
+#include "emulator/core/clock.h"
 #include "emulator/core/faults.h"
 #include "emulator/core/outcome.h"
+#include "emulator/core/result.h"
 
 namespace flareq::handler {
 
@@ -51,13 +53,30 @@ class Handler {
   // where each batch has its own process.
   virtual void kill_process() {}
   // Starts the process now rather than with the first batch (a persistent handler that
-  // must be up before any batch, like the Worker host); returns why it could not.
-  virtual std::string start_now() { return ""; }
+  // must be up before any batch, like the Worker host), or says why it could not.
+  virtual Result<Done> start_now() { return Done{}; }
 };
 
-std::unique_ptr<Handler> make_per_batch_handler(const HandlerSpec& spec, LogSink log);
-std::unique_ptr<Handler> make_persistent_handler(const HandlerSpec& spec, LogSink log);
-// The kind that spec.mode names.
+class Spawner;  // process.h
+
+// Each handler starts its processes through `spawner` and measures time on `clock` (the
+// system's, or a test's fakes).
+std::unique_ptr<Handler> make_per_batch_handler(const HandlerSpec& spec, LogSink log, Spawner& spawner,
+                                                const Clock& clock);
+std::unique_ptr<Handler> make_persistent_handler(const HandlerSpec& spec, LogSink log, Spawner& spawner,
+                                                 const Clock& clock);
+// The kind that spec.mode names, on the system's processes and clock.
 std::unique_ptr<Handler> make_handler(const HandlerSpec& spec, LogSink log);
+
+// How a per-batch handler's process ended, and the verdict that follows from it.
+struct ProcessEnd {
+  int wait_status = 0;           // as waitpid() gives it
+  bool timed_out = false;        // killed by dev after the handler timeout
+  bool crash_injected = false;   // killed by dev as an injected crash
+  std::string result_line;       // the last line of its stdout, when that line looked like a result
+};
+// Exit status 0 with a valid result line (or none) returned; anything else threw. A shell
+// command's exit status 127 means the command was not found: not started.
+InvocationResult per_batch_verdict(const ProcessEnd& end, const HandlerSpec& spec);
 
 }  // namespace flareq::handler

@@ -7,14 +7,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
 
-#include "emulator/core/ids.h"
 #include "emulator/core/clock.h"
+#include "emulator/core/ids.h"
+#include "emulator/core/write_all.h"
 #include "emulator/handler/handler.h"
 #include "emulator/handler/line_buffer.h"
 #include "emulator/handler/process.h"
@@ -25,10 +25,13 @@ namespace {
 
 constexpr int64_t kFirstBackoffMs = 100;
 constexpr int64_t kMaxBackoffMs = 5000;
+constexpr int64_t kExitGraceMs = 2000;   // a handler whose stdin closed has this long to finish
+constexpr int64_t kKilledGoneMs = 5000;  // a killed group has this long to close its pipes
 
 class PersistentHandler final : public Handler {
  public:
-  PersistentHandler(HandlerSpec spec, LogSink log) : spec_(std::move(spec)), log_(std::move(log)) {}
+  PersistentHandler(HandlerSpec spec, LogSink log, Spawner& spawner, const Clock& clock)
+      : spec_(std::move(spec)), log_(std::move(log)), spawner_(spawner), clock_(clock) {}
 
   ~PersistentHandler() override {
     {
@@ -40,18 +43,18 @@ class PersistentHandler final : public Handler {
     close_stdin();  // asks the handler to finish; it is killed if it does not
     std::unique_lock<std::mutex> lock(mutex_);
     if (child_.pid > 0) {
-      bool gone = exited_.wait_for(lock, std::chrono::seconds(2), [&] { return child_.pid <= 0; });
-      if (!gone) kill_group(child_.pid, SIGKILL);
+      bool gone = wait_until_steady(exited_, lock, clock_, clock_.steady_ms() + kExitGraceMs, [&] { return child_.pid <= 0; });
+      if (!gone) spawner_.kill_group(child_.pid, SIGKILL);
     }
     lock.unlock();
     if (reader_.joinable()) reader_.join();
   }
 
-  std::string start_now() override {
+  Result<Done> start_now() override {
     std::unique_lock<std::mutex> lock(mutex_);
-    std::string why = child_.pid > 0 ? "" : start(lock);
-    if (why.empty() && !keeper_.joinable()) keeper_ = std::thread([this] { keep_running(); });
-    return why;
+    Result<Done> started = child_.pid > 0 ? Done{} : start(lock);
+    if (started && !keeper_.joinable()) keeper_ = std::thread([this] { keep_running(); });
+    return started;
   }
 
   InvocationResult invoke(const std::string& document) override { return run(document, false); }
@@ -60,7 +63,7 @@ class PersistentHandler final : public Handler {
   void kill_all() override {
     std::lock_guard<std::mutex> lock(mutex_);
     closing_ = true;  // only a stopping dev kills everything: no restart
-    if (child_.pid > 0) kill_group(child_.pid, SIGKILL);
+    if (child_.pid > 0) spawner_.kill_group(child_.pid, SIGKILL);
   }
 
   // Returns once the process and its group are gone (their output pipes closed), so that
@@ -69,8 +72,8 @@ class PersistentHandler final : public Handler {
     std::unique_lock<std::mutex> lock(mutex_);
     pid_t pid = child_.pid;
     if (pid <= 0) return;
-    kill_group(pid, SIGKILL);
-    exited_.wait_for(lock, std::chrono::seconds(5), [&] { return child_.pid != pid; });
+    spawner_.kill_group(pid, SIGKILL);
+    wait_until_steady(exited_, lock, clock_, clock_.steady_ms() + kKilledGoneMs, [&] { return child_.pid != pid; });
   }
 
  private:
@@ -78,11 +81,11 @@ class PersistentHandler final : public Handler {
     InvocationResult result;
     std::unique_lock<std::mutex> lock(mutex_);
     if (child_.pid <= 0) {
-      std::string why = start(lock);
-      if (!why.empty()) {
+      Result<Done> started = start(lock);
+      if (!started) {
         result.report.threw = true;
         result.not_started = true;
-        result.failure = why;
+        result.failure = started.why();
         return result;
       }
     }
@@ -97,21 +100,22 @@ class PersistentHandler final : public Handler {
     bool written = false;
     {
       std::lock_guard<std::mutex> write_lock(write_mutex_);
-      written = stdin_fd_ >= 0 && write_all(stdin_fd_, line);
+      written = stdin_fd_ >= 0 && write_all(stdin_fd_, line.data(), line.size());
     }
     lock.lock();
     if (!written) {
       in_flight_.erase(id);
-      kill_group(pid, SIGKILL);
+      spawner_.kill_group(pid, SIGKILL);
       result.report.threw = true;
       result.failure = "the handler process stopped reading its input";
       return result;
     }
-    if (crash) kill_group(pid, SIGKILL);  // every batch in flight fails, as in a real crash
-    bool answered = pending.answered.wait_for(lock, std::chrono::milliseconds(spec_.timeout_ms), [&] { return pending.done; });
+    if (crash) spawner_.kill_group(pid, SIGKILL);  // every batch in flight fails, as in a real crash
+    bool answered = wait_until_steady(pending.answered, lock, clock_, clock_.steady_ms() + spec_.timeout_ms,
+                                      [&] { return pending.done; });
     if (!answered) {
       in_flight_.erase(id);
-      kill_group(pid, SIGKILL);  // fails the other batches in flight too, as a crash would
+      spawner_.kill_group(pid, SIGKILL);  // fails the other batches in flight too, as a crash would
       result.report.threw = true;
       result.failure = "timed out after " + std::to_string(spec_.timeout_ms / 1000) + "s";
       return result;
@@ -130,44 +134,32 @@ class PersistentHandler final : public Handler {
     std::condition_variable answered;
   };
 
-  static bool write_all(int fd, const std::string& data) {
-    size_t done = 0;
-    while (done < data.size()) {
-      ssize_t w = write(fd, data.data() + done, data.size() - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return false;
-      done += static_cast<size_t>(w);
+  // Starts the process (waiting out the backoff first), or says why it could not.
+  Result<Done> start(std::unique_lock<std::mutex>& lock) {
+    if (not_before_ms_ > clock_.steady_ms()) {
+      wait_until_steady(exited_, lock, clock_, not_before_ms_, [&] { return closing_; });
+      if (child_.pid > 0) return Done{};
     }
-    return true;
-  }
-
-  // Starts the process (waiting out the backoff first); returns why it could not start.
-  std::string start(std::unique_lock<std::mutex>& lock) {
-    int64_t wait = not_before_ms_ - monotonic_ms();
-    if (wait > 0) {
-      exited_.wait_for(lock, std::chrono::milliseconds(wait), [&] { return closing_; });
-      if (child_.pid > 0) return "";
-    }
-    if (closing_) return "the handler is stopping";
+    if (closing_) return Result<Done>::failure("the handler is stopping");
     if (reader_.joinable()) {
       lock.unlock();
       reader_.join();
       lock.lock();
-      if (child_.pid > 0) return "";
+      if (child_.pid > 0) return Done{};
     }
-    Spawned spawned = spawn(spec_.command, spec_.cwd, spec_.env);
-    if (!spawned.error.empty()) {
+    Result<Child> spawned = spawner_.spawn(spec_.command, spec_.cwd, spec_.env);
+    if (!spawned) {
       backoff();
-      return "cannot start the handler: " + spawned.error;
+      return Result<Done>::failure("cannot start the handler: " + spawned.why());
     }
-    child_ = spawned.child;
+    child_ = *spawned;
     {
       std::lock_guard<std::mutex> write_lock(write_mutex_);
       stdin_fd_ = child_.stdin_fd;
       child_.stdin_fd = -1;
     }
     reader_ = std::thread([this, child = child_] { read_output(child); });
-    return "";
+    return Done{};
   }
 
   // The keeper of a handler started with start_now(): starts it again whenever it exits.
@@ -177,9 +169,9 @@ class PersistentHandler final : public Handler {
       exited_.wait(lock, [&] { return closing_ || child_.pid <= 0; });
       if (closing_) return;
       log_(last_exit_ + "; starting it again in " +
-           std::to_string(std::max<int64_t>(0, not_before_ms_ - monotonic_ms())) + "ms");
-      std::string why = start(lock);
-      if (!why.empty() && !closing_) log_(why);
+           std::to_string(std::max<int64_t>(0, not_before_ms_ - clock_.steady_ms())) + "ms");
+      Result<Done> started = start(lock);
+      if (!started && !closing_) log_(started.why());
     }
   }
 
@@ -191,7 +183,7 @@ class PersistentHandler final : public Handler {
 
   void backoff() {
     backoff_ms_ = backoff_ms_ == 0 ? kFirstBackoffMs : std::min(backoff_ms_ * 2, kMaxBackoffMs);
-    not_before_ms_ = monotonic_ms() + backoff_ms_;
+    not_before_ms_ = clock_.steady_ms() + backoff_ms_;
   }
 
   void on_stdout_line(const std::string& line) {
@@ -224,8 +216,7 @@ class PersistentHandler final : public Handler {
   void read_output(Child child) {
     LineBuffer out, err;
     auto on_out = [this](const std::string& line) { on_stdout_line(line); };
-    int status = 0;
-    bool exited = false;
+    std::optional<int> status;
     while (child.stdout_fd >= 0 || child.stderr_fd >= 0) {
       pollfd fds[2];
       int n = 0, out_i = -1, err_i = -1;
@@ -236,19 +227,16 @@ class PersistentHandler final : public Handler {
       if (err_i >= 0 && (fds[err_i].revents & (POLLIN | POLLHUP | POLLERR))) err.read_from(child.stderr_fd, log_);
       // Its own children (workerd under the Worker host) may hold the pipes open after it
       // died: they end with it, which closes the pipes.
-      if (!exited && waitpid(child.pid, &status, WNOHANG) == child.pid) {
-        exited = true;
-        kill_group(child.pid, SIGKILL);
-      }
+      if (!status && (status = spawner_.wait(child.pid, false))) spawner_.kill_group(child.pid, SIGKILL);
     }
     out.finish(on_out);
     err.finish(log_);
-    if (!exited) waitpid(child.pid, &status, 0);
-    kill_group(child.pid, SIGKILL);
-    forget_group(child.pid);
+    if (!status) status = spawner_.wait(child.pid, true);
+    spawner_.kill_group(child.pid, SIGKILL);
+    spawner_.forget_group(child.pid);
     close_stdin();
     std::lock_guard<std::mutex> lock(mutex_);
-    std::string why = "the handler process exited (" + describe_status(status) + ")";
+    std::string why = "the handler process exited (" + describe_status(status.value_or(0)) + ")";
     last_exit_ = why;
     if (!in_flight_.empty()) log_(why + "; " + std::to_string(in_flight_.size()) + " batch(es) in flight failed");
     for (auto& [id, p] : in_flight_) {
@@ -265,6 +253,8 @@ class PersistentHandler final : public Handler {
 
   HandlerSpec spec_;
   LogSink log_;
+  Spawner& spawner_;
+  const Clock& clock_;
   std::mutex mutex_;        // the process, the batches in flight, the backoff
   std::mutex write_mutex_;  // the handler's stdin; never held with mutex_
   int stdin_fd_ = -1;
@@ -281,8 +271,9 @@ class PersistentHandler final : public Handler {
 
 }  // namespace
 
-std::unique_ptr<Handler> make_persistent_handler(const HandlerSpec& spec, LogSink log) {
-  return std::make_unique<PersistentHandler>(spec, std::move(log));
+std::unique_ptr<Handler> make_persistent_handler(const HandlerSpec& spec, LogSink log, Spawner& spawner,
+                                                 const Clock& clock) {
+  return std::make_unique<PersistentHandler>(spec, std::move(log), spawner, clock);
 }
 
 }  // namespace flareq::handler

@@ -91,28 +91,8 @@ class GroupGuard {
   std::mutex mutex_;
 };
 
-// posix_spawn's attributes and file actions, released however spawn() returns.
-struct SpawnSetup {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  SpawnSetup() {
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-};
-
-}  // namespace
-
-Spawned spawn(const config::HandlerCommand& command, const std::filesystem::path& cwd,
-              const std::map<std::string, std::string>& env) {
-  std::vector<std::string> argv = command.argv;
-  if (!command.shell.empty()) argv = {"/bin/sh", "-c", command.shell};
-  if (argv.empty()) return {{}, "no command"};
-
+// dev's environment with `env` added (its values win).
+std::vector<std::string> environment_with(const std::map<std::string, std::string>& env) {
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e) {
     std::string entry(*e);
@@ -120,6 +100,76 @@ Spawned spawn(const config::HandlerCommand& command, const std::filesystem::path
     if (!env.count(key)) envs.push_back(entry);
   }
   for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  return envs;
+}
+
+// posix_spawn's attributes and file actions, released however spawn() returns. The child: its
+// own process group (so the whole group can be ended), default signal dispositions and no
+// blocked signal (dev blocks SIGINT/SIGTERM in its threads), and only stdin, stdout and stderr:
+// not dev's sockets (a client's keep-alive connection would hang as long as the handler
+// lives), nor other handlers' pipes.
+struct SpawnSetup {
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  SpawnSetup(int stdin_fd, int stdout_fd, int stderr_fd, const std::string& dir) {
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&actions);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    sigdelset(&all, SIGKILL);
+    sigdelset(&all, SIGSTOP);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
+    posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+    posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    if (!dir.empty()) posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+  ~SpawnSetup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+};
+
+class SystemSpawner final : public Spawner {
+ public:
+  Result<Child> spawn(const config::HandlerCommand& command, const std::filesystem::path& cwd,
+                const std::map<std::string, std::string>& env) override;
+  void kill_group(pid_t pgid, int sig) override {
+    if (pgid > 0) ::kill(-pgid, sig);
+  }
+  std::optional<int> wait(pid_t pid, bool block) override {
+    int status = 0;
+    pid_t got;
+    do got = waitpid(pid, &status, block ? 0 : WNOHANG);
+    while (got < 0 && errno == EINTR);
+    if (got == pid) return status;
+    return std::nullopt;
+  }
+  void forget_group(pid_t pgid) override {
+    if (pgid > 0) GroupGuard::instance().forget(pgid);
+  }
+};
+
+}  // namespace
+
+Spawner& system_spawner() {
+  static SystemSpawner spawner;
+  return spawner;
+}
+
+Result<Child> SystemSpawner::spawn(const config::HandlerCommand& command, const std::filesystem::path& cwd,
+                             const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv = command.argv;
+  if (!command.shell.empty()) argv = {"/bin/sh", "-c", command.shell};
+  if (argv.empty()) return Result<Child>::failure("no command");
+  std::vector<std::string> envs = environment_with(env);
   std::vector<char*> args, envp;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
@@ -135,46 +185,20 @@ Spawned spawn(const config::HandlerCommand& command, const std::filesystem::path
   if (made < 3) {
     int e = errno;
     for (int i = 0; i < made; ++i) close(pipes[i][0]), close(pipes[i][1]);
-    return {{}, strerror(e)};
+    return Result<Child>::failure(strerror(e));
   }
-  // The child: its own process group (so the whole group can be ended), default signal
-  // dispositions and no blocked signal (dev blocks SIGINT/SIGTERM in its threads), and only
-  // stdin, stdout and stderr: not dev's sockets (a client's keep-alive connection would hang
-  // as long as the handler lives), nor other handlers' pipes.
-  SpawnSetup setup;
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  sigdelset(&all, SIGKILL);
-  sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&setup.attr, 0);
-  posix_spawnattr_setsigmask(&setup.attr, &none);
-  posix_spawnattr_setsigdefault(&setup.attr, &all);
-  posix_spawn_file_actions_adddup2(&setup.actions, in[0], 0);
-  posix_spawn_file_actions_adddup2(&setup.actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&setup.actions, err[1], 2);
-  posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
   std::string dir = cwd.string();
-  if (!dir.empty()) posix_spawn_file_actions_addchdir_np(&setup.actions, dir.c_str());
+  SpawnSetup setup(in[0], out[1], err[1], dir);
 
   pid_t pid = -1;
   int failure = posix_spawnp(&pid, args[0], &setup.actions, &setup.attr, args.data(), envp.data());
   close(in[0]), close(out[1]), close(err[1]);
   if (failure != 0) {
     close(in[1]), close(out[0]), close(err[0]);
-    return {{}, argv[0] + ": " + strerror(failure)};
+    return Result<Child>::failure(argv[0] + ": " + strerror(failure));
   }
   guard.watch(pid);
-  return {Child{pid, in[1], out[0], err[0]}, ""};
-}
-
-void forget_group(pid_t pgid) {
-  if (pgid > 0) GroupGuard::instance().forget(pgid);
-}
-
-void kill_group(pid_t pgid, int sig) {
-  if (pgid > 0) ::kill(-pgid, sig);
+  return Child{pid, in[1], out[0], err[0]};
 }
 
 void close_pipes(Child& c) {

@@ -1,14 +1,17 @@
 // Starting a handler command as a child process in its own process group, with pipes
-// for stdin, stdout and stderr; and ending the whole group.
+// for stdin, stdout and stderr; waiting for it; and ending the whole group. `Spawner` is the
+// one seam between the handlers and the operating system's processes: tests give the
+// handlers a fake (tests/unit/fake_spawner.h) and run no process.
 #pragma once
 #include <sys/types.h>
 
 #include <filesystem>
 #include <map>
-#include <stdexcept>
+#include <optional>
 #include <string>
 
 #include "emulator/config/config.h"
+#include "emulator/core/result.h"
 
 namespace flareq::handler {
 
@@ -19,22 +22,28 @@ struct Child {
   int stderr_fd = -1;
 };
 
-// A started child, or why the command could not be started (a missing program is an
-// expected failure, reported to the log and counted as a throw, not an exception).
-struct Spawned {
-  Child child;
-  std::string error;  // empty when started
+class Spawner {
+ public:
+  virtual ~Spawner() = default;
+  // A string command runs under /bin/sh -c; an argv runs as given (found on PATH). `env` is
+  // added to dev's own environment. A command that cannot start (a missing program) is an
+  // expected failure, reported to the log and counted as a throw.
+  virtual Result<Child> spawn(const config::HandlerCommand& command, const std::filesystem::path& cwd,
+                        const std::map<std::string, std::string>& env) = 0;
+  // Sends `sig` to every process of the child's group.
+  virtual void kill_group(pid_t pgid, int sig) = 0;
+  // The child's wait status once it has exited (reaping it); nullopt while it runs, unless
+  // `block`, which waits for the exit.
+  virtual std::optional<int> wait(pid_t pid, bool block) = 0;
+  // The reaped child's group has ended: nothing watches it any more (its id may be reused).
+  virtual void forget_group(pid_t pgid) = 0;
 };
 
-// A string command runs under /bin/sh -c; an argv runs as given (found on PATH). The child's
-// whole process group (what it starts itself included, such as the Worker host's workerd) is
-// killed should dev die, even by kill -9: one guard process per dev watches every group.
-Spawned spawn(const config::HandlerCommand& command, const std::filesystem::path& cwd,
-              const std::map<std::string, std::string>& env);
-// The group of a child that has been reaped: the guard stops watching it (its id may be reused).
-void forget_group(pid_t pgid);
+// The operating system's: posix_spawn, and the child's whole process group (what it starts
+// itself included, such as the Worker host's workerd) is killed should dev die, even by
+// kill -9: one guard process per dev watches every group.
+Spawner& system_spawner();
 
-void kill_group(pid_t pgid, int sig);
 // Closes the child's pipes that are still open.
 void close_pipes(Child& child);
 // "exit status 1", "killed by signal 9 (Killed)".

@@ -2,15 +2,12 @@
 // worker_runtime.h); the host process itself is a persistent handler.
 #include "emulator/handler/worker_runtime.h"
 
-#include <httplib.h>
-
-#include <chrono>
 #include <cstring>
-#include <thread>
 
 #include "emulator/core/clock.h"
 #include "emulator/core/faults.h"
 #include "emulator/core/ids.h"
+#include "emulator/handler/process.h"
 #include "emulator/handler/protocol.h"
 
 namespace flareq::handler {
@@ -33,14 +30,24 @@ constexpr int64_t kQuietAfterLossMs = 500;
 }  // namespace
 
 WorkerRuntimeHandler::WorkerRuntimeHandler(const HandlerSpec& spec, LogSink log)
+    : WorkerRuntimeHandler(spec, std::move(log), system_spawner(), system_clock(), nullptr) {}
+
+WorkerRuntimeHandler::WorkerRuntimeHandler(const HandlerSpec& spec, LogSink log, Spawner& spawner, const Clock& clock,
+                                           PostBatch post)
     : timeout_ms_(spec.timeout_ms),
-      host_(make_persistent_handler(spec, [this, log](const std::string& line) { on_host_line(line, log); })) {}
+      clock_(clock),
+      post_(std::move(post)),
+      host_(make_persistent_handler(
+          spec, [this, log](const std::string& line) { on_host_line(line, log); }, spawner, clock)) {
+  if (!post_) {
+    client_ = std::make_unique<DeliveryClient>();
+    post_ = [client = client_.get()](const BatchPost& p) { return client->post(p); };
+  }
+}
 
 WorkerRuntimeHandler::~WorkerRuntimeHandler() = default;
 
 void WorkerRuntimeHandler::deliver_to(int port, const std::string& secret, bool marks) {
-  std::lock_guard<std::mutex> lock(idle_mutex_);
-  idle_.clear();
   secret_ = secret;
   marks_ = marks;
   port_ = port;
@@ -60,7 +67,8 @@ void WorkerRuntimeHandler::on_host_line(const std::string& line, const LogSink& 
 
 void WorkerRuntimeHandler::wait_for_mark(const std::string& mark) {
   std::unique_lock<std::mutex> lock(marks_mutex_);
-  mark_seen_.wait_for(lock, std::chrono::milliseconds(kMarkWaitMs), [&] { return arrived_.count(mark) > 0; });
+  wait_until_steady(mark_seen_, lock, clock_, clock_.steady_ms() + kMarkWaitMs,
+                    [&] { return arrived_.count(mark) > 0; });
 }
 
 // A batch with its mark (when marks are on): registered before it is posted, forgotten after.
@@ -91,90 +99,63 @@ void WorkerRuntimeHandler::kill_all() {
   host_->kill_all();
 }
 
-std::unique_ptr<httplib::Client> WorkerRuntimeHandler::take_client() {
-  std::lock_guard<std::mutex> lock(idle_mutex_);
-  if (!idle_.empty()) {
-    auto client = std::move(idle_.back());
-    idle_.pop_back();
-    return client;
-  }
-  auto client = std::make_unique<httplib::Client>("127.0.0.1", port_.load());
-  client->set_keep_alive(true);
-  client->set_connection_timeout(1);
-  client->set_tcp_nodelay(true);  // a batch is one request: no waiting for more to send
-  client->set_default_headers({{"X-Flareq-Delivery-Secret", secret_}});
-  return client;
-}
-
-void WorkerRuntimeHandler::give_back(std::unique_ptr<httplib::Client> client) {
-  std::lock_guard<std::mutex> lock(idle_mutex_);
-  idle_.push_back(std::move(client));
-}
-
 InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool crash, const std::string& mark) {
   InvocationResult result;
   result.report.threw = true;
-  const int64_t wait_until = monotonic_ms() + kRuntimeWaitMs;
+  const int64_t wait_until = clock_.steady_ms() + kRuntimeWaitMs;
   // With a crash injected, the batch's connection is cut once the whole batch is written: that
   // invocation ends, and only it. One invocation's crash in production touches neither the
   // Worker's other batches nor its fetch(), so the runtime is not restarted.
-  auto write_then_crash = [&](size_t offset, size_t length, httplib::DataSink& sink) {
-    return sink.write(body.data() + offset, length) && offset + length < body.size();
-  };
+  BatchPost request{port_, secret_, body, mark, crash, timeout_ms_};
   while (true) {
-    int64_t quiet = quiet_until_ms_ - monotonic_ms();
-    if (quiet > 0 && !closing_) std::this_thread::sleep_for(std::chrono::milliseconds(quiet));
-    auto client = take_client();
-    client->set_read_timeout(timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000);
-    client->set_write_timeout(timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000);
-    const int64_t handed_over = monotonic_ms();
-    httplib::Headers headers;
-    if (!mark.empty()) headers.emplace("X-Flareq-Mark", mark);
-    httplib::Result answer = crash ? client->Post("/", headers, body.size(), write_then_crash, "application/json")
-                                   : client->Post("/", headers, body, "application/json");
-    bool not_listening = !answer && (answer.error() == httplib::Error::Connection ||
-                                     answer.error() == httplib::Error::ConnectionTimeout);
-    if (not_listening && !closing_ && monotonic_ms() < wait_until) {
+    int64_t quiet = quiet_until_ms_ - clock_.steady_ms();
+    if (quiet > 0 && !closing_) clock_.sleep_ms(quiet);
+    const int64_t handed_over = clock_.steady_ms();
+    PostAnswer answer = post_(request);
+    bool not_listening = answer.failure == PostAnswer::Failure::NotListening;
+    if (not_listening && !closing_ && clock_.steady_ms() < wait_until) {
       // The runtime is starting, reloading or restarting: the batch was not handed over yet.
-      std::this_thread::sleep_for(std::chrono::milliseconds(kReconnectEveryMs));
+      clock_.sleep_ms(kReconnectEveryMs);
       continue;
     }
     if (crash) {
       result.failure = kInjectedCrash;
-      return result;  // its client is not given back: the connection closes with it
-    }
-    if (answer) {
-      give_back(std::move(client));
-      if (answer->status != 200) {
-        result.failure = "the Worker's runtime answered the batch with status " + std::to_string(answer->status);
-        return result;
-      }
-      if (!mark.empty()) wait_for_mark(mark);  // logged once queue() is done, before the answer
-      ParsedResult parsed = parse_result(answer->body);
-      if (!parsed.is_result || !parsed.error.empty()) {
-        result.failure = "protocol error: " + (parsed.error.empty() ? "the runtime's answer is no result" : parsed.error);
-        return result;
-      }
-      result.report = parsed.report;
-      result.report.threw = parsed.outcome_ok != true;
-      if (result.report.threw) result.failure = parsed.reason.empty() ? "queue() threw" : parsed.reason;
       return result;
     }
+    if (answer.failure == PostAnswer::Failure::None) return verdict(answer, mark);
     if (not_listening) {
       result.not_started = true;
       result.failure = closing_ ? "dev is stopping"
                                 : "the Worker's runtime was not listening for " + std::to_string(kRuntimeWaitMs / 1000) + "s";
-    } else if (monotonic_ms() - handed_over >= timeout_ms_ - kReconnectEveryMs) {
+    } else if (clock_.steady_ms() - handed_over >= timeout_ms_ - kReconnectEveryMs) {
       host_->kill_process();  // as for any handler: the whole process group ends, and starts again
       result.failure = "timed out after " + std::to_string(timeout_ms_ / 1000) + "s";
     } else {
       result.failure = "the Worker's runtime ended the batch's connection (it stopped, crashed or reloaded)";
-      quiet_until_ms_ = monotonic_ms() + kQuietAfterLossMs;
-      std::lock_guard<std::mutex> lock(idle_mutex_);
-      idle_.clear();  // their connections are to the runtime that is going
+      quiet_until_ms_ = clock_.steady_ms() + kQuietAfterLossMs;
     }
     return result;
   }
+}
+
+// The runtime's answer to a batch it took.
+InvocationResult WorkerRuntimeHandler::verdict(const PostAnswer& answer, const std::string& mark) {
+  InvocationResult result;
+  result.report.threw = true;
+  if (answer.status != 200) {
+    result.failure = "the Worker's runtime answered the batch with status " + std::to_string(answer.status);
+    return result;
+  }
+  if (!mark.empty()) wait_for_mark(mark);  // logged once queue() is done, before the answer
+  ParsedResult parsed = parse_result(answer.body);
+  if (!parsed.is_result || !parsed.error.empty()) {
+    result.failure = "protocol error: " + (parsed.error.empty() ? "the runtime's answer is no result" : parsed.error);
+    return result;
+  }
+  result.report = parsed.report;
+  result.report.threw = parsed.outcome_ok != true;
+  if (result.report.threw) result.failure = parsed.reason.empty() ? "queue() threw" : parsed.reason;
+  return result;
 }
 
 }  // namespace flareq::handler

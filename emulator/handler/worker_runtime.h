@@ -2,27 +2,26 @@
 // persistent handler: started before any batch, started again after a crash, its output in the
 // dev log, its whole process group killed on a timeout. Once its runtime names the port of the
 // delivery service (worker/delivery.worker.mjs, beside the Worker in workerd), each batch is
-// posted there over HTTP and goes straight to the Worker's queue() inside the runtime, rather
-// than through the host's stdin and Node.js.
+// posted there (through `PostBatch`) and goes straight to the Worker's queue() inside the
+// runtime, rather than through the host's stdin and Node.js.
 #pragma once
 #include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <set>
-#include <vector>
 
+#include "emulator/handler/delivery_client.h"
 #include "emulator/handler/handler.h"
-
-namespace httplib {
-class Client;
-}
 
 namespace flareq::handler {
 
 class WorkerRuntimeHandler final : public Handler {
  public:
+  // On the system's processes, clock and HTTP client.
   WorkerRuntimeHandler(const HandlerSpec& spec, LogSink log);
+  // On the ones given (tests).
+  WorkerRuntimeHandler(const HandlerSpec& spec, LogSink log, Spawner& spawner, const Clock& clock, PostBatch post);
   ~WorkerRuntimeHandler() override;
 
   // From now on, batches go to the delivery service on 127.0.0.1:port, with its secret. Its
@@ -35,19 +34,21 @@ class WorkerRuntimeHandler final : public Handler {
   InvocationResult invoke_and_crash(const std::string& document) override;
   void kill_all() override;
   void kill_process() override { host_->kill_process(); }
-  std::string start_now() override { return host_->start_now(); }
+  Result<Done> start_now() override { return host_->start_now(); }
 
  private:
   InvocationResult post(const std::string& document, bool crash);
   // Posts the batch (waiting for a runtime that is not listening yet) and reads the verdict.
   InvocationResult hand_over(const std::string& document, bool crash, const std::string& mark);
+  InvocationResult verdict(const PostAnswer& answer, const std::string& mark);
   // A line of the host's output: a mark is taken, anything else goes to the log.
   void on_host_line(const std::string& line, const LogSink& log);
   void wait_for_mark(const std::string& mark);
-  std::unique_ptr<httplib::Client> take_client();
-  void give_back(std::unique_ptr<httplib::Client> client);
 
   int64_t timeout_ms_;
+  const Clock& clock_;
+  PostBatch post_;
+  std::unique_ptr<DeliveryClient> client_;  // the real one, when post_ is it
   std::unique_ptr<Handler> host_;
   std::atomic<int> port_{0};
   std::string secret_;  // set once, before port_
@@ -56,9 +57,7 @@ class WorkerRuntimeHandler final : public Handler {
   std::condition_variable mark_seen_;
   std::set<std::string> awaited_, arrived_;  // marks
   std::atomic<bool> closing_{false};
-  std::atomic<int64_t> quiet_until_ms_{0};  // monotonic: no batch is posted before it
-  std::mutex idle_mutex_;
-  std::vector<std::unique_ptr<httplib::Client>> idle_;  // keep-alive connections to the delivery service
+  std::atomic<int64_t> quiet_until_ms_{0};  // steady: no batch is posted before it
 };
 
 }  // namespace flareq::handler

@@ -62,10 +62,10 @@ json counters_json(const QueueCounters& c) {
           {"dead_lettered", c.dead_lettered},
           {"expired", c.expired},
           {"replayed", c.replayed},
-          {"injected_failures", c.injected_failures},
-          {"injected_crashes", c.injected_crashes},
-          {"injected_latency", c.injected_latency},
-          {"injected_push_errors", c.injected_push_errors}};
+          {"injected_failures", c.injected.failures},
+          {"injected_crashes", c.injected.crashes},
+          {"injected_latency", c.injected.latency},
+          {"injected_push_errors", c.injected.push_errors}};
 }
 
 nlohmann::ordered_json message_json(const StoredMessage& m, int64_t now) {
@@ -113,8 +113,9 @@ json fault_json(const FaultRecord& f) {
           {"push_errors", s.push_errors},
           {"seed", s.seed},
           {"set_on", iso8601(f.set_ms)},
-          {"injected", {{"deliveries_drawn", f.deliveries_drawn}, {"failed", f.failed}, {"crashed", f.crashed},
-                        {"delayed", f.delayed}, {"pushes_drawn", f.pushes_drawn}, {"pushes_refused", f.pushes_refused}}}};
+          {"injected", {{"deliveries_drawn", f.deliveries_drawn}, {"failed", f.injected.failures},
+                        {"crashed", f.injected.crashes}, {"delayed", f.injected.latency},
+                        {"pushes_drawn", f.pushes_drawn}, {"pushes_refused", f.injected.push_errors}}}};
 }
 
 

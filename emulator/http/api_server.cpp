@@ -1,8 +1,6 @@
 // The server's set-up, authentication, the envelope, and handing each request to its route.
 #include "emulator/http/api_server.h"
 
-#include <SQLiteCpp/Exception.h>
-#include <sqlite3.h>
 #include <dirent.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -16,6 +14,7 @@
 #include "emulator/http/connection_threads.h"
 #include "emulator/http/local_safety.h"
 #include "emulator/http/request_body.h"
+#include "emulator/store/state_file_error.h"
 
 namespace flareq::api {
 
@@ -76,6 +75,15 @@ void write_error(httplib::Response& res, int status, int code, const std::string
   res.set_content(dump(body), "application/json");
 }
 
+// An Error as the API's answer; a failing state file is also said on dev's stderr, and one
+// that passes (503) asks the client to come back.
+void answer_error(const httplib::Request& req, httplib::Response& res, const Error& e) {
+  if (e.code() == code::kInternal)
+    std::cerr << "flareq: " << e.what() << " on " << req.method << " " << req.path << "\n";
+  write_error(res, e.http_status(), e.code(), e.what());
+  if (e.http_status() == 503) res.set_header("Retry-After", "1");
+}
+
 std::string too_large_message() { return "request body exceeds " + std::to_string(kMaxRequestBytes) + " bytes"; }
 
 }  // namespace
@@ -94,6 +102,29 @@ ApiServer::ApiServer(StorePool& stores, ServerOptions options)
   add_fault_routes(routes_, context_);
   add_dashboard_routes(routes_, context_);
   add_flareq_routes(routes_, context_);
+  add_server_routes();
+  set_up_connections();
+  read_bodies();
+  answer_failures();
+}
+
+// The routes the server answers itself, outside Cloudflare's envelope: the health check, the
+// metrics' text and the dashboard's event stream.
+void ApiServer::add_server_routes() {
+  routes_.add("GET", "/healthz", [](RouteRequest&) {
+    return Reply::writing([](httplib::Response& res) { res.set_content("{\"status\":\"ok\"}", "application/json"); });
+  });
+  routes_.add("GET", "/metrics", [this](RouteRequest&) {
+    return Reply::writing([this](httplib::Response& res) { res.set_content(prometheus_text(), "text/plain; version=0.0.4"); });
+  });
+  routes_.add("GET", "accounts/{account}/flareq/events", [this](RouteRequest&) {
+    return Reply::writing([this](httplib::Response& res) { stream_events(res); });
+  });
+}
+
+// Sockets, timeouts, the connection threads, and the refusal of a Content-Length that is not
+// a number before httplib waits for its body.
+void ApiServer::set_up_connections() {
   auto& s = *server_;
   s.set_tcp_nodelay(true);
   s.set_payload_max_length(kMaxRequestBytes);
@@ -122,6 +153,11 @@ ApiServer::ApiServer(StorePool& stores, ServerOptions options)
   });
   size_t max_connections = static_cast<size_t>(options_.max_connections);
   s.new_task_queue = [max_connections] { return new ConnectionThreads(max_connections); };
+}
+
+// Every method reaches handle() with its body read whole.
+void ApiServer::read_bodies() {
+  auto& s = *server_;
   auto without_body = [this](const httplib::Request& req, httplib::Response& res) { handle(req, req.body, res); };
   // Methods with a body read it themselves: httplib would decode a form-urlencoded body
   // (curl -d's default Content-Type) and refuse one over 8 KB, but bodies here are JSON
@@ -151,6 +187,11 @@ ApiServer::ApiServer(StorePool& stores, ServerOptions options)
   s.Put(".*", with_body);
   s.Patch(".*", with_body);
   s.Delete(".*", with_body);
+}
+
+// What httplib refuses before a route runs, and what a route throws that is not an Error.
+void ApiServer::answer_failures() {
+  auto& s = *server_;
   // What httplib refuses before a route runs (payload too large, bad request line).
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
@@ -234,44 +275,24 @@ void ApiServer::handle(const httplib::Request& req, const std::string& content, 
       auto refusal = foreign_request(listening_, req.method, req.get_header_value("Host"), req.get_header_value("Origin"));
       if (refusal) throw Error(code::kUnauthorized, 403, *refusal);
     }
+    // The runtime's queue bindings speak the runtime's own protocol, told apart by a header
+    // (their GET /metrics is not the server's).
     if (is_queue_binding_request(req)) return serve_queue_binding(context_, stores_.local(), req, content, res);
-    std::vector<std::string_view> path = split_path(req.path);
-    if (path.size() == 1 && path[0] == "healthz") {
-      res.set_content("{\"status\":\"ok\"}", "application/json");
-      return;
-    }
-    if (path.size() == 1 && path[0] == "metrics") {
-      if (req.method != "GET") throw method_not_allowed(req);
-      res.set_content(prometheus_text(), "text/plain; version=0.0.4");
-      return;
-    }
-    if (req.method == "GET" && path.size() == 6 && path[0] == "client" && path[1] == "v4" && path[2] == "accounts" &&
-        path[4] == "flareq" && path[5] == "events") {
-      if (!options_.account_id.empty() && path[3] != options_.account_id)
-        throw Error(code::kUnauthorized, 403, "account '" + std::string(path[3]) + "' is not served here");
-      stream_events(res);
-      return;
-    }
-    write_envelope(res, route(req, content, path));
+    Reply reply = route(req, content, split_path(req.path));
+    if (reply.raw) reply.raw(res);
+    else write_envelope(res, reply);
+  } catch (const SQLite::Exception& e) {  // from a store call a route made directly
+    answer_error(req, res, state_file_error(e));
   } catch (const Error& e) {
-    write_error(res, e.http_status(), e.code(), e.what());
-  } catch (const SQLite::Exception& e) {
-    std::cerr << "flareq: state file error on " << req.method << " " << req.path << ": " << e.what() << "\n";
-    // A busy, full or failing disk passes: the client should try again (the SDK retries a
-    // 503 by itself). Anything else is a fault of the file.
-    int primary = e.getErrorCode() & 0xff;
-    bool passing = primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_FULL || primary == SQLITE_IOERR;
-    write_error(res, passing ? 503 : 500, code::kInternal, std::string("state file error: ") + e.what());
-    if (passing) res.set_header("Retry-After", "1");
+    answer_error(req, res, e);
   }
 }
 
 Reply ApiServer::route(const httplib::Request& req, const std::string& content, const std::vector<std::string_view>& path) {
-  if (path.size() < 2 || path[0] != "client" || path[1] != "v4") throw no_route(req);
-  std::vector<std::string_view> p(path.begin() + 2, path.end());
-  if (!options_.account_id.empty() && p.size() >= 2 && p[0] == "accounts" && p[1] != options_.account_id)
-    throw Error(code::kUnauthorized, 403, "account '" + std::string(p[1]) + "' is not served here");
-  RouteTable::Match match = routes_.find(req, p);
+  if (!options_.account_id.empty() && path.size() >= 4 && path[0] == "client" && path[1] == "v4" &&
+      path[2] == "accounts" && path[3] != options_.account_id)
+    throw Error(code::kUnauthorized, 403, "account '" + std::string(path[3]) + "' is not served here");
+  RouteTable::Match match = routes_.find(req, path);
   RouteRequest request{req, content, stores_.local(), std::nullopt, std::move(match.params)};
   auto queue = request.params.find("queue");
   if (queue != request.params.end()) request.queue = request.store.queue(checked_queue_ref(queue->second));

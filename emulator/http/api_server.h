@@ -56,6 +56,10 @@ class ApiServer {
   void handle(const httplib::Request& req, const std::string& content, httplib::Response& res);
 
  private:
+  void add_server_routes();
+  void set_up_connections();
+  void read_bodies();
+  void answer_failures();
   Reply route(const httplib::Request& req, const std::string& content, const std::vector<std::string_view>& path);
   // The dashboard (dashboard.cpp): its files, and the event stream it follows.
   static bool serve_dashboard_file(const std::string& path, httplib::Response& res);

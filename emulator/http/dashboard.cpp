@@ -58,13 +58,13 @@ void ApiServer::stream_events(httplib::Response& res) {
   res.set_chunked_content_provider("text/event-stream", [this, at](size_t, httplib::DataSink& sink) {
     if (stopping_) return false;
     std::string out;
-    int64_t now = monotonic_ms();
+    int64_t now = system_clock().steady_ms();
     if (now >= at->next_overview_ms) {
       nlohmann::json overview = overview_json(stores_.local(), context_);
       out += "event: overview\ndata: " + overview.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n";
       at->next_overview_ms = now + kOverviewEveryMs;
     }
-    auto wait = std::chrono::milliseconds(std::max<int64_t>(1, at->next_overview_ms - monotonic_ms()));
+    auto wait = std::chrono::milliseconds(std::max<int64_t>(1, at->next_overview_ms - system_clock().steady_ms()));
     if (options_.log_feed) {
       for (const auto& [seq, line] : options_.log_feed->after(at->log_seq, wait)) {
         nlohmann::json j = {{"seq", seq}, {"line", line}};

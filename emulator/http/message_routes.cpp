@@ -4,6 +4,7 @@
 
 #include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
+#include "emulator/core/intake.h"
 #include "emulator/http/api_server.h"
 #include "emulator/http/message_handle.h"
 #include "emulator/http/request_body.h"
@@ -19,30 +20,27 @@ OutgoingMessage read_message(const RequestJson& item, const std::string& prefix)
   if (!item.is_object()) throw bad_request(code::kInvalidBody, prefix + "a message must be an object");
   Fields f(item, prefix);
   if (!item.contains("body")) throw bad_request(code::kInvalidBody, prefix + "body is required");
-  OutgoingMessage m;
   std::string type = f.string("content_type", code::kInvalidMetadata).value_or("json");
   const RequestJson& body = item.at("body");
-  if (type == "json") {
-    m.content_type = ContentType::Json;
-    m.body = body.dump();
-  } else if (type == "text") {
-    if (!body.is_string()) throw bad_request(code::kInvalidBody, prefix + "a text message's body must be a string");
-    m.content_type = ContentType::Text;
-    m.body = body.get<std::string>();
-  } else if (type == "bytes" || type == "v8") {
-    // v8 (a flareq extension, what a Worker's binding sends by default): the structured-clone
-    // bytes, base64, delivered to a Worker's queue() as the value they encode.
-    auto decoded = body.is_string() ? base64_decode(body.get<std::string>()) : std::nullopt;
-    if (!decoded) throw bad_request(code::kInvalidBody, prefix + "a " + type + " message's body must be a base64 string");
-    m.content_type = type == "v8" ? ContentType::V8 : ContentType::Bytes;
-    m.body = std::move(*decoded);
-  } else {
-    throw bad_request(code::kInvalidMetadata, prefix + "content_type must be \"json\", \"text\", \"bytes\" or \"v8\", got \"" +
-                                                  type + "\"");
+  std::optional<int64_t> delay = f.integer("delay_seconds", code::kInvalidDelay, 0, limits::kMaxDelaySecs);
+  try {
+    if (type == "json") return take_message(ContentType::Json, body.dump(), delay);
+    if (type == "text") {
+      if (!body.is_string()) throw bad_request(code::kInvalidBody, "a text message's body must be a string");
+      return take_message(ContentType::Text, body.get<std::string>(), delay);
+    }
+    if (type == "bytes" || type == "v8") {
+      // v8 (a flareq extension, what a Worker's binding sends by default): the structured-clone
+      // bytes, base64, delivered to a Worker's queue() as the value they encode.
+      auto decoded = body.is_string() ? base64_decode(body.get<std::string>()) : std::nullopt;
+      if (!decoded) throw bad_request(code::kInvalidBody, "a " + type + " message's body must be a base64 string");
+      return take_message(type == "v8" ? ContentType::V8 : ContentType::Bytes, std::move(*decoded), delay);
+    }
+  } catch (const Error& e) {
+    throw Error(e.code(), e.http_status(), prefix + e.what());
   }
-  m.delay_secs = f.integer("delay_seconds", code::kInvalidDelay, 0, limits::kMaxDelaySecs);
-  limits::check_message_size(m.body.size());
-  return m;
+  throw bad_request(code::kInvalidMetadata, prefix + "content_type must be \"json\", \"text\", \"bytes\" or \"v8\", got \"" +
+                                                type + "\"");
 }
 
 }  // namespace
@@ -77,6 +75,7 @@ Reply push_messages(ApiContext& context, RouteRequest& r, bool batch) {
       messages.push_back(read_message(items[i], "messages[" + std::to_string(i) + "]."));
     delay = Fields(body).integer("delay_seconds", code::kInvalidDelay, 0, limits::kMaxDelaySecs);
   }
+  check_send(messages, delay);
   SendResult sent = context.sends.send(queue, messages, delay);
   return {200, {{"metadata", {{"metrics", metrics_json(sent.metrics)}}}}, std::nullopt};
 }

@@ -44,19 +44,28 @@ std::string ApiServer::prometheus_text() {
     const char* help;
     int64_t QueueCounters::*field;
   };
+  struct Injected {
+    const char* name;
+    const char* help;
+    int64_t InjectedCounts::*field;
+  };
   for (const Counter& c : {Counter{"flareq_queue_received_total", "Messages sent to the queue.", &QueueCounters::received},
                            Counter{"flareq_queue_delivered_total", "Message deliveries (push or pull).", &QueueCounters::delivered},
                            Counter{"flareq_queue_acked_total", "Messages acknowledged.", &QueueCounters::acked},
                            Counter{"flareq_queue_retried_total", "Messages retried.", &QueueCounters::retried},
                            Counter{"flareq_queue_dead_lettered_total", "Messages moved to a dead letter queue or dropped after their last retry.", &QueueCounters::dead_lettered},
                            Counter{"flareq_queue_expired_total", "Messages deleted by retention.", &QueueCounters::expired},
-                           Counter{"flareq_queue_replayed_total", "Messages replayed out of this dead letter queue.", &QueueCounters::replayed},
-                           Counter{"flareq_queue_injected_failures_total", "Deliveries failed by an injected fault.", &QueueCounters::injected_failures},
-                           Counter{"flareq_queue_injected_crashes_total", "Deliveries whose handler an injected fault killed.", &QueueCounters::injected_crashes},
-                           Counter{"flareq_queue_injected_latency_total", "Deliveries held back by injected latency.", &QueueCounters::injected_latency},
-                           Counter{"flareq_queue_injected_push_errors_total", "Pushes refused by an injected fault.", &QueueCounters::injected_push_errors}}) {
+                           Counter{"flareq_queue_replayed_total", "Messages replayed out of this dead letter queue.", &QueueCounters::replayed}}) {
     family(c.name, "counter", c.help, [&](const Queue& q, const Backlog&, const std::string& prefix) {
       out << prefix << "} " << q.counters.*c.field << "\n";
+    });
+  }
+  for (const Injected& c : {Injected{"flareq_queue_injected_failures_total", "Deliveries failed by an injected fault.", &InjectedCounts::failures},
+                            Injected{"flareq_queue_injected_crashes_total", "Deliveries whose handler an injected fault killed.", &InjectedCounts::crashes},
+                            Injected{"flareq_queue_injected_latency_total", "Deliveries held back by injected latency.", &InjectedCounts::latency},
+                            Injected{"flareq_queue_injected_push_errors_total", "Pushes refused by an injected fault.", &InjectedCounts::push_errors}}) {
+    family(c.name, "counter", c.help, [&](const Queue& q, const Backlog&, const std::string& prefix) {
+      out << prefix << "} " << q.counters.injected.*c.field << "\n";
     });
   }
   return out.str();

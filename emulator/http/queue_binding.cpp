@@ -10,6 +10,7 @@
 
 #include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
+#include "emulator/core/intake.h"
 #include "emulator/core/json_depth.h"
 #include "emulator/core/limits.h"
 #include "emulator/core/message.h"
@@ -39,17 +40,6 @@ ContentType content_type_of(const std::string& name) {
   throw Error(code::kInvalidMetadata, 400, "unknown message format '" + printable(name) + "'");
 }
 
-OutgoingMessage message_of(ContentType type, std::string body, std::optional<int64_t> delay) {
-  if (type == ContentType::Json && (!json_depth_within(body) || !json::accept(body)))
-    throw Error(code::kInvalidBody, 400, "a json message's body is not JSON");
-  limits::check_message_size(body.size());
-  OutgoingMessage m;
-  m.content_type = type;
-  m.body = std::move(body);
-  m.delay_secs = delay;
-  return m;
-}
-
 std::vector<OutgoingMessage> batch_of(const std::string& content) {
   if (!json_depth_within(content)) throw Error(code::kInvalidBody, 400, "the batch nests too deeply");
   json doc = json::parse(content, nullptr, false);
@@ -65,13 +55,9 @@ std::vector<OutgoingMessage> batch_of(const std::string& content) {
     auto body = base64_decode(item["body"].get<std::string>());
     if (!body) throw Error(code::kInvalidBody, 400, "a message's body is not base64");
     std::optional<int64_t> delay;
-    if (item.contains("delaySecs") && item["delaySecs"].is_number_integer()) {
-      delay = item["delaySecs"].get<int64_t>();
-      if (*delay < 0 || *delay > limits::kMaxDelaySecs)
-        throw Error(code::kInvalidDelay, 400, "delaySecs must be between 0 and " + std::to_string(limits::kMaxDelaySecs));
-    }
+    if (item.contains("delaySecs") && item["delaySecs"].is_number_integer()) delay = item["delaySecs"].get<int64_t>();
     std::string type = item.contains("contentType") && item["contentType"].is_string() ? item["contentType"].get<std::string>() : "";
-    messages.push_back(message_of(content_type_of(type), std::move(*body), delay));
+    messages.push_back(take_message(content_type_of(type), std::move(*body), delay));
   }
   return messages;
 }
@@ -103,10 +89,13 @@ void serve_queue_binding(ApiContext& context, Store& store, const httplib::Reque
     SendResult sent;
     if (req.path == "/message") {
       std::vector<OutgoingMessage> one;
-      one.push_back(message_of(content_type_of(req.get_header_value("X-Msg-Fmt")), content, delay));
+      one.push_back(take_message(content_type_of(req.get_header_value("X-Msg-Fmt")), content, delay));
+      check_send(one, std::nullopt);
       sent = context.sends.send(queue, one, std::nullopt);
     } else {
-      sent = context.sends.send(queue, batch_of(content), delay);
+      std::vector<OutgoingMessage> batch = batch_of(content);
+      check_send(batch, delay);
+      sent = context.sends.send(queue, batch, delay);
     }
     res.set_content(json({{"metadata", {{"metrics", runtime_metrics(sent.metrics)}}}}).dump(), "application/json");
   } catch (const Error& e) {

@@ -51,35 +51,35 @@ size_t request_head_end(std::string_view bytes) {
   return at == std::string_view::npos ? at : at + 4;
 }
 
-std::variant<RequestHead, std::string> parse_request_head(std::string_view head) {
+Result<RequestHead> parse_request_head(std::string_view head) {
   RequestHead out;
   size_t line_end = head.find("\r\n");
-  if (line_end == std::string_view::npos) return std::string("the request line does not end with CRLF");
+  if (line_end == std::string_view::npos) return Result<RequestHead>::failure("the request line does not end with CRLF");
   std::string_view line = head.substr(0, line_end);
   size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
-  if (sp1 == std::string_view::npos || sp2 == sp1) return std::string("the request line is not 'METHOD TARGET HTTP/1.1'");
+  if (sp1 == std::string_view::npos || sp2 == sp1) return Result<RequestHead>::failure("the request line is not 'METHOD TARGET HTTP/1.1'");
   out.method = std::string(line.substr(0, sp1));
   std::string_view version = line.substr(sp2 + 1);
-  if (!is_token(out.method)) return std::string("the request's method is not a token");
-  if (version != "HTTP/1.1" && version != "HTTP/1.0") return std::string("only HTTP/1.0 and HTTP/1.1 are served");
-  if (out.method == "CONNECT") return std::string("CONNECT is not served here");
+  if (!is_token(out.method)) return Result<RequestHead>::failure("the request's method is not a token");
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") return Result<RequestHead>::failure("only HTTP/1.0 and HTTP/1.1 are served");
+  if (out.method == "CONNECT") return Result<RequestHead>::failure("CONNECT is not served here");
 
   int hosts = 0, origins = 0, lengths = 0;
   bool chunked = false, transfer_encoding = false, wants_upgrade = false, connection_upgrade = false;
   size_t at = line_end + 2;
   while (true) {
     size_t end = head.find("\r\n", at);
-    if (end == std::string_view::npos) return std::string("the request head does not end with a blank line");
+    if (end == std::string_view::npos) return Result<RequestHead>::failure("the request head does not end with a blank line");
     std::string_view field = head.substr(at, end - at);
     at = end + 2;
     if (field.empty()) break;
     if (field.find('\n') != std::string_view::npos || field.find('\r') != std::string_view::npos ||
         field.find('\0') != std::string_view::npos)
-      return std::string("a header line holds a bare CR, LF or NUL");
-    if (field.front() == ' ' || field.front() == '\t') return std::string("folded header lines are not accepted");
+      return Result<RequestHead>::failure("a header line holds a bare CR, LF or NUL");
+    if (field.front() == ' ' || field.front() == '\t') return Result<RequestHead>::failure("folded header lines are not accepted");
     size_t colon = field.find(':');
     if (colon == std::string_view::npos || !is_token(field.substr(0, colon)))
-      return std::string("a header line is not 'Name: value'");
+      return Result<RequestHead>::failure("a header line is not 'Name: value'");
     std::string name = ascii_lower(field.substr(0, colon));
     std::string_view value = trim(field.substr(colon + 1));
     if (name == "host") {
@@ -91,11 +91,12 @@ std::variant<RequestHead, std::string> parse_request_head(std::string_view head)
     } else if (name == "content-length") {
       ++lengths;
       if (value.empty() || value.size() > 15 || value.find_first_not_of("0123456789") != std::string_view::npos)
-        return "Content-Length must be a number of bytes, got '" + std::string(value.substr(0, 40)) + "'";
+        return Result<RequestHead>::failure("Content-Length must be a number of bytes, got '" +
+                                            std::string(value.substr(0, 40)) + "'");
       out.length = std::stoull(std::string(value));
     } else if (name == "transfer-encoding") {
       if (transfer_encoding || ascii_lower(value) != "chunked")
-        return std::string("only 'Transfer-Encoding: chunked' is accepted");
+        return Result<RequestHead>::failure("only 'Transfer-Encoding: chunked' is accepted");
       transfer_encoding = chunked = true;
     } else if (name == "upgrade") {
       wants_upgrade = true;
@@ -103,11 +104,11 @@ std::variant<RequestHead, std::string> parse_request_head(std::string_view head)
       connection_upgrade = connection_upgrade || list_has(value, "upgrade");
     }
   }
-  if (at != head.size()) return std::string("bytes follow the request head's blank line");
-  if (hosts > 1 || origins > 1) return std::string("a request may carry one Host and one Origin");
-  if (lengths > 1) return std::string("a request may carry one Content-Length");
-  if (chunked && lengths) return std::string("a request may not carry both Content-Length and Transfer-Encoding");
-  if (chunked && version == "HTTP/1.0") return std::string("HTTP/1.0 has no chunked bodies");
+  if (at != head.size()) return Result<RequestHead>::failure("bytes follow the request head's blank line");
+  if (hosts > 1 || origins > 1) return Result<RequestHead>::failure("a request may carry one Host and one Origin");
+  if (lengths > 1) return Result<RequestHead>::failure("a request may carry one Content-Length");
+  if (chunked && lengths) return Result<RequestHead>::failure("a request may not carry both Content-Length and Transfer-Encoding");
+  if (chunked && version == "HTTP/1.0") return Result<RequestHead>::failure("HTTP/1.0 has no chunked bodies");
   out.body = chunked ? RequestHead::Body::Chunked : lengths ? RequestHead::Body::Length : RequestHead::Body::None;
   out.upgrade = wants_upgrade && connection_upgrade;
   return out;

@@ -7,7 +7,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <variant>
+
+#include "emulator/core/result.h"
 
 namespace flareq::api {
 
@@ -26,7 +27,7 @@ struct RequestHead {
 size_t request_head_end(std::string_view bytes);
 
 // The head (its bytes up to and including the blank line), or why it is malformed.
-std::variant<RequestHead, std::string> parse_request_head(std::string_view head);
+Result<RequestHead> parse_request_head(std::string_view head);
 
 // Follows a chunked body through the bytes that carry it, chunk sizes, extensions and
 // trailers included.

@@ -18,6 +18,7 @@ bool is_param(const std::string& segment) { return segment.size() > 2 && segment
 
 void RouteTable::add(std::string method, std::string_view pattern, Route route) {
   Entry e{std::move(method), {}, std::move(route)};
+  if (pattern.empty() || pattern.front() != '/') e.pattern = {"client", "v4"};
   size_t i = 0;
   while (i <= pattern.size()) {
     size_t j = pattern.find('/', i);

@@ -1,7 +1,8 @@
-// The API's routes: each is a method and a path pattern under /client/v4, registered by the
-// route file that answers it (routes.h). A pattern's "{queue}" segment is resolved to the
-// queue it names before the route runs; "{name}" segments reach the route as given. A path
-// no route has answers 404; a path some route has, under another method, 405.
+// The API's routes: each is a method and a path pattern, under /client/v4 unless the pattern
+// starts with "/", registered by the route file that answers it (routes.h). A pattern's
+// "{queue}" segment is resolved to the queue it names before the route runs; "{name}" segments
+// reach the route as given. A path no route has answers 404; a path some route has, under
+// another method, 405.
 #pragma once
 #include <functional>
 #include <map>
@@ -17,15 +18,27 @@
 
 namespace httplib {
 struct Request;
+struct Response;
 }
 
 namespace flareq::api {
 
-// What a route answers: a status and the envelope's result (and result_info for lists).
+// What a route answers: a status and the envelope's result (and result_info for lists); or,
+// for the few answers outside the envelope (the metrics' text, the event stream), `raw`, which
+// writes the response itself.
 struct Reply {
+  Reply() = default;
+  Reply(int status, nlohmann::json result, std::optional<nlohmann::json> result_info = std::nullopt)
+      : status(status), result(std::move(result)), result_info(std::move(result_info)) {}
+  static Reply writing(std::function<void(httplib::Response&)> write) {
+    Reply r;
+    r.raw = std::move(write);
+    return r;
+  }
   int status = 200;
   nlohmann::json result;
   std::optional<nlohmann::json> result_info;
+  std::function<void(httplib::Response&)> raw;
 };
 
 struct RouteRequest {
@@ -43,14 +56,15 @@ using Route = std::function<Reply(RouteRequest& request)>;
 class RouteTable {
  public:
   // `pattern` is slash-separated and relative to /client/v4, e.g.
-  // "accounts/{account}/queues/{queue}/messages/pull".
+  // "accounts/{account}/queues/{queue}/messages/pull", or from the root when it starts with
+  // "/" ("/metrics").
   void add(std::string method, std::string_view pattern, Route route);
 
   struct Match {
     const Route* route = nullptr;
     std::map<std::string, std::string> params;  // every {…} segment as given, by name
   };
-  // Throws the API's 404 or 405.
+  // `segments`: the request's whole path, split. Throws the API's 404 or 405.
   Match find(const httplib::Request& request, const std::vector<std::string_view>& segments) const;
 
  private:

@@ -17,7 +17,9 @@
 #include <cstring>
 #include <limits>
 
+#include "emulator/core/clock.h"
 #include "emulator/core/error.h"
+#include "emulator/core/write_all.h"
 #include "emulator/http/local_safety.h"
 #include "emulator/http/request_head.h"
 
@@ -28,10 +30,7 @@ namespace {
 constexpr size_t kChunk = 64 * 1024;
 constexpr int kSendTimeoutSecs = 30;  // a client that reads nothing for this long is dropped
 
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+int64_t steady_ms() { return system_clock().steady_ms(); }
 
 std::string answer(int status, std::string_view reason, const std::string& why) {
   std::string body = "flareq: " + why + "\n";
@@ -39,17 +38,6 @@ std::string answer(int status, std::string_view reason, const std::string& why) 
   return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
          "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
          extra + "Connection: close\r\n\r\n" + body;
-}
-
-bool send_all(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
 }
 
 void set_no_delay(int fd) {
@@ -101,8 +89,19 @@ struct WorkerFront::Connection {
   }
 };
 
+Result<std::unique_ptr<WorkerFront>> WorkerFront::open(const WorkerFrontOptions& options) {
+  std::unique_ptr<WorkerFront> front(new WorkerFront(options));
+  std::string why = front->listen();
+  if (!why.empty()) return Result<std::unique_ptr<WorkerFront>>::failure(why);
+  front->acceptor_ = std::thread([f = front.get()] { f->accept_loop(); });
+  return front;
+}
+
 WorkerFront::WorkerFront(const WorkerFrontOptions& options)
-    : options_(options), runtime_port_(options.runtime_port), threads_(2 * options.max_connections + 2) {
+    : options_(options), runtime_port_(options.runtime_port), threads_(2 * options.max_connections + 2) {}
+
+std::string WorkerFront::listen() {
+  const WorkerFrontOptions& options = options_;
   sockaddr_storage address{};
   socklen_t size = 0;
   if (options.ip.find(':') != std::string::npos) {
@@ -117,7 +116,7 @@ WorkerFront::WorkerFront(const WorkerFrontOptions& options)
     if (inet_pton(AF_INET, options.ip.c_str(), &a4->sin_addr) == 1) size = sizeof *a4;
   }
   std::string where = options.ip + ":" + std::to_string(options.port);
-  if (size == 0) throw UsageError("cannot serve the Worker on " + where + ": not an IP address");
+  if (size == 0) return "cannot serve the Worker on " + where + ": not an IP address";
   listen_fd_ = ::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int yes = 1;
   // SO_REUSEADDR only: never SO_REUSEPORT, so a second dev cannot share the port.
@@ -128,22 +127,23 @@ WorkerFront::WorkerFront(const WorkerFrontOptions& options)
                                             "--worker-port, or 0 for any free port"
                                           : std::strerror(errno);
     if (listen_fd_ >= 0) ::close(listen_fd_);
-    throw UsageError("cannot serve the Worker on " + where + ": " + why);
+    listen_fd_ = -1;
+    return "cannot serve the Worker on " + where + ": " + why;
   }
   size = sizeof(address);
   getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &size);
   port_ = ntohs(address.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&address)->sin6_port
                                                : reinterpret_cast<sockaddr_in*>(&address)->sin_port);
-  acceptor_ = std::thread([this] { accept_loop(); });
+  return "";
 }
 
 WorkerFront::~WorkerFront() { stop(); }
 
 void WorkerFront::stop() {
   if (stopping_.exchange(true)) return;
-  ::shutdown(listen_fd_, SHUT_RDWR);  // accept() returns
+  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);  // accept() returns
   if (acceptor_.joinable()) acceptor_.join();
-  ::close(listen_fd_);
+  if (listen_fd_ >= 0) ::close(listen_fd_);
   {
     std::lock_guard lock(mutex_);
     for (const auto& c : open_) {
@@ -164,7 +164,7 @@ void WorkerFront::accept_loop() {
         std::lock_guard lock(mutex_);
         make_room();
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      system_clock().sleep_ms(10);
       continue;
     }
     set_no_delay(fd);
@@ -193,145 +193,167 @@ void WorkerFront::make_room() {
   if (idlest) idlest->end();
 }
 
-void WorkerFront::serve(const std::shared_ptr<Connection>& c) {
-  std::string buffer;
-  std::string refusal;
-  auto refuse = [&](int status, std::string_view reason, const std::string& why) {
-    refusal = answer(status, reason, why);
-  };
-  ListenAddress listening{options_.ip, port_};
-  auto forward = [&](size_t bytes) {
-    bool ok = send_all(c->runtime, buffer.data(), bytes);
-    buffer.erase(0, bytes);
-    return ok;
-  };
+// One client connection's life in serve(): its requests, each checked and passed on, and its end.
+class WorkerFront::Exchange {
+ public:
+  Exchange(WorkerFront& front, std::shared_ptr<Connection> c)
+      : front_(front), c_(std::move(c)), listening_{front.options_.ip, front.port_} {}
+
+  // Passes requests through until the client, the runtime or a refusal ends the connection.
+  void run() {
+    while (!front_.stopping_ && pass_request()) {
+    }
+    finish();
+  }
+
+ private:
+  // One request: its head read and checked, then the head and body passed to the runtime.
+  // False when the connection ends here.
+  bool pass_request() {
+    size_t end = read_head();
+    if (end == std::string::npos) return false;
+    Result<RequestHead> head = parse_request_head(std::string_view(buffer_).substr(0, end));
+    if (!head) return refuse(400, "Bad Request", head.why());
+    if (auto why = foreign_request(listening_, head->method, head->host, head->origin, AllowedOrigins::Local))
+      return refuse(403, "Forbidden", *why);
+    if (c_->runtime < 0) {
+      if (!connect_runtime())
+        return refuse(503, "Service Unavailable",
+                      "the Worker is not running (its host is starting or restarting; see dev's log)");
+      front_.threads_.run([c = c_] { pump(*c); });
+    }
+    if (!forward(end) || !pass_body(*head)) return false;
+    if (head->upgrade) {  // a WebSocket: from here on, bytes both ways, unchecked
+      while (forward(buffer_.size()) && c_->read_client(buffer_, -1) > 0) {
+      }
+      return false;
+    }
+    return true;
+  }
+
+  // Reads until a whole head is in the buffer: no limit on the wait for its first byte,
+  // head_timeout_ms for the rest of it. Where the head ends, or npos when the connection ends
+  // (closed, or refused).
+  size_t read_head() {
+    size_t end;
+    int64_t deadline = -1;
+    while ((end = request_head_end(buffer_)) == std::string::npos) {
+      if (buffer_.size() > kMaxRequestHeadBytes) {
+        refuse(431, "Request Header Fields Too Large", "the request head is over 64 KiB");
+        return std::string::npos;
+      }
+      if (!buffer_.empty() && deadline < 0) deadline = steady_ms() + front_.options_.head_timeout_ms;
+      int wait = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - steady_ms()));
+      ssize_t got = c_->read_client(buffer_, wait);
+      if (got < 0)
+        refuse(408, "Request Timeout",
+               "the request head did not arrive within " + std::to_string(front_.options_.head_timeout_ms / 1000) + "s");
+      if (got <= 0) return std::string::npos;
+    }
+    return end;
+  }
+
+  // The body, through to its last byte; false when it did not all arrive or is malformed.
+  bool pass_body(const RequestHead& head) {
+    const int idle_ms = front_.options_.body_idle_timeout_ms;
+    if (head.body == RequestHead::Body::Length) {
+      for (uint64_t left = head.length; left > 0;) {
+        if (buffer_.empty() && c_->read_client(buffer_, idle_ms) <= 0) return false;
+        size_t take = static_cast<size_t>(std::min<uint64_t>(left, buffer_.size()));
+        left -= take;
+        if (!forward(take)) return false;
+      }
+    } else if (head.body == RequestHead::Body::Chunked) {
+      for (ChunkedBody chunked; !chunked.done();) {
+        if (buffer_.empty() && c_->read_client(buffer_, idle_ms) <= 0) return false;
+        size_t take = chunked.scan(buffer_);
+        if (take == ChunkedBody::kMalformed) return refuse(400, "Bad Request", "the request's chunked body is malformed");
+        if (!forward(take)) return false;
+      }
+    }
+    return true;
+  }
+
   // The runtime, once this connection first needs it: it may be (re)starting, so wait a while.
-  auto connect_runtime = [&]() -> bool {
-    int64_t deadline = steady_ms() + options_.runtime_wait_ms;
-    while (!stopping_) {
+  bool connect_runtime() {
+    int64_t deadline = steady_ms() + front_.options_.runtime_wait_ms;
+    while (!front_.stopping_) {
       int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       sockaddr_in a{};
       a.sin_family = AF_INET;
-      a.sin_port = htons(static_cast<uint16_t>(runtime_port_.load()));
+      a.sin_port = htons(static_cast<uint16_t>(front_.runtime_port_.load()));
       a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
       if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
         set_no_delay(fd);
-        std::lock_guard lock(c->mutex);
-        c->runtime = fd;
-        c->pumping = true;
+        std::lock_guard lock(c_->mutex);
+        c_->runtime = fd;
+        c_->pumping = true;
         return true;
       }
       if (fd >= 0) ::close(fd);
       if (steady_ms() >= deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      system_clock().sleep_ms(5);
     }
     return false;
-  };
-  auto pump = [this, c] {
+  }
+
+  // The runtime's bytes to the client, on a thread of its own, until the runtime is done.
+  static void pump(Connection& c) {
     char chunk[kChunk];
     while (true) {
-      ssize_t n = ::recv(c->runtime, chunk, sizeof(chunk), 0);
+      ssize_t n = ::recv(c.runtime, chunk, sizeof(chunk), 0);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0 || !send_all(c->client, chunk, static_cast<size_t>(n))) break;
-      c->touch();
+      if (n <= 0 || !write_all(c.client, chunk, static_cast<size_t>(n))) break;
+      c.touch();
     }
-    std::lock_guard lock(c->mutex);
-    if (!c->last_words.empty()) send_all(c->client, c->last_words.data(), c->last_words.size());
-    c->pumping = false;
-    c->pumped.notify_all();
+    std::lock_guard lock(c.mutex);
+    if (!c.last_words.empty()) write_all(c.client, c.last_words.data(), c.last_words.size());
+    c.pumping = false;
+    c.pumped.notify_all();
     uint64_t one = 1;
-    [[maybe_unused]] ssize_t w = ::write(c->wake, &one, sizeof(one));  // the runtime is done: so is the client
-  };
-
-  while (!stopping_) {
-    // A head: no limit on the wait for its first byte, head_timeout_ms for the rest of it.
-    size_t end;
-    int64_t deadline = -1;
-    ssize_t got = 1;
-    while ((end = request_head_end(buffer)) == std::string::npos) {
-      if (buffer.size() > kMaxRequestHeadBytes) {
-        refuse(431, "Request Header Fields Too Large", "the request head is over 64 KiB");
-        break;
-      }
-      if (!buffer.empty() && deadline < 0) deadline = steady_ms() + options_.head_timeout_ms;
-      int wait = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - steady_ms()));
-      got = c->read_client(buffer, wait);
-      if (got <= 0) break;
-    }
-    if (!refusal.empty() || got == 0) break;
-    if (got < 0) {
-      refuse(408, "Request Timeout",
-             "the request head did not arrive within " + std::to_string(options_.head_timeout_ms / 1000) + "s");
-      break;
-    }
-    auto parsed = parse_request_head(std::string_view(buffer).substr(0, end));
-    if (auto* why = std::get_if<std::string>(&parsed)) {
-      refuse(400, "Bad Request", *why);
-      break;
-    }
-    const RequestHead& head = std::get<RequestHead>(parsed);
-    if (auto why = foreign_request(listening, head.method, head.host, head.origin, AllowedOrigins::Local)) {
-      refuse(403, "Forbidden", *why);
-      break;
-    }
-    if (c->runtime < 0) {
-      if (!connect_runtime()) {
-        refuse(503, "Service Unavailable", "the Worker is not running (its host is starting or restarting; see dev's log)");
-        break;
-      }
-      threads_.run(pump);
-    }
-    if (!forward(end)) break;
-
-    // The body, through to its last byte.
-    bool ok = true;
-    if (head.body == RequestHead::Body::Length) {
-      uint64_t left = head.length;
-      while (ok && left > 0) {
-        if (buffer.empty() && c->read_client(buffer, options_.body_idle_timeout_ms) <= 0) ok = false;
-        size_t take = static_cast<size_t>(std::min<uint64_t>(left, buffer.size()));
-        left -= take;
-        ok = ok && forward(take);
-      }
-    } else if (head.body == RequestHead::Body::Chunked) {
-      ChunkedBody chunked;
-      while (ok && !chunked.done()) {
-        if (buffer.empty() && c->read_client(buffer, options_.body_idle_timeout_ms) <= 0) ok = false;
-        size_t take = ok ? chunked.scan(buffer) : 0;
-        if (take == ChunkedBody::kMalformed) {
-          refuse(400, "Bad Request", "the request's chunked body is malformed");
-          ok = false;
-        } else {
-          ok = ok && forward(take);
-        }
-      }
-    }
-    if (!ok) break;
-    if (head.upgrade) {  // a WebSocket: from here on, bytes both ways, unchecked
-      while (forward(buffer.size()) && c->read_client(buffer, -1) > 0) {
-      }
-      break;
-    }
+    [[maybe_unused]] ssize_t w = ::write(c.wake, &one, sizeof(one));  // the runtime is done: so is the client
   }
 
-  if (c->runtime >= 0) {
-    // The runtime answers what it already has, then the client gets our refusal, if any.
-    std::unique_lock lock(c->mutex);
-    c->last_words = refusal;
-    ::shutdown(c->runtime, SHUT_WR);
-    c->pumped.wait(lock, [&] { return !c->pumping; });
-  } else if (!refusal.empty()) {
-    send_all(c->client, refusal.data(), refusal.size());
+  bool forward(size_t bytes) {
+    bool ok = write_all(c_->runtime, buffer_.data(), bytes);
+    buffer_.erase(0, bytes);
+    return ok;
   }
-  // Give the client its answer before closing: unread bytes at close() would reset the
-  // connection and could discard what is still queued for it.
-  ::shutdown(c->client, SHUT_WR);
-  char sink[4096];
-  pollfd fd{c->client, POLLIN, 0};
-  for (int i = 0; i < 10 && ::poll(&fd, 1, 100) > 0 && ::recv(c->client, sink, sizeof(sink), 0) > 0; ++i) {
+
+  // Ends the connection with this answer (after whatever the runtime already answered).
+  bool refuse(int status, std::string_view reason, const std::string& why) {
+    refusal_ = answer(status, reason, why);
+    return false;
   }
-  std::lock_guard lock(mutex_);
-  open_.erase(c);
-}
+
+  void finish() {
+    if (c_->runtime >= 0) {
+      // The runtime answers what it already has, then the client gets our refusal, if any.
+      std::unique_lock lock(c_->mutex);
+      c_->last_words = refusal_;
+      ::shutdown(c_->runtime, SHUT_WR);
+      c_->pumped.wait(lock, [&] { return !c_->pumping; });
+    } else if (!refusal_.empty()) {
+      write_all(c_->client, refusal_.data(), refusal_.size());
+    }
+    // Give the client its answer before closing: unread bytes at close() would reset the
+    // connection and could discard what is still queued for it.
+    ::shutdown(c_->client, SHUT_WR);
+    char sink[4096];
+    pollfd fd{c_->client, POLLIN, 0};
+    for (int i = 0; i < 10 && ::poll(&fd, 1, 100) > 0 && ::recv(c_->client, sink, sizeof(sink), 0) > 0; ++i) {
+    }
+    std::lock_guard lock(front_.mutex_);
+    front_.open_.erase(c_);
+  }
+
+  WorkerFront& front_;
+  std::shared_ptr<Connection> c_;
+  ListenAddress listening_;
+  std::string buffer_;   // the client's bytes not passed on yet
+  std::string refusal_;  // the answer that ends the connection, if any
+};
+
+void WorkerFront::serve(const std::shared_ptr<Connection>& c) { Exchange(*this, c).run(); }
 
 }  // namespace flareq::api

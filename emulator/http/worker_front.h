@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "emulator/core/result.h"
 #include "emulator/core/thread_pool.h"
 
 namespace flareq::api {
@@ -32,8 +33,8 @@ struct WorkerFrontOptions {
 
 class WorkerFront {
  public:
-  // Binds and listens at once; throws UsageError when the address is taken or invalid.
-  explicit WorkerFront(const WorkerFrontOptions& options);
+  // Binds and listens, or says why it cannot (the address is taken or invalid).
+  static Result<std::unique_ptr<WorkerFront>> open(const WorkerFrontOptions& options);
   ~WorkerFront();  // stop()
   WorkerFront(const WorkerFront&) = delete;
   WorkerFront& operator=(const WorkerFront&) = delete;
@@ -48,6 +49,9 @@ class WorkerFront {
   struct Connection;
 
  private:
+  class Exchange;
+  explicit WorkerFront(const WorkerFrontOptions& options);
+  std::string listen();  // why it cannot listen, or ""
   void accept_loop();
   void serve(const std::shared_ptr<Connection>& connection);
   void make_room();

@@ -25,10 +25,10 @@ FaultRecord read_fault(SQLite::Statement& r) {
   f.set_ms = r.getColumn(7).getInt64();
   f.deliveries_drawn = r.getColumn(8).getInt64();
   f.pushes_drawn = r.getColumn(9).getInt64();
-  f.failed = r.getColumn(10).getInt64();
-  f.crashed = r.getColumn(11).getInt64();
-  f.delayed = r.getColumn(12).getInt64();
-  f.pushes_refused = r.getColumn(13).getInt64();
+  f.injected.failures = r.getColumn(10).getInt64();
+  f.injected.crashes = r.getColumn(11).getInt64();
+  f.injected.latency = r.getColumn(12).getInt64();
+  f.injected.push_errors = r.getColumn(13).getInt64();
   return f;
 }
 

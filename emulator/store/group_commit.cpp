@@ -15,6 +15,7 @@
 #include <climits>
 
 #include "emulator/core/error.h"
+#include "emulator/store/state_file_error.h"
 
 namespace flareq {
 
@@ -28,7 +29,7 @@ std::exception_ptr own_copy(const std::exception_ptr& failure) {
   try {
     std::rethrow_exception(failure);
   } catch (const SQLite::Exception& e) {
-    return std::make_exception_ptr(SQLite::Exception(std::string(e.what()), e.getErrorCode()));
+    return std::make_exception_ptr(state_file_error(e));
   } catch (const Error& e) {
     return std::make_exception_ptr(Error(e.code(), e.http_status(), std::string(e.what())));
   } catch (const std::exception& e) {
@@ -70,7 +71,6 @@ GroupCommit::~GroupCommit() {
 
 SendResult GroupCommit::send(const std::string& queue, const std::vector<OutgoingMessage>& messages,
                              std::optional<int64_t> batch_delay_secs) {
-  Store::check_send(messages, batch_delay_secs);
   Waiting self{SendRequest{queue, &messages, batch_delay_secs, {}, nullptr, /*may_fault=*/true}, 0};
   bool committer_idle;
   {

@@ -11,22 +11,8 @@
 
 namespace flareq {
 
-void Store::check_send(const std::vector<OutgoingMessage>& messages, std::optional<int64_t> batch_delay_secs) {
-  size_t total = 0;
-  for (const auto& m : messages) {
-    limits::check_message_size(m.body.size());
-    if (m.content_type == ContentType::Text && !is_valid_utf8(m.body))
-      throw bad_request(code::kInvalidBody, "a text message's body must be valid UTF-8 (send binary data as content type bytes)");
-    if (m.delay_secs) limits::check_delay(*m.delay_secs);
-    total += m.body.size();
-  }
-  limits::check_batch(messages.size(), total);
-  if (batch_delay_secs) limits::check_delay(*batch_delay_secs);
-}
-
 SendResult Store::send(const Queue& queue, const std::vector<OutgoingMessage>& messages,
                        std::optional<int64_t> batch_delay_secs) {
-  check_send(messages, batch_delay_secs);
   SendRequest request{queue.id, &messages, batch_delay_secs, {}, nullptr};
   send_all({&request});
   if (request.error) std::rethrow_exception(request.error);

@@ -187,10 +187,10 @@ Queue Store::read_queue(SQLite::Statement& r) {
   q.counters.expired = r.getColumn(15).getInt64();
   q.counters.replayed = r.getColumn(16).getInt64();
   q.flush_ms = r.getColumn(17).getInt64();
-  q.counters.injected_failures = r.getColumn(18).getInt64();
-  q.counters.injected_crashes = r.getColumn(19).getInt64();
-  q.counters.injected_latency = r.getColumn(20).getInt64();
-  q.counters.injected_push_errors = r.getColumn(21).getInt64();
+  q.counters.injected.failures = r.getColumn(18).getInt64();
+  q.counters.injected.crashes = r.getColumn(19).getInt64();
+  q.counters.injected.latency = r.getColumn(20).getInt64();
+  q.counters.injected.push_errors = r.getColumn(21).getInt64();
   return q;
 }
 

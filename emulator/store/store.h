@@ -73,11 +73,11 @@ class Store {
   void remove_consumer(const std::string& consumer_id);
 
   // Messages.
-  // Stores a batch in one transaction: all or nothing. Delays follow the precedence of docs/semantics.md, "Producing".
+  // Stores a batch in one transaction: all or nothing. Delays follow the precedence of
+  // docs/semantics.md, "Producing". The messages come from the intake (core/intake.h), which
+  // checked them against production's limits.
   SendResult send(const Queue& queue, const std::vector<OutgoingMessage>& messages,
                   std::optional<int64_t> batch_delay_secs = std::nullopt);
-  // Production's limits on a send; throws the API's error.
-  static void check_send(const std::vector<OutgoingMessage>& messages, std::optional<int64_t> batch_delay_secs);
   // Several checked sends in one transaction (group commit); each gets its result or its
   // error (an unknown queue). A failing commit throws, and then none was stored.
   void send_all(const std::vector<SendRequest*>& group);

@@ -19,6 +19,16 @@ struct QueueSettings {
   bool delivery_paused = false;
 };
 
+// What injected faults (`flareq faults`) did, so that a test can tell them from real failures:
+// over a queue's life (QueueCounters), and since its faults were set (FaultRecord).
+struct InjectedCounts {
+  int64_t failures = 0;     // deliveries failed as if the handler threw
+  int64_t crashes = 0;      // deliveries whose handler process was killed
+  int64_t latency = 0;      // deliveries held back before the handler got them
+  int64_t push_errors = 0;  // pushes refused
+  int64_t total() const { return failures + crashes + latency + push_errors; }
+};
+
 // Lifetime counters, never reset; the test oracle for delivery behaviour.
 struct QueueCounters {
   int64_t received = 0;
@@ -28,11 +38,7 @@ struct QueueCounters {
   int64_t dead_lettered = 0;
   int64_t expired = 0;
   int64_t replayed = 0;
-  // Injected by `flareq faults`, so that a test can tell them from real failures.
-  int64_t injected_failures = 0;     // deliveries failed as if the handler threw
-  int64_t injected_crashes = 0;      // deliveries whose handler process was killed
-  int64_t injected_latency = 0;      // deliveries held back before the handler got them
-  int64_t injected_push_errors = 0;  // pushes refused
+  InjectedCounts injected;
 };
 
 struct Queue {
@@ -234,10 +240,7 @@ struct FaultRecord {
   int64_t set_ms = 0;
   int64_t deliveries_drawn = 0;
   int64_t pushes_drawn = 0;
-  int64_t failed = 0;
-  int64_t crashed = 0;
-  int64_t delayed = 0;
-  int64_t pushes_refused = 0;
+  InjectedCounts injected;
 };
 
 }  // namespace flareq

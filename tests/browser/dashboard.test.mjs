@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer from "puppeteer-core";
+import { eventually } from "../eventually.mjs";
 
 const flareq = process.env.FLAREQ_BINARY;
 const chromium = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -45,7 +46,7 @@ async function startDev(name, extra = []) {
   proc.stdout.on("data", (d) => { log += d; });
   proc.stderr.on("data", (d) => { log += d; });
   devs.push(proc);
-  for (let i = 0; i < 400 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 25));
+  await eventually(() => existsSync(portFile), 10000, "dev's port file").catch((e) => assert.fail(`${e.message}\n${log}`));
   const port = Number(readFileSync(portFile, "utf8"));
   assert.ok(port > 0, log);
   const url = `http://127.0.0.1:${port}`;
@@ -63,15 +64,6 @@ async function post(dev, path, body, token) {
 async function queueInfo(dev, name) {
   const overview = (await (await fetch(`${dev.api}/flareq/overview`)).json()).result;
   return overview.queues.find((q) => q.queue_name === name);
-}
-
-async function eventually(check, what, ms = 15000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function openPage(url) {
@@ -105,14 +97,13 @@ after(async () => {
 test("the overview shows every queue's counts and follows messages sent from outside", async () => {
   await post(dev, "/queues/events/messages/batch", { messages: [{ body: { n: 1 } }, { body: { n: 2 } }, { body: { n: 3 } }] });
   const page = await openPage(dev.url + "/");
-  await eventually(async () => (await cellText(page, "events", 1)) === "3", "3 ready in events");
+  await eventually(async () => (await cellText(page, "events", 1)) === "3", 15000, "3 ready in events");
   assert.equal(await cellText(page, "orders", 7), "orders-dlq");
   assert.equal(await cellText(page, "orders", 6), "handler python3 handler.pybatch 10 · 0s · retries 1 · concurrency auto");
   assert.match(await page.$eval('tr[data-queue="orders"]', (tr) => tr.children[6].title), /^handler python3 \/.*\/handler\.py$/);
   await post(dev, "/queues/events/messages", { body: { n: 4 } });
   await post(dev, "/queues/events/messages", { body: "five", content_type: "text", delay_seconds: 3600 });
-  await eventually(async () => (await cellText(page, "events", 1)) === "4" && (await cellText(page, "events", 2)) === "1",
-                   "the counts to follow without a reload");
+  await eventually(async () => (await cellText(page, "events", 1)) === "4" && (await cellText(page, "events", 2)) === "1", 15000, "the counts to follow without a reload");
   await page.close();
 });
 
@@ -163,7 +154,7 @@ test("the messages page through a queue by keyset, filtered by state and searche
 
 test("a failing handler fills the dead letter queue; a replay from the page sends the messages back", async () => {
   for (let i = 0; i < 3; i++) await post(dev, "/queues/orders/messages", { body: { order: i, fail: true } });
-  await eventually(async () => (await queueInfo(dev, "orders-dlq"))?.backlog.count === 3, "3 dead letters");
+  await eventually(async () => (await queueInfo(dev, "orders-dlq"))?.backlog.count === 3, 15000, "3 dead letters");
   writeFileSync(join(work, "fixed"), "");  // the bug is fixed
   const page = await openPage(dev.url + "/#/queue/orders-dlq");
   await page.waitForSelector("section.replay");
@@ -177,7 +168,7 @@ test("a failing handler fills the dead letter queue; a replay from the page send
   assert.equal((await queueInfo(dev, "orders-dlq")).backlog.count, 3, "a dry run moves nothing");
   await buttons[1].click();  // replay
   await page.waitForFunction(() => /Replayed 3 message\(s\): 3 to orders/.test(document.querySelector(".replay-result").textContent));
-  await eventually(async () => (await queueInfo(dev, "orders")).counters.acked === 3, "the replayed messages to be acked");
+  await eventually(async () => (await queueInfo(dev, "orders")).counters.acked === 3, 15000, "the replayed messages to be acked");
   assert.equal((await queueInfo(dev, "orders-dlq")).backlog.count, 0);
   await page.close();
 });
@@ -196,7 +187,7 @@ test("purge asks first, naming the count, and deletes only when confirmed", asyn
   await page.click(".queue-head button.danger");
   await page.waitForSelector("#confirm-dialog[open]");
   await page.click("#confirm-ok");
-  await eventually(async () => (await queueInfo(dev, "events")).backlog.count === 0, "the purge");
+  await eventually(async () => (await queueInfo(dev, "events")).backlog.count === 0, 15000, "the purge");
   await page.close();
 });
 
@@ -218,7 +209,7 @@ test("the overview, for the README", async () => {
     await post(dev, "/queues/orders/messages/batch", { messages: Array.from({ length: 25 + 10 * second }, (_, i) => ({ body: { order: i } })) });
     await new Promise((r) => setTimeout(r, 1000));
   }
-  await eventually(async () => (await cellText(page, "events", 2)) === "12", "the delayed count");
+  await eventually(async () => (await cellText(page, "events", 2)) === "12", 15000, "the delayed count");
   if (screenshots) await page.screenshot({ path: join(screenshots, "dashboard-overview.png") });
   // On a laptop's screen the table fits: no sideways scroll (it needed one at 1300 px with a
   // Worker consumer and a dead letter queue).

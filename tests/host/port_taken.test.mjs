@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { eventually } from "../eventually.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const source = join(here, "..", "..");
@@ -50,13 +51,14 @@ test("a taken runtime port is reported with the code EADDRINUSE", async () => {
     host.stdout.on("data", (d) => (output += d));
     host.stderr.on("data", (d) => (output += d));
     const exited = new Promise((resolve) => host.on("exit", resolve));
-    const deadline = Date.now() + 60000;
-    while (!existsSync(ready) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     try {
-      process.kill(-host.pid, "SIGKILL");
-    } catch {}  // already gone
-    await exited;
-    assert.ok(existsSync(ready), `the host reported nothing within 60 s:\n${output}`);
+      await eventually(() => existsSync(ready), 60000, `the host's report:\n${output}`);
+    } finally {
+      try {
+        process.kill(-host.pid, "SIGKILL");
+      } catch {}  // already gone
+      await exited;
+    }
     const report = JSON.parse(readFileSync(ready, "utf8"));
     assert.equal(report.code, "EADDRINUSE", JSON.stringify(report));
     assert.match(report.error, /did not start/);

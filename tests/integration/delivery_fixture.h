@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 
+#include "eventually.h"
 #include "harness.h"
 #include "http_client.h"
 
@@ -72,14 +73,10 @@ class Delivery : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return json::parse(r.out);
   }
-  // Polls until `done` holds (up to 20 s); the deadline only bounds a failing test.
+  // Waits (up to 20 s) until `done` holds.
   template <typename F>
-  bool eventually(F done) {
-    for (int i = 0; i < 2000; ++i) {
-      if (done()) return true;
-      usleep(10000);
-    }
-    return false;
+  ::testing::AssertionResult eventually(F done, const std::string& what = "the queue to reach the state checked") {
+    return testing::eventually(done, 20s, what);
   }
   bool drained(const std::string& queue) {
     return eventually([&] {

@@ -1,5 +1,6 @@
 // Running flareq and dev under test with fork/exec and poll.
 #include "harness.h"
+#include "eventually.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -121,17 +122,19 @@ DevServer::DevServer(const std::filesystem::path& state, std::vector<std::string
     _exit(127);
   }
   if (!wait_ready) return;
-  for (int i = 0; i < 6000; ++i) {  // a Worker project starts its Worker first
+  bool exited = false;
+  auto ready = [&] {
     std::ifstream in(port_file);
-    if (in >> port_) return;
+    if (in >> port_) return true;
     int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      throw std::runtime_error("flareq dev exited early:\n" + log());
-    }
-    usleep(10000);
+    exited = waitpid(pid_, &status, WNOHANG) == pid_;
+    return exited;
+  };
+  if (!eventually(ready, 60s, "dev's port file")) throw std::runtime_error("flareq dev did not start:\n" + log());
+  if (exited) {
+    pid_ = -1;
+    throw std::runtime_error("flareq dev exited early:\n" + log());
   }
-  throw std::runtime_error("flareq dev did not start:\n" + log());
 }
 
 DevServer::~DevServer() {
@@ -152,15 +155,13 @@ int DevServer::stop(int sig) {
 }
 
 int DevServer::wait_exit(int timeout_ms) {
-  for (int waited = 0; pid_ > 0 && waited < timeout_ms; waited += 10) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    usleep(10000);
-  }
-  return -1;
+  if (pid_ <= 0) return -1;
+  int status = 0;
+  if (!eventually([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, std::chrono::milliseconds(timeout_ms),
+                  "dev to exit"))
+    return -1;
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 std::string DevServer::log() const {
@@ -169,11 +170,8 @@ std::string DevServer::log() const {
 }
 
 bool DevServer::wait_for_log(const std::string& text, int timeout_ms) const {
-  for (int waited = 0; waited < timeout_ms; waited += 10) {
-    if (log().find(text) != std::string::npos) return true;
-    usleep(10000);
-  }
-  return false;
+  return eventually([&] { return log().find(text) != std::string::npos; }, std::chrono::milliseconds(timeout_ms),
+                    "'" + text + "' in dev's log");
 }
 
 }  // namespace flareq::testing

@@ -20,6 +20,10 @@ class Pull : public ::testing::Test {
   TempDir dir;
   std::filesystem::path state() const { return dir / "state.sqlite"; }
   std::unique_ptr<DevServer> dev;
+  // Moves dev's virtual clock (flareq time advance): leases expire without waiting.
+  void advance_time(const std::string& by) {
+    ASSERT_EQ(http->post("flareq/time/advance", {{"by", by}}).status, 200);
+  }
   std::unique_ptr<Http> http;
 
   void SetUp() override {
@@ -133,13 +137,13 @@ TEST_F(Pull, ExpiredLeasesComeBackAndCountAsAttemptsThenDeadLetter) {
   queue_with_pull_consumer("q", {{"max_retries", 1}}, "q-dlq");
   http->post("queues/q/messages", {{"body", {{"keep", true}}}});
   json first = pull("q", {{"visibility_timeout_ms", 1}})["messages"][0];
-  usleep(20000);
+  advance_time("1s");  // past the 1 ms visibility timeout, on the state file's clock
   json second = pull("q", {{"visibility_timeout_ms", 1}})["messages"][0];
   EXPECT_EQ(second["id"], first["id"]);
   EXPECT_EQ(second["attempts"], 2);
   // A late ack of the first lease is not accepted once the message was leased again...
   EXPECT_EQ(ack("q", {{{"lease_id", first["lease_id"]}}})["ackCount"], 0);
-  usleep(20000);
+  advance_time("1s");  // past the 1 ms visibility timeout, on the state file's clock
   // ...and after its last allowed delivery ran out, the next pull moves it to the DLQ.
   EXPECT_EQ(pull("q")["messages"].size(), 0u);
   json dlq = json::parse(run({"flareq", "--state", state().string(), "messages", "list", "q-dlq", "--json"}).out);
@@ -152,7 +156,7 @@ TEST_F(Pull, LateAcksAreAccepted) {
   queue_with_pull_consumer("q");
   http->post("queues/q/messages", {{"body", 1}});
   json m = pull("q", {{"visibility_timeout_ms", 1}})["messages"][0];
-  usleep(20000);
+  advance_time("1s");  // past the 1 ms visibility timeout, on the state file's clock
   EXPECT_EQ(ack("q", {{{"lease_id", m["lease_id"]}}})["ackCount"], 1);
   EXPECT_EQ(info("q")["backlog"]["count"], 0);
 }

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "eventually.h"
 #include "harness.h"
 #include "http_client.h"
 
@@ -79,11 +80,10 @@ class WorkerProject : public ::testing::Test {
   // What the Worker's queue() reported, once `count` reports are in (polls; the bound only ends a failing test).
   std::vector<json> results(size_t count) {
     json list;
-    for (int i = 0; i < 3000; ++i) {
-      list = messages("results");
-      if (list.size() >= count) break;
-      usleep(10000);
-    }
+    EXPECT_TRUE(eventually([&] { return (list = messages("results")).size() >= count; }, 30s,
+                           std::to_string(count) + " reports of queue() in 'results'",
+                           [&] { return std::to_string(list.size()) + " reports"; }))
+        << dev->log();
     std::vector<json> out;
     for (const auto& m : list) out.push_back(m["body"]);
     return out;
@@ -98,34 +98,21 @@ class WorkerProject : public ::testing::Test {
   }
   // The Worker host: dev's child running host.mjs (waits while it is being started again).
   pid_t host_pid() {
-    for (int i = 0; i < 3000; ++i) {
-      Result children = run({"pgrep", "-P", std::to_string(dev->pid()), "-f", "host.mjs"});
-      if (children.exit_code == 0) return std::stoi(children.out);
-      usleep(10000);
-    }
-    return -1;
+    Result children;
+    auto found = [&] { return (children = run({"pgrep", "-P", std::to_string(dev->pid()), "-f", "host.mjs"})).exit_code == 0; };
+    return eventually(found, 30s, "the Worker host among dev's children") ? std::stoi(children.out) : -1;
   }
   // Every outcome rule of queue(), each message with its own action.
   void expect_every_outcome_rule();
   // GETs `path` from the Worker until it answers 200 (while its runtime restarts, a connection
   // open across it is closed and fetch() is not served); false after 60 s.
-  bool get_until_ok(const std::string& path) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (worker->get(path).status == 200) return true;
-      usleep(50000);
-    }
-    return false;
+  ::testing::AssertionResult get_until_ok(const std::string& path) {
+    int status = 0;
+    return eventually([&] { return (status = worker->get(path).status) == 200; }, 60s, "200 from the Worker's " + path,
+                      [&] { return "status " + std::to_string(status); });
   }
   // Whether the Worker's fetch() answers /vars within 60 s (polls while the Worker comes back).
-  bool fetch_served() {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (worker->get("/vars").status == 200) return true;
-      usleep(10000);
-    }
-    return false;
-  }
+  ::testing::AssertionResult fetch_served() { return get_until_ok("/vars"); }
 };
 
 }  // namespace
@@ -317,7 +304,7 @@ TEST_F(WorkerProject, QueueGetsProductionsBatchAndV8BodiesRoundTrip) {
 TEST_F(WorkerProject, WhatQueueThrewIsInTheLogAndTheMessagesLastError) {
   start("js");
   ASSERT_EQ(worker->get("/job?action=throw&tag=bad").status, 200) << dev->log();
-  for (int i = 0; i < 3000 && messages("jobs-dlq").empty(); ++i) usleep(10000);
+  ASSERT_TRUE(eventually([&] { return !messages("jobs-dlq").empty(); }, 30s, "a message in jobs-dlq")) << dev->log();
   json dead = messages("jobs-dlq");
   ASSERT_EQ(dead.size(), 1u) << dev->log();
   EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: thrown on purpose\n")) << dev->log();
@@ -448,7 +435,10 @@ void WorkerProject::expect_every_outcome_rule() {
   for (const char* thrice : {"retry", "throw", "reject-wait-until"})
     EXPECT_EQ(attempts[thrice], std::set<int>({1, 2, 3})) << thrice << "\n" << dev->log();
 
-  json dlq = messages("jobs-dlq");
+  // queue() records its third attempt before that batch's verdict moves the message.
+  json dlq;
+  EXPECT_TRUE(eventually([&] { return (dlq = messages("jobs-dlq")).size() >= 3; }, 30s, "three messages in jobs-dlq",
+                         [&] { return dlq.dump(); }));
   std::set<std::string> dead;
   for (const auto& m : dlq) dead.insert(m["body"]["tag"].get<std::string>());
   EXPECT_EQ(dead, std::set<std::string>({"retry", "throw", "reject-wait-until"}));
@@ -475,7 +465,7 @@ TEST_F(WorkerProject, InjectedFaultsReachTheWorkersSendAndQueue) {
   ASSERT_EQ(flareq({"faults", "clear"}).exit_code, 0);
   ASSERT_EQ(flareq({"faults", "set", "jobs", "--fail", "1", "--seed", "1"}).exit_code, 0);
   ASSERT_EQ(worker->get("/job?action=ack&tag=failed").status, 200) << dev->log();
-  for (int i = 0; i < 3000 && messages("jobs-dlq").empty(); ++i) usleep(10000);
+  ASSERT_TRUE(eventually([&] { return !messages("jobs-dlq").empty(); }, 30s, "a message in jobs-dlq")) << dev->log();
   EXPECT_EQ(messages("jobs-dlq").size(), 1u) << dev->log();
   EXPECT_EQ(info("jobs")["counters"]["injected_failures"], 3);
   EXPECT_TRUE(messages("results").empty()) << "queue() ran";
@@ -492,7 +482,7 @@ TEST_F(WorkerProject, AnInjectedCrashFailsOnlyTheBatchItWasDrawnFor) {
   int served = 0;
   for (int i = 0; i < 20; ++i) served += worker->get("/vars").status == 200;
   EXPECT_EQ(served, 20) << dev->log();
-  for (int i = 0; i < 3000 && messages("jobs-dlq").empty(); ++i) usleep(10000);
+  ASSERT_TRUE(eventually([&] { return !messages("jobs-dlq").empty(); }, 30s, "a message in jobs-dlq")) << dev->log();
   EXPECT_EQ(messages("jobs-dlq").size(), 1u) << dev->log();
   EXPECT_EQ(info("jobs")["counters"]["injected_crashes"], 3);
   wait_idle("slow");
@@ -532,8 +522,8 @@ TEST_F(WorkerProject, AWorkerThatThrowsAtStartUpIsOneSentenceAndANonZeroExit) {
   EXPECT_EQ(r.err.find("    at "), std::string::npos) << "no stack dump in the sentence\n" << r.err;
 }
 
-// A Worker that does not build fails dev's start at once, with esbuild's file:line and a caret
-// (the wait for the Worker used to last until a 120 s timeout).
+// A Worker that does not build fails dev's start at once (not after the start's 120 s bound),
+// with esbuild's file:line and a caret.
 TEST_F(WorkerProject, AWorkerThatDoesNotBuildFailsTheStartAtOnceWithFileAndLine) {
   std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
   std::string source = read_file(dir / "src" / "index.js");
@@ -565,9 +555,8 @@ TEST_F(WorkerProject, SigtermEndsDevWhileItsWorkerIsStarting) {
   std::filesystem::permissions(dir / "sleeper", std::filesystem::perms::owner_all);
   DevServer starting(dir / "state.sqlite", {"--worker-port", "0"}, dir.path(), {{"FLAREQ_NODE", (dir / "sleeper").string()}},
                      /*wait_ready=*/false);
-  bool host_running = false;
-  for (int i = 0; i < 1000 && !host_running; ++i, usleep(10000)) host_running = run({"pgrep", "-fx", sleep}).exit_code == 0;
-  ASSERT_TRUE(host_running) << starting.log();
+  ASSERT_TRUE(eventually([&] { return run({"pgrep", "-fx", sleep}).exit_code == 0; }, 10s, "the host's stand-in to run"))
+      << starting.log();
   auto asked = std::chrono::steady_clock::now();
   EXPECT_EQ(starting.stop(SIGTERM), 0) << starting.log();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
@@ -627,7 +616,7 @@ TEST_F(WorkerProject, ABadVersionOnReloadIsLoggedAndTheQueuesKeepServingUntilAGo
 TEST_F(WorkerProject, AWorkerWithoutQueueExportFailsEachDeliveryWithTheReason) {
   start("no-queue");
   ASSERT_EQ(worker->get("/").status, 200) << dev->log();
-  for (int i = 0; i < 3000 && messages("jobs-dlq").empty(); ++i) usleep(10000);
+  ASSERT_TRUE(eventually([&] { return !messages("jobs-dlq").empty(); }, 30s, "a message in jobs-dlq")) << dev->log();
   EXPECT_EQ(messages("jobs-dlq").size(), 1u) << dev->log();  // max_retries 1: two attempts, then the DLQ
   EXPECT_NE(dev->log().find("queue()"), std::string::npos) << dev->log();
 }
@@ -709,11 +698,8 @@ TEST_F(WorkerProject, OtherBindingsKeepTheirDataWhereWranglerDevDoes) {
     WranglerDev wrangler(dir.path(), port);
     Http under_wrangler(port);
     HttpReply there;
-    for (int i = 0; i < 3000 && there.status != 200; ++i) {
-      there = under_wrangler.get("/read");
-      if (there.status != 200) usleep(20000);
-    }
-    ASSERT_EQ(there.status, 200) << there.text;
+    ASSERT_TRUE(eventually([&] { return (there = under_wrangler.get("/read")).status == 200; }, 60s,
+                           "wrangler dev to serve /read", [&] { return there.text; }));
     EXPECT_EQ(there.body, json::parse(R"({"kv":"kv-value","d1":["d1-value"],"r2":"r2-value","counter":3,"service":"hello rpc"})"));
     ASSERT_EQ(under_wrangler.get("/write").status, 200);  // a second row, counter 4
   }
@@ -809,16 +795,16 @@ TEST_F(WorkerProject, EditingTheWorkerReloadsItAndLosesNothing) {
     reloaded = reloaded || s.value("version", 0) == 2;
   }
   EXPECT_EQ(tags.size(), static_cast<size_t>(kJobs)) << dev->log();
+  // The reload may land after the last job: late jobs until one runs on the new version.
   size_t late = 0;
-  for (int i = 0; i < 100 && !reloaded; ++i) {  // the reload may land after the last job
+  auto reloaded_by_a_late_job = [&] {
+    if (reloaded) return true;
     // A keep-alive connection open across the runtime's restart is closed, as then: try again.
-    if (worker->get("/job?action=ack&tag=late").status != 200) {
-      usleep(100000);
-      continue;
-    }
+    if (worker->get("/job?action=ack&tag=late").status != 200) return false;
     for (const auto& s : results(seen.size() + ++late)) reloaded = reloaded || s.value("version", 0) == 2;
-  }
-  EXPECT_TRUE(reloaded) << dev->log();
+    return reloaded;
+  };
+  EXPECT_TRUE(eventually(reloaded_by_a_late_job, 30s, "a job run by the reloaded Worker")) << dev->log();
   wait_idle("jobs");
   EXPECT_EQ(messages("jobs-dlq").size(), 0u) << dev->log();
 }
@@ -861,8 +847,8 @@ TEST_F(WorkerProject, KillNineOfTheHostAndOfDevLosesNoAcknowledgedSend) {
     }
     return running;
   };
-  for (int i = 0; i < 1000 && running_in_group() > 0; ++i) usleep(10000);
-  EXPECT_EQ(running_in_group(), 0);
+  EXPECT_TRUE(eventually([&] { return running_in_group() == 0; }, 10s, "the killed host's group to end",
+                         [&] { return std::to_string(running_in_group()) + " running"; }));
   // dev again, on the same state file: the dead process's leases are released at once.
   dev = std::make_unique<DevServer>(dir / "state.sqlite", std::vector<std::string>{"--worker-port", "0"}, dir.path());
   wait_idle("jobs");

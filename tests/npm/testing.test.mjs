@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { FlareqError, startFlareq } from "../../npm/flareq/testing/index.mjs";
+import { eventually } from "../eventually.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const testingModule = join(here, "..", "..", "npm", "flareq", "testing", "index.mjs");
@@ -25,14 +26,6 @@ function alive(pid) {
     return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return false;
-  }
-}
-
-async function eventually(predicate, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 

@@ -1,6 +1,8 @@
 // The config loader: every rule of docs/semantics.md, "Configuration", with file:line:column in each error.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "emulator/config/config.h"
 
 using namespace flareq::config;
@@ -215,12 +217,18 @@ TEST(Config, EveryTruncationIsAnErrorOrAValidConfig) {
     } catch (const ConfigError& e) {
       EXPECT_EQ(std::string(e.what()).rfind("wrangler.jsonc:", 0), 0u) << e.what();
     }
+    // A control character anywhere is valid (in a comment) or refused where it stands; one in
+    // place of the newline that ends a // comment extends the comment, and the error is where
+    // the document stops making sense.
     std::string corrupted = sample;
     if (n < corrupted.size()) {
       corrupted[n] = '\x01';
+      std::string line = std::to_string(1 + std::count(sample.begin(), sample.begin() + static_cast<long>(n), '\n'));
       try {
         parse(corrupted);
-      } catch (const ConfigError&) {
+      } catch (const ConfigError& e) {
+        std::string where = sample[n] == '\n' ? "wrangler.jsonc:" : "wrangler.jsonc:" + line + ":";
+        EXPECT_EQ(std::string(e.what()).rfind(where, 0), 0u) << "at " << n << ": " << e.what();
       }
     }
   }

@@ -390,7 +390,7 @@ TEST_F(DispatcherTest, AnInjectedFailureNeverReachesTheHandlerAndIsRetried) {
   EXPECT_TRUE(handler_->batches.empty());
   QueueCounters c = counters();
   EXPECT_EQ(c.retried, 2);
-  EXPECT_EQ(c.injected_failures, 2);  // the retry went out again at once, and failed again
+  EXPECT_EQ(c.injected.failures, 2);  // the retry went out again at once, and failed again
   EXPECT_EQ(c.delivered, 4);
   EXPECT_TRUE(logged("[fault] q: batch of 2 fails as if the handler threw"));
   EXPECT_TRUE(logged("handler failed: [fault] failed as if the handler threw (injected)"));
@@ -403,5 +403,5 @@ TEST_F(DispatcherTest, AnInjectedCrashHandsTheBatchOverThenFailsIt) {
   deliver_once_with(f, 1);
   EXPECT_EQ(handler_->crashes, 1);
   EXPECT_EQ(counters().retried, 1);
-  EXPECT_EQ(counters().injected_crashes, 2);  // the retry went out again at once
+  EXPECT_EQ(counters().injected.crashes, 2);  // the retry went out again at once
 }

@@ -1,6 +1,6 @@
 // Group commit: sends from many threads are all committed, each gets its own result, and
 // a send to an unknown queue fails alone; a commit that fails fails its sends and stores
-// nothing of them.
+// nothing of them, and the state file's own error reaches the sender as flareq's Error.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +9,7 @@
 
 #include "emulator/core/error.h"
 #include "emulator/store/group_commit.h"
+#include "emulator/store/state_file_error.h"
 
 using namespace flareq;
 
@@ -69,9 +70,26 @@ TEST(GroupCommit, AFailedCommitFailsItsSendAndStoresNothing) {
   }
   GroupCommit group(dir / "state.sqlite", Durability::Normal, clock);
   std::vector<OutgoingMessage> two{{ContentType::Text, "first", std::nullopt}, {ContentType::Text, "refused", std::nullopt}};
-  EXPECT_THROW(group.send("q", two, std::nullopt), SQLite::Exception);
+  // The store's SQLite error leaves it as flareq's Error (store/state_file_error.h).
+  try {
+    group.send("q", two, std::nullopt);
+    ADD_FAILURE() << "the send was not refused";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "state file error: disk full");
+    EXPECT_EQ(e.http_status(), 500);  // a constraint, not a passing state of the disk
+  }
   EXPECT_EQ(store.backlog(q.key).count, 0);
   std::vector<OutgoingMessage> fine{{ContentType::Text, "fine", std::nullopt}};
   EXPECT_EQ(group.send("q", fine, std::nullopt).metrics.count, 1);
   std::filesystem::remove_all(dir);
+}
+
+TEST(StateFileError, ABusyFullOrFailingDiskPassesAndAnythingElseIsAFault) {
+  EXPECT_EQ(state_file_error(SQLite::Exception("database is locked", SQLITE_BUSY)).http_status(), 503);
+  EXPECT_EQ(state_file_error(SQLite::Exception("disk I/O error", SQLITE_IOERR_WRITE)).http_status(), 503);
+  EXPECT_EQ(state_file_error(SQLite::Exception("database or disk is full", SQLITE_FULL)).http_status(), 503);
+  Error corrupt = state_file_error(SQLite::Exception("file is not a database", SQLITE_NOTADB));
+  EXPECT_EQ(corrupt.http_status(), 500);
+  EXPECT_EQ(corrupt.code(), code::kInternal);
+  EXPECT_STREQ(corrupt.what(), "state file error: file is not a database");
 }

@@ -16,13 +16,12 @@ bool refused(const ListenAddress& at, std::string_view method, std::string_view 
 
 RequestHead head_of(std::string_view text) {
   auto parsed = parse_request_head(text);
-  if (auto* why = std::get_if<std::string>(&parsed)) ADD_FAILURE() << *why;
-  return std::holds_alternative<RequestHead>(parsed) ? std::get<RequestHead>(parsed) : RequestHead{};
+  if (!parsed) ADD_FAILURE() << parsed.why();
+  return parsed ? *parsed : RequestHead{};
 }
 
 std::string refusal_of(std::string_view text) {
-  auto parsed = parse_request_head(text);
-  return std::holds_alternative<std::string>(parsed) ? std::get<std::string>(parsed) : "";
+  return parse_request_head(text).why();
 }
 
 }  // namespace

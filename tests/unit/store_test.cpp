@@ -171,23 +171,6 @@ TEST_F(StoreTest, SendPeekAndBacklog) {
   EXPECT_EQ(later[0].visible_ms, clock_.now_ms() + 50000);
 }
 
-TEST_F(StoreTest, SendIsAllOrNothing) {
-  auto store = open();
-  Queue q = store->create_queue("q", {});
-  std::vector<OutgoingMessage> batch(5, json_message("1"));
-  batch.push_back(json_message(std::string(128001, 'x')));
-  try {
-    store->send(q, batch);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "message length of 128001 bytes exceeds limit of 128000");
-  }
-  EXPECT_EQ(store->backlog(q.key).count, 0);
-  std::vector<OutgoingMessage> too_many(101, json_message("1"));
-  EXPECT_THROW(store->send(q, too_many), Error);
-  EXPECT_EQ(store->backlog(q.key).count, 0);
-}
-
 TEST_F(StoreTest, MessagesSurviveReopening) {
   {
     auto store = open();

@@ -8,7 +8,7 @@
 #include "emulator/handler/handler.h"
 #include "emulator/store/store.h"
 
-namespace flareq::cli {
+namespace flareq::dev {
 
 // `handlers`: dev's handler for each queue; a Worker's name those of a Worker host.
 // `workers_not_run`: the queues whose consumer is a Worker that --no-worker keeps from running
@@ -20,4 +20,4 @@ std::vector<std::string> describe_consumers(Store& store, const std::map<std::st
 // or "" when nothing here does.
 std::string delivery_label(const std::map<std::string, handler::HandlerSpec>& handlers, const std::string& queue);
 
-}  // namespace flareq::cli
+}  // namespace flareq::dev

@@ -1,9 +1,11 @@
 // The Workers of `flareq dev`: one Worker host per config with "main" (`dev -c producer -c
 // consumer` runs two), each serving its Worker's fetch() (behind its Worker front, on the
-// Worker's public port) and the queues that Worker consumes.
+// Worker's public port) and the queues that Worker consumes. Started one after the other, each
+// on free loopback ports for its runtime, and ready once its host says so in its ready file.
 #pragma once
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -14,7 +16,7 @@
 #include "emulator/handler/handler.h"
 #include "emulator/http/worker_front.h"
 
-namespace flareq::cli {
+namespace flareq::dev {
 
 struct WorkerStart {
   int first_port = 8787;  // the first Worker's fetch() (0: any free port); the others: their dev.port, else any
@@ -25,17 +27,18 @@ struct WorkerStart {
   const std::atomic<bool>* cancel = nullptr;  // set: stop starting (dev was asked to stop)
 };
 
-// Thrown by DevWorkers when `cancel` was set while a Worker started.
+// Thrown by WorkerHosts when `cancel` was set while a Worker started.
 struct WorkerStartCancelled {};
 
-class DevWorkers {
+class WorkerHosts {
  public:
-  // Starts every Worker and prints its ready line; throws UsageError with the host's own
+  // Starts every Worker and gives `print` its ready line; throws UsageError with the host's own
   // sentence when one cannot start, or when two configs name the same Worker.
-  DevWorkers(const std::vector<const config::Config*>& configs, const WorkerStart& start, Log& log);
-  ~DevWorkers();  // removes the hosts' ready files (they write them again on every restart)
-  DevWorkers(const DevWorkers&) = delete;
-  DevWorkers& operator=(const DevWorkers&) = delete;
+  WorkerHosts(const std::vector<const config::Config*>& configs, const WorkerStart& start, Log& log,
+              const std::function<void(const std::string&)>& print);
+  ~WorkerHosts();  // removes the hosts' ready files (they write them again on every restart)
+  WorkerHosts(const WorkerHosts&) = delete;
+  WorkerHosts& operator=(const WorkerHosts&) = delete;
 
   // The host of the Worker named `name` (HandlerSpec::shared), or nullptr.
   std::shared_ptr<handler::Handler> host(const std::string& name) const;
@@ -49,4 +52,4 @@ class DevWorkers {
 // Writes `port` to `path` atomically, for scripts that wait for it.
 void write_port_file(const std::string& path, int port);
 
-}  // namespace flareq::cli
+}  // namespace flareq::dev

@@ -1,12 +1,13 @@
 // Ctrl-C and SIGTERM for `flareq dev` (dev_signals.h): one thread takes them with
 // sigtimedwait, so that it also drives the stop between signals.
-#include "cli/dev_signals.h"
+#include "emulator/dev/dev_signals.h"
 
 #include <ctime>
-#include <chrono>
 #include <sstream>
 
-namespace flareq::cli {
+#include "emulator/core/clock.h"
+
+namespace flareq::dev {
 
 namespace {
 constexpr long kTickNs = 10'000'000;  // how often the stop is driven between signals
@@ -35,17 +36,17 @@ void DevSignals::served() {
 // One Ctrl-C reaches dev several times at once: the terminal signals the whole foreground
 // group, and each launcher in it (npx, npm run, flareq's npm launcher) forwards its own copy.
 // Signals closer together than this are one request; a person's second Ctrl-C comes later.
-constexpr auto kSignalEcho = std::chrono::milliseconds(300);
+constexpr int64_t kSignalEchoMs = 300;
 
 void DevSignals::run() {
   int count = 0;
-  auto last = std::chrono::steady_clock::time_point{};
+  int64_t last = 0;
   while (!done_) {
     timespec wait{0, kTickNs};
     int sig = sigtimedwait(&signals_, nullptr, &wait);
     if (sig > 0) {
-      auto now = std::chrono::steady_clock::now();
-      if (count == 0 || now - last >= kSignalEcho) on_signal(++count);
+      int64_t now = system_clock().steady_ms();
+      if (count == 0 || now - last >= kSignalEchoMs) on_signal(++count);
       last = now;
     }
     if (count == 0 && lost()) on_signal(++count);
@@ -94,4 +95,4 @@ void DevSignals::tick() {
   if (dispatcher_->finished()) server_->stop();
 }
 
-}  // namespace flareq::cli
+}  // namespace flareq::dev

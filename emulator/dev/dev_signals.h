@@ -14,7 +14,7 @@
 #include "emulator/dispatch/log.h"
 #include "emulator/http/api_server.h"
 
-namespace flareq::cli {
+namespace flareq::dev {
 
 class DevSignals {
  public:
@@ -58,4 +58,4 @@ class DevSignals {
   std::thread thread_;
 };
 
-}  // namespace flareq::cli
+}  // namespace flareq::dev

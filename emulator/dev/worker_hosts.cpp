@@ -1,6 +1,6 @@
-// Starting the Worker hosts of `flareq dev` (dev_workers.h): a free port each, the host's
+// Starting the Worker hosts of `flareq dev` (worker_hosts.h): a free port each, the host's
 // readiness through its ready file, and the ready line.
-#include "cli/dev_workers.h"
+#include "emulator/dev/worker_hosts.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <fstream>
-#include <iostream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -19,7 +18,7 @@
 #include "emulator/handler/worker_runtime.h"
 #include "emulator/project/worker_host.h"
 
-namespace flareq::cli {
+namespace flareq::dev {
 namespace {
 
 // A host that neither reports nor exits (a stuck bundler): bounded, and Ctrl-C ends the wait.
@@ -36,8 +35,8 @@ struct RuntimePortTaken : UsageError {
 // reports where the Worker listens; throws with the host's own sentence when it cannot start.
 nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path& ready_file, const std::string& name,
                             const std::atomic<bool>* cancel) {
-  std::string why = host.start_now();
-  if (!why.empty()) throw UsageError("the Worker host did not start: " + why);
+  if (Result<Done> started = host.start_now(); !started)
+    throw UsageError("the Worker host did not start: " + started.why());
   for (int waited = 0; waited < kWorkerStartTimeoutMs; waited += 20) {
     if (cancel && *cancel) throw WorkerStartCancelled{};
     std::ifstream in(ready_file);
@@ -90,7 +89,8 @@ void write_port_file(const std::string& path, int port) {
   std::filesystem::rename(tmp, path);
 }
 
-DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const WorkerStart& start, Log& log) {
+WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, const WorkerStart& start, Log& log,
+                         const std::function<void(const std::string&)>& print) {
   for (size_t i = 0; i < configs.size(); ++i) {
     const config::Config& config = *configs[i];
     std::string name = config.script_name();
@@ -102,7 +102,9 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
     if (front.ip == "localhost") front.ip = "127.0.0.1";
     if (front.ip == "*") front.ip = "0.0.0.0";
     front.port = i == 0 ? start.first_port : config.dev_port.value_or(0);
-    fronts_.push_back(std::make_unique<api::WorkerFront>(front));
+    auto opened = api::WorkerFront::open(front);
+    if (!opened) throw UsageError(opened.why());
+    fronts_.push_back(std::move(*opened));
     project::WorkerHostOptions w;
     w.delivery_secret = new_secret_token();
     w.api_url = start.api_url;
@@ -146,22 +148,22 @@ DevWorkers::DevWorkers(const std::vector<const config::Config*>& configs, const 
     int port = fronts_.back()->port();
     std::string url = "http://" + (front.ip.find(':') != std::string::npos ? "[" + front.ip + "]" : front.ip) + ":" +
                       std::to_string(port);
-    std::cout << "Worker " << name << " ready on " << url << "   (" << ready.value("main", "") << ", compatibility_date "
-              << ready.value("compatibility_date", "") << "; " << ready.value("runtime", "") << ")" << std::endl;
+    print("Worker " + name + " ready on " + url + "   (" + ready.value("main", "") + ", compatibility_date " +
+          ready.value("compatibility_date", "") + "; " + ready.value("runtime", "") + ")");
     if (i == 0 && !start.first_port_file.empty())
       write_port_file(start.first_port_file, port);
   }
 }
 
-DevWorkers::~DevWorkers() {
+WorkerHosts::~WorkerHosts() {
   for (auto& front : fronts_) front->stop();
   std::error_code ec;
   for (const auto& f : ready_files_) std::filesystem::remove(f, ec);
 }
 
-std::shared_ptr<handler::Handler> DevWorkers::host(const std::string& name) const {
+std::shared_ptr<handler::Handler> WorkerHosts::host(const std::string& name) const {
   auto it = hosts_.find(name);
   return it == hosts_.end() ? nullptr : it->second;
 }
 
-}  // namespace flareq::cli
+}  // namespace flareq::dev

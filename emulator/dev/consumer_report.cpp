@@ -1,10 +1,10 @@
 // The consumer lines of `flareq dev`'s start-up output.
-#include "cli/dev_report.h"
+#include "emulator/dev/consumer_report.h"
 
 #include <algorithm>
 #include <sstream>
 
-namespace flareq::cli {
+namespace flareq::dev {
 namespace {
 
 std::string seconds(double s) {
@@ -62,4 +62,4 @@ std::vector<std::string> describe_consumers(Store& store, const std::map<std::st
   return lines;
 }
 
-}  // namespace flareq::cli
+}  // namespace flareq::dev

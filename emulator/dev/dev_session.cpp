@@ -1,0 +1,174 @@
+// `flareq dev` from start to stop (dev_session.h).
+#include "emulator/dev/dev_session.h"
+
+#include <sys/resource.h>
+
+#include <fstream>
+
+#include "emulator/core/error.h"
+#include "emulator/dev/consumer_report.h"
+#include "emulator/dev/dev_signals.h"
+#include "emulator/dev/worker_hosts.h"
+#include "emulator/dispatch/dispatcher.h"
+#include "emulator/http/api_server.h"
+#include "emulator/http/local_safety.h"
+#include "emulator/project/apply_config.h"
+#include "emulator/store/store_pool.h"
+
+namespace flareq::dev {
+namespace {
+
+// Every open connection holds a descriptor; the soft limit (often 1024) would refuse
+// connections long before the server's own limit.
+void raise_open_files_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+std::string url_host(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
+
+}  // namespace
+
+sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+DevSession::DevSession(DevSettings settings, const sigset_t& signals, Print print)
+    : settings_(std::move(settings)), print_(std::move(print)) {
+  if (!api::is_loopback_name(settings_.host) && settings_.api_token.empty())
+    throw UsageError("refusing to listen on " + settings_.host +
+                     " without an API token: pass --api-token (or set FLAREQ_API_TOKEN), or use a loopback address");
+  raise_open_files_limit();
+  signals_ = std::make_unique<DevSignals>(signals, log_, settings_.shutdown_grace_ms / 1000.0);
+}
+
+DevSession::~DevSession() {
+  if (signals_) signals_->served();  // nothing of what follows is touched by a signal any more
+}
+
+// The file's own conversion, the configs' queues and consumers, and the handler of each queue.
+void DevSession::prepare_state_file() {
+  Store& store = *project_.store;
+  try {
+    if (store.enable_space_reclaim())
+      print_("Converted the state file so that it gives free space back as queues drain (once)");
+  } catch (const std::exception& e) {
+    print_(std::string("warning: could not convert the state file to give free space back: ") + e.what());
+  }
+  if (settings_.virtual_clock) store.freeze_clock();
+  const auto& configs = *project_.configs;
+  for (const auto& config : configs)
+    for (const auto& line : project::apply_config(config, store)) print_(line);
+  for (const auto& line : project::unconsumed_producer_warnings(configs, store)) print_(line);
+  if (!settings_.no_worker)
+    for (const auto& config : configs)
+      if (!config.main.empty()) workers_.push_back(&config);
+  project::ConsumerChoices choices;
+  choices.pull_queues = settings_.pull_queues;
+  choices.handlers = settings_.handler_flags;
+  choices.handler_timeout_ms = settings_.handler_timeout_ms;
+  choices.flags_cwd = settings_.flags_cwd;
+  choices.run_worker = !workers_.empty();
+  handlers_ = project::choose_handlers(configs, store, choices);
+}
+
+bool DevSession::start(DevProject project) {
+  project_ = std::move(project);
+  prepare_state_file();
+  stores_ = std::make_unique<StorePool>(project_.state_path, project_.durability, *project_.clock);
+  int worker_port = settings_.worker_port >= 0                              ? settings_.worker_port
+                    : (!workers_.empty() && workers_.front()->dev_port) ? *workers_.front()->dev_port
+                                                                          : 8787;
+  api::ServerOptions server;
+  server.host = settings_.host;
+  server.port = settings_.port >= 0 ? settings_.port : (!workers_.empty() && worker_port == 8787) ? 8788 : 8787;
+  server.api_token = settings_.api_token;
+  server.account_id = settings_.account_id;
+  server.producers_of = project_.producers_of;
+  server.after_send = [this] {
+    if (dispatcher_) dispatcher_->notify();
+  };
+  server.log_feed = &log_.feed();
+  server.delivery_of = [this](const std::string& queue) { return delivery_label(handlers_, queue); };
+  server_ = std::make_unique<api::ApiServer>(*stores_, server);
+  int port = server_->bind();
+  std::string url = "http://" + url_host(settings_.host) + ":" + std::to_string(port);
+  std::string api_url =
+      url + "/client/v4/accounts/" + (settings_.account_id.empty() ? "local" : settings_.account_id);
+  for (auto& [queue, spec] : handlers_) spec.env = {{"FLAREQ_QUEUE", queue}, {"FLAREQ_API_URL", api_url}};
+
+  try {
+    start_workers(api_url, worker_port);
+  } catch (const WorkerStartCancelled&) {
+    return false;
+  }
+  DispatchOptions dispatch;
+  dispatch.handler_timeout_ms = settings_.handler_timeout_ms;
+  dispatch.shutdown_grace_ms = settings_.shutdown_grace_ms;
+  WorkerHosts& hosts = *hosts_;
+  dispatch.make_handler = [&hosts](const handler::HandlerSpec& spec,
+                                   handler::LogSink sink) -> std::shared_ptr<handler::Handler> {
+    if (!spec.shared.empty()) return hosts.host(spec.shared);
+    return handler::make_handler(spec, std::move(sink));
+  };
+  dispatch.handlers = handlers_;
+  dispatcher_ = std::make_unique<Dispatcher>(*stores_, log_, dispatch);
+  if (!settings_.port_file.empty()) write_port_file(settings_.port_file, port);
+  say_ready(url);
+  return true;
+}
+
+void DevSession::start_workers(const std::string& api_url, int first_port) {
+  WorkerStart start;
+  start.first_port = first_port;
+  start.first_port_file = settings_.worker_port_file;
+  start.api_url = api_url;
+  start.api_token = settings_.api_token;
+  start.timeout_ms = settings_.handler_timeout_ms;
+  start.cancel = &signals_->stop_requested();
+  hosts_ = std::make_unique<WorkerHosts>(workers_, start, log_, print_);
+}
+
+void DevSession::say_ready(const std::string& url) {
+  print_("flareq ready on " + url + "  (state " + project_.state_path.string() + ")");
+  print_("dashboard on " + url + "/");
+  std::map<std::string, std::string> workers_not_run;
+  if (settings_.no_worker)
+    for (const auto& config : *project_.configs)
+      for (const auto& c : config.consumers)
+        if (std::string worker = project::worker_consumer(config, c); !worker.empty()) workers_not_run[c.queue] = worker;
+  for (const auto& line : describe_consumers(*project_.store, handlers_, workers_not_run)) print_(line);
+}
+
+void DevSession::serve() {
+  // However this ends, the signals stop touching the server and the dispatcher first.
+  struct Served {
+    DevSignals& signals;
+    ~Served() { signals.served(); }
+  } served{*signals_};
+  signals_->serving(*dispatcher_, *server_);
+  const Store& store = *project_.store;
+  signals_->watch_state_file([&store] { return store.file_replaced(); });
+  dispatcher_->start();
+  server_->serve();
+  signals_->served();
+  dispatcher_->stop();
+  // The handlers and Worker hosts end before dev's last line: nothing of theirs comes after it.
+  dispatcher_.reset();
+  hosts_.reset();
+  if (signals_->state_file_lost())
+    throw Error(code::kInternal, 500,
+                "the state file " + project_.state_path.string() +
+                    " was deleted or replaced while dev used it: stopped (sends since then were refused, none was "
+                    "answered 2xx); start dev again to use the file now there");
+}
+
+}  // namespace flareq::dev
