@@ -10,7 +10,7 @@ total=${1:-100000}
 scripts/setup >/dev/null
 command -v bc >/dev/null || { echo "bench needs bc: apt-get install bc" >&2; exit 1; }
 bench=$(pwd)/bench
-flareq=$(pwd)/build/flareq
+flareq=${FLAREQ:-$(pwd)/build/flareq}  # FLAREQ picks another build, for a comparison in the same minutes
 work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 py=/usr/bin/python3
 

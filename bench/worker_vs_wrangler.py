@@ -9,7 +9,8 @@ timed by the Worker's own clock); the peak RSS of the process tree; and whether 
 messages survive a restart. Prints figures; never fails on them. The load generator is
 build/bench/http_load (C++); on 2 cores it still competes with what it measures, so compare
 the two columns rather than the absolute figures.
-Usage: bench/worker_vs_wrangler.py [requests (default 10000)] [latency samples (default 300)]"""
+Usage: bench/worker_vs_wrangler.py [requests (default 10000)] [latency samples (default 300)]
+FLAREQ picks the flareq binary; FLAREQ_BASELINE=OLD puts an older build in wrangler dev's column."""
 import ctypes
 import http.client
 import json
@@ -24,7 +25,10 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FLAREQ = os.path.join(ROOT, "build", "flareq")
+FLAREQ = os.environ.get("FLAREQ") or os.path.join(ROOT, "build", "flareq")
+# FLAREQ_BASELINE=path/to/older/flareq compares two flareq builds in the same minutes, in place
+# of wrangler dev.
+BASELINE = os.environ.get("FLAREQ_BASELINE")
 WRANGLER_JS = os.path.join(ROOT, "worker", "node_modules", "wrangler", "bin", "wrangler.js")
 # flareq's wrangler needs Node.js 22.12+: the one scripts/setup installs when the PATH's is older.
 NODE = os.path.join(ROOT, "worker", ".node", "bin", "node") if os.path.exists(
@@ -194,7 +198,8 @@ def main():
     subprocess.run(["cmake", "--build", os.path.join(ROOT, "build"), "--target", "http_load"], check=True,
                    stdout=subprocess.DEVNULL)
     results = {}
-    for label in ("wrangler dev", "flareq dev"):
+    other = "baseline flareq" if BASELINE else "wrangler dev"
+    for label in (other, "flareq dev"):
         work = tempfile.mkdtemp(prefix="flareq-bench-worker-")
         shutil.copytree(os.path.join(ROOT, "bench", "worker"), work, dirs_exist_ok=True)
         port = free_port()
@@ -202,7 +207,7 @@ def main():
             argv = [NODE, WRANGLER_JS, "dev", "--ip", "127.0.0.1", "--port", str(port), "--inspector-port", str(free_port()),
                     "--log-level", "log"]
         else:
-            argv = [FLAREQ, "dev", "--worker-port", str(port), "--port", "0"]
+            argv = [BASELINE if label == "baseline flareq" else FLAREQ, "dev", "--worker-port", str(port), "--port", "0"]
         subject = None
         try:
             subject = Subject(label, argv, work, port)
@@ -213,10 +218,11 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
     rows = list(next(iter(results.values())).keys())
     width = max(len(r) for r in rows)
-    print(f"{'':{width}}  {'wrangler dev':>28}  {'flareq dev':>28}")
+    print(f"{'':{width}}  {other:>28}  {'flareq dev':>28}")
     for r in rows:
-        print(f"{r:{width}}  {results['wrangler dev'][r]:>28}  {results['flareq dev'][r]:>28}")
-    print("messages kept across a restart, or while no consumer runs: wrangler dev no (in memory), flareq dev yes")
+        print(f"{r:{width}}  {results[other][r]:>28}  {results['flareq dev'][r]:>28}")
+    if not BASELINE:
+        print("messages kept across a restart, or while no consumer runs: wrangler dev no (in memory), flareq dev yes")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 # Usage: tests/install_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 src=$2
+source "$src/tests/eventually.sh"
 work=$(mktemp -d)
 dev=""
 cleanup() {
@@ -17,11 +18,8 @@ cd "$work/project"
 "$work/prefix/bin/flareq" --state "$work/state.sqlite" dev --port 0 --port-file "$work/port" \
   --worker-port 0 --worker-port-file "$work/worker-port" >"$work/dev.log" 2>&1 &
 dev=$!
-for _ in $(seq 1200); do
-  [ -s "$work/worker-port" ] && [ -s "$work/port" ] && break
-  kill -0 "$dev" 2>/dev/null || { cat "$work/dev.log"; echo "FAIL: the installed flareq dev exited"; exit 1; }
-  sleep 0.05
-done
+both_ports() { ready_file "$dev" "$work/worker-port" && ready_file "$dev" "$work/port"; }
+eventually 60 "the installed flareq dev's ports" both_ports || { cat "$work/dev.log"; echo "FAIL: the installed flareq dev is not ready"; exit 1; }
 pgrep -f "$work/prefix/share/flareq/worker/host.mjs" >/dev/null \
   || { cat "$work/dev.log"; echo "FAIL: the Worker host does not run from the installed files"; exit 1; }
 [ "$(curl -sf "http://127.0.0.1:$(cat "$work/worker-port")/vars")" = "hello from vars" ] \

@@ -6,6 +6,7 @@
 # output; it exits non-zero if a command fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$root/tests/eventually.sh"
 version=${1:-4.86.0}
 deps="$root/build/compat-wrangler-$version"
 if [ ! -x "$deps/node_modules/.bin/wrangler" ]; then
@@ -16,7 +17,7 @@ work=$(mktemp -d)
 "$root/build/flareq" --state "$work/state.sqlite" dev --port 0 --port-file "$work/port" >"$work/dev.log" 2>&1 &
 dev=$!
 trap 'kill $dev 2>/dev/null; wait $dev 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
+eventually 10 "dev's port file" ready_file "$dev" "$work/port"
 export CLOUDFLARE_API_BASE_URL="http://127.0.0.1:$(cat "$work/port")/client/v4" CLOUDFLARE_API_TOKEN=local \
        CLOUDFLARE_ACCOUNT_ID=local WRANGLER_SEND_METRICS=false WRANGLER_HIDE_BANNER=true CI=true
 cd "$work"

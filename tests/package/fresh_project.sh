@@ -4,6 +4,8 @@
 # scripts/setup's `npm ci` put there: nothing is fetched), and a Node.js that wrangler accepts
 # first on the PATH.
 
+source "$(dirname "${BASH_SOURCE[0]}")/../eventually.sh"
+
 node_ok() { "$1" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a==22&&b>=12)?0:1)' 2>/dev/null; }
 
 # make_fresh_project SOURCE_DIR WORK_DIR
@@ -21,12 +23,9 @@ make_fresh_project() {
 # wait_for_dev PID PORT_FILE: returns once dev has written its port file (everything is ready
 # then), 1 if it exits first or takes more than 120 s.
 wait_for_dev() {
-  for _ in $(seq 1200); do
-    [ -s "$2" ] && return 0
-    kill -0 "$1" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
+  local alive=yes
+  dev_ready() { [ -s "$2" ] && return 0; kill -0 "$1" 2>/dev/null || { alive=no; return 0; }; return 1; }
+  eventually 120 "dev's port file $2" dev_ready "$1" "$2" && [ "$alive" != no ]
 }
 
 # order_flows WORKER_PORT_FILE ID DEV_LOG FLAREQ…: the Worker's fetch() queues order ID and its

@@ -4,6 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
+source "$root/tests/eventually.sh"
 flareq=${1:-$root/build/flareq}
 deps="$root/build/compat-sdk"
 if [ ! -d "$deps/node_modules/cloudflare" ]; then
@@ -15,5 +16,5 @@ work=$(mktemp -d)
 "$flareq" --state "$work/state.sqlite" dev --port 0 --port-file "$work/port" >"$work/dev.log" 2>&1 &
 dev=$!
 trap 'kill $dev 2>/dev/null; wait $dev 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
+eventually 10 "dev's port file" ready_file "$dev" "$work/port"
 node "$deps/sdk_test.mjs" "http://127.0.0.1:$(cat "$work/port")/client/v4" || { cat "$work/dev.log"; exit 1; }
