@@ -14,7 +14,8 @@
 // Environment: FLAREQ_WORKER_CONFIG (the wrangler config), FLAREQ_WORKER_ENV,
 // FLAREQ_WORKER_RUNTIME_PORT (where the runtime listens), FLAREQ_WORKER_DELIVERY_PORT and
 // FLAREQ_WORKER_DELIVERY_SECRET (where its delivery service listens, and what it asks of
-// every request), FLAREQ_API_URL and FLAREQ_API_TOKEN (flareq),
+// every request), FLAREQ_WORKER_FRONT_SECRET (what the Worker's fetch() asks of every request:
+// flareq's Worker front adds it; front-gate.mjs), FLAREQ_API_URL and FLAREQ_API_TOKEN (flareq),
 // FLAREQ_WORKER_READY (a file: the host writes {"url", "delivery" or "deliveryUnavailable", …}
 // or {"error"} there once it knows).
 import { createRequire } from "node:module";
@@ -23,7 +24,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { isMark, toMetadata, toQueueMessage, toResult } from "./delivery.worker.mjs";
-import { joinDelivery } from "./miniflare-shapes.mjs";
+import { joinFlareq } from "./miniflare-shapes.mjs";
 
 const protocolOut = process.stdout.write.bind(process.stdout);
 // Only protocol lines go to stdout; all other output (wrangler's, workerd's, console.*) to stderr,
@@ -232,8 +233,9 @@ function readProject(wrangler, version, origin, newestDate) {
   return config;
 }
 
-// The ports and secret flareq chose, given to the runtime's Miniflare before it starts. Says
-// where batches will go: the delivery service (delivery.worker.mjs) in the runtime, on a
+// The ports and secrets flareq chose, given to the runtime's Miniflare before it starts: the
+// front gate (front-gate.mjs) admits only the requests that flareq's Worker front passes on.
+// Says where batches will go: the delivery service (delivery.worker.mjs) in the runtime, on a
 // loopback port of its own, or through this process (FLAREQ_WORKER_DELIVERY=host, or a
 // Miniflare that cannot take the service; miniflare-shapes.mjs).
 function prepareRuntime(miniflare, config) {
@@ -242,11 +244,13 @@ function prepareRuntime(miniflare, config) {
   pinRuntimePort(miniflare, runtimePort);
   const deliveryPort = env.FLAREQ_WORKER_DELIVERY === "host" ? 0 : Number(env.FLAREQ_WORKER_DELIVERY_PORT) || 0;
   const deliverySecret = env.FLAREQ_WORKER_DELIVERY_SECRET ?? "";
-  const deliveryAdded = deliverySecret !== "" && deliveryPort > 0 && joinDelivery(miniflare, {
-    workerName: config.name ?? "worker", port: deliveryPort, secret: deliverySecret, plugin: queuePlugin,
-    isMark, out: errOut,
-  }) !== "";
-  return { runtimePort, deliveryPort, deliverySecret, deliveryAdded };
+  const wantsDelivery = deliverySecret !== "" && deliveryPort > 0;
+  const frontSecret = env.FLAREQ_WORKER_FRONT_SECRET ?? "";
+  const shape = wantsDelivery || frontSecret ? joinFlareq(miniflare, {
+    workerName: config.name ?? "worker", frontSecret, port: wantsDelivery ? deliveryPort : 0, secret: deliverySecret,
+    plugin: queuePlugin, isMark, out: errOut,
+  }) : "";
+  return { runtimePort, deliveryPort, deliverySecret, deliveryAdded: wantsDelivery && shape !== "" };
 }
 
 // Starts the Worker with wrangler and waits until its runtime holds it; a Worker that does not

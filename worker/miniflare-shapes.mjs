@@ -1,16 +1,19 @@
-// How the Worker host joins flareq's delivery service to the Worker's runtime, for each shape
-// of Miniflare options a supported wrangler brings: Miniflare 4 (wrangler 4.86 to 4.1xx) and
-// Miniflare 5 (wrangler 4.164 and later). Neither wrangler nor Miniflare takes an extra
-// service, socket or tail consumer from a config, so they are added to the user Worker's
-// options as Miniflare parses them, at start and on every reload:
+// How the Worker host joins flareq to the Worker's runtime, for each shape of Miniflare options
+// a supported wrangler brings: Miniflare 4 (wrangler 4.86 to 4.1xx) and Miniflare 5 (wrangler
+// 4.164 and later). Neither wrangler nor Miniflare takes an extra service, socket, tail consumer
+// or entry module from a config, so they are added to the user Worker's options as Miniflare
+// parses them, at start and on every reload:
+// - the front gate (front-gate.mjs) as the Worker's entry module, when the Worker is ES modules,
 // - an "unsafe" binding served by queue-plugin.mjs (the delivery service itself; the plugin
 //   gives the Worker no binding for it),
 // - a direct socket on the loopback port flareq chose (flareq posts batches there),
 // - the service as the Worker's tail consumer (what queue() threw reaches it),
 // - and, in the shared options, a log handler that passes the service's marks to flareq as
 //   they are rather than through wrangler's logger (which also writes a debug log file).
-// One function per shape; `joinDelivery` picks the one that fits, or reports that none does
-// (then batches go through the host's Node.js).
+// One function per shape; `joinFlareq` picks the one that fits, or reports that none does
+// (then batches go through the host's Node.js, and fetch() has no gate).
+import { join as joinPath, relative } from "node:path";
+import { GATE_MODULE, gateSource } from "./front-gate.mjs";
 import { DELIVERY_SERVICE } from "./queue-plugin.mjs";
 
 // The delivery binding and socket, in Miniflare's words.
@@ -27,15 +30,22 @@ function passMarks(handle, isMark, out) {
   return typeof handle === "function" ? (log) => (isMark(log?.message) ? out(`${log.message}\n`) : handle(log)) : handle;
 }
 
-// Miniflare 4: its core plugin parses each Worker's options (flat: unsafeBindings,
+// Miniflare 4: its core plugin parses each Worker's options (flat: modules, unsafeBindings,
 // unsafeDirectSockets, tails) and the shared options apart.
 function miniflare4(miniflare, join) {
   const core = miniflare.PLUGINS?.core;
   if (!core?.options?.parse || !core?.sharedOptions?.parse) return false;
   const parts = deliveryParts(join);
   afterParse(core.options, (options) => {
-    if (options?.name !== join.workerName || options.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE))
-      return;
+    if (options?.name !== join.workerName) return;
+    // The entry module comes first; the gate takes its place and imports it.
+    const entry = Array.isArray(options.modules) ? options.modules[0] : undefined;
+    if (join.frontSecret && entry?.type === "ESModule" && !entry.path.endsWith(GATE_MODULE) && options.modulesRoot) {
+      const main = "./" + relative(options.modulesRoot, entry.path).split("\\").join("/");
+      options.modules = [{ type: "ESModule", path: joinPath(options.modulesRoot, GATE_MODULE),
+                           contents: gateSource(main, join.frontSecret) }, ...options.modules];
+    }
+    if (!join.port || options.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE)) return;
     options.unsafeBindings = [...(options.unsafeBindings ?? []),
       { name: DELIVERY_SERVICE, type: "flareq_delivery", plugin: parts.plugin, options: parts.options }];
     options.unsafeDirectSockets = [...(options.unsafeDirectSockets ?? []), parts.socket];
@@ -57,7 +67,14 @@ function miniflare5(miniflare, join) {
     options.handleStructuredLogs = passMarks(options.handleStructuredLogs, join.isMark, join.out);
     for (const worker of options.workers ?? []) {
       if (worker?.config?.name !== join.workerName) continue;
-      if (worker.dev?.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE)) continue;
+      // The manifest names its main module; the gate becomes it and imports the Worker's.
+      const manifest = worker.config.manifest;
+      if (join.frontSecret && manifest?.modules?.[manifest.mainModule]?.type === "esm" && manifest.mainModule !== GATE_MODULE) {
+        manifest.modules = { ...manifest.modules,
+          [GATE_MODULE]: { type: "esm", contents: gateSource("./" + manifest.mainModule, join.frontSecret) } };
+        manifest.mainModule = GATE_MODULE;
+      }
+      if (!join.port || worker.dev?.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE)) continue;
       worker.config.env = { ...(worker.config.env ?? {}),
         [DELIVERY_SERVICE]: { type: "unsafe:flareq_delivery", dev: { plugin: parts.plugin, options: parts.options } } };
       worker.config.tailConsumers = [...(worker.config.tailConsumers ?? []), { worker: DELIVERY_SERVICE, entrypoint: "deliver" }];
@@ -77,10 +94,11 @@ function afterParse(schema, change) {
   };
 }
 
-// Adds the delivery service for `workerName` to the runtime that `miniflare` will start;
-// returns the shape used ("miniflare 4" or "miniflare 5"), or "" when the module has neither.
-// join: {workerName, port, secret, plugin: {package, name}, isMark(text), out(text)}.
-export function joinDelivery(miniflare, join) {
+// Adds the front gate (with `frontSecret`) and the delivery service (with `port` and `secret`)
+// for `workerName` to the runtime that `miniflare` will start; returns the shape used
+// ("miniflare 4" or "miniflare 5"), or "" when the module has neither.
+// join: {workerName, frontSecret, port, secret, plugin: {package, name}, isMark(text), out(text)}.
+export function joinFlareq(miniflare, join) {
   if (miniflare4(miniflare, join)) return "miniflare 4";
   if (miniflare5(miniflare, join)) return "miniflare 5";
   return "";

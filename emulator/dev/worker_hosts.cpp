@@ -7,12 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <fstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "emulator/core/clock.h"
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
 #include "emulator/handler/worker_runtime.h"
@@ -39,6 +38,10 @@ nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path&
     throw UsageError("the Worker host did not start: " + started.why());
   for (int waited = 0; waited < kWorkerStartTimeoutMs; waited += 20) {
     if (cancel && *cancel) throw WorkerStartCancelled{};
+    // A host that ended before it said anything (a file of its own missing, a Node.js that
+    // cannot run it) would only do so again.
+    if (host.processes_started() > 1 && !std::filesystem::exists(ready_file))
+      throw UsageError("the Worker host of " + name + " exited before it was ready (its output is above)");
     std::ifstream in(ready_file);
     if (in) {
       nlohmann::json ready = nlohmann::json::parse(in, nullptr, false);
@@ -52,7 +55,7 @@ nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path&
       }
       return ready;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    system_clock().sleep_ms(20);
   }
   throw UsageError("Worker " + name + " was not ready after " + std::to_string(kWorkerStartTimeoutMs / 1000) +
                    "s (see the lines above)");
@@ -102,11 +105,13 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
     if (front.ip == "localhost") front.ip = "127.0.0.1";
     if (front.ip == "*") front.ip = "0.0.0.0";
     front.port = i == 0 ? start.first_port : config.dev_port.value_or(0);
+    front.runtime_secret = new_secret_token();
     auto opened = api::WorkerFront::open(front);
     if (!opened) throw UsageError(opened.why());
     fronts_.push_back(std::move(*opened));
     project::WorkerHostOptions w;
     w.delivery_secret = new_secret_token();
+    w.front_secret = front.runtime_secret;
     w.api_url = start.api_url;
     w.api_token = start.api_token;
     w.ready_file = std::filesystem::temp_directory_path() /

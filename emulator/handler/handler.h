@@ -55,6 +55,9 @@ class Handler {
   // Starts the process now rather than with the first batch (a persistent handler that
   // must be up before any batch, like the Worker host), or says why it could not.
   virtual Result<Done> start_now() { return Done{}; }
+  // How many times a process of this handler has started (a persistent handler's restarts
+  // count; a per-batch handler says 0).
+  virtual int processes_started() const { return 0; }
 };
 
 class Spawner;  // process.h

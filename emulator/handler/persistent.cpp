@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -59,6 +60,8 @@ class PersistentHandler final : public Handler {
 
   InvocationResult invoke(const std::string& document) override { return run(document, false); }
   InvocationResult invoke_and_crash(const std::string& document) override { return run(document, true); }
+
+  int processes_started() const override { return started_; }
 
   void kill_all() override {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -153,6 +156,7 @@ class PersistentHandler final : public Handler {
       return Result<Done>::failure("cannot start the handler: " + spawned.why());
     }
     child_ = *spawned;
+    ++started_;
     {
       std::lock_guard<std::mutex> write_lock(write_mutex_);
       stdin_fd_ = child_.stdin_fd;
@@ -266,6 +270,7 @@ class PersistentHandler final : public Handler {
   std::string last_exit_;
   std::map<std::string, Pending*> in_flight_;
   int64_t backoff_ms_ = 0;
+  std::atomic<int> started_{0};
   int64_t not_before_ms_ = 0;
 };
 

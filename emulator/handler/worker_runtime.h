@@ -35,6 +35,7 @@ class WorkerRuntimeHandler final : public Handler {
   void kill_all() override;
   void kill_process() override { host_->kill_process(); }
   Result<Done> start_now() override { return host_->start_now(); }
+  int processes_started() const override { return host_->processes_started(); }
 
  private:
   InvocationResult post(const std::string& document, bool crash);

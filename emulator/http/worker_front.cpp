@@ -222,7 +222,7 @@ class WorkerFront::Exchange {
                       "the Worker is not running (its host is starting or restarting; see dev's log)");
       front_.threads_.run([c = c_] { pump(*c); });
     }
-    if (!forward(end) || !pass_body(*head)) return false;
+    if (!forward_head(end) || !pass_body(*head)) return false;
     if (head->upgrade) {  // a WebSocket: from here on, bytes both ways, unchecked
       while (forward(buffer_.size()) && c_->read_client(buffer_, -1) > 0) {
       }
@@ -312,6 +312,17 @@ class WorkerFront::Exchange {
     c.pumped.notify_all();
     uint64_t one = 1;
     [[maybe_unused]] ssize_t w = ::write(c.wake, &one, sizeof(one));  // the runtime is done: so is the client
+  }
+
+  // The head, with the runtime's secret after the request line.
+  bool forward_head(size_t end) {
+    const std::string& secret = front_.options_.runtime_secret;
+    if (secret.empty()) return forward(end);
+    size_t line_end = buffer_.find("\r\n") + 2;
+    std::string head = buffer_.substr(0, line_end) + "X-Flareq-Front: " + secret + "\r\n" +
+                       buffer_.substr(line_end, end - line_end);
+    buffer_.erase(0, end);
+    return write_all(c_->runtime, head.data(), head.size());
   }
 
   bool forward(size_t bytes) {

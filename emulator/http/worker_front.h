@@ -29,6 +29,9 @@ struct WorkerFrontOptions {
   int head_timeout_ms = 10000;      // from a head's first byte to its blank line
   int body_idle_timeout_ms = 60000;  // between two pieces of a request body
   int runtime_wait_ms = 30000;      // for the runtime to accept, while it (re)starts
+  // Added to every request passed to the runtime (X-Flareq-Front), whose gate refuses a request
+  // without it before the Worker's code runs (worker/front-gate.mjs); empty: none.
+  std::string runtime_secret;
 };
 
 class WorkerFront {

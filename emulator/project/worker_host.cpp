@@ -139,6 +139,7 @@ handler::HandlerSpec worker_host_spec(const config::Config& config, const Worker
               {"FLAREQ_WORKER_RUNTIME_PORT", std::to_string(options.runtime_port)},
               {"FLAREQ_WORKER_DELIVERY_PORT", std::to_string(options.delivery_port)},
               {"FLAREQ_WORKER_DELIVERY_SECRET", options.delivery_secret},
+              {"FLAREQ_WORKER_FRONT_SECRET", options.front_secret},
               {"FLAREQ_API_URL", options.api_url},
               {"FLAREQ_API_TOKEN", options.api_token},
               {"FLAREQ_WORKER_READY", options.ready_file.string()}};

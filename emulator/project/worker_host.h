@@ -13,6 +13,7 @@ struct WorkerHostOptions {
   int runtime_port = 0;  // where the runtime serves fetch() on 127.0.0.1, behind the Worker front
   int delivery_port = 0;  // where the runtime's delivery service takes batches on 127.0.0.1
   std::string delivery_secret;  // what it asks of every batch (X-Flareq-Delivery-Secret)
+  std::string front_secret;  // what the Worker's fetch() asks of every request (the Worker front adds it)
   std::string api_url;  // flareq's API, for the producer bindings
   std::string api_token;
   std::filesystem::path ready_file;  // the host writes {"url",…} or {"error"} there

@@ -421,6 +421,34 @@ TEST_F(WorkerProject, TheDeliveryPortRunsNoBatchWithoutDevsSecret) {
   EXPECT_EQ(seen[0]["tag"], "forged");
 }
 
+// The runtime's own port, behind the Worker front, runs no fetch() without the front's secret:
+// a page that finds it by scanning loopback is refused before the Worker's code runs, whatever
+// it sends (Miniflare's own routing header included). Through the front, the same request runs,
+// and the secret does not reach the Worker.
+TEST_F(WorkerProject, TheRuntimesOwnPortRunsNoFetchWithoutTheFrontsSecret) {
+  start("js");
+  pid_t host = host_pid();
+  ASSERT_GT(host, 0) << dev->log();
+  std::string environment = read_file("/proc/" + std::to_string(host) + "/environ");
+  std::string key = std::string("FLAREQ_WORKER_RUNTIME_PORT=");
+  size_t at = environment.find(key);
+  ASSERT_NE(at, std::string::npos);
+  int runtime_port = std::stoi(environment.substr(at + key.size()));
+  httplib::Client runtime("127.0.0.1", runtime_port);
+  for (const httplib::Headers& headers : {httplib::Headers{},
+                                          httplib::Headers{{"X-Flareq-Front", std::string(48, '0')}},
+                                          httplib::Headers{{"MF-Route-Override", "test-worker"}},
+                                          httplib::Headers{{"Origin", "https://evil.example"}}}) {
+    auto answer = runtime.Get("/echo", headers);
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 403) << answer->body;
+    EXPECT_EQ(answer->body.rfind("flareq: the Worker is served on the port dev printed", 0), 0u) << answer->body;
+  }
+  HttpReply echoed = worker->get("/echo");
+  ASSERT_EQ(echoed.status, 200) << echoed.text;
+  EXPECT_FALSE(echoed.body["headers"].contains("x-flareq-front")) << echoed.text;
+}
+
 void WorkerProject::expect_every_outcome_rule() {
   for (const char* action : {"ack", "implicit", "ack-all", "throw-after-ack", "retry", "throw", "reject-wait-until",
                              "retry-delay", "retry-all"})
@@ -547,6 +575,23 @@ TEST_F(WorkerProject, AWorkerThatDoesNotBuildFailsTheStartAtOnceWithFileAndLine)
 
 // SIGTERM ends dev while it waits for a Worker host that never reports (here a "Node.js" that
 // only sleeps), and leaves nothing behind.
+// A host that dies before it says anything (a file of its own missing, a Node.js that cannot
+// run it) fails dev's start at once with its output, rather than being started again until the
+// start's 120 s bound.
+TEST_F(WorkerProject, AHostThatExitsBeforeItIsReadyFailsTheStartAtOnce) {
+  std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
+  dir.write("broken-node", "#!/bin/sh\necho 'boom: this Node.js cannot run the host' >&2\nexit 1\n");
+  std::filesystem::permissions(dir / "broken-node", std::filesystem::perms::owner_all);
+  auto asked = std::chrono::steady_clock::now();
+  DevServer starting(dir / "state.sqlite", {"--worker-port", "0"}, dir.path(),
+                     {{"FLAREQ_NODE", (dir / "broken-node").string()}}, /*wait_ready=*/false);
+  EXPECT_EQ(starting.wait_exit(30000), 1) << starting.log();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  EXPECT_LT(secs, 20) << starting.log();
+  EXPECT_NE(starting.log().find("boom: this Node.js cannot run the host"), std::string::npos) << starting.log();
+  EXPECT_NE(starting.log().find("exited before it was ready"), std::string::npos) << starting.log();
+}
+
 TEST_F(WorkerProject, SigtermEndsDevWhileItsWorkerIsStarting) {
   std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
   // A duration of its own: the same test may run at once against the other wrangler.

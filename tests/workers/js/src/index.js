@@ -9,7 +9,8 @@ export default {
         case "/vars":
           return new Response(env.GREETING);
         case "/echo":  // what reached the Worker, for the tests of the Worker's port
-          return Response.json({ url: request.url, method: request.method, body: await request.text() });
+          return Response.json({ url: request.url, method: request.method, body: await request.text(),
+                                 headers: Object.fromEntries(request.headers) });
         case "/ws": {  // a WebSocket that echoes
           const [client, server] = Object.values(new WebSocketPair());
           server.accept();
