@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Per-batch handlers under load: 50,000 messages pushed by 4 clients in batches of 100 while a
 # tiny C handler (reads its batch, exits) takes them in batches of 100 (max_batch_timeout 0),
-# a process per batch. Prints the time to push them all and, end to end, messages per second.
+# a process per batch. Prints the time to push them all and, end to end, messages per second,
+# beside the machine's ceiling (bench/spawn_ceiling.c: the same handler spawned with nothing
+# else running, which bounds any per-batch figure).
 # FLAREQ (default build/flareq) picks the binary, so an older build can run in the same minutes.
 # Prints figures; never fails on them. Usage: bench/per_batch.sh [messages (default 50000)]
 set -euo pipefail
@@ -11,6 +13,9 @@ flareq=${FLAREQ:-$(pwd)/build/flareq}
 work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 printf '#include <unistd.h>\nint main(void){char b[65536];while(read(0,b,sizeof b)>0);return 0;}\n' >"$work/h.c"
 cc -O2 -o "$work/handler" "$work/h.c"
+# The ceiling: the same handler spawned by two threads with nothing else running.
+cc -O2 -pthread -o "$work/spawn_ceiling" bench/spawn_ceiling.c
+ceiling=$("$work/spawn_ceiling" "$work/handler" 500)
 echo "{\"queues\":{\"consumers\":[{\"queue\":\"bench\",\"max_batch_size\":100,\"max_batch_timeout\":0,\"command\":[\"$work/handler\"]}]}}" \
   >"$work/wrangler.jsonc"
 (cd "$work" && exec "$flareq" dev --port 0 --port-file "$work/port" >"$work/dev.log" 2>&1) &
@@ -32,4 +37,4 @@ PY
 t1=$(date +%s.%N)
 (cd "$work" && "$flareq" wait bench --timeout 600)
 t2=$(date +%s.%N)
-python3 -c "import sys; t0,t1,t2,n=map(float,sys.argv[1:]); print(f'per-batch handler: pushed {int(n)} in {t1-t0:.2f}s; end to end {t2-t0:.2f}s = {n/(t2-t0):,.0f} msg/s')" "$t0" "$t1" "$t2" "$total"
+python3 -c "import sys; t0,t1,t2,n,c=map(float,sys.argv[1:]); print(f'per-batch handler: pushed {int(n)} in {t1-t0:.2f}s; end to end {t2-t0:.2f}s = {n/(t2-t0):,.0f} msg/s (this machine spawns that handler {c:,.0f} times/s with nothing else running: at most {100*c:,.0f} msg/s)')" "$t0" "$t1" "$t2" "$total" "$ceiling"
