@@ -160,6 +160,29 @@ std::optional<int64_t> Dispatcher::step() {
 }
 
 int64_t Dispatcher::schedule(Store& store, int64_t now) {
+  int64_t next_due = 0;
+  // Every batch this pass decides on is leased in one transaction, then started. Should the
+  // pass fail, its leases roll back, and so do the batches counted in flight.
+  Store::LeasePass pass(store);
+  std::vector<Leased> leased;
+  try {
+    next_due = decide_and_lease(store, now, pass, leased);
+    pass.commit();
+  } catch (...) {
+    for (const Leased& l : leased)
+      if (!l.lease.messages.empty()) l.runtime->in_flight--;
+    throw;
+  }
+  for (Leased& l : leased) {
+    report_finished(l.queue.name, l.lease.finished);
+    if (!l.lease.messages.empty()) launch(store, l.queue, l.consumer, *l.runtime, std::move(l.lease));
+  }
+  return next_due;
+}
+
+// The batches each queue's window allows now, leased in `pass` (and counted in flight at once,
+// so that the next decision sees them); returns when the next one may be due.
+int64_t Dispatcher::decide_and_lease(Store& store, int64_t now, Store::LeasePass& pass, std::vector<Leased>& leased) {
   int64_t next_due = now + kHousekeepingMs;
   for (const auto& queue : store.list_queues()) {
     auto it = runtimes_.find(queue.name);
@@ -190,16 +213,16 @@ int64_t Dispatcher::schedule(Store& store, int64_t now) {
         break;
       }
       if (decision.full) runtime.opened_after_ms = now;
-      launch(store, queue, *consumer, runtime, decision.deliver);
+      LeaseResult lease =
+          pass.lease(queue, consumer->settings, decision.deliver, options_.handler_timeout_ms + kLeaseMarginMs, owner_);
+      if (!lease.messages.empty()) runtime.in_flight++;  // the next decision counts this batch
+      leased.push_back({queue, *consumer, &runtime, std::move(lease)});
     }
   }
   return next_due;
 }
 
-void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consumer, Runtime& runtime, int64_t count) {
-  LeaseResult lease = store.lease(queue, consumer.settings, count, options_.handler_timeout_ms + kLeaseMarginMs, owner_);
-  report_finished(queue.name, lease.finished);
-  if (lease.messages.empty()) return;
+void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consumer, Runtime& runtime, LeaseResult lease) {
   QueueMetrics metrics = store.metrics(queue.key);
   // The batch is leased now: a state file error here must not strand it until its lease ends.
   DeliveryFault fault;
@@ -212,7 +235,6 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
   if (fault.latency_ms > 0) log_.line(fault_prefix + "held back " + std::to_string(fault.latency_ms) + "ms");
   if (fault.fail) log_.line(fault_prefix + "fails as if the handler threw");
   if (fault.crash) log_.line(fault_prefix + "handed over, then the handler process is killed");
-  runtime.in_flight++;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     in_flight_++;

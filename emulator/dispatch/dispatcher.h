@@ -79,7 +79,16 @@ class Dispatcher {
 
   void run();
   int64_t schedule(Store& store, int64_t now);  // returns when (wall time) to look again
-  void launch(Store& store, const Queue& queue, const Consumer& consumer, Runtime& runtime, int64_t count);
+  // A batch leased in a scheduler pass, to start once the pass's leases are committed.
+  struct Leased {
+    Queue queue;
+    Consumer consumer;
+    Runtime* runtime;
+    LeaseResult lease;
+  };
+  int64_t decide_and_lease(Store& store, int64_t now, Store::LeasePass& pass, std::vector<Leased>& leased);
+  // Starts the handler call of a committed lease (runtime.in_flight already counts it).
+  void launch(Store& store, const Queue& queue, const Consumer& consumer, Runtime& runtime, LeaseResult lease);
   // Runs one handler call on an invocation thread, with the fault drawn for it.
   handler::InvocationResult invoke(handler::Handler& handler, const std::string& document, const DeliveryFault& fault);
   // The store's settlement of a finished batch, by the outcome rules; and what follows it.

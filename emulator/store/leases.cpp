@@ -55,9 +55,31 @@ DeadLetterMove Store::finish_message(const StoredMessage& m, const Queue& from, 
 
 LeaseResult Store::lease(const Queue& queue, const ConsumerSettings& consumer, int64_t limit, int64_t lease_ms,
                          const std::string& owner) {
+  LeasePass pass(*this);
+  LeaseResult result = pass.lease(queue, consumer, limit, lease_ms, owner);
+  pass.commit();
+  return result;
+}
+
+Store::LeasePass::LeasePass(Store& store) : store_(store) {}
+Store::LeasePass::~LeasePass() = default;
+
+void Store::LeasePass::commit() {
+  if (tx_) tx_->commit();
+  tx_.reset();
+}
+
+LeaseResult Store::LeasePass::lease(const Queue& queue, const ConsumerSettings& consumer, int64_t limit,
+                                    int64_t lease_ms, const std::string& owner) {
+  if (!tx_) tx_ = std::make_unique<WriteTransaction>(*store_.db_);
+  return store_.lease_held(queue, consumer, limit, lease_ms, owner);
+}
+
+// A lease inside the transaction the caller holds.
+LeaseResult Store::lease_held(const Queue& queue, const ConsumerSettings& consumer, int64_t limit, int64_t lease_ms,
+                              const std::string& owner) {
   LeaseResult result;
   result.token = new_secret_token();
-  WriteTransaction tx(*db_);
   int64_t now = clock_.now_ms();
   std::vector<StoredMessage> candidates;
   {
@@ -96,7 +118,6 @@ LeaseResult Store::lease(const Queue& queue, const ConsumerSettings& consumer, i
     count->bind(2, queue.key);
     count->exec();
   }
-  tx.commit();
   return result;
 }
 

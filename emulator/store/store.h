@@ -17,6 +17,8 @@
 
 namespace flareq {
 
+class WriteTransaction;
+
 // normal: survives a crash of flareq, a power cut may lose the last commits.
 // full: fsync on every commit.
 enum class Durability { Normal, Full };
@@ -93,12 +95,25 @@ class Store {
   int64_t delete_messages(int64_t queue_key, const std::vector<std::pair<int64_t, std::string>>& refs);
   Backlog backlog(int64_t queue_key);
 
-  // Delivery. A lease is taken and settled in one transaction each.
-  // Leases up to `limit` ready messages for `lease_ms`, adding one to their attempts.
-  // Messages whose last allowed delivery already ran out unsettled are dead-lettered
-  // (or deleted) instead, and reported in `finished`.
+  // Delivery. Leases up to `limit` ready messages for `lease_ms`, adding one to their
+  // attempts, in one transaction. Messages whose last allowed delivery already ran out
+  // unsettled are dead-lettered (or deleted) instead, and reported in `finished`.
   LeaseResult lease(const Queue& queue, const ConsumerSettings& consumer, int64_t limit, int64_t lease_ms,
                     const std::string& owner);
+  // Several leases in one transaction, as one pass of the dispatcher takes them (as settles
+  // are grouped): each lease() sees those before it; none is durable until commit().
+  class LeasePass {
+   public:
+    explicit LeasePass(Store& store);
+    ~LeasePass();  // rolls back what was not committed
+    LeaseResult lease(const Queue& queue, const ConsumerSettings& consumer, int64_t limit, int64_t lease_ms,
+                      const std::string& owner);
+    void commit();
+
+   private:
+    Store& store_;
+    std::unique_ptr<WriteTransaction> tx_;  // begun with the first lease
+  };
   // Applies one invocation's outcome to the messages still held under `token`; a message
   // whose lease was lost (expired and taken by another) is left alone.
   SettleResult settle(const Queue& queue, const ConsumerSettings& consumer, const std::string& token,
@@ -172,6 +187,8 @@ class Store {
   int64_t expire_before(const Queue& queue, int64_t cutoff_ms);
   // Applies one settlement at `now`; inside a write.
   SettleResult settle_held(const Settlement& s, int64_t now);
+  LeaseResult lease_held(const Queue& queue, const ConsumerSettings& consumer, int64_t limit, int64_t lease_ms,
+                         const std::string& owner);
   // Whether an injected push error refuses this send (drawn and counted); inside a write.
   bool refuse_push(const Queue& queue);
   void write_clock(const VirtualTime& time);  // inside a write

@@ -217,6 +217,32 @@ TEST_F(StoreTest, TwoConnectionsSeeEachOthersWrites) {
   EXPECT_EQ(a->backlog(q.key).count, 1);
 }
 
+// A dispatcher pass leases its batches in one transaction: each lease sees those before it,
+// another connection sees none until the commit, and a pass left uncommitted leases nothing.
+TEST_F(StoreTest, ALeasePassIsOneTransaction) {
+  auto store = open();
+  auto other = open();
+  Queue q = store->create_queue("q", {});
+  ConsumerSettings s;
+  store->send(q, {json_message("1"), json_message("2"), json_message("3")});
+  {
+    Store::LeasePass pass(*store);
+    LeaseResult first = pass.lease(q, s, 2, 30000, "owner");
+    LeaseResult second = pass.lease(q, s, 2, 30000, "owner");
+    ASSERT_EQ(first.messages.size(), 2u);
+    ASSERT_EQ(second.messages.size(), 1u);
+    EXPECT_EQ(second.messages[0].body, "3");
+    EXPECT_NE(first.token, second.token);
+  }  // not committed: rolled back
+  EXPECT_EQ(other->backlog(q.key).leased, 0);
+  EXPECT_EQ(other->backlog(q.key).ready, 3);
+  Store::LeasePass pass(*store);
+  EXPECT_EQ(pass.lease(q, s, 10, 30000, "owner").messages.size(), 3u);
+  pass.commit();
+  EXPECT_EQ(other->backlog(q.key).leased, 3);
+  EXPECT_EQ(other->queue("q").counters.delivered, 3);
+}
+
 TEST_F(StoreTest, LeaseSettleAndLeaseExpiry) {
   auto store = open();
   Queue q = store->create_queue("q", {});
