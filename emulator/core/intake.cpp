@@ -10,6 +10,21 @@
 
 namespace flareq {
 
+namespace {
+
+// The checks every message passes, whatever its type.
+OutgoingMessage sized(ContentType type, std::string body, std::optional<int64_t> delay_secs) {
+  limits::check_message_size(body.size());
+  if (delay_secs) limits::check_delay(*delay_secs);
+  return OutgoingMessage{type, std::move(body), delay_secs};
+}
+
+}  // namespace
+
+OutgoingMessage take_json_message(const nlohmann::ordered_json& body, std::optional<int64_t> delay_secs) {
+  return sized(ContentType::Json, body.dump(), delay_secs);
+}
+
 OutgoingMessage take_message(ContentType type, std::string body, std::optional<int64_t> delay_secs) {
   limits::check_message_size(body.size());
   if (type == ContentType::Json) {
@@ -19,8 +34,7 @@ OutgoingMessage take_message(ContentType type, std::string body, std::optional<i
   }
   if (type == ContentType::Text && !is_valid_utf8(body))
     throw bad_request(code::kInvalidBody, "a text message's body must be valid UTF-8 (send binary data as content type bytes)");
-  if (delay_secs) limits::check_delay(*delay_secs);
-  return OutgoingMessage{type, std::move(body), delay_secs};
+  return sized(type, std::move(body), delay_secs);
 }
 
 void check_send(const std::vector<OutgoingMessage>& messages, std::optional<int64_t> batch_delay_secs) {

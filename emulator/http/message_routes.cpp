@@ -24,7 +24,7 @@ OutgoingMessage read_message(const RequestJson& item, const std::string& prefix)
   const RequestJson& body = item.at("body");
   std::optional<int64_t> delay = f.integer("delay_seconds", code::kInvalidDelay, 0, limits::kMaxDelaySecs);
   try {
-    if (type == "json") return take_message(ContentType::Json, body.dump(), delay);
+    if (type == "json") return take_json_message(body, delay);
     if (type == "text") {
       if (!body.is_string()) throw bad_request(code::kInvalidBody, "a text message's body must be a string");
       return take_message(ContentType::Text, body.get<std::string>(), delay);
