@@ -97,6 +97,9 @@ class PersistentHandler final : public Handler {
     in_flight_[id] = &pending;
     std::string line = with_invocation(document, id) + "\n";
     pid_t pid = child_.pid;
+    // The timeout runs from the hand-over: the handler may answer (or the clock move) before
+    // the write below returns.
+    const int64_t deadline = clock_.steady_ms() + spec_.timeout_ms;
     // The write happens outside mutex_: the reader thread must keep draining the handler's
     // output (which needs mutex_ for result lines) while a large batch is being written.
     lock.unlock();
@@ -114,8 +117,7 @@ class PersistentHandler final : public Handler {
       return result;
     }
     if (crash) spawner_.kill_group(pid, SIGKILL);  // every batch in flight fails, as in a real crash
-    bool answered = wait_until_steady(pending.answered, lock, clock_, clock_.steady_ms() + spec_.timeout_ms,
-                                      [&] { return pending.done; });
+    bool answered = wait_until_steady(pending.answered, lock, clock_, deadline, [&] { return pending.done; });
     if (!answered) {
       in_flight_.erase(id);
       spawner_.kill_group(pid, SIGKILL);  // fails the other batches in flight too, as a crash would
