@@ -15,5 +15,6 @@ void setup_ci(CLI::App& app, GlobalOptions& global);
 void setup_dlq(CLI::App& app, GlobalOptions& global);
 void setup_time(CLI::App& app, GlobalOptions& global);
 void setup_faults(CLI::App& app, GlobalOptions& global);
+void setup_r2(CLI::App& app, GlobalOptions& global);
 
 }  // namespace flareq::cli

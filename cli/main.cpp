@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   cli::setup_ci(app, global);
   cli::setup_time(app, global);
   cli::setup_faults(app, global);
+  cli::setup_r2(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

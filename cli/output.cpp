@@ -1,9 +1,10 @@
 // Tables, sizes, durations and previews for human output.
 #include "cli/output.h"
 
-#include "emulator/core/duration.h"
 #include "emulator/core/clock.h"
+#include "emulator/core/duration.h"
 #include "emulator/core/encoding.h"
+#include "emulator/core/r2_rules.h"
 #include "emulator/store/types.h"
 
 #include <algorithm>
@@ -77,6 +78,22 @@ std::string clock_line(const Clock& clock) {
                                   : format_duration_ms(-ahead) + " behind real time";
   if (clock.virtual_time().frozen_ms) where = "standing still";
   return iso8601(now) + " (" + where + ")";
+}
+
+std::string labelled_values(const std::vector<std::pair<std::string, std::string>>& view) {
+  size_t width = 0;
+  for (const auto& [label, value] : view) width = std::max(width, label.size() + 1);
+  std::string out;
+  for (const auto& [label, value] : view) out += label + ":" + std::string(width - label.size() - 1 + 2, ' ') + value + "\n";
+  return out;
+}
+
+std::string r2_rule_line(const r2::Rule& rule) {
+  std::string actions;
+  for (const auto& a : rule.actions) actions += (actions.empty() ? "" : ",") + a;
+  return "bucket " + rule.bucket + " · " + actions + " · prefix " +
+         (rule.prefix.empty() ? "(all prefixes)" : "\"" + rule.prefix + "\"") + " · suffix " +
+         (rule.suffix.empty() ? "(all suffixes)" : "\"" + rule.suffix + "\"") + " · rule " + rule.id;
 }
 
 std::string preview(const std::string& raw, size_t width) {

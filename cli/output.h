@@ -7,6 +7,9 @@
 namespace flareq {
 struct Backlog;
 class Clock;
+namespace r2 {
+struct Rule;
+}
 }
 
 namespace flareq::cli {
@@ -21,6 +24,10 @@ std::string backlog_line(const Backlog& backlog);
 // The clock's time and how it stands to real time: "2026-12-02T18:10:00.000Z (1h ahead of real time)".
 std::string clock_line(const Clock& clock);
 // A one-line preview of a body, at most `width` characters.
+// Labels and values, one pair a line, the values aligned (as wrangler prints them).
+std::string labelled_values(const std::vector<std::pair<std::string, std::string>>& view);
+// An R2 event notification rule on one line: bucket, actions, filters and id.
+std::string r2_rule_line(const r2::Rule& rule);
 std::string preview(const std::string& text, size_t width);
 
 }  // namespace flareq::cli

@@ -16,6 +16,13 @@ namespace {
 
 using nlohmann::json;
 
+// What sends to the queue: the config's Worker bindings and the buckets whose R2 rules name it.
+std::vector<Producer> producers(const Context& ctx, const Queue& q) {
+  std::vector<Producer> all = ctx.producers_of(q.name);
+  for (auto& p : ctx.store->r2_producers(q.key)) all.push_back(std::move(p));
+  return all;
+}
+
 struct QueueOptions {
   std::string name;
   std::optional<int64_t> delivery_delay;
@@ -53,7 +60,7 @@ void run_info(const GlobalOptions& g, const QueueOptions& o) {
   Backlog b = ctx->store->backlog(q.key);
   int64_t now = ctx->clock.now_ms();
   if (o.json_output) {
-    json out = api::queue_json(q, ctx->producers_of(q.name), consumer);
+    json out = api::queue_json(q, producers(*ctx, q), consumer);
     out["backlog"] = {{"ready", b.ready}, {"delayed", b.delayed}, {"leased", b.leased},
                       {"count", b.count}, {"bytes", b.bytes},
                       {"oldest_message_timestamp_ms", b.oldest_enqueued_ms.value_or(0)}};
@@ -78,10 +85,13 @@ void run_info(const GlobalOptions& g, const QueueOptions& o) {
     std::cout << "Injected:    failures " << c.injected.failures << " · handler crashes " << c.injected.crashes
               << " · held back " << c.injected.latency << " · pushes refused " << c.injected.push_errors
               << "  (flareq faults)\n";
-  auto producers = ctx->producers_of(q.name);
-  std::cout << "Producers:   " << producers.size();
-  for (const auto& p : producers) std::cout << (&p == &producers.front() ? " (" : ", ") << p.binding;
-  std::cout << (producers.empty() ? "" : ")") << "\n";
+  auto all = producers(*ctx, q);
+  std::cout << "Producers:   " << all.size();
+  for (const auto& p : all)
+    std::cout << (&p == &all.front() ? " (" : ", ") << (p.bucket.empty() ? p.binding : "r2 bucket " + p.bucket);
+  std::cout << (all.empty() ? "" : ")") << "\n";
+  for (const auto& rule : ctx->store->r2_rules_of_queue(q.key))
+    std::cout << "R2 rule:     " << r2_rule_line(rule) << "\n";
   if (!consumer) {
     std::cout << "Consumer:    none (messages are kept until they expire)\n";
     return;
@@ -110,14 +120,14 @@ void run_list(const GlobalOptions& g, bool json_output, std::optional<int> page)
   }
   if (json_output) {
     json out = json::array();
-    for (const auto& q : queues) out.push_back(api::queue_json(q, ctx->producers_of(q.name), ctx->store->consumer_of(q.key)));
+    for (const auto& q : queues) out.push_back(api::queue_json(q, producers(*ctx, q), ctx->store->consumer_of(q.key)));
     std::cout << out.dump(2) << "\n";
     return;
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& q : queues) {
     rows.push_back({q.id, q.name, iso8601(q.created_ms), iso8601(q.modified_ms),
-                    std::to_string(ctx->producers_of(q.name).size()),
+                    std::to_string(producers(*ctx, q).size()),
                     ctx->store->consumer_of(q.key) ? "1" : "0", std::to_string(q.message_count)});
   }
   if (rows.empty()) {

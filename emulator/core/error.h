@@ -26,6 +26,9 @@ constexpr int kInvalidQueueSettings = 100128;
 constexpr int kInvalidQueueName = 11003;
 constexpr int kNotFound = 7003;
 constexpr int kInternal = 10001;
+// R2 event notification rules: flareq's codes (production's are not documented).
+constexpr int kInvalidNotificationRule = 10060;
+constexpr int kConflictingNotificationRule = 10061;
 }  // namespace code
 
 class Error : public std::runtime_error {

@@ -8,8 +8,7 @@ using nlohmann::json;
 
 void add_account_routes(RouteTable& routes, ApiContext& context) {
   auto account = [&context] {
-    return json{{"id", context.options.account_id.empty() ? "local" : context.options.account_id},
-                {"name", "flareq local account"}};
+    return json{{"id", context.account()}, {"name", "flareq local account"}};
   };
   auto one = [](json item) {
     return Reply{200, json::array({item}),

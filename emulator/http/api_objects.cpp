@@ -31,7 +31,9 @@ json consumer_json(const Consumer& c) {
 
 json queue_json(const Queue& q, const std::vector<Producer>& producers, const std::optional<Consumer>& consumer) {
   json prods = json::array();
-  for (const auto& p : producers) prods.push_back({{"type", "worker"}, {"script", p.script}, {"binding", p.binding}});
+  for (const auto& p : producers)
+    prods.push_back(p.bucket.empty() ? json{{"type", "worker"}, {"script", p.script}, {"binding", p.binding}}
+                                     : json{{"type", "r2_bucket"}, {"bucket_name", p.bucket}});
   json cons = json::array();
   if (consumer) cons.push_back(consumer_json(*consumer));
   return {{"queue_id", q.id},

@@ -101,6 +101,7 @@ ApiServer::ApiServer(StorePool& stores, ServerOptions options)
   add_time_routes(routes_, context_);
   add_fault_routes(routes_, context_);
   add_dashboard_routes(routes_, context_);
+  add_r2_notification_routes(routes_, context_);
   add_flareq_routes(routes_, context_);
   add_server_routes();
   set_up_connections();
@@ -299,9 +300,12 @@ Reply ApiServer::route(const httplib::Request& req, const std::string& content, 
   return (*match.route)(request);
 }
 
+std::string ApiContext::account() const { return options.account_id.empty() ? "local" : options.account_id; }
+
 json ApiContext::queue_object(Store& store, const Queue& queue) const {
   std::vector<Producer> producers;
   if (options.producers_of) producers = options.producers_of(queue.name);
+  for (auto& p : store.r2_producers(queue.key)) producers.push_back(std::move(p));
   return queue_json(queue, producers, store.consumer_of(queue.key));
 }
 

@@ -40,6 +40,8 @@ struct ServerOptions {
   std::function<std::string(const std::string& queue)> delivery_of;
   // The dev log, which the dashboard's event stream follows (none: no log lines in it).
   const LogFeed* log_feed = nullptr;
+  // Writes a line to the dev log (an R2 notification as it is sent); none: nothing is logged.
+  std::function<void(const std::string& line)> log_line;
 };
 
 class ApiServer {

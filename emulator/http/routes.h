@@ -28,6 +28,8 @@ struct ApiContext {
   std::map<std::string, int64_t> last_purge_ms;  // queue id → when it was last purged
 
   nlohmann::json queue_object(Store& store, const Queue& queue) const;
+  // The account id in notifications and account objects: --account-id, else "local".
+  std::string account() const;
   void messages_changed() const;  // wakes the dispatcher after messages were added
 };
 
@@ -43,6 +45,7 @@ void add_flareq_routes(RouteTable& routes, ApiContext& context);    // flareq_ro
 void add_time_routes(RouteTable& routes, ApiContext& context);      // time_routes.cpp
 void add_fault_routes(RouteTable& routes, ApiContext& context);     // fault_routes.cpp
 void add_dashboard_routes(RouteTable& routes, ApiContext& context); // dashboard_routes.cpp
+void add_r2_notification_routes(RouteTable& routes, ApiContext& context);  // r2_notification_routes.cpp
 // The Workers runtime's Queue binding protocol (queue_binding.cpp): POST /message, POST /batch
 // and GET /metrics, with the queue in X-Flareq-Queue. Answers as workerd expects, not in the envelope.
 bool is_queue_binding_request(const httplib::Request& req);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "emulator/core/clock.h"
+#include "emulator/core/r2_rules.h"
 #include "emulator/store/types.h"
 
 namespace flareq {
@@ -163,6 +164,26 @@ class Store {
   // no write) when the queue has no delivery fault set.
   DeliveryFault draw_delivery_fault(const Queue& queue);
 
+  // R2 event notification rules (docs/semantics.md, "R2 event notifications"). Adding gives
+  // each rule an id and the time; every rule is refused (400, or 409 for a conflict) when one
+  // is invalid or overlaps the bucket's rules or another of `rules`. A queue's deletion
+  // deletes its rules.
+  std::vector<r2::Rule> add_r2_rules(const std::string& bucket, const Queue& queue, std::vector<r2::Rule> rules);
+  std::vector<r2::Rule> r2_rules(const std::string& bucket);  // every bucket's when empty
+  std::vector<r2::Rule> r2_rules_of_queue(int64_t queue_key);
+  // The buckets whose rules send to the queue, as producers (once each).
+  std::vector<Producer> r2_producers(int64_t queue_key);
+  // Deletes the queue's rules on the bucket, or only those of `rule_ids`; returns how many.
+  int64_t delete_r2_rules(const std::string& bucket, int64_t queue_key, const std::vector<std::string>& rule_ids);
+  // Commits the event's message (its time now) to the queue of the rule it matches, if one
+  // does: what the rule was, and the message sent.
+  struct R2Notification {
+    r2::Rule rule;
+    SentMessage message;
+    nlohmann::ordered_json body;
+  };
+  std::optional<R2Notification> notify_r2(r2::Event event, const std::string& account);
+
   // Changes when any connection commits (PRAGMA data_version): lets a process notice
   // another's writes cheaply.
   int64_t data_version();
@@ -198,6 +219,7 @@ class Store {
                                 const std::string& error = "");
   Queue read_queue(SQLite::Statement& row);
   Consumer read_consumer(SQLite::Statement& row);
+  std::vector<r2::Rule> select_r2_rules(const char* where, const std::string& value);
   void migrate();
 
   std::filesystem::path path_;

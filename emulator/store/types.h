@@ -54,10 +54,12 @@ struct Queue {
   int64_t flush_ms = 0;  // batch windows opened at or before this close at once
 };
 
-// A Worker binding that sends to a queue (from the config; queue objects list them).
+// What sends to a queue, as queue objects list it: a Worker's binding (from the config), or an
+// R2 bucket whose event notification rules name the queue (bucket set).
 struct Producer {
   std::string binding;
   std::string script;
+  std::string bucket;
 };
 
 enum class ConsumerType { Worker, HttpPull };
