@@ -5,20 +5,28 @@
 // through the front, which holds each request to the local safety rules.
 //
 // The gate is a module that becomes the Worker's entry point: it re-exports everything of the
-// Worker's own entry module (Durable Objects, named entrypoints) and wraps its default export's
-// fetch() (an object's, or a WorkerEntrypoint class's). miniflare-shapes.mjs puts it in place.
+// Worker's own entry module (Durable Objects, named entrypoints) and wraps its default export
+// (an object's handlers, or a WorkerEntrypoint class): fetch() is gated when there is a
+// secret, and every handler gets its env with the R2 bindings of `buckets` reporting their
+// writes (r2-events.mjs). miniflare-shapes.mjs puts it in place.
+import { EVENTS_MODULE } from "./r2-events.mjs";
 
 export const GATE_MODULE = "__flareq_front_gate.mjs";
 export const GATE_HEADER = "x-flareq-front";
 
 // The gate's source, importing the Worker's entry module from `mainImport` ("./index.js").
-export function gateSource(mainImport, secret) {
+// secret: what fetch() asks of every request ("" for no gate); buckets: {BINDING: "bucket"}.
+export function gateSource(mainImport, { secret = "", buckets = {} } = {}) {
   const main = JSON.stringify(mainImport);
   return `import * as worker from ${main};
+import { withR2Events } from ${JSON.stringify("./" + EVENTS_MODULE)};
 export * from ${main};
 const SECRET = ${JSON.stringify(secret)};
 const HEADER = ${JSON.stringify(GATE_HEADER)};
+const BUCKETS = ${JSON.stringify(buckets)};
+const envOf = (env) => withR2Events(env, BUCKETS);
 function admitted(request) {
+  if (!SECRET) return request;
   if (request.headers.get(HEADER) !== SECRET) return null;
   const headers = new Headers(request.headers);
   headers.delete(HEADER);
@@ -32,19 +40,34 @@ const inner = worker.default;
 let gated = inner;
 if (typeof inner === "function" && typeof inner.prototype?.fetch === "function") {
   gated = class extends inner {
+    constructor(ctx, env) {
+      super(ctx, envOf(env));
+    }
     fetch(request) {
       const r = admitted(request);
       return r ? super.fetch(r) : refused();
     }
   };
   Object.defineProperty(gated, "name", { value: inner.name });
-} else if (inner !== null && typeof inner === "object" && typeof inner.fetch === "function") {
-  gated = {};
-  for (const key of Object.keys(inner)) gated[key] = typeof inner[key] === "function" ? inner[key].bind(inner) : inner[key];
-  gated.fetch = (request, env, ctx) => {
-    const r = admitted(request);
-    return r ? inner.fetch(r, env, ctx) : refused();
+} else if (typeof inner === "function" && inner.prototype && Object.keys(BUCKETS).length) {
+  gated = class extends inner {
+    constructor(ctx, env) {
+      super(ctx, envOf(env));
+    }
   };
+  Object.defineProperty(gated, "name", { value: inner.name });
+} else if (inner !== null && typeof inner === "object") {
+  gated = {};
+  for (const key of Object.keys(inner)) {
+    const value = inner[key];
+    // Every handler takes (event, env, ctx).
+    gated[key] = typeof value === "function" ? (event, env, ctx) => value.call(inner, event, envOf(env), ctx) : value;
+  }
+  if (typeof inner.fetch === "function")
+    gated.fetch = (request, env, ctx) => {
+      const r = admitted(request);
+      return r ? inner.fetch(r, envOf(env), ctx) : refused();
+    };
 }
 export default gated;
 `;

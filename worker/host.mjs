@@ -25,6 +25,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { isMark, toMetadata, toQueueMessage, toResult } from "./delivery.worker.mjs";
 import { joinFlareq } from "./miniflare-shapes.mjs";
+import { EVENTS_BINDING } from "./r2-events.mjs";
 
 const protocolOut = process.stdout.write.bind(process.stdout);
 // Only protocol lines go to stdout; all other output (wrangler's, workerd's, console.*) to stderr,
@@ -122,9 +123,16 @@ async function loadWrangler() {
 // What the binding of each producer looks like to wrangler: an "unsafe" binding whose local
 // side is flareq's Miniflare plugin (native Queue bindings posting to flareq).
 // The config is read for FLAREQ_WORKER_ENV already: its queues are that environment's.
+// With R2 buckets, one more: the service through which the Worker's R2 writes are reported
+// (r2-events.mjs; the gate takes it out of the env the Worker's code sees).
 function producerBindings(rawConfig) {
   const api = new URL(env.FLAREQ_API_URL);
   const bindings = {};
+  if (Object.keys(r2Buckets(rawConfig)).length)
+    bindings[EVENTS_BINDING] = {
+      type: "unsafe_r2_event_notifications",
+      dev: { plugin: queuePlugin, options: { kind: "r2-events", apiAddress: api.host, apiToken: env.FLAREQ_API_TOKEN ?? "" } },
+    };
   for (const p of rawConfig.queues?.producers ?? []) {
     bindings[p.binding] = {
       // wrangler's bindings table shows what follows "unsafe_" beside the binding: the queue.
@@ -141,6 +149,14 @@ function producerBindings(rawConfig) {
     };
   }
   return bindings;
+}
+
+// The Worker's R2 bindings, {BINDING: "bucket-name"}: the bucket a notification names is the
+// one the binding writes to locally (bucket_name, as wrangler dev stores it).
+function r2Buckets(rawConfig) {
+  const buckets = {};
+  for (const b of rawConfig.r2_buckets ?? []) if (b?.binding) buckets[b.binding] = b.bucket_name ?? b.binding;
+  return buckets;
 }
 
 // wrangler 4.86's Worker.queue() asks the Miniflare of its proxy, which does not hold the
@@ -246,8 +262,9 @@ function prepareRuntime(miniflare, config) {
   const deliverySecret = env.FLAREQ_WORKER_DELIVERY_SECRET ?? "";
   const wantsDelivery = deliverySecret !== "" && deliveryPort > 0;
   const frontSecret = env.FLAREQ_WORKER_FRONT_SECRET ?? "";
-  const shape = wantsDelivery || frontSecret ? joinFlareq(miniflare, {
-    workerName: config.name ?? "worker", frontSecret, port: wantsDelivery ? deliveryPort : 0, secret: deliverySecret,
+  const buckets = r2Buckets(config);
+  const shape = wantsDelivery || frontSecret || Object.keys(buckets).length ? joinFlareq(miniflare, {
+    workerName: config.name ?? "worker", frontSecret, buckets, port: wantsDelivery ? deliveryPort : 0, secret: deliverySecret,
     plugin: queuePlugin, isMark, out: errOut,
   }) : "";
   return { runtimePort, deliveryPort, deliverySecret, deliveryAdded: wantsDelivery && shape !== "" };

@@ -4,6 +4,7 @@
 // or entry module from a config, so they are added to the user Worker's options as Miniflare
 // parses them, at start and on every reload:
 // - the front gate (front-gate.mjs) as the Worker's entry module, when the Worker is ES modules,
+//   with the module that reports the Worker's R2 writes (r2-events.mjs) beside it,
 // - an "unsafe" binding served by queue-plugin.mjs (the delivery service itself; the plugin
 //   gives the Worker no binding for it),
 // - a direct socket on the loopback port flareq chose (flareq posts batches there),
@@ -12,8 +13,10 @@
 //   they are rather than through wrangler's logger (which also writes a debug log file).
 // One function per shape; `joinFlareq` picks the one that fits, or reports that none does
 // (then batches go through the host's Node.js, and fetch() has no gate).
+import { readFileSync } from "node:fs";
 import { join as joinPath, relative } from "node:path";
 import { GATE_MODULE, gateSource } from "./front-gate.mjs";
+import { EVENTS_MODULE } from "./r2-events.mjs";
 import { DELIVERY_SERVICE } from "./queue-plugin.mjs";
 
 // The delivery binding and socket, in Miniflare's words.
@@ -24,6 +27,11 @@ function deliveryParts({ workerName, port, secret, plugin }) {
     plugin,
   };
 }
+
+const eventsSource = readFileSync(new URL("./r2-events.mjs", import.meta.url), "utf8");
+// Whether the Worker gets the gate: for fetch()'s secret, or for R2 writes to report.
+const wantsGate = (join) => Boolean(join.frontSecret) || Object.keys(join.buckets ?? {}).length > 0;
+const gateOptions = (join) => ({ secret: join.frontSecret ?? "", buckets: join.buckets ?? {} });
 
 // A log handler that lets `isMark` lines through as they are.
 function passMarks(handle, isMark, out) {
@@ -40,10 +48,12 @@ function miniflare4(miniflare, join) {
     if (options?.name !== join.workerName) return;
     // The entry module comes first; the gate takes its place and imports it.
     const entry = Array.isArray(options.modules) ? options.modules[0] : undefined;
-    if (join.frontSecret && entry?.type === "ESModule" && !entry.path.endsWith(GATE_MODULE) && options.modulesRoot) {
+    if (wantsGate(join) && entry?.type === "ESModule" && !entry.path.endsWith(GATE_MODULE) && options.modulesRoot) {
       const main = "./" + relative(options.modulesRoot, entry.path).split("\\").join("/");
       options.modules = [{ type: "ESModule", path: joinPath(options.modulesRoot, GATE_MODULE),
-                           contents: gateSource(main, join.frontSecret) }, ...options.modules];
+                           contents: gateSource(main, gateOptions(join)) },
+                         ...options.modules,
+                         { type: "ESModule", path: joinPath(options.modulesRoot, EVENTS_MODULE), contents: eventsSource }];
     }
     if (!join.port || options.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE)) return;
     options.unsafeBindings = [...(options.unsafeBindings ?? []),
@@ -69,9 +79,10 @@ function miniflare5(miniflare, join) {
       if (worker?.config?.name !== join.workerName) continue;
       // The manifest names its main module; the gate becomes it and imports the Worker's.
       const manifest = worker.config.manifest;
-      if (join.frontSecret && manifest?.modules?.[manifest.mainModule]?.type === "esm" && manifest.mainModule !== GATE_MODULE) {
+      if (wantsGate(join) && manifest?.modules?.[manifest.mainModule]?.type === "esm" && manifest.mainModule !== GATE_MODULE) {
         manifest.modules = { ...manifest.modules,
-          [GATE_MODULE]: { type: "esm", contents: gateSource("./" + manifest.mainModule, join.frontSecret) } };
+          [GATE_MODULE]: { type: "esm", contents: gateSource("./" + manifest.mainModule, gateOptions(join)) },
+          [EVENTS_MODULE]: { type: "esm", contents: eventsSource } };
         manifest.mainModule = GATE_MODULE;
       }
       if (!join.port || worker.dev?.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE)) continue;
@@ -97,7 +108,8 @@ function afterParse(schema, change) {
 // Adds the front gate (with `frontSecret`) and the delivery service (with `port` and `secret`)
 // for `workerName` to the runtime that `miniflare` will start; returns the shape used
 // ("miniflare 4" or "miniflare 5"), or "" when the module has neither.
-// join: {workerName, frontSecret, port, secret, plugin: {package, name}, isMark(text), out(text)}.
+// join: {workerName, frontSecret, buckets: {BINDING: "bucket"}, port, secret, plugin: {package, name},
+// isMark(text), out(text)}.
 export function joinFlareq(miniflare, join) {
   if (miniflare4(miniflare, join)) return "miniflare 4";
   if (miniflare5(miniflare, join)) return "miniflare 5";

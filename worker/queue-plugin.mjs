@@ -41,7 +41,17 @@ function deliveryService(binding) {
   };
 }
 
+// R2 events: one entry of kind "r2-events", a service binding to flareq's API that the Worker's
+// R2 writes are reported through (r2-events.mjs).
+function eventsService(binding) {
+  const o = binding.options;
+  const headers = [{ name: "Host", value: o.apiAddress }];
+  if (o.apiToken) headers.push({ name: "Authorization", value: `Bearer ${o.apiToken}` });
+  return { name: "flareq:r2-events", external: { address: o.apiAddress, http: { injectRequestHeaders: headers } } };
+}
+
 const isDelivery = (binding) => binding.options.kind === "delivery";
+const isEvents = (binding) => binding.options.kind === "r2-events";
 const PLUGIN = "flareq-queue";
 
 // This plugin's bindings, as {name, options}, from what Miniflare hands a plugin: Miniflare 4
@@ -58,13 +68,14 @@ export const plugins = {
   [PLUGIN]: {
     getBindings(given) {
       return ours(given).filter((b) => !isDelivery(b))
-        .map((b) => ({ name: b.name, queue: { name: `flareq:queue:${b.options.queue}` } }));
+        .map((b) => (isEvents(b) ? { name: b.name, service: { name: "flareq:r2-events" } }
+                                 : { name: b.name, queue: { name: `flareq:queue:${b.options.queue}` } }));
     },
     getNodeBindings() {
       return {};
     },
     getServices({ options }) {
-      return ours(options).map((b) => (isDelivery(b) ? deliveryService(b) : queueService(b)));
+      return ours(options).map((b) => (isDelivery(b) ? deliveryService(b) : isEvents(b) ? eventsService(b) : queueService(b)));
     },
   },
 };

@@ -97,6 +97,7 @@ bool DevSession::start(DevProject project) {
     if (dispatcher_) dispatcher_->notify();
   };
   server.log_feed = &log_.feed();
+  server.log_line = [this](const std::string& line) { log_.line(line); };
   server.delivery_of = [this](const std::string& queue) { return delivery_label(handlers_, queue); };
   server_ = std::make_unique<api::ApiServer>(*stores_, server);
   int port = server_->bind();
