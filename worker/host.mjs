@@ -41,8 +41,24 @@ const toLog = process.env.FORCE_COLOR === "0" ? (chunk, ...rest) => errOut(plain
 // own fields those are (and it comes from a cached registry answer, see below).
 let stopping = false;
 const dropped = /Ready on http|There is a newer version of Wrangler available/;
-process.stderr.write = (chunk, ...rest) =>
-  stopping || (typeof chunk === "string" && dropped.test(chunk)) ? true : toLog(chunk, ...rest);
+// wrangler's warning that a config field is unknown is wrong for flareq's own fields (a
+// consumer's "command", "mode" and "faults", an R2 bucket's "event_notifications"): those
+// lines go, and the warning with them when nothing else is left in it.
+const flareqField = /^.*- Unexpected fields found in (queues\.consumers|r2_buckets)\[\d+\] field: "(command|mode|faults|event_notifications)"\s*\n?/gm;
+// So is the line of wrangler's bindings table for flareq's own R2 events service.
+const eventsBindingLine = /^.*env\.__flareq_r2_events.*\n?/gm;
+function withoutFlareqFields(chunk) {
+  if (typeof chunk !== "string") return chunk;
+  if (chunk.includes("__flareq_r2_events")) return chunk.replace(eventsBindingLine, "");
+  if (!chunk.includes("Unexpected fields found")) return chunk;
+  const kept = chunk.replace(flareqField, "");
+  return /WARNING/.test(kept) && !/^\s*- /m.test(kept) ? "" : kept;
+}
+process.stderr.write = (chunk, ...rest) => {
+  if (stopping || (typeof chunk === "string" && dropped.test(chunk))) return true;
+  const kept = withoutFlareqFields(chunk);
+  return kept === "" ? true : toLog(kept, ...rest);
+};
 process.stdout.write = process.stderr.write;
 
 // A kill of the host alone (dev ends the whole group itself when the host goes, or when dev

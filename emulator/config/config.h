@@ -1,5 +1,5 @@
 // The queues part of a wrangler config, typed and validated (docs/semantics.md, "Configuration"), plus flareq's own
-// consumer keys ("command", "mode", "faults"). Defaults are production's.
+// consumer keys ("command", "mode", "faults") and R2 buckets' "event_notifications". Defaults are production's.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -43,6 +43,18 @@ struct ConsumerConfig {
   std::optional<FaultSettings> faults;  // injected by `dev` at start, for a fixed test setup
 };
 
+// An R2 event notification rule declared with the project: r2_buckets[i].event_notifications[j]
+// (a flareq key), so that a fresh state file starts with it.
+struct R2RuleConfig {
+  std::string bucket;  // the binding's bucket_name
+  std::string queue;
+  std::vector<std::string> actions;
+  std::string prefix;
+  std::string suffix;
+  std::string description;
+  std::string where;  // "file:line:column: " of the rule, for errors found when it is applied
+};
+
 struct Config {
   std::filesystem::path path;  // empty when no file was found
   std::string env;
@@ -54,11 +66,12 @@ struct Config {
   std::optional<int> dev_port;
   std::vector<ProducerConfig> producers;
   std::vector<ConsumerConfig> consumers;
+  std::vector<R2RuleConfig> r2_rules;
   std::vector<std::string> warnings;
 
   // The Worker's name as consumers and logs show it: "name", else "worker".
   std::string script_name() const { return worker_name.empty() ? "worker" : worker_name; }
-  // Every queue the config names: producers', consumers' and dead-letter queues, once each.
+  // Every queue the config names: producers', consumers', dead-letter queues and R2 rules' queues, once each.
   std::vector<std::string> queue_names() const;
   const ConsumerConfig* consumer_for(std::string_view queue) const;
 };

@@ -10,6 +10,7 @@
 #include "emulator/core/duration.h"
 #include "emulator/core/ids.h"
 #include "emulator/core/limits.h"
+#include "emulator/core/r2_rules.h"
 
 namespace flareq::config {
 namespace {
@@ -204,6 +205,63 @@ ConsumerConfig read_consumer(Validator& v, const json& obj, const std::string& p
   return c;
 }
 
+// flareq's "event_notifications" of one r2_buckets entry: [{"queue", "event_types", "prefix",
+// "suffix", "description"}], the words of `r2 bucket notification create`.
+void read_r2_bucket(Validator& v, const json& obj, const std::string& path, std::vector<R2RuleConfig>& rules) {
+  v.unknown_keys(path, obj, {"binding", "bucket_name", "preview_bucket_name", "jurisdiction", "remote",
+                             "experimental_remote", "event_notifications"});
+  if (!obj.contains("event_notifications")) return;
+  std::string bucket = v.string_field(obj, path, "bucket_name").value_or(v.string_field(obj, path, "binding").value_or(""));
+  std::string p = path + ".event_notifications";
+  const json& list = obj.at("event_notifications");
+  if (!v.expect_type(p, list, "array", list.is_array())) return;
+  if (auto problem = r2::bucket_name_problem(bucket)) v.error(path + ".bucket_name", *problem);
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string item = p + "[" + std::to_string(i) + "]";
+    if (!v.expect_type(item, list[i], "object", list[i].is_object())) continue;
+    const json& r = list[i];
+    v.unknown_keys(item, r, {"queue", "event_types", "prefix", "suffix", "description"});
+    R2RuleConfig rule;
+    rule.bucket = bucket;
+    rule.where = v.where(item);
+    if (auto q = v.string_field(r, item, "queue")) {
+      rule.queue = *q;
+      v.queue_name(item + ".queue", rule.queue);
+    } else if (!r.contains("queue")) {
+      v.error(item, item + " is missing the required field \"queue\"");
+    }
+    std::string types = item + ".event_types";
+    if (!r.contains("event_types")) {
+      v.error(item, item + " is missing the required field \"event_types\" (\"object-create\", \"object-delete\" or both)");
+    } else if (v.expect_type(types, r.at("event_types"), "array of strings", r.at("event_types").is_array())) {
+      for (const auto& t : r.at("event_types")) {
+        auto actions = t.is_string() ? r2::actions_for(t.get<std::string>()) : std::nullopt;
+        if (!actions) {
+          v.error(types, types + " must name \"object-create\" or \"object-delete\", got " + describe(t));
+          continue;
+        }
+        rule.actions.insert(rule.actions.end(), actions->begin(), actions->end());
+      }
+      if (r.at("event_types").empty()) v.error(types, types + " must name at least one event type");
+    }
+    rule.prefix = v.string_field(r, item, "prefix").value_or("");
+    rule.suffix = v.string_field(r, item, "suffix").value_or("");
+    rule.description = v.string_field(r, item, "description").value_or("");
+    rules.push_back(std::move(rule));
+  }
+}
+
+r2::Rule as_rule(const R2RuleConfig& c) {
+  r2::Rule r;
+  r.id = c.where.substr(0, c.where.size() - 2);  // names the rule by where it is declared
+  r.bucket = c.bucket;
+  r.queue = c.queue;
+  r.actions = c.actions;
+  r.prefix = c.prefix;
+  r.suffix = c.suffix;
+  return r;
+}
+
 template <typename T, typename Read>
 std::vector<T> read_list(Validator& v, const json& queues, const std::string& path, const char* key, Read read) {
   std::vector<T> out;
@@ -231,6 +289,7 @@ std::vector<std::string> Config::queue_names() const {
     add(c.queue);
     add(c.dead_letter_queue);
   }
+  for (const auto& r : r2_rules) add(r.queue);
   return names;
 }
 
@@ -286,6 +345,29 @@ Config parse_config(std::string_view text, const std::string& file_name, Format 
       config.producers = read_list<ProducerConfig>(v, queues, queues_path, "producers", read_producer);
       config.consumers = read_list<ConsumerConfig>(v, queues, queues_path, "consumers", read_consumer);
     }
+  }
+
+  // R2 buckets are bindings: not inherited by environments.
+  if (scope && scope->contains("r2_buckets")) {
+    std::string path = env.empty() ? "r2_buckets" : "env." + env + ".r2_buckets";
+    const json& buckets = scope->at("r2_buckets");
+    if (v.expect_type(path, buckets, "array", buckets.is_array()))
+      for (size_t i = 0; i < buckets.size(); ++i) {
+        std::string item = path + "[" + std::to_string(i) + "]";
+        if (v.expect_type(item, buckets[i], "object", buckets[i].is_object()))
+          read_r2_bucket(v, buckets[i], item, config.r2_rules);
+      }
+  }
+  // The declared rules are held to production's rules among themselves here; against rules
+  // already in the state file when dev applies them.
+  for (size_t i = 0; i < config.r2_rules.size(); ++i) {
+    r2::Rule rule = as_rule(config.r2_rules[i]);
+    if (r2::bucket_name_problem(rule.bucket)) continue;  // said once, at bucket_name
+    std::vector<r2::Rule> before;
+    for (size_t j = 0; j < i; ++j)
+      if (config.r2_rules[j].bucket == rule.bucket) before.push_back(as_rule(config.r2_rules[j]));
+    if (auto refused = r2::refusal(rule, before); refused && !rule.actions.empty())
+      v.errors.push_back(config.r2_rules[i].where + refused->why);
   }
 
   std::map<std::string, size_t> consumer_of;

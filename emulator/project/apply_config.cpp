@@ -3,9 +3,36 @@
 
 #include <algorithm>
 
+#include "emulator/core/error.h"
 #include "emulator/core/nearest_name.h"
 
 namespace flareq::project {
+
+namespace {
+
+// Adds a rule the config declares unless the bucket has it already; one that the state file's
+// rules refuse is the config's error, at the rule's file:line.
+std::optional<std::string> apply_r2_rule(const config::R2RuleConfig& declared, Store& store) {
+  for (const auto& r : store.r2_rules(declared.bucket))
+    if (r.queue == declared.queue && r.actions == declared.actions && r.prefix == declared.prefix &&
+        r.suffix == declared.suffix)
+      return std::nullopt;
+  r2::Rule rule;
+  rule.actions = declared.actions;
+  rule.prefix = declared.prefix;
+  rule.suffix = declared.suffix;
+  rule.description = declared.description;
+  try {
+    rule = store.add_r2_rules(declared.bucket, store.queue(declared.queue), {rule}).front();
+  } catch (const Error& e) {
+    throw config::ConfigError(declared.where + e.what() +
+                              " (see: flareq r2 bucket notification list " + declared.bucket + ")");
+  }
+  return "Added R2 event notification rule " + rule.id + ": bucket " + declared.bucket + " -> queue '" +
+         declared.queue + "' (from the config)";
+}
+
+}  // namespace
 
 std::vector<std::string> apply_config(const config::Config& config, Store& store) {
   std::vector<std::string> changes;
@@ -45,6 +72,9 @@ std::vector<std::string> apply_config(const config::Config& config, Store& store
       store.remove_consumer(existing->id);
     }
     store.add_consumer(q, type, type == ConsumerType::Worker ? script : "", s);
+  }
+  for (const auto& declared : config.r2_rules) {
+    if (auto line = apply_r2_rule(declared, store)) changes.push_back(*line);
   }
   return changes;
 }

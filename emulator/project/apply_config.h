@@ -1,6 +1,7 @@
 // Makes a state file match a config: the queues it names exist (dead letter queues too),
-// each configured consumer is registered with the config's settings, and the producers it
-// binds are known, and the faults it injects are set. The one place where a config turns into
+// each configured consumer is registered with the config's settings, the producers it
+// binds are known, the faults it injects are set, and the R2 event notification rules it
+// declares exist. The one place where a config turns into
 // queues and consumers.
 #pragma once
 #include <string>
