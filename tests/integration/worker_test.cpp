@@ -14,10 +14,12 @@
 
 #include <chrono>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "emulator/core/encoding.h"
 #include "eventually.h"
 #include "harness.h"
 #include "http_client.h"
@@ -1000,4 +1002,79 @@ TEST_F(WorkerProject, AWranglerOrDateOrNodeThatDoesNotFitIsOneSentenceWithTheFix
   EXPECT_NE(late.err.find("update wrangler (npm install -D wrangler@latest), or set \"compatibility_date\" to "),
             std::string::npos)
       << late.err;
+}
+
+// R2 event notifications (tests/workers/r2): the Worker's own writes to its bucket become
+// messages with production's body, on the queues of the rules its config declares.
+namespace {
+
+// Pulls up to 100 messages of `queue` and acks none: their bodies, parsed.
+std::vector<json> pull_bodies(Http& api, const std::string& queue) {
+  HttpReply r = api.post("queues/" + queue + "/messages/pull", {{"batch_size", 100}, {"visibility_timeout_ms", 60000}});
+  EXPECT_EQ(r.status, 200) << r.text;
+  std::vector<json> out;
+  for (const auto& m : r.body["result"]["messages"])
+    out.push_back(json::parse(flareq::base64_decode(m["body"].get<std::string>()).value_or("null")));
+  return out;
+}
+
+}  // namespace
+
+TEST_F(WorkerProject, R2WritesThroughTheBindingNotifyTheRulesQueuesWithProductionsBody) {
+  start("r2");
+  EXPECT_NE(dev->log().find("Added R2 event notification rule"), std::string::npos) << dev->log();
+  ASSERT_EQ(flareq({"queues", "consumer", "http", "add", "uploads-pulled"}).exit_code, 0);
+  json put = worker->post_raw("/put/images/cat.png", "a cat picture").body;
+  ASSERT_EQ(put["size"], 13) << dev->log();
+  EXPECT_EQ(worker->post_raw("/put/images/cat.txt", "not a png").status, 200);  // suffix does not match
+  EXPECT_EQ(worker->post_raw("/put/docs/cat.png", "not under images/").status, 200);  // prefix does not match
+  json again = worker->post_raw("/put-if-absent/images/cat.png", "refused").body;
+  EXPECT_TRUE(again.is_null()) << "the condition failed: nothing was written, nothing is sent";
+  json multipart = worker->post_raw("/multipart/images/big.png", "in parts").body;
+  ASSERT_EQ(multipart["size"], 8) << dev->log();
+  EXPECT_EQ(worker->post_raw("/delete?keys=images/cat.png,docs/cat.png", "").status, 200);
+  // The Worker's code never sees flareq's own service.
+  EXPECT_EQ(worker->get("/env").body, json::array({"RESULTS", "UPLOADS"}));
+
+  // Creations: committed before each write returned, so there now, for the pull consumer.
+  std::vector<json> created = pull_bodies(*api, "uploads-pulled");
+  ASSERT_EQ(created.size(), 2u) << dev->log();
+  json first = created[0]["action"] == "PutObject" ? created[0] : created[1];
+  json second = created[0]["action"] == "PutObject" ? created[1] : created[0];
+  EXPECT_EQ(first["account"], "local");
+  EXPECT_EQ(first["bucket"], "uploads");
+  EXPECT_EQ(first["object"], (json{{"key", "images/cat.png"}, {"size", 13}, {"eTag", put["etag"]}}));
+  EXPECT_TRUE(std::regex_match(first["eventTime"].get<std::string>(),
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
+  EXPECT_FALSE(first.contains("copySource"));
+  EXPECT_EQ(second["action"], "CompleteMultipartUpload");
+  EXPECT_EQ(second["object"], (json{{"key", "images/big.png"}, {"size", 8}, {"eTag", multipart["etag"]}}));
+
+  // Deletions go to queue(), one message a key, without size and eTag.
+  std::set<std::string> deleted;
+  for (const auto& body : results(2)) {
+    EXPECT_EQ(body["action"], "DeleteObject");
+    EXPECT_FALSE(body["object"].contains("size"));
+    EXPECT_FALSE(body["object"].contains("eTag"));
+    deleted.insert(body["object"]["key"].get<std::string>());
+  }
+  EXPECT_EQ(deleted, (std::set<std::string>{"images/cat.png", "docs/cat.png"}));
+  EXPECT_NE(dev->log().find("r2 uploads: PutObject images/cat.png -> queue uploads-pulled"), std::string::npos);
+  json queue = info("uploads-pulled");
+  EXPECT_EQ(queue["producers"], json::array({{{"type", "r2_bucket"}, {"bucket_name", "uploads"}}}));
+}
+
+TEST_F(WorkerProject, KillNineOfDevRightAfterAPutsResponseLosesNoNotification) {
+  start("r2");
+  const int kPuts = 20;
+  std::vector<std::string> keys;
+  for (int i = 0; i < kPuts; ++i) {
+    keys.push_back("images/" + std::to_string(i) + ".png");
+    ASSERT_EQ(worker->post_raw("/put/" + keys.back(), "x").status, 200) << dev->log();
+  }
+  EXPECT_EQ(dev->stop(SIGKILL), 128 + SIGKILL);
+  std::set<std::string> notified;
+  for (const auto& m : messages("uploads-pulled"))
+    notified.insert(m["body"]["object"]["key"].get<std::string>());
+  EXPECT_EQ(notified, std::set<std::string>(keys.begin(), keys.end()));
 }
