@@ -421,3 +421,58 @@ TEST_F(HttpApi, TheRuntimesQueueBindingProtocol) {
   // Local safety applies as to every request: a page on the web cannot send this way either.
   EXPECT_EQ(post("/message", "1", {{"X-Msg-Fmt", "json"}, {"Origin", "https://evil.example"}})->status, 403);
 }
+
+TEST_F(HttpApi, R2NotificationRulesAtProductionsPathsAndTheirRefusals) {
+  DevServer dev(state());
+  Http http(dev.port());
+  json queue = http.post("queues", {{"queue_name", "upload-events"}}).body["result"];
+  const std::string id = queue["queue_id"];
+  const std::string config = "event_notifications/r2/uploads/configuration";
+  json rule = {{"prefix", "images/"}, {"suffix", ""}, {"actions", {"PutObject", "CopyObject"}}, {"description", "thumbs"}};
+  HttpReply put = http.put(config + "/queues/" + id, {{"rules", {rule}}});
+  ASSERT_EQ(put.status, 200) << put.text;
+  EXPECT_EQ(put.body["result"]["ruleIds"].size(), 1u);
+
+  HttpReply got = http.get(config);
+  ASSERT_EQ(got.status, 200) << got.text;
+  json result = got.body["result"];
+  EXPECT_EQ(result["bucketName"], "uploads");
+  ASSERT_EQ(result["queues"].size(), 1u);
+  EXPECT_EQ(result["queues"][0]["queueId"], id);
+  EXPECT_EQ(result["queues"][0]["queueName"], "upload-events");
+  json listed = result["queues"][0]["rules"][0];
+  EXPECT_EQ(listed["ruleId"], put.body["result"]["ruleIds"][0]);
+  EXPECT_EQ(listed["prefix"], "images/");
+  EXPECT_EQ(listed["actions"], json::array({"PutObject", "CopyObject"}));
+  EXPECT_EQ(listed["description"], "thumbs");
+  EXPECT_TRUE(listed.contains("createdAt"));
+
+  // One request could trigger both: refused, with nothing of it kept.
+  json overlapping = {{"prefix", "images/big/"}, {"actions", {"PutObject"}}};
+  expect_error(http.put(config + "/queues/" + id, {{"rules", {overlapping}}}), 409, 10061);
+  json other = {{"actions", {"DeleteObject"}}};
+  expect_error(http.put(config + "/queues/" + id, {{"rules", {other, overlapping}}}), 409, 10061);
+  EXPECT_EQ(http.get(config).body["result"]["queues"][0]["rules"].size(), 1u);
+  expect_error(http.put(config + "/queues/" + id, {{"rules", {{{"actions", {"Upload"}}}}}}), 400, 10060);
+  expect_error(http.put(config + "/queues/" + id, {{"rules", json::array()}}), 400, 10060);
+  expect_error(http.put("event_notifications/r2/Not_A_Bucket/configuration/queues/" + id, {{"rules", {other}}}), 400, 10060);
+  expect_error(http.put(config + "/queues/" + std::string(32, 'a'), {{"rules", {other}}}), 404, 10104);
+  EXPECT_EQ(info("upload-events")["producers"], json::array({{{"type", "r2_bucket"}, {"bucket_name", "uploads"}}}));
+
+  // A write reported by the Worker host: committed to the rule's queue, or nothing sent.
+  HttpReply sent = http.post("/client/v4/flareq/r2/events",
+                             {{"bucket", "uploads"}, {"action", "PutObject"}, {"key", "images/a.png"}, {"size", 3}, {"eTag", "e"}});
+  ASSERT_EQ(sent.status, 200) << sent.text;
+  EXPECT_EQ(sent.body["result"]["sent"], true);
+  EXPECT_EQ(sent.body["result"]["queue"], "upload-events");
+  EXPECT_EQ(http.post("/client/v4/flareq/r2/events", {{"bucket", "uploads"}, {"action", "PutObject"}, {"key", "docs/a"}})
+                .body["result"]["sent"],
+            false);
+  expect_error(http.post("/client/v4/flareq/r2/events", {{"bucket", "uploads"}, {"action", "Upload"}, {"key", "k"}}), 400, 10207);
+  EXPECT_EQ(info("upload-events")["counters"]["received"], 1);
+
+  HttpReply deleted = http.del(config + "/queues/" + id);
+  EXPECT_EQ(deleted.status, 200) << deleted.text;
+  EXPECT_TRUE(http.get(config).body["result"]["queues"].empty());
+  expect_error(http.del(config + "/queues/" + id), 404, 7003);
+}

@@ -262,3 +262,42 @@ TEST(Config, BytesThatAreNotUtf8GiveAnErrorNotAnException) {
   EXPECT_EQ(e.substr(0, 17), "wrangler.jsonc:1:") << e;
   EXPECT_NE(e.find("queues.producers"), std::string::npos) << e;
 }
+
+TEST(Config, R2RulesAreDeclaredWithTheirBucketAndNamedByFileAndLine) {
+  Config c = parse(R"({
+  "r2_buckets": [
+    {"binding": "UPLOADS", "bucket_name": "uploads", "event_notifications": [
+      {"queue": "upload-events", "event_types": ["object-create", "object-delete"], "prefix": "images/", "description": "d"}
+    ]},
+    {"binding": "logs", "event_notifications": [{"queue": "log-events", "event_types": ["object-delete"], "suffix": ".gz"}]}
+  ]
+})");
+  ASSERT_EQ(c.r2_rules.size(), 2u);
+  EXPECT_EQ(c.r2_rules[0].bucket, "uploads");
+  EXPECT_EQ(c.r2_rules[0].actions, (std::vector<std::string>{"PutObject", "CompleteMultipartUpload", "CopyObject",
+                                                             "DeleteObject", "LifecycleDeletion"}));
+  EXPECT_EQ(c.r2_rules[0].prefix, "images/");
+  EXPECT_EQ(c.r2_rules[0].description, "d");
+  EXPECT_EQ(c.r2_rules[0].where, "wrangler.jsonc:4:7: ");
+  EXPECT_EQ(c.r2_rules[1].bucket, "logs") << "no bucket_name: the binding's name, as wrangler dev stores it";
+  EXPECT_EQ(c.r2_rules[1].suffix, ".gz");
+  EXPECT_EQ(c.queue_names(), (std::vector<std::string>{"upload-events", "log-events"}));
+}
+
+TEST(Config, AnInvalidOrOverlappingR2RuleIsAnErrorAtItsLine) {
+  EXPECT_EQ(error_of(R"({"r2_buckets": [{"binding": "B", "bucket_name": "b2b", "event_notifications": [
+  {"queue": "q", "event_types": ["object-update"]}]}]})"),
+            "wrangler.jsonc:2:33: r2_buckets[0].event_notifications[0].event_types must name \"object-create\" or "
+            "\"object-delete\", got \"object-update\"");
+  EXPECT_EQ(error_of(R"({"r2_buckets": [{"binding": "B", "bucket_name": "b2b", "event_notifications": [{"event_types": []}]}]})"),
+            "wrangler.jsonc:1:80: r2_buckets[0].event_notifications[0] is missing the required field \"queue\"\n"
+            "wrangler.jsonc:1:96: r2_buckets[0].event_notifications[0].event_types must name at least one event type");
+  std::string overlap = error_of(R"({"r2_buckets": [{"binding": "B", "bucket_name": "b2b", "event_notifications": [
+  {"queue": "q", "event_types": ["object-create"], "prefix": "a/"},
+  {"queue": "r", "event_types": ["object-create"], "suffix": ".png"}]}]})");
+  EXPECT_EQ(overlap.rfind("wrangler.jsonc:3:3: conflicting event notification rules: the new rule and rule wrangler.jsonc:2:3", 0), 0u)
+      << overlap;
+  EXPECT_NE(error_of(R"({"r2_buckets": [{"binding": "B", "bucket_name": "Bad_Name", "event_notifications": []}]})")
+                .find("wrangler.jsonc:1:49: The bucket name \"Bad_Name\" is invalid"),
+            std::string::npos);
+}
