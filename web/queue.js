@@ -1,4 +1,4 @@
-// One queue: its settings and consumer, its live counts, and its messages, paged by keyset
+// One queue: its settings and consumer, the R2 buckets that feed it, its live counts, and its messages, paged by keyset
 // (newest or oldest first, by state, searched in their bodies); one message whole; sending,
 // deleting, purging, pausing, resuming and flushing. Every action is an API call, so a refusal
 // shows the API's own text.
@@ -107,6 +107,26 @@ function settingsLine(queue) {
       (cons.dead_letter_queue ? ` · dead letters to ${cons.dead_letter_queue}` : "") : "none");
 }
 
+// The R2 buckets whose event notification rules send to the queue, with those rules; empty
+// when none does.
+function r2Feeds(name) {
+  const panel = h("ul", { class: "feeds" });
+  (async () => {
+    const queue = await api("GET", q(name));
+    const buckets = queue.producers.filter((p) => p.type === "r2_bucket").map((p) => p.bucket_name);
+    const items = [];
+    for (const bucket of buckets) {
+      const config = await api("GET", `/event_notifications/r2/${encodeURIComponent(bucket)}/configuration`);
+      for (const rule of config.queues.find((x) => x.queueId === queue.queue_id)?.rules ?? [])
+        items.push(h("li", { "data-rule": rule.ruleId },
+          "Fed by R2 bucket ", h("code", {}, bucket), `: ${rule.actions.join(", ")} · prefix ${rule.prefix ? `"${rule.prefix}"` : "(all)"}` +
+          ` · suffix ${rule.suffix ? `"${rule.suffix}"` : "(all)"}${rule.description ? ` · ${rule.description}` : ""} · rule ${rule.ruleId}`));
+    }
+    panel.replaceChildren(...items);
+  })().catch((e) => panel.replaceChildren(h("li", { class: "error" }, e.message)));
+  return panel;
+}
+
 export function showQueue(view, name, listen) {
   const counts = h("p", { class: "counts" });
   const settings = h("p", { class: "muted" });
@@ -172,7 +192,7 @@ export function showQueue(view, name, listen) {
   for (const control of [order, state]) control.addEventListener("change", () => load(true));
   search.addEventListener("input", () => { clearTimeout(search.timer); search.timer = setTimeout(() => load(true), 250); });
 
-  view.append(h("section", {}, header, counts, settings, dlq,
+  view.append(h("section", {}, header, counts, settings, r2Feeds(name), dlq,
     h("h2", {}, "Messages"),
     h("div", { class: "row filters" }, order, state, search, h("button", { onclick: () => load(true) }, "Refresh")),
     h("div", { class: "scroll" }, h("table", { class: "messages" },

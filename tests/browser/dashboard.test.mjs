@@ -107,6 +107,19 @@ test("the overview shows every queue's counts and follows messages sent from out
   await page.close();
 });
 
+test("a queue's page names the R2 buckets that feed it, with their rules", async () => {
+  const rule = { prefix: "images/", suffix: ".png", actions: ["PutObject", "CompleteMultipartUpload", "CopyObject"] };
+  const r = await fetch(`${dev.api}/event_notifications/r2/uploads/configuration/queues/events`,
+                        { method: "PUT", body: JSON.stringify({ rules: [rule] }) });
+  const { result } = await r.json();
+  const page = await openPage(dev.url + "/#/queue/events");
+  await page.waitForSelector(`ul.feeds li[data-rule="${result.ruleIds[0]}"]`);
+  const text = await page.$eval("ul.feeds li", (li) => li.textContent);
+  assert.equal(text, `Fed by R2 bucket uploads: PutObject, CompleteMultipartUpload, CopyObject · prefix "images/" · suffix ".png" · rule ${result.ruleIds[0]}`);
+  await fetch(`${dev.api}/event_notifications/r2/uploads/configuration/queues/events`, { method: "DELETE" });
+  await page.close();
+});
+
 test("a message sent from the page appears, and opening it shows its body", async () => {
   const page = await openPage(dev.url + "/#/queue/events");
   await page.waitForSelector("form.send textarea");
