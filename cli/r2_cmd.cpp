@@ -1,12 +1,16 @@
 // `flareq r2 bucket notification create|list|delete`: R2 event notification rules, with
 // wrangler's flags and words, written to the state file (docs/semantics.md, "R2 event
-// notifications"). A running dev applies them to the next write at once.
+// notifications"); a running dev applies them to the next write at once. `flareq r2 object
+// put|delete`: a write to a bucket through the running dev's Worker, notifications included.
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
+#include "emulator/http/dev_address.h"
 
 namespace flareq::cli {
 namespace {
@@ -100,6 +104,56 @@ void remove(const GlobalOptions& g, const NotificationOptions& o) {
   std::cout << "Event notification rule deleted successfully!\n";
 }
 
+struct ObjectOptions {
+  std::string path;  // BUCKET/KEY
+  std::string file;
+  bool pipe = false;
+  std::string content_type;
+};
+
+std::pair<std::string, std::string> bucket_and_key(const std::string& path) {
+  size_t slash = path.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == path.size())
+    throw UsageError("name the object as BUCKET/KEY, got \"" + path + "\"");
+  return {path.substr(0, slash), path.substr(slash + 1)};
+}
+
+// Through the running dev: its Worker that binds the bucket makes the write (so it lands where
+// that Worker reads, and the bucket's notifications follow).
+nlohmann::json write_through_dev(const GlobalOptions& g, const std::string& method, const std::string& bucket,
+                                 const std::string& key, const std::string& body, const std::string& content_type) {
+  auto ctx = open_context(g, Open::Read);
+  if (auto problem = r2::bucket_name_problem(bucket)) throw bad_request(code::kInvalidNotificationRule, *problem);
+  Result<nlohmann::json> done = api::call_dev(ctx->state_path, method,
+                                              "flareq/r2/buckets/" + bucket + "/objects?key=" + percent_encode(key),
+                                              body, content_type);
+  if (!done) throw UsageError(done.why());  // no dev, or its own sentence: not about this state file's contents
+  return *done;
+}
+
+void put_object(const GlobalOptions& g, const ObjectOptions& o) {
+  auto [bucket, key] = bucket_and_key(o.path);
+  if (o.file.empty() == !o.pipe) throw UsageError("give the object's content with --file PATH or --pipe (stdin)");
+  std::string body;
+  if (o.pipe) {
+    body.assign(std::istreambuf_iterator<char>(std::cin), {});
+  } else {
+    std::ifstream in(o.file, std::ios::binary);
+    if (!in) throw UsageError("cannot read " + o.file);
+    body.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::cout << "Creating object \"" << key << "\" in bucket \"" << bucket << "\".\n";
+  nlohmann::json object = write_through_dev(g, "PUT", bucket, key, body, o.content_type);
+  std::cout << "Upload complete (" << object.value("size", 0) << " bytes, eTag " << object.value("etag", "") << ").\n";
+}
+
+void delete_object(const GlobalOptions& g, const ObjectOptions& o) {
+  auto [bucket, key] = bucket_and_key(o.path);
+  std::cout << "Deleting object \"" << key << "\" from bucket \"" << bucket << "\".\n";
+  write_through_dev(g, "DELETE", bucket, key, "", "");
+  std::cout << "Delete complete.\n";
+}
+
 }  // namespace
 
 void setup_r2(CLI::App& app, GlobalOptions& g) {
@@ -150,6 +204,20 @@ void setup_r2(CLI::App& app, GlobalOptions& g) {
   delete_cmd->add_option("--rule", o->rule, "The ID of the event notification rule to delete");
   jurisdiction(delete_cmd);
   delete_cmd->callback([&g, o] { remove(g, *o); });
+
+  auto* object = r2->add_subcommand("object", "Write to a bucket that the running dev's Worker binds, as that Worker "
+                                              "would: the bucket's event notifications follow");
+  object->require_subcommand(1);
+  auto w = std::make_shared<ObjectOptions>();
+  auto* put_cmd = object->add_subcommand("put", "Create an object in an R2 bucket (through the running flareq dev)");
+  put_cmd->add_option("objectPath", w->path, "BUCKET/KEY")->required();
+  put_cmd->add_option("-f,--file", w->file, "The path of the file to upload");
+  put_cmd->add_flag("-p,--pipe", w->pipe, "Read the object's content from stdin");
+  put_cmd->add_option("--ct,--content-type", w->content_type, "The object's content type");
+  put_cmd->callback([&g, w] { put_object(g, *w); });
+  auto* del_cmd = object->add_subcommand("delete", "Delete an object from an R2 bucket (through the running flareq dev)");
+  del_cmd->add_option("objectPath", w->path, "BUCKET/KEY")->required();
+  del_cmd->callback([&g, w] { delete_object(g, *w); });
 }
 
 }  // namespace flareq::cli

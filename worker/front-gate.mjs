@@ -32,6 +32,25 @@ function admitted(request) {
   headers.delete(HEADER);
   return new Request(request, { headers });
 }
+// A write from outside the Worker (flareq r2 object put|delete, flareq/testing), sent by flareq
+// with the secret: made on the Worker's own binding, so its notifications follow.
+async function r2Write(request, env) {
+  const binding = envOf(env)[request.headers.get("x-flareq-r2-binding")];
+  const key = new TextDecoder().decode(Uint8Array.from(atob(request.headers.get("x-flareq-r2-key") ?? ""), (c) => c.charCodeAt(0)));
+  try {
+    if (!binding) throw new Error("the Worker has no binding " + request.headers.get("x-flareq-r2-binding"));
+    if (request.headers.get("x-flareq-r2-op") === "delete") {
+      await binding.delete(key);
+      return Response.json({ deleted: key });
+    }
+    const contentType = request.headers.get("content-type");
+    const object = await binding.put(key, await request.arrayBuffer(), contentType ? { httpMetadata: { contentType } } : {});
+    return Response.json({ key: object.key, size: object.size, etag: object.etag });
+  } catch (e) {
+    return Response.json({ error: String(e?.message ?? e) }, { status: 500 });
+  }
+}
+const isR2Write = (request) => SECRET !== "" && request.headers.get("x-flareq-r2") === SECRET;
 function refused() {
   return new Response("flareq: the Worker is served on the port dev printed; this one takes requests from it only\\n",
                       { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } });
@@ -44,6 +63,7 @@ if (typeof inner === "function" && typeof inner.prototype?.fetch === "function")
       super(ctx, envOf(env));
     }
     fetch(request) {
+      if (isR2Write(request)) return r2Write(request, this.env);
       const r = admitted(request);
       return r ? super.fetch(r) : refused();
     }
@@ -53,6 +73,9 @@ if (typeof inner === "function" && typeof inner.prototype?.fetch === "function")
   gated = class extends inner {
     constructor(ctx, env) {
       super(ctx, envOf(env));
+    }
+    fetch(request) {
+      return isR2Write(request) ? r2Write(request, this.env) : new Response("the Worker has no fetch()\\n", { status: 501 });
     }
   };
   Object.defineProperty(gated, "name", { value: inner.name });
@@ -65,9 +88,13 @@ if (typeof inner === "function" && typeof inner.prototype?.fetch === "function")
   }
   if (typeof inner.fetch === "function")
     gated.fetch = (request, env, ctx) => {
+      if (isR2Write(request)) return r2Write(request, env);
       const r = admitted(request);
       return r ? inner.fetch(r, envOf(env), ctx) : refused();
     };
+  else if (Object.keys(BUCKETS).length)
+    gated.fetch = (request, env) => isR2Write(request) ? r2Write(request, env)
+      : new Response("the Worker has no fetch()\\n", { status: 501 });
 }
 export default gated;
 `;

@@ -43,6 +43,12 @@ struct ConsumerConfig {
   std::optional<FaultSettings> faults;  // injected by `dev` at start, for a fixed test setup
 };
 
+// A Worker's R2 binding: the bucket its writes go to locally (bucket_name, else the binding).
+struct R2BindingConfig {
+  std::string binding;
+  std::string bucket;
+};
+
 // An R2 event notification rule declared with the project: r2_buckets[i].event_notifications[j]
 // (a flareq key), so that a fresh state file starts with it.
 struct R2RuleConfig {
@@ -66,6 +72,7 @@ struct Config {
   std::optional<int> dev_port;
   std::vector<ProducerConfig> producers;
   std::vector<ConsumerConfig> consumers;
+  std::vector<R2BindingConfig> r2_buckets;
   std::vector<R2RuleConfig> r2_rules;
   std::vector<std::string> warnings;
 

@@ -205,13 +205,16 @@ ConsumerConfig read_consumer(Validator& v, const json& obj, const std::string& p
   return c;
 }
 
-// flareq's "event_notifications" of one r2_buckets entry: [{"queue", "event_types", "prefix",
+// One r2_buckets entry: the binding, and flareq's "event_notifications": [{"queue", "event_types", "prefix",
 // "suffix", "description"}], the words of `r2 bucket notification create`.
-void read_r2_bucket(Validator& v, const json& obj, const std::string& path, std::vector<R2RuleConfig>& rules) {
+void read_r2_bucket(Validator& v, const json& obj, const std::string& path, Config& config) {
   v.unknown_keys(path, obj, {"binding", "bucket_name", "preview_bucket_name", "jurisdiction", "remote",
                              "experimental_remote", "event_notifications"});
+  std::string binding = v.string_field(obj, path, "binding").value_or("");
+  std::string bucket = v.string_field(obj, path, "bucket_name").value_or(binding);
+  if (!binding.empty()) config.r2_buckets.push_back({binding, bucket});
   if (!obj.contains("event_notifications")) return;
-  std::string bucket = v.string_field(obj, path, "bucket_name").value_or(v.string_field(obj, path, "binding").value_or(""));
+  std::vector<R2RuleConfig>& rules = config.r2_rules;
   std::string p = path + ".event_notifications";
   const json& list = obj.at("event_notifications");
   if (!v.expect_type(p, list, "array", list.is_array())) return;
@@ -355,7 +358,7 @@ Config parse_config(std::string_view text, const std::string& file_name, Format 
       for (size_t i = 0; i < buckets.size(); ++i) {
         std::string item = path + "[" + std::to_string(i) + "]";
         if (v.expect_type(item, buckets[i], "object", buckets[i].is_object()))
-          read_r2_bucket(v, buckets[i], item, config.r2_rules);
+          read_r2_bucket(v, buckets[i], item, config);
       }
   }
   // The declared rules are held to production's rules among themselves here; against rules

@@ -1,6 +1,8 @@
 // Base64, the UTF-8 check and ISO-8601 timestamps.
 #include "emulator/core/encoding.h"
 
+#include <cctype>
+
 #include <ctime>
 
 namespace flareq {
@@ -88,6 +90,21 @@ bool is_valid_utf8(std::string_view text) {
     i += length;
   }
   return true;
+}
+
+std::string percent_encode(std::string_view text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 std::string iso8601(int64_t unix_ms) {

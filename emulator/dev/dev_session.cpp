@@ -11,6 +11,7 @@
 #include "emulator/dev/worker_hosts.h"
 #include "emulator/dispatch/dispatcher.h"
 #include "emulator/http/api_server.h"
+#include "emulator/http/dev_address.h"
 #include "emulator/http/local_safety.h"
 #include "emulator/project/apply_config.h"
 #include "emulator/store/store_pool.h"
@@ -98,10 +99,16 @@ bool DevSession::start(DevProject project) {
   };
   server.log_feed = &log_.feed();
   server.log_line = [this](const std::string& line) { log_.line(line); };
+  // The API serves (serve()) only while the Worker hosts exist.
+  server.write_r2_object = [this](const api::R2ObjectWrite& write) {
+    return hosts_ ? hosts_->write_object(write)
+                  : Result<nlohmann::json>::failure("no Worker of this flareq dev binds R2 bucket " + write.bucket);
+  };
   server.delivery_of = [this](const std::string& queue) { return delivery_label(handlers_, queue); };
   server_ = std::make_unique<api::ApiServer>(*stores_, server);
   int port = server_->bind();
   std::string url = "http://" + url_host(settings_.host) + ":" + std::to_string(port);
+  api_url_ = url;
   std::string api_url =
       url + "/client/v4/accounts/" + (settings_.account_id.empty() ? "local" : settings_.account_id);
   for (auto& [queue, spec] : handlers_) spec.env = {{"FLAREQ_QUEUE", queue}, {"FLAREQ_API_URL", api_url}};
@@ -159,6 +166,12 @@ void DevSession::serve() {
   const Store& store = *project_.store;
   signals_->watch_state_file([&store] { return store.file_replaced(); });
   dispatcher_->start();
+  // CLI commands that go through dev (flareq r2 object) find it while it serves.
+  struct Address {
+    const std::filesystem::path& state;
+    ~Address() { api::remove_dev_address(state); }
+  } address{project_.state_path};
+  api::write_dev_address(project_.state_path, api_url_, settings_.api_token);
   server_->serve();
   signals_->served();
   dispatcher_->stop();

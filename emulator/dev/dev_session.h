@@ -99,6 +99,7 @@ class DevSession {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<api::ApiServer> server_;
   std::unique_ptr<WorkerHosts> hosts_;
+  std::string api_url_;  // http://HOST:PORT of the API, once bound
 };
 
 }  // namespace flareq::dev

@@ -2,6 +2,8 @@
 // readiness through its ready file, and the ready line.
 #include "emulator/dev/worker_hosts.h"
 
+#include <httplib.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "emulator/core/clock.h"
+#include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
 #include "emulator/handler/worker_runtime.h"
@@ -144,6 +147,7 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
       }
     }
     hosts_[name] = host;
+    for (const auto& b : config.r2_buckets) buckets_.push_back({b.bucket, b.binding, name, w.runtime_port, w.front_secret});
     // Batches go straight to the runtime where the host could add the delivery service (with
     // flareq's pinned wrangler it can); else through the host, which the log says.
     if (ready.contains("delivery")) host->deliver_to(w.delivery_port, w.delivery_secret, ready.value("marks", false));
@@ -164,6 +168,28 @@ WorkerHosts::~WorkerHosts() {
   for (auto& front : fronts_) front->stop();
   std::error_code ec;
   for (const auto& f : ready_files_) std::filesystem::remove(f, ec);
+}
+
+Result<nlohmann::json> WorkerHosts::write_object(const api::R2ObjectWrite& write) const {
+  const BucketRoute* route = nullptr;
+  for (const auto& b : buckets_)
+    if (b.bucket == write.bucket) route = route ? route : &b;
+  if (!route) return Result<nlohmann::json>::failure("no Worker of this flareq dev binds R2 bucket " + write.bucket);
+  httplib::Client runtime("127.0.0.1", route->runtime_port);
+  runtime.set_read_timeout(60, 0);
+  httplib::Headers headers = {{"X-Flareq-R2", route->secret},
+                              {"X-Flareq-R2-Op", write.remove ? "delete" : "put"},
+                              {"X-Flareq-R2-Binding", route->binding},
+                              {"X-Flareq-R2-Key", base64_encode(write.key)}};  // any bytes, in a header
+  std::string type = write.content_type.empty() ? "application/octet-stream" : write.content_type;
+  auto answer = runtime.Post("/", headers, write.body, type);
+  std::string where = "Worker " + route->worker + " (binding " + route->binding + ")";
+  if (!answer) return Result<nlohmann::json>::failure(where + " did not answer: its runtime is not running");
+  auto body = nlohmann::json::parse(answer->body, nullptr, false);
+  if (answer->status != 200 || !body.is_object())
+    return Result<nlohmann::json>::failure(where + " could not write " + write.bucket + "/" + write.key + ": " +
+                                           (body.is_object() ? body.value("error", answer->body) : answer->body));
+  return body;
 }
 
 std::shared_ptr<handler::Handler> WorkerHosts::host(const std::string& name) const {

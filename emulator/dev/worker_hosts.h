@@ -13,7 +13,9 @@
 
 #include "emulator/config/config.h"
 #include "emulator/dispatch/log.h"
+#include "emulator/core/result.h"
 #include "emulator/handler/handler.h"
+#include "emulator/http/api_server.h"
 #include "emulator/http/worker_front.h"
 
 namespace flareq::dev {
@@ -43,7 +45,21 @@ class WorkerHosts {
   // The host of the Worker named `name` (HandlerSpec::shared), or nullptr.
   std::shared_ptr<handler::Handler> host(const std::string& name) const;
 
+  // Puts or deletes an object in a bucket that a Worker binds, through that Worker's runtime
+  // (the entry gate, front-gate.mjs, makes the call on the Worker's own binding), so that the
+  // bucket's event notifications follow as for the Worker's own writes. Safe from any thread.
+  Result<nlohmann::json> write_object(const api::R2ObjectWrite& write) const;
+
  private:
+  // Where each bucket a Worker binds is written: that Worker's runtime and the binding's name.
+  struct BucketRoute {
+    std::string bucket;
+    std::string binding;
+    std::string worker;
+    int runtime_port = 0;
+    std::string secret;
+  };
+  std::vector<BucketRoute> buckets_;
   std::vector<std::unique_ptr<api::WorkerFront>> fronts_;  // each Worker's public port
   std::map<std::string, std::shared_ptr<handler::Handler>> hosts_;
   std::vector<std::filesystem::path> ready_files_;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "emulator/core/log_feed.h"
+#include "emulator/core/result.h"
 #include "emulator/http/local_safety.h"
 #include "emulator/http/routes.h"
 #include "emulator/store/group_commit.h"
@@ -22,6 +23,16 @@ struct Response;
 }  // namespace httplib
 
 namespace flareq::api {
+
+// A write to a bucket from outside the Worker (`flareq r2 object put|delete`, flareq/testing),
+// made through the Worker that binds the bucket so that its notifications follow.
+struct R2ObjectWrite {
+  std::string bucket;
+  std::string key;
+  bool remove = false;  // a delete; else a put of `body`
+  std::string body;
+  std::string content_type;
+};
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -42,6 +53,9 @@ struct ServerOptions {
   const LogFeed* log_feed = nullptr;
   // Writes a line to the dev log (an R2 notification as it is sent); none: nothing is logged.
   std::function<void(const std::string& line)> log_line;
+  // Makes an R2 object write through this dev's Worker that binds the bucket: what R2 reported
+  // ({key, size, etag} or {deleted}), or why not (no such Worker, the write failed).
+  std::function<Result<nlohmann::json>(const R2ObjectWrite& write)> write_r2_object;
 };
 
 class ApiServer {

@@ -1,7 +1,9 @@
 // R2 event notifications (docs/semantics.md, "R2 event notifications"): the rules of a bucket
 // at production's paths, as wrangler's `r2 bucket notification` commands call them, and
 // flareq's own POST /flareq/r2/events, where the Worker host reports a write through the
-// Worker's R2 binding and which answers once the notification is committed.
+// Worker's R2 binding and which answers once the notification is committed, and
+// PUT|DELETE /flareq/r2/buckets/{bucket}/objects?key=, writes from outside the Worker made
+// through it.
 #include <httplib.h>
 
 #include "emulator/core/encoding.h"
@@ -120,6 +122,26 @@ void add_r2_notification_routes(RouteTable& routes, ApiContext& context) {
                                                    : "bucket " + bucket + " has no such rule for queue " + r.queue->name);
     return Reply{200, nullptr};
   });
+  // A write from outside the Worker: PUT (the body is the object) or DELETE, the key in ?key=.
+  auto object_write = [&context](RouteRequest& r, bool remove) {
+    api::R2ObjectWrite write;
+    write.bucket = checked_bucket(r.param("bucket"));
+    write.key = r.http.get_param_value("key");
+    if (write.key.empty()) throw bad_request(code::kInvalidBody, "name the object with ?key=");
+    write.remove = remove;
+    if (!remove) {
+      write.body = r.content;
+      write.content_type = r.http.get_header_value("Content-Type");
+    }
+    if (!context.options.write_r2_object)
+      throw not_found(code::kNotFound, "no Worker of this flareq dev binds bucket " + write.bucket);
+    Result<json> done = context.options.write_r2_object(write);
+    if (!done) throw Error(code::kNotFound, 404, done.why());
+    return Reply{200, *done};
+  };
+  const std::string objects = "flareq/r2/buckets/{bucket}/objects";
+  routes.add("PUT", objects, [object_write](RouteRequest& r) { return object_write(r, false); });
+  routes.add("DELETE", objects, [object_write](RouteRequest& r) { return object_write(r, true); });
   routes.add("POST", "flareq/r2/events", [&context](RouteRequest& r) {
     r2::Event event = read_event(r.body());
     auto sent = r.store.notify_r2(event, context.account());

@@ -1078,3 +1078,34 @@ TEST_F(WorkerProject, KillNineOfDevRightAfterAPutsResponseLosesNoNotification) {
     notified.insert(m["body"]["object"]["key"].get<std::string>());
   EXPECT_EQ(notified, std::set<std::string>(keys.begin(), keys.end()));
 }
+
+TEST_F(WorkerProject, FlareqR2ObjectPutAndDeleteWriteThroughTheWorkerAndNotify) {
+  std::filesystem::copy(kWorkers / "r2", dir.path(), std::filesystem::copy_options::recursive);
+  {
+    std::ofstream(dir / "upload.png") << "uploaded from the command line";
+  }
+  Result before = flareq({"r2", "object", "put", "uploads/images/cli.png", "--file", (dir / "upload.png").string()});
+  EXPECT_NE(before.exit_code, 0);
+  EXPECT_NE(before.err.find("no flareq dev is running on the state file"), std::string::npos) << before.err;
+  start_copied();
+  Result put = flareq({"r2", "object", "put", "uploads/images/cli.png", "--file", (dir / "upload.png").string(),
+                       "--content-type", "image/png"});
+  ASSERT_EQ(put.exit_code, 0) << put.err << dev->log();
+  EXPECT_NE(put.out.find("Upload complete (30 bytes"), std::string::npos) << put.out;
+  EXPECT_EQ(worker->get("/get/images/cli.png").text, "uploaded from the command line");
+  json listed = messages("uploads-pulled");
+  ASSERT_EQ(listed.size(), 1u) << dev->log();
+  EXPECT_EQ(listed[0]["body"]["object"]["key"], "images/cli.png");
+  EXPECT_EQ(listed[0]["body"]["object"]["size"], 30);
+
+  Result deleted = flareq({"r2", "object", "delete", "uploads/images/cli.png"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_EQ(worker->get("/get/images/cli.png").status, 404);
+  auto reports = results(1);
+  EXPECT_EQ(reports[0]["action"], "DeleteObject");
+  EXPECT_EQ(reports[0]["object"]["key"], "images/cli.png");
+
+  Result unbound = flareq({"r2", "object", "put", "photos/a.png", "--file", (dir / "upload.png").string()});
+  EXPECT_NE(unbound.exit_code, 0);
+  EXPECT_NE(unbound.err.find("no Worker of this flareq dev binds R2 bucket photos"), std::string::npos) << unbound.err;
+}

@@ -123,3 +123,27 @@ test("a test process killed with SIGKILL takes its flareq dev with it", async ()
   child.kill("SIGKILL");
   await eventually(() => !alive(devPid), 15000, `dev (pid ${devPid}) ends with the test process`);
 });
+
+test("r2.put and r2.delete write through the Worker and its bucket's notifications follow", async () => {
+  const r2Project = mkdtempSync(join(tmpdir(), "flareq-testing-r2-"));
+  cpSync(join(here, "..", "workers", "r2"), r2Project, { recursive: true });
+  const fq = await startFlareq({ config: join(r2Project, "wrangler.jsonc") });
+  try {
+    const put = await fq.r2.put("uploads", "images/from-a-test.png", "picture bytes", { contentType: "image/png" });
+    assert.equal(put.size, 13);
+    // Committed before put() resolved: there at once.
+    const [message] = await fq.messages("uploads-pulled");
+    assert.deepEqual(message.body.object, { key: "images/from-a-test.png", size: 13, eTag: put.etag });
+    assert.equal(message.body.action, "PutObject");
+    // The Worker reads what was written.
+    assert.equal(await (await fq.fetch("/get/images/from-a-test.png")).text(), "picture bytes");
+    await fq.r2.delete("uploads", "images/from-a-test.png");
+    assert.equal((await fq.fetch("/get/images/from-a-test.png")).status, 404);
+    await eventually(async () => (await fq.messages("results")).some((m) => m.body.action === "DeleteObject"), 30000,
+                     "queue() to report the deletion");
+    await assert.rejects(fq.r2.put("not-bound", "k", "x"), /no Worker of this flareq dev binds R2 bucket not-bound/);
+  } finally {
+    await fq.stop();
+    rmSync(r2Project, { recursive: true, force: true });
+  }
+});

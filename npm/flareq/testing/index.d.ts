@@ -91,6 +91,16 @@ export interface Flareq {
   sendBatch(queue: string, messages: Array<{ body: unknown } & SendOptions>, options?: { delaySeconds?: number }): Promise<unknown>;
   /** The messages a queue holds, oldest first. */
   messages(queue: string, options?: { state?: "ready" | "delayed" | "leased"; limit?: number }): Promise<Message[]>;
+  /**
+   * R2 writes from outside the Worker, made through the Worker that binds the bucket: the object
+   * lands where the Worker reads it, and the bucket's event notifications follow (committed
+   * before the promise resolves).
+   */
+  readonly r2: {
+    put(bucket: string, key: string, body: string | ArrayBuffer | Uint8Array | Blob, options?: { contentType?: string }):
+      Promise<{ key: string; size: number; etag: string }>;
+    delete(bucket: string, key: string): Promise<void>;
+  };
   /** Resolves once the queues (default: every queue with a consumer) hold no message; flushes open batch windows meanwhile. */
   waitIdle(queue?: string | string[], options?: { timeoutMs?: number }): Promise<void>;
   /** Sends the queues' partial batches now (default: every queue with a consumer). */

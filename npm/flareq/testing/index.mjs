@@ -187,6 +187,28 @@ class Flareq {
     return envelope.result;
   }
 
+  // R2 writes from outside the Worker, made through the Worker that binds the bucket (as
+  // `flareq r2 object put|delete`): the object lands where the Worker reads, and the bucket's
+  // event notifications follow, committed before these resolve. put() resolves to {key, size,
+  // etag}.
+  get r2() {
+    const call = async (method, bucket, key, body, contentType) => {
+      const response = await fetch(`${this.apiUrl}/client/v4/flareq/r2/buckets/${enc(bucket)}/objects?key=${enc(key)}`, {
+        method, body, headers: contentType ? { "content-type": contentType } : {},
+      });
+      const envelope = await response.json().catch(() => ({ errors: [{ message: `HTTP ${response.status}` }] }));
+      if (!envelope.success) {
+        const [first] = envelope.errors ?? [];
+        throw new FlareqError(first?.message ?? `HTTP ${response.status}`, { status: response.status, code: first?.code });
+      }
+      return envelope.result;
+    };
+    return {
+      put: (bucket, key, body, { contentType } = {}) => call("PUT", bucket, key, body, contentType),
+      delete: async (bucket, key) => { await call("DELETE", bucket, key); },
+    };
+  }
+
   // fetch() against the Worker: a path is taken relative to its URL.
   fetch(path, init) {
     if (!this.workerUrl) throw new FlareqError("this flareq runs no Worker (no \"main\" in the config, or worker: false)");
