@@ -1,5 +1,6 @@
 // R2 event notification rules in the state file, and the commit of a notification: the rule
 // lookup, the match and the message's insert are one transaction.
+#include <algorithm>
 #include <sstream>
 
 #include "emulator/core/error.h"
@@ -26,37 +27,43 @@ std::vector<std::string> split(const std::string& text) {
 
 }  // namespace
 
-std::vector<r2::Rule> Store::select_r2_rules(const char* where, const std::string& value) {
-  std::string sql =
-      "SELECT r.rule_id, r.bucket, q.name, q.queue_id, r.actions, r.prefix, r.suffix, r.description, r.created_ms "
-      "FROM r2_notification_rules r JOIN queues q ON q.qkey = r.qkey ";
-  sql += where;
-  sql += " ORDER BY r.bucket, r.created_ms, r.rule_id";
-  SQLite::Statement st(*db_, sql);
-  if (std::string(where).find('?') != std::string::npos) st.bind(1, value);
+#define FLAREQ_R2_RULES_SELECT                                                                          \
+  "SELECT r.rule_id, r.bucket, q.name, q.queue_id, r.actions, r.prefix, r.suffix, r.description, r.created_ms " \
+  "FROM r2_notification_rules r JOIN queues q ON q.qkey = r.qkey "
+#define FLAREQ_R2_RULES_ORDER " ORDER BY r.bucket, r.created_ms, r.rule_id"
+
+std::vector<r2::Rule> Store::select_r2_rules(const char* sql, const std::optional<std::string>& value) {
+  Stmt st = cached(sql);
+  if (value) st->bind(1, *value);
   std::vector<r2::Rule> rules;
-  while (st.executeStep()) {
+  while (st->executeStep()) {
     r2::Rule r;
-    r.id = st.getColumn(0).getString();
-    r.bucket = st.getColumn(1).getString();
-    r.queue = st.getColumn(2).getString();
-    r.queue_id = st.getColumn(3).getString();
-    r.actions = split(st.getColumn(4).getString());
-    r.prefix = st.getColumn(5).getString();
-    r.suffix = st.getColumn(6).getString();
-    r.description = st.getColumn(7).getString();
-    r.created_ms = st.getColumn(8).getInt64();
+    r.id = st->getColumn(0).getString();
+    r.bucket = st->getColumn(1).getString();
+    r.queue = st->getColumn(2).getString();
+    r.queue_id = st->getColumn(3).getString();
+    r.actions = split(st->getColumn(4).getString());
+    r.prefix = st->getColumn(5).getString();
+    r.suffix = st->getColumn(6).getString();
+    r.description = st->getColumn(7).getString();
+    r.created_ms = st->getColumn(8).getInt64();
     rules.push_back(std::move(r));
   }
   return rules;
 }
 
+std::vector<r2::Rule> Store::rules_of_bucket(const std::string& bucket) {
+  return select_r2_rules(FLAREQ_R2_RULES_SELECT "WHERE r.bucket = ?" FLAREQ_R2_RULES_ORDER, bucket);
+}
+
 std::vector<r2::Rule> Store::r2_rules(const std::string& bucket) {
-  return bucket.empty() ? select_r2_rules("", "") : select_r2_rules("WHERE r.bucket = ?", bucket);
+  if (!bucket.empty()) return rules_of_bucket(bucket);
+  return select_r2_rules(FLAREQ_R2_RULES_SELECT FLAREQ_R2_RULES_ORDER, std::nullopt);
 }
 
 std::vector<r2::Rule> Store::r2_rules_of_queue(int64_t queue_key) {
-  return select_r2_rules("WHERE r.qkey = ?", std::to_string(queue_key));
+  return select_r2_rules(FLAREQ_R2_RULES_SELECT "WHERE r.qkey = CAST(? AS INTEGER)" FLAREQ_R2_RULES_ORDER,
+                         std::to_string(queue_key));
 }
 
 std::vector<Producer> Store::r2_producers(int64_t queue_key) {
@@ -71,7 +78,7 @@ std::vector<Producer> Store::r2_producers(int64_t queue_key) {
 
 std::vector<r2::Rule> Store::add_r2_rules(const std::string& bucket, const Queue& queue, std::vector<r2::Rule> rules) {
   WriteTransaction tx(*db_);
-  std::vector<r2::Rule> existing = select_r2_rules("WHERE r.bucket = ?", bucket);
+  std::vector<r2::Rule> existing = rules_of_bucket(bucket);
   int64_t now = clock_.now_ms();
   Stmt insert = cached(
       "INSERT INTO r2_notification_rules (rule_id, bucket, qkey, actions, prefix, suffix, description, created_ms) "
@@ -125,8 +132,12 @@ int64_t Store::delete_r2_rules(const std::string& bucket, int64_t queue_key, con
 }
 
 std::optional<Store::R2Notification> Store::notify_r2(r2::Event event, const std::string& account) {
+  // Most writes match no rule: they are told so without taking the write lock.
+  auto rules = rules_of_bucket(event.bucket);
+  if (std::none_of(rules.begin(), rules.end(), [&](const r2::Rule& r) { return r2::matches(r, event.action, event.key); }))
+    return std::nullopt;
   WriteTransaction tx(*db_);
-  for (auto& rule : select_r2_rules("WHERE r.bucket = ?", event.bucket)) {
+  for (auto& rule : rules_of_bucket(event.bucket)) {
     if (!r2::matches(rule, event.action, event.key)) continue;
     event.time_ms = clock_.now_ms();
     R2Notification sent{std::move(rule), {}, r2::event_body(event, account)};

@@ -219,7 +219,9 @@ class Store {
                                 const std::string& error = "");
   Queue read_queue(SQLite::Statement& row);
   Consumer read_consumer(SQLite::Statement& row);
-  std::vector<r2::Rule> select_r2_rules(const char* where, const std::string& value);
+  // The rules a cached statement selects (r2_rules.cpp), with `value` bound to its one parameter.
+  std::vector<r2::Rule> select_r2_rules(const char* sql, const std::optional<std::string>& value);
+  std::vector<r2::Rule> rules_of_bucket(const std::string& bucket);
   void migrate();
 
   std::filesystem::path path_;
