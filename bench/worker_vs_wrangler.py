@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """The same Worker (bench/worker) under `wrangler dev` (flareq's pinned wrangler) and under
 `flareq dev`, side by side in one run. For each it prints: cold start to the Worker's first
-200; requests/s of a fetch() that sends one message (16 concurrent keep-alive clients,
+200; requests/s of a fetch() that returns at once, and of one that sends one message (16 concurrent keep-alive clients,
 10,000 requests); end to end for those 10,000 single sends (first request to the queue()
 call that brings the count to 10,000); end to end for 100,000 messages sent with
 sendBatch(100); push -> queue() latency p50/p99 with max_batch_size 1 (one send at a time,
-timed by the Worker's own clock); the peak RSS of the process tree; and whether the
+timed by the Worker's own clock); the peak RSS of the process tree (and its largest processes
+at that moment); and whether the
 messages survive a restart. Prints figures; never fails on them. The load generator is
 build/bench/http_load (C++); on 2 cores it still competes with what it measures, so compare
 the two columns rather than the absolute figures.
@@ -55,25 +56,58 @@ def free_port():
 
 
 def tree_rss_kb(pid):
-    """Resident size of pid and all its descendants."""
-    parents, rss = {}, {}
+    """Resident size of pid and all its descendants, and the same by process name."""
+    parents, rss, names = {}, {}, {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
-                parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+                head, tail = f.read().rsplit(")", 1)
+                parents[int(entry)] = int(tail.split()[1])
+                names[int(entry)] = head.split("(", 1)[1]
             with open(f"/proc/{entry}/status") as f:
                 m = re.search(r"VmRSS:\s+(\d+)", f.read())
                 rss[int(entry)] = int(m.group(1)) if m else 0
-        except (OSError, ValueError):
+        except (OSError, ValueError, IndexError):
             pass
-    total, todo = 0, [pid]
+    total, by_name, todo = 0, {}, [pid]
     while todo:
         p = todo.pop()
         total += rss.get(p, 0)
+        by_name[names.get(p, "?")] = by_name.get(names.get(p, "?"), 0) + rss.get(p, 0)
         todo += [c for c, pp in parents.items() if pp == p]
-    return total
+    return total, by_name
+
+
+def tree_cpu_s(pid):
+    """CPU seconds (user + system) used so far by pid and its descendants, by process name."""
+    parents, cpu, names = {}, {}, {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                head, tail = f.read().rsplit(")", 1)
+            fields = tail.split()
+            parents[int(entry)], names[int(entry)] = int(fields[1]), head.split("(", 1)[1]
+            cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, ValueError, IndexError):
+            pass
+    by_name, todo = {}, [pid]
+    while todo:
+        p = todo.pop()
+        by_name[names.get(p, "?")] = by_name.get(names.get(p, "?"), 0) + cpu.get(p, 0)
+        todo += [c for c, pp in parents.items() if pp == p]
+    return by_name
+
+
+def cpu_split(before, after, requests):
+    """CPU milliseconds per request by process, between two tree_cpu_s() readings."""
+    used = {name: after[name] - before.get(name, 0) for name in after}
+    top = sorted(((n, t) for n, t in used.items() if t > 0), key=lambda kv: -kv[1])[:4]
+    return " ".join(f"{name} {1000 * t / requests:.2f}" for name, t in top)
 
 
 class Subject:
@@ -109,8 +143,11 @@ class Subject:
                     self.cond.notify_all()
 
     def _sample_rss(self):
+        self.peak_split = {}
         while self.proc.poll() is None:
-            self.peak_rss = max(self.peak_rss, tree_rss_kb(self.proc.pid))
+            total, split = tree_rss_kb(self.proc.pid)
+            if total > self.peak_rss:
+                self.peak_rss, self.peak_split = total, split
             time.sleep(0.2)
 
     def _first_200(self):
@@ -172,9 +209,17 @@ def percentile(values, p):
 def measure(subject):
     figures = {"cold start to first 200": f"{subject.cold_start_s:.2f} s"}
     sent = REQUESTS
+    before = tree_cpu_s(subject.proc.pid)
+    _, took, ok = subject.load("/ping", REQUESTS)
+    plain = ok / took
+    figures[f"fetch() that returns at once, {CLIENTS} clients"] = f"{plain:,.0f} req/s"
+    figures["  CPU ms per plain fetch(), by process"] = cpu_split(before, tree_cpu_s(subject.proc.pid), ok)
+    before = tree_cpu_s(subject.proc.pid)
     t0, took, ok = subject.load("/", REQUESTS)
-    figures[f"fetch()+send(), {CLIENTS} clients"] = f"{ok / took:,.0f} req/s" + (
+    figures[f"fetch()+send(), {CLIENTS} clients"] = f"{ok / took:,.0f} req/s ({ok / took / plain:.2f} x plain)" + (
         "" if ok == sent else f" ({sent - ok} failed)")
+    subject.wait_received(ok)
+    figures["  CPU ms per fetch()+send(), by process"] = cpu_split(before, tree_cpu_s(subject.proc.pid), ok)
     done, got = subject.wait_received(ok)
     figures[f"{REQUESTS:,} single sends, end to end"] = f"{done - t0:.2f} s" if got >= ok else f"only {got} of {ok} arrived"
     base = subject.received
@@ -190,6 +235,8 @@ def measure(subject):
         f"p50 {percentile(lat, 50)} ms, p99 {percentile(lat, 99)} ms" + (
             "" if len(lat) >= LATENCY_SAMPLES else f" (only {len(lat)} of {LATENCY_SAMPLES} arrived)"))
     figures["peak RSS of the process tree"] = f"{subject.peak_rss / 1024:.0f} MiB"
+    top = sorted(subject.peak_split.items(), key=lambda kv: -kv[1])[:4]
+    figures["  of which, by process"] = " ".join(f"{name} {kb / 1024:.0f}" for name, kb in top)
     return figures
 
 
