@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The same Worker (bench/worker) under `wrangler dev` (flareq's pinned wrangler) and under
 `flareq dev`, side by side in one run. For each it prints: cold start to the Worker's first
-200; requests/s of a fetch() that returns at once, and of one that sends one message (16 concurrent keep-alive clients,
+200; requests/s of a fetch() that returns at once, of one that sends one message to a queue
+nobody reads (the send's own cost), and of one that sends one message (16 concurrent keep-alive clients,
 10,000 requests); end to end for those 10,000 single sends (first request to the queue()
 call that brings the count to 10,000); end to end for 100,000 messages sent with
 sendBatch(100); push -> queue() latency p50/p99 with max_batch_size 1 (one send at a time,
@@ -215,11 +216,15 @@ def measure(subject):
     figures[f"fetch() that returns at once, {CLIENTS} clients"] = f"{plain:,.0f} req/s"
     figures["  CPU ms per plain fetch(), by process"] = cpu_split(before, tree_cpu_s(subject.proc.pid), ok)
     before = tree_cpu_s(subject.proc.pid)
+    _, took, ok = subject.load("/park", REQUESTS)
+    figures[f"fetch()+send() to a queue nobody reads, {CLIENTS} clients"] = f"{ok / took:,.0f} req/s ({ok / took / plain:.2f} x plain)"
+    figures["  CPU ms per fetch()+send() alone, by process"] = cpu_split(before, tree_cpu_s(subject.proc.pid), ok)
+    before = tree_cpu_s(subject.proc.pid)
     t0, took, ok = subject.load("/", REQUESTS)
-    figures[f"fetch()+send(), {CLIENTS} clients"] = f"{ok / took:,.0f} req/s ({ok / took / plain:.2f} x plain)" + (
+    figures[f"fetch()+send() with queue() consuming, {CLIENTS} clients"] = f"{ok / took:,.0f} req/s ({ok / took / plain:.2f} x plain)" + (
         "" if ok == sent else f" ({sent - ok} failed)")
     subject.wait_received(ok)
-    figures["  CPU ms per fetch()+send(), by process"] = cpu_split(before, tree_cpu_s(subject.proc.pid), ok)
+    figures["  CPU ms per fetch()+send() and its delivery, by process"] = cpu_split(before, tree_cpu_s(subject.proc.pid), ok)
     done, got = subject.wait_received(ok)
     figures[f"{REQUESTS:,} single sends, end to end"] = f"{done - t0:.2f} s" if got >= ok else f"only {got} of {ok} arrived"
     base = subject.received

@@ -82,7 +82,7 @@ std::vector<std::string> apply_config(const config::Config& config, Store& store
 std::vector<Producer> producers_of(const config::Config& config, const std::string& queue) {
   std::vector<Producer> out;
   for (const auto& p : config.producers)
-    if (p.queue == queue) out.push_back({p.binding, config.worker_name});
+    if (p.queue == queue) out.push_back(Producer{p.binding, config.worker_name, ""});
   return out;
 }
 
