@@ -105,6 +105,17 @@ std::vector<std::string> unconsumed_producer_warnings(const std::vector<config::
       else line += ": its messages wait until a consumer reads them";
       warnings.push_back(line);
     }
+  for (const auto& c : configs)
+    for (const auto& r : c.r2_rules) {
+      if (std::find(consumed.begin(), consumed.end(), r.queue) != consumed.end()) continue;
+      if (std::find(warned.begin(), warned.end(), r.queue) != warned.end()) continue;
+      warned.push_back(r.queue);
+      std::string line = "warning: nothing consumes queue '" + r.queue + "', which the event notifications of R2 bucket " +
+                         r.bucket + " send to";
+      if (auto meant = nearest_name(r.queue, consumed)) line += "; did you mean '" + *meant + "'?";
+      else line += ": they wait until a consumer (a Worker's queue(), or an HTTP pull consumer) reads them";
+      warnings.push_back(line);
+    }
   return warnings;
 }
 

@@ -15,8 +15,8 @@ namespace flareq::project {
 // Returns what it changed that a user should hear about, one line each.
 std::vector<std::string> apply_config(const config::Config& config, Store& store);
 
-// One warning for each queue that a producer binding of `configs` sends to but that no
-// consumer reads (none in the configs, none registered in the state file): a misspelled name
+// One warning for each queue that a producer binding or a declared R2 rule of `configs` sends
+// to but that no consumer reads (none in the configs, none registered in the state file): a misspelled name
 // piles messages up unseen. Names the nearest consumed queue when there is one.
 std::vector<std::string> unconsumed_producer_warnings(const std::vector<config::Config>& configs, Store& store);
 

@@ -4,7 +4,9 @@
 
 #include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
+#include "emulator/config/config.h"
 #include "emulator/core/r2_rules.h"
+#include "emulator/project/apply_config.h"
 #include "emulator/store/store.h"
 #include "test_dir.h"
 
@@ -143,4 +145,28 @@ TEST_F(R2StoreTest, DeleteTakesOneRuleOrAllOfAQueuesRulesOnTheBucket) {
   EXPECT_EQ(store_->delete_r2_rules("uploads", a.key, {}), 1);
   ASSERT_EQ(store_->r2_rules("uploads").size(), 1u);
   EXPECT_EQ(store_->r2_rules("uploads")[0].queue, "b");
+}
+
+TEST_F(R2StoreTest, DeclaredRulesAreAddedOnceAndAQueueNobodyReadsIsWarnedOf) {
+  config::Config c = config::parse_config(R"({"r2_buckets": [{"binding": "U", "bucket_name": "uploads",
+    "event_notifications": [{"queue": "upload-events", "event_types": ["object-create"], "prefix": "images/"}]}]})",
+                                          "wrangler.jsonc", config::Format::Jsonc, "");
+  auto first = project::apply_config(c, *store_);
+  EXPECT_EQ(first.size(), 2u) << "the queue created and the rule added";
+  EXPECT_TRUE(project::apply_config(c, *store_).empty()) << "the rule is there already";
+  ASSERT_EQ(store_->r2_rules("uploads").size(), 1u);
+  auto warnings = project::unconsumed_producer_warnings({c}, *store_);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0], "warning: nothing consumes queue 'upload-events', which the event notifications of R2 bucket "
+                         "uploads send to: they wait until a consumer (a Worker's queue(), or an HTTP pull consumer) reads them");
+
+  // One made by a command that the declared one conflicts with: the config's error, at its line.
+  store_->delete_r2_rules("uploads", store_->queue("upload-events").key, {});
+  store_->add_r2_rules("uploads", store_->queue("upload-events"), {rule({"PutObject"}, "images/big/")});
+  try {
+    project::apply_config(c, *store_);
+    FAIL() << "a conflicting declared rule was added";
+  } catch (const config::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("wrangler.jsonc:2:29: conflicting event notification rules", 0), 0u) << e.what();
+  }
 }
