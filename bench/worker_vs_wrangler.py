@@ -56,34 +56,10 @@ def free_port():
     return port
 
 
-def tree_rss_kb(pid):
-    """Resident size of pid and all its descendants, and the same by process name."""
-    parents, rss, names = {}, {}, {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                head, tail = f.read().rsplit(")", 1)
-                parents[int(entry)] = int(tail.split()[1])
-                names[int(entry)] = head.split("(", 1)[1]
-            with open(f"/proc/{entry}/status") as f:
-                m = re.search(r"VmRSS:\s+(\d+)", f.read())
-                rss[int(entry)] = int(m.group(1)) if m else 0
-        except (OSError, ValueError, IndexError):
-            pass
-    total, by_name, todo = 0, {}, [pid]
-    while todo:
-        p = todo.pop()
-        total += rss.get(p, 0)
-        by_name[names.get(p, "?")] = by_name.get(names.get(p, "?"), 0) + rss.get(p, 0)
-        todo += [c for c, pp in parents.items() if pp == p]
-    return total, by_name
-
-
-def tree_cpu_s(pid):
-    """CPU seconds (user + system) used so far by pid and its descendants, by process name."""
-    parents, cpu, names = {}, {}, {}
+def tree_by_name(pid):
+    """For pid and all its descendants, summed by process name: resident KiB and CPU seconds
+    (user + system) used so far, as {name: (rss_kb, cpu_s)}."""
+    parents, names, rss, cpu = {}, {}, {}, {}
     tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -92,16 +68,32 @@ def tree_cpu_s(pid):
             with open(f"/proc/{entry}/stat") as f:
                 head, tail = f.read().rsplit(")", 1)
             fields = tail.split()
-            parents[int(entry)], names[int(entry)] = int(fields[1]), head.split("(", 1)[1]
-            cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+            p = int(entry)
+            parents[p], names[p] = int(fields[1]), head.split("(", 1)[1]
+            cpu[p] = (int(fields[11]) + int(fields[12])) / tick
+            with open(f"/proc/{entry}/status") as f:
+                m = re.search(r"VmRSS:\s+(\d+)", f.read())
+                rss[p] = int(m.group(1)) if m else 0
         except (OSError, ValueError, IndexError):
             pass
     by_name, todo = {}, [pid]
     while todo:
         p = todo.pop()
-        by_name[names.get(p, "?")] = by_name.get(names.get(p, "?"), 0) + cpu.get(p, 0)
+        kb, s = by_name.get(names.get(p, "?"), (0, 0))
+        by_name[names.get(p, "?")] = (kb + rss.get(p, 0), s + cpu.get(p, 0))
         todo += [c for c, pp in parents.items() if pp == p]
     return by_name
+
+
+def tree_rss_kb(pid):
+    """Resident size of pid and all its descendants, and the same by process name."""
+    split = {name: kb for name, (kb, _) in tree_by_name(pid).items()}
+    return sum(split.values()), split
+
+
+def tree_cpu_s(pid):
+    """CPU seconds used so far by pid and its descendants, by process name."""
+    return {name: s for name, (_, s) in tree_by_name(pid).items()}
 
 
 def cpu_split(before, after, requests):

@@ -93,29 +93,25 @@ std::vector<std::string> unconsumed_producer_warnings(const std::vector<config::
   for (const auto& queue : store.list_queues())
     if (store.consumer_of(queue.key)) consumed.push_back(queue.name);
   std::vector<std::string> warnings, warned;
+  // One warning per queue: `sender` says what sends to it, `otherwise` ends it when no consumed
+  // queue has a name close enough to suggest.
+  auto warn = [&](const std::string& queue, const std::string& sender, const std::string& otherwise) {
+    if (std::find(consumed.begin(), consumed.end(), queue) != consumed.end()) return;
+    if (std::find(warned.begin(), warned.end(), queue) != warned.end()) return;
+    warned.push_back(queue);
+    std::string line = "warning: nothing consumes queue '" + queue + "', which " + sender;
+    if (auto meant = nearest_name(queue, consumed)) line += "; did you mean '" + *meant + "'?";
+    else line += otherwise;
+    warnings.push_back(line);
+  };
   for (const auto& c : configs)
-    for (const auto& p : c.producers) {
-      if (std::find(consumed.begin(), consumed.end(), p.queue) != consumed.end()) continue;
-      if (std::find(warned.begin(), warned.end(), p.queue) != warned.end()) continue;
-      warned.push_back(p.queue);
-      std::string line = "warning: nothing consumes queue '" + p.queue + "', which " +
-                         (c.main.empty() ? "the config" : "Worker " + c.script_name()) + " sends to (binding " +
-                         p.binding + ")";
-      if (auto meant = nearest_name(p.queue, consumed)) line += "; did you mean '" + *meant + "'?";
-      else line += ": its messages wait until a consumer reads them";
-      warnings.push_back(line);
-    }
+    for (const auto& p : c.producers)
+      warn(p.queue, (c.main.empty() ? "the config" : "Worker " + c.script_name()) + " sends to (binding " + p.binding + ")",
+           ": its messages wait until a consumer reads them");
   for (const auto& c : configs)
-    for (const auto& r : c.r2_rules) {
-      if (std::find(consumed.begin(), consumed.end(), r.queue) != consumed.end()) continue;
-      if (std::find(warned.begin(), warned.end(), r.queue) != warned.end()) continue;
-      warned.push_back(r.queue);
-      std::string line = "warning: nothing consumes queue '" + r.queue + "', which the event notifications of R2 bucket " +
-                         r.bucket + " send to";
-      if (auto meant = nearest_name(r.queue, consumed)) line += "; did you mean '" + *meant + "'?";
-      else line += ": they wait until a consumer (a Worker's queue(), or an HTTP pull consumer) reads them";
-      warnings.push_back(line);
-    }
+    for (const auto& r : c.r2_rules)
+      warn(r.queue, "the event notifications of R2 bucket " + r.bucket + " send to",
+           ": they wait until a consumer (a Worker's queue(), or an HTTP pull consumer) reads them");
   return warnings;
 }
 
