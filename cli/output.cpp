@@ -89,9 +89,7 @@ std::string labelled_values(const std::vector<std::pair<std::string, std::string
 }
 
 std::string r2_rule_line(const r2::Rule& rule) {
-  std::string actions;
-  for (const auto& a : rule.actions) actions += (actions.empty() ? "" : ",") + a;
-  return "bucket " + rule.bucket + " · " + actions + " · prefix " +
+  return "bucket " + rule.bucket + " · " + r2::joined(rule.actions) + " · prefix " +
          (rule.prefix.empty() ? "(all prefixes)" : "\"" + rule.prefix + "\"") + " · suffix " +
          (rule.suffix.empty() ? "(all suffixes)" : "\"" + rule.suffix + "\"") + " · rule " + rule.id;
 }

@@ -26,10 +26,13 @@ struct NotificationOptions {
   std::string jurisdiction;
 };
 
+const std::string& checked_bucket(const std::string& bucket) {
+  if (auto problem = r2::bucket_name_problem(bucket)) throw bad_request(code::kInvalidNotificationRule, *problem);
+  return bucket;
+}
+
 void check_jurisdiction(const NotificationOptions& o) {
-  if (!o.jurisdiction.empty() && o.jurisdiction != "default")
-    throw bad_request(code::kInvalidNotificationRule,
-                      "event notifications are not available for buckets with a jurisdiction (" + o.jurisdiction + ")");
+  if (auto problem = r2::jurisdiction_problem(o.jurisdiction)) throw bad_request(code::kInvalidNotificationRule, *problem);
 }
 
 void create(const GlobalOptions& g, const NotificationOptions& o) {
@@ -46,16 +49,14 @@ void create(const GlobalOptions& g, const NotificationOptions& o) {
     rule.actions.insert(rule.actions.end(), actions.begin(), actions.end());
     what += std::string(what.empty() ? "" : " and ") + (type == "object-create" ? "creation" : "deletion");
   }
-  std::string actions;
-  for (const auto& a : rule.actions) actions += (actions.empty() ? "" : ",") + a;
-  std::cout << "Creating event notification rule for object " << what << " (" << actions << ")\n";
+  std::cout << "Creating event notification rule for object " << what << " (" << r2::joined(rule.actions) << ")\n";
   r2::Rule added = ctx->store->add_r2_rules(o.bucket, q, {rule}).front();
   std::cout << "Event notification rule created successfully! (rule " << added.id << ")\n";
 }
 
 void list(const GlobalOptions& g, const NotificationOptions& o, bool json_output) {
   check_jurisdiction(o);
-  if (auto problem = r2::bucket_name_problem(o.bucket)) throw bad_request(code::kInvalidNotificationRule, *problem);
+  checked_bucket(o.bucket);
   auto ctx = open_context(g, Open::Read);
   auto rules = ctx->store->r2_rules(o.bucket);
   if (json_output) {
@@ -74,15 +75,13 @@ void list(const GlobalOptions& g, const NotificationOptions& o, bool json_output
     return;
   }
   for (const auto& r : rules) {
-    std::string actions;
-    for (const auto& a : r.actions) actions += (actions.empty() ? "" : ",") + a;
     std::vector<std::pair<std::string, std::string>> view = {
         {"rule_id", r.id},
         {"created_at", iso8601(r.created_ms)},
         {"queue_name", r.queue},
         {"prefix", r.prefix.empty() ? "(all prefixes)" : r.prefix},
         {"suffix", r.suffix.empty() ? "(all suffixes)" : r.suffix},
-        {"event_type", actions}};
+        {"event_type", r2::joined(r.actions)}};
     if (!r.description.empty()) view.push_back({"description", r.description});
     if (&r != &rules.front()) std::cout << "\n";
     std::cout << labelled_values(view);
@@ -91,7 +90,7 @@ void list(const GlobalOptions& g, const NotificationOptions& o, bool json_output
 
 void remove(const GlobalOptions& g, const NotificationOptions& o) {
   check_jurisdiction(o);
-  if (auto problem = r2::bucket_name_problem(o.bucket)) throw bad_request(code::kInvalidNotificationRule, *problem);
+  checked_bucket(o.bucket);
   auto ctx = open_context(g);
   Queue q = ctx->store->queue(o.queue);
   if (o.rule.empty()) std::cout << "Deleting event notification rules associated with queue " << q.name << "...\n";
@@ -123,7 +122,7 @@ std::pair<std::string, std::string> bucket_and_key(const std::string& path) {
 nlohmann::json write_through_dev(const GlobalOptions& g, const std::string& method, const std::string& bucket,
                                  const std::string& key, const std::string& body, const std::string& content_type) {
   auto ctx = open_context(g, Open::Read);
-  if (auto problem = r2::bucket_name_problem(bucket)) throw bad_request(code::kInvalidNotificationRule, *problem);
+  checked_bucket(bucket);
   Result<nlohmann::json> done = api::call_dev(ctx->state_path, method,
                                               "flareq/r2/buckets/" + bucket + "/objects?key=" + percent_encode(key),
                                               body, content_type);

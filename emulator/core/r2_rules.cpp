@@ -17,9 +17,7 @@ bool ends_with(std::string_view s, std::string_view p) {
 }
 
 std::string describe(const Rule& rule) {
-  std::string actions;
-  for (const auto& a : rule.actions) actions += (actions.empty() ? "" : ",") + a;
-  return "rule " + rule.id + " (queue " + rule.queue + ", " + actions + ", prefix \"" + rule.prefix +
+  return "rule " + rule.id + " (queue " + rule.queue + ", " + joined(rule.actions) + ", prefix \"" + rule.prefix +
          "\", suffix \"" + rule.suffix + "\")";
 }
 
@@ -34,6 +32,17 @@ std::optional<std::vector<std::string>> actions_for(std::string_view event_type)
 bool is_action(std::string_view action) {
   return std::find(kCreate.begin(), kCreate.end(), action) != kCreate.end() ||
          std::find(kDelete.begin(), kDelete.end(), action) != kDelete.end();
+}
+
+std::string joined(const std::vector<std::string>& actions) {
+  std::string out;
+  for (const auto& a : actions) out += (out.empty() ? "" : ",") + a;
+  return out;
+}
+
+std::optional<std::string> jurisdiction_problem(std::string_view jurisdiction) {
+  if (jurisdiction.empty() || jurisdiction == "default") return std::nullopt;
+  return "event notifications are not available for buckets with a jurisdiction (" + std::string(jurisdiction) + ")";
 }
 
 std::optional<std::string> bucket_name_problem(std::string_view name) {

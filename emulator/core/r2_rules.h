@@ -17,6 +17,11 @@ constexpr int kMaxRulesPerBucket = 100;
 // unknown type.
 std::optional<std::vector<std::string>> actions_for(std::string_view event_type);
 bool is_action(std::string_view action);
+// Actions as wrangler prints and flareq stores them: "PutObject,CompleteMultipartUpload,CopyObject".
+std::string joined(const std::vector<std::string>& actions);
+// Why a bucket in `jurisdiction` cannot have notifications (production has none there), or
+// nothing for no jurisdiction ("" or "default").
+std::optional<std::string> jurisdiction_problem(std::string_view jurisdiction);
 // Why `name` is no R2 bucket name, or nothing.
 std::optional<std::string> bucket_name_problem(std::string_view name);
 

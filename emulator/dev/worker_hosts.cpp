@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -171,9 +172,8 @@ WorkerHosts::~WorkerHosts() {
 }
 
 Result<nlohmann::json> WorkerHosts::write_object(const api::R2ObjectWrite& write) const {
-  const BucketRoute* route = nullptr;
-  for (const auto& b : buckets_)
-    if (b.bucket == write.bucket) route = route ? route : &b;
+  auto found = std::find_if(buckets_.begin(), buckets_.end(), [&](const BucketRoute& b) { return b.bucket == write.bucket; });
+  const BucketRoute* route = found == buckets_.end() ? nullptr : &*found;
   if (!route) return Result<nlohmann::json>::failure("no Worker of this flareq dev binds R2 bucket " + write.bucket);
   httplib::Client runtime("127.0.0.1", route->runtime_port);
   runtime.set_read_timeout(60, 0);

@@ -50,8 +50,8 @@ std::vector<r2::Rule> read_rules(const RequestJson& body) {
     rule.actions = strings(item, "actions", "rules[].actions");
     rules.push_back(std::move(rule));
   }
-  if (auto j = Fields(body).string("jurisdiction", kInvalid); j && !j->empty() && *j != "default")
-    throw bad_request(kInvalid, "event notifications are not available for buckets with a jurisdiction (" + *j + ")");
+  if (auto problem = r2::jurisdiction_problem(Fields(body).string("jurisdiction", kInvalid).value_or("")))
+    throw bad_request(kInvalid, *problem);
   return rules;
 }
 

@@ -11,12 +11,6 @@
 namespace flareq {
 namespace {
 
-std::string joined(const std::vector<std::string>& actions) {
-  std::string out;
-  for (const auto& a : actions) out += (out.empty() ? "" : ",") + a;
-  return out;
-}
-
 std::vector<std::string> split(const std::string& text) {
   std::vector<std::string> out;
   std::stringstream in(text);
@@ -96,7 +90,7 @@ std::vector<r2::Rule> Store::add_r2_rules(const std::string& bucket, const Queue
     insert->bind(1, rule.id);
     insert->bind(2, bucket);
     insert->bind(3, queue.key);
-    insert->bind(4, joined(rule.actions));
+    insert->bind(4, r2::joined(rule.actions));
     insert->bind(5, rule.prefix);
     insert->bind(6, rule.suffix);
     insert->bind(7, rule.description);
