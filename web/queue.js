@@ -127,43 +127,16 @@ function r2Feeds(name) {
   return panel;
 }
 
-export function showQueue(view, name, listen) {
-  const counts = h("p", { class: "counts" });
-  const settings = h("p", { class: "muted" });
-  const pause = h("button", {}, "Pause delivery");
-  const header = h("div", { class: "queue-head" },
-    h("h1", {}, h("a", { href: "#/" }, "Queues"), " / ", name),
-    h("div", { class: "actions" },
-      pause,
-      h("button", { title: "Close the open batch windows now", onclick: () => act("POST", "/flush", undefined, "Batch windows flushed") }, "Flush"),
-      h("button", { class: "danger", onclick: purge }, "Purge…")));
-  const dlq = h("div");
+// The queue's messages: filters, one page of rows, the pager, and the open message. `load(true)`
+// goes back to the first page.
+function messageList(name, selected) {
   const messages = h("tbody");
   const order = h("select", { name: "order" }, h("option", { value: "oldest" }, "Oldest first"), h("option", { value: "newest" }, "Newest first"));
   const state = h("select", { name: "state" }, ["", "ready", "delayed", "leased"].map((s) => h("option", { value: s }, s || "Every state")));
   const search = h("input", { name: "search", type: "search", placeholder: "Text in the body" });
   const pager = h("p", { class: "pager" });
   const detail = h("div");
-  const selected = new Set();
   const cursors = [""];  // the cursor of each page shown so far, for "previous"
-  let current = null;    // the queue's overview entry
-
-  async function act(method, path, body, done) {
-    try {
-      await api(method, q(name) + path, body);
-      notify(done, "info");
-    } catch (e) { notify(e.message); }
-  }
-  async function purge() {
-    const n = current?.backlog.count ?? 0;
-    if (!await confirmAction(`Delete all ${count(n)} message(s) of queue '${name}'? This cannot be undone.`, `Delete ${count(n)} message(s)`)) return;
-    await act("POST", "/purge", { delete_messages_permanently: true }, `Purged queue '${name}'`);
-    load(true);
-  }
-  pause.addEventListener("click", () => {
-    const paused = current?.settings.delivery_paused;
-    act("PATCH", "", { settings: { delivery_paused: !paused } }, paused ? "Delivery resumed" : "Delivery paused");
-  });
 
   async function load(first) {
     if (first) cursors.length = 1;
@@ -192,13 +165,49 @@ export function showQueue(view, name, listen) {
   for (const control of [order, state]) control.addEventListener("change", () => load(true));
   search.addEventListener("input", () => { clearTimeout(search.timer); search.timer = setTimeout(() => load(true), 250); });
 
-  view.append(h("section", {}, header, counts, settings, r2Feeds(name), dlq,
+  const element = [
     h("h2", {}, "Messages"),
     h("div", { class: "row filters" }, order, state, search, h("button", { onclick: () => load(true) }, "Refresh")),
     h("div", { class: "scroll" }, h("table", { class: "messages" },
       h("thead", {}, h("tr", {}, ["", "Id", "State", "Attempts", "Timestamp", "Visible", "Came from", "Body"].map((t) => h("th", {}, t)))),
       messages)),
-    pager, detail, sendForm(name, () => load(true))));
+    pager, detail];
+  return { element, load };
+}
+
+export function showQueue(view, name, listen) {
+  const counts = h("p", { class: "counts" });
+  const settings = h("p", { class: "muted" });
+  const pause = h("button", {}, "Pause delivery");
+  const header = h("div", { class: "queue-head" },
+    h("h1", {}, h("a", { href: "#/" }, "Queues"), " / ", name),
+    h("div", { class: "actions" },
+      pause,
+      h("button", { title: "Close the open batch windows now", onclick: () => act("POST", "/flush", undefined, "Batch windows flushed") }, "Flush"),
+      h("button", { class: "danger", onclick: purge }, "Purge…")));
+  const dlq = h("div");
+  const selected = new Set();
+  const list = messageList(name, selected);
+  let current = null;    // the queue's overview entry
+
+  async function act(method, path, body, done) {
+    try {
+      await api(method, q(name) + path, body);
+      notify(done, "info");
+    } catch (e) { notify(e.message); }
+  }
+  async function purge() {
+    const n = current?.backlog.count ?? 0;
+    if (!await confirmAction(`Delete all ${count(n)} message(s) of queue '${name}'? This cannot be undone.`, `Delete ${count(n)} message(s)`)) return;
+    await act("POST", "/purge", { delete_messages_permanently: true }, `Purged queue '${name}'`);
+    list.load(true);
+  }
+  pause.addEventListener("click", () => {
+    const paused = current?.settings.delivery_paused;
+    act("PATCH", "", { settings: { delivery_paused: !paused } }, paused ? "Delivery resumed" : "Delivery paused");
+  });
+
+  view.append(h("section", {}, header, counts, settings, r2Feeds(name), dlq, ...list.element, sendForm(name, () => list.load(true))));
 
   const render = () => {
     current = live.overview?.queues.find((x) => x.queue_name === name) ?? null;
@@ -207,9 +216,9 @@ export function showQueue(view, name, listen) {
     settings.textContent = settingsLine(current);
     pause.textContent = current.settings.delivery_paused ? "Resume delivery" : "Pause delivery";
     if (current.is_dead_letter_queue && !dlq.firstChild)
-      dlq.append(replayPanel(name, () => [...selected], () => { selected.clear(); load(true); }));
+      dlq.append(replayPanel(name, () => [...selected], () => { selected.clear(); list.load(true); }));
   };
   listen((event) => { if (event === "overview") render(); });
   render();
-  load(true);
+  list.load(true);
 }
