@@ -1,5 +1,4 @@
-// The committer thread and its senders. Without contention a send commits itself; otherwise
-// it queues for the committer. Queued senders sleep on a futex word that the committer
+// The committer thread and its senders. Senders sleep on a futex word that the committer
 // owns, so one system call wakes every sender of a commit, and nothing the committer
 // touches after publishing a commit lives on a sender's stack. (C++20's std::atomic::wait
 // would do, but libstdc++'s yields before it sleeps cost more context switches than they
@@ -73,72 +72,32 @@ GroupCommit::~GroupCommit() {
 SendResult GroupCommit::send(const std::string& queue, const std::vector<OutgoingMessage>& messages,
                              std::optional<int64_t> batch_delay_secs) {
   Waiting self{SendRequest{queue, &messages, batch_delay_secs, {}, nullptr, /*may_fault=*/true}, 0};
-  bool alone;
-  bool wake = false;
+  bool committer_idle;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    // Without contention (nothing queued, no commit under way, and the last commit met no
-    // other send) a send commits itself on its own thread: handing it to the committer and
-    // back costs two context switches, a sixth of an unhurried send's CPU. Under contention
-    // the committer's groups are worth more, so sends queue for it. Sends that come during a
-    // commit queue; whoever is committing then sees them (the committer when it is done, a
-    // lone send by waking it).
-    alone = !committing_ && queued_.empty() && !contended_;
-    if (alone) {
-      committing_ = true;
-    } else {
-      self.group = taken_ + 1;
-      queued_.push_back(&self);
-      wake = !committing_ && queued_.size() == 1;  // else whoever commits, or queued first, sees to it
-    }
+    self.group = taken_ + 1;
+    queued_.push_back(&self);
+    committer_idle = idle_;
   }
-  if (alone) {
-    SendRequest* request = &self.request;
-    commit({request});
-    bool queued;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      committing_ = false;
-      queued = contended_ = !queued_.empty();
-    }
-    if (queued) work_.notify_one();
-  } else {
-    if (wake) work_.notify_one();
-    std::atomic<uint32_t>& word = finished_[self.group % 2];
-    for (uint32_t seen; !covers(seen = word.load(std::memory_order_acquire), self.group);) futex_wait(word, seen);
-  }
+  if (committer_idle) work_.notify_one();
+  std::atomic<uint32_t>& word = finished_[self.group % 2];
+  for (uint32_t seen; !covers(seen = word.load(std::memory_order_acquire), self.group);) futex_wait(word, seen);
   if (self.request.error) std::rethrow_exception(self.request.error);
   return std::move(self.request.result);
-}
-
-void GroupCommit::commit(const std::vector<SendRequest*>& requests) {
-  std::exception_ptr failure;
-  try {
-    store_.send_all(requests);
-  } catch (...) {
-    failure = std::current_exception();  // the commit itself failed: every send in it fails
-  }
-  // Committed to a file that was deleted or replaced meanwhile is not committed: refused.
-  if (!failure && store_.file_replaced())
-    failure = std::make_exception_ptr(Error(code::kInternal, 503,
-                                            "the state file " + store_.path().string() +
-                                                " was deleted or replaced while flareq used it; nothing was stored"));
-  if (!failure && after_commit_) after_commit_();
-  if (failure)
-    for (SendRequest* r : requests) r->error = own_copy(failure);
 }
 
 void GroupCommit::run() {
   pthread_setname_np(pthread_self(), "flareq-commit");
   std::vector<Waiting*> group;
   std::vector<SendRequest*> requests;
-  auto ready = [this] { return (!queued_.empty() || stopping_) && !committing_; };
   for (;;) {
     uint32_t number;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      if (!ready()) {
-        work_.wait(lock, ready);
+      if (queued_.empty()) {
+        idle_ = true;
+        work_.wait(lock, [this] { return !queued_.empty() || stopping_; });
+        idle_ = false;
         // Woken by one push: let the pushes that arrived with it queue up and join this
         // commit (+10 % requests/s in bench/http_push.sh).
         lock.unlock();
@@ -148,16 +107,23 @@ void GroupCommit::run() {
       if (queued_.empty()) return;  // stopping, and every send is answered
       group.swap(queued_);
       number = ++taken_;
-      committing_ = true;
     }
     requests.clear();
     for (Waiting* w : group) requests.push_back(&w->request);
-    commit(requests);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      committing_ = false;
-      contended_ = group.size() > 1 || !queued_.empty();
+    std::exception_ptr failure;
+    try {
+      store_.send_all(requests);
+    } catch (...) {
+      failure = std::current_exception();  // the commit itself failed: every send in it fails
     }
+    // Committed to a file that was deleted or replaced meanwhile is not committed: refused.
+    if (!failure && store_.file_replaced())
+      failure = std::make_exception_ptr(Error(code::kInternal, 503,
+                                              "the state file " + store_.path().string() +
+                                                  " was deleted or replaced while flareq used it; nothing was stored"));
+    if (!failure && after_commit_) after_commit_();
+    if (failure)
+      for (Waiting* w : group) w->request.error = own_copy(failure);
     group.clear();
     std::atomic<uint32_t>& word = finished_[number % 2];
     word.store(number, std::memory_order_release);  // from here on, the senders own their results

@@ -1,7 +1,6 @@
 // Group commit for sends from many threads: a committer thread of its own commits every
 // send queued meanwhile in one transaction, so a commit's fixed cost is shared by all
-// concurrent producers; without contention a send commits itself at once, on its own
-// thread. A send returns only once its messages are committed.
+// concurrent producers. A send returns only once its messages are committed.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -34,9 +33,6 @@ class GroupCommit {
     uint32_t group;  // the number of the commit that takes this send
   };
   void run();  // the committer thread
-  // Commits `requests` in one transaction on the committer's connection (one committing at a
-  // time); a failure is each request's error.
-  void commit(const std::vector<SendRequest*>& requests);
 
   Store store_;
   std::function<void()> after_commit_;  // e.g. wakes the dispatcher
@@ -44,8 +40,7 @@ class GroupCommit {
   std::condition_variable work_;  // the committer sleeps here while nothing is queued
   std::vector<Waiting*> queued_;
   uint32_t taken_ = 0;  // commits begun so far (wrapping)
-  bool committing_ = false;  // the connection is in use, by the committer or a lone send
-  bool contended_ = false;   // the last commit met other sends: the next sends queue
+  bool idle_ = false;
   bool stopping_ = false;
   // The number of the latest finished commit of each parity. Senders of commit n sleep on
   // finished_[n % 2], so finishing a commit wakes its own senders and nobody queued after.

@@ -1,5 +1,5 @@
 // Group commit: sends from many threads are all committed, each gets its own result, and
-// a send to an unknown queue fails alone; a send that comes alone commits on its own thread; a commit that fails fails its sends and stores
+// a send to an unknown queue fails alone; a commit that fails fails its sends and stores
 // nothing of them, and the state file's own error reaches the sender as flareq's Error.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -53,39 +53,6 @@ TEST(GroupCommit, ManyThreadsEachGetTheirOwnCommittedResult) {
   // Concurrent sends shared commits: fewer commits than committed sends.
   EXPECT_LT(commits, ok);
   EXPECT_GE(commits, 2);
-  std::filesystem::remove_all(dir);
-}
-
-// With nothing queued and no commit under way, a send commits on its own thread: no hand-over
-// to the committer and back. Once one has, the committer stays asleep, so the sends after it do
-// the same (only the first few may meet the committer still on its way back to sleep).
-TEST(GroupCommit, ASendThatComesAloneCommitsOnItsOwnThread) {
-  auto dir = std::filesystem::temp_directory_path() / ("flareq-gc-alone-" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  FakeClock clock;
-  Store store(dir / "state.sqlite", Durability::Normal, clock);
-  Queue q = store.create_queue("q", {});
-  std::thread::id committed_on;
-  GroupCommit group(dir / "state.sqlite", Durability::Normal, clock, [&] { committed_on = std::this_thread::get_id(); });
-  constexpr int kSends = 100;
-  int on_own_thread = 0;
-  for (int i = 0; i < kSends; ++i) {
-    std::vector<OutgoingMessage> one{{ContentType::Text, std::to_string(i), std::nullopt}};
-    SendResult r = group.send("q", one, std::nullopt);
-    EXPECT_EQ(r.metrics.count, i + 1);  // committed before send() returned
-    if (committed_on == std::this_thread::get_id()) ++on_own_thread;
-  }
-  EXPECT_GE(on_own_thread, kSends / 2);
-  EXPECT_LE(on_own_thread, kSends);
-  EXPECT_EQ(store.backlog(q.key).count, kSends);
-  // A lone send to a missing queue fails alone, as a queued one does.
-  std::vector<OutgoingMessage> one{{ContentType::Text, "x", std::nullopt}};
-  try {
-    group.send("missing", one, std::nullopt);
-    ADD_FAILURE() << "a send to a missing queue was not refused";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code::kQueueNotFound);
-  }
   std::filesystem::remove_all(dir);
 }
 
