@@ -11,8 +11,10 @@ at that moment); and whether the
 messages survive a restart. Prints figures; never fails on them. The load generator is
 build/bench/http_load (C++); on 2 cores it still competes with what it measures, so compare
 the two columns rather than the absolute figures.
-Usage: bench/worker_vs_wrangler.py [requests (default 10000)] [latency samples (default 300)]
-FLAREQ picks the flareq binary; FLAREQ_BASELINE=OLD puts an older build in wrangler dev's column."""
+Usage: bench/worker_vs_wrangler.py [requests (default 10000)] [latency samples (default 300)] [rounds (default 1)]
+FLAREQ picks the flareq binary; FLAREQ_BASELINE=OLD puts an older build in wrangler dev's column.
+On this machine two runs of the same build differ by up to 25%, so a change of 10% needs
+several rounds: each round runs both, in turn first, and prints its own table."""
 import ctypes
 import http.client
 import json
@@ -38,6 +40,7 @@ NODE = os.path.join(ROOT, "worker", ".node", "bin", "node") if os.path.exists(
 HTTP_LOAD = os.path.join(ROOT, "build", "bench", "http_load")
 REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
 LATENCY_SAMPLES = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 CLIENTS = 16
 
 
@@ -241,32 +244,40 @@ def main():
     subprocess.run([os.path.join(ROOT, "scripts", "setup")], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["cmake", "--build", os.path.join(ROOT, "build"), "--target", "http_load"], check=True,
                    stdout=subprocess.DEVNULL)
-    results = {}
     other = "baseline flareq" if BASELINE else "wrangler dev"
-    for label in (other, "flareq dev"):
-        work = tempfile.mkdtemp(prefix="flareq-bench-worker-")
-        shutil.copytree(os.path.join(ROOT, "bench", "worker"), work, dirs_exist_ok=True)
-        port = free_port()
-        if label == "wrangler dev":
-            argv = [NODE, WRANGLER_JS, "dev", "--ip", "127.0.0.1", "--port", str(port), "--inspector-port", str(free_port()),
-                    "--log-level", "log"]
-        else:
-            argv = [BASELINE if label == "baseline flareq" else FLAREQ, "dev", "--worker-port", str(port), "--port", "0"]
-        subject = None
-        try:
-            subject = Subject(label, argv, work, port)
-            results[label] = measure(subject)
-        finally:
-            if subject:
-                subject.stop()
-            shutil.rmtree(work, ignore_errors=True)
-    rows = list(next(iter(results.values())).keys())
-    width = max(len(r) for r in rows)
-    print(f"{'':{width}}  {other:>28}  {'flareq dev':>28}")
-    for r in rows:
-        print(f"{r:{width}}  {results[other][r]:>28}  {results['flareq dev'][r]:>28}")
+    for round_number in range(1, ROUNDS + 1):
+        order = (other, "flareq dev") if round_number % 2 else ("flareq dev", other)
+        results = {label: run_one(label) for label in order}
+        rows = list(next(iter(results.values())).keys())
+        width = max(len(r) for r in rows)
+        if ROUNDS > 1:
+            print(f"round {round_number} of {ROUNDS} ({order[0]} first)")
+        print(f"{'':{width}}  {other:>28}  {'flareq dev':>28}")
+        for r in rows:
+            print(f"{r:{width}}  {results[other][r]:>28}  {results['flareq dev'][r]:>28}")
+        sys.stdout.flush()
     if not BASELINE:
         print("messages kept across a restart, or while no consumer runs: wrangler dev no (in memory), flareq dev yes")
+
+
+def run_one(label):
+    """Starts `label`'s dev server on a fresh copy of bench/worker, measures it and stops it."""
+    work = tempfile.mkdtemp(prefix="flareq-bench-worker-")
+    shutil.copytree(os.path.join(ROOT, "bench", "worker"), work, dirs_exist_ok=True)
+    port = free_port()
+    if label == "wrangler dev":
+        argv = [NODE, WRANGLER_JS, "dev", "--ip", "127.0.0.1", "--port", str(port), "--inspector-port", str(free_port()),
+                "--log-level", "log"]
+    else:
+        argv = [BASELINE if label == "baseline flareq" else FLAREQ, "dev", "--worker-port", str(port), "--port", "0"]
+    subject = None
+    try:
+        subject = Subject(label, argv, work, port)
+        return measure(subject)
+    finally:
+        if subject:
+            subject.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
