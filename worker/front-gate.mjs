@@ -28,9 +28,9 @@ const envOf = (env) => withR2Events(env, BUCKETS);
 function admitted(request) {
   if (!SECRET) return request;
   if (request.headers.get(HEADER) !== SECRET) return null;
-  const admitted = new Request(request);
-  admitted.headers.delete(HEADER);
-  return admitted;
+  const passed = new Request(request);  // one copy, whose headers may change
+  passed.headers.delete(HEADER);
+  return passed;
 }
 // A write from outside the Worker (flareq r2 object put|delete, flareq/testing), sent by flareq
 // with the secret: made on the Worker's own binding, so its notifications follow.
