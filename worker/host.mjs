@@ -70,6 +70,10 @@ const env = process.env;
 // Nothing is fetched from the internet at run time: no Request.cf download, no metrics.
 env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
 env.WRANGLER_SEND_METRICS ??= "false";
+// wrangler's local trace capture (newer wranglers turn it on: a streaming tail on every request
+// into the Local Explorer's store) halves the Worker's request rate; X_LOCAL_OBSERVABILITY=true
+// in dev's environment brings it back.
+env.X_LOCAL_OBSERVABILITY ??= "false";
 // wrangler asks the npm registry for its latest version when a config has fields it does not
 // know (flareq's own consumer keys among them): pointed at a closed local port, the check
 // finds nothing, at once, and prints no upgrade hint.

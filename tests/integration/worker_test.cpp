@@ -251,6 +251,31 @@ TEST_F(WorkerProject, TheProjectsOwnWranglerIsPreferredAndNamed) {
   EXPECT_EQ(worker->get("/vars").text, "hello from vars");
 }
 
+// wrangler 4.118 and later capture a trace of every request into the Local Explorer's store
+// unless X_LOCAL_OBSERVABILITY=false, at half the Worker's request rate: flareq turns it off,
+// and a user who sets it to true gets it back. Asked through the Local Explorer on the Worker's port.
+TEST_F(WorkerProject, WranglersTraceCaptureIsOffUnlessTheUserTurnsItOn) {
+  WranglerInUse wrangler = wrangler_in_use();
+  int minor = std::stoi(wrangler.version.substr(wrangler.version.find('.') + 1));
+  if (minor < 118) GTEST_SKIP() << "wrangler " << wrangler.version << " captures no traces (4.118 and later do)";
+  const std::string query = "/cdn-cgi/local/explorer/api/local/observability/query";
+  const std::string count_spans = R"({"sql": "SELECT count(*) AS n FROM spans"})";
+  start("js");
+  ASSERT_EQ(worker->get("/vars").status, 200);
+  HttpReply off = worker->post_raw(query, count_spans, "application/json");
+  EXPECT_EQ(off.status, 404) << off.text;
+  EXPECT_EQ(off.body["errors"][0]["code"], 10130) << off.text;  // "Local observability is not enabled"
+  EXPECT_EQ(dev->stop(), 0);
+
+  start_copied({}, {{"X_LOCAL_OBSERVABILITY", "true"}});
+  ASSERT_EQ(worker->get("/vars").status, 200);
+  HttpReply on;
+  EXPECT_TRUE(eventually([&] { return (on = worker->post_raw(query, count_spans, "application/json")).status == 200 && on.text.find("\"n\"") != std::string::npos; },
+                         30s, "the trace store to answer", [&] { return on.text; }))
+      << dev->log();
+  EXPECT_EQ(on.body["success"], true) << on.text;
+}
+
 TEST_F(WorkerProject, SendAndSendBatchStoreEveryContentTypeAndDelay) {
   start("js");
   for (const char* path : {"/send?type=json", "/send?type=text", "/send?type=bytes", "/send?type=json&delay=30",
