@@ -53,42 +53,16 @@ function fromBase64(text) {
   return bytes;
 }
 
-// What queue() threw, as the runtime's traces report it: the message and stack of each
-// exception, for the log and the message's "last error".
-export function describeExceptions(exceptions) {
-  return exceptions.map((e) => {
-    const head = `queue() threw ${e.name ?? "Error"}: ${e.message ?? ""}`;
-    return e.stack ? `${head}\n${e.stack}` : head;
-  }).join("\n");
+// What queue() threw, as the front gate (front-gate.mjs) kept it for the batch: asked of the
+// Worker itself, with this service's secret, under the gate's THROWN_HEADER and BATCH_HEADER.
+async function thrownBy(env, doc) {
+  const first = doc.messages[0]?.id;
+  if (first === undefined) return "";
+  const asked = await env.USER.fetch("http://flareq/thrown", {
+    headers: { "x-flareq-thrown": env.SECRET, "x-flareq-batch": first },
+  });
+  return asked.ok ? await asked.text() : "";
 }
-
-// The exceptions of recent queue() invocations, by queue, for the batch whose call started
-// before the trace's event: a trace reaches the service shortly after its invocation ends.
-const kTraceWaitMs = 500;
-const thrown = {
-  traces: new Map(),   // queue -> [{at, exceptions}]
-  waiters: new Map(),  // queue -> [{since, resolve}]
-  put(queue, at, exceptions) {
-    const waiters = this.waiters.get(queue) ?? [];
-    const i = waiters.findIndex((w) => at >= w.since);
-    if (i >= 0) return waiters.splice(i, 1)[0].resolve(exceptions);
-    const kept = (this.traces.get(queue) ?? []).filter((t) => t.at > at - 60000).slice(-15);
-    this.traces.set(queue, [...kept, { at, exceptions }]);
-  },
-  take(queue, since) {
-    const kept = this.traces.get(queue) ?? [];
-    const i = kept.findIndex((t) => t.at >= since);
-    if (i >= 0) return Promise.resolve(kept.splice(i, 1)[0].exceptions);
-    return new Promise((resolve) => {
-      const waiter = { since, resolve };
-      this.waiters.set(queue, [...(this.waiters.get(queue) ?? []), waiter]);
-      setTimeout(() => {
-        const waiters = this.waiters.get(queue) ?? [];
-        if (waiters.includes(waiter)) waiters.splice(waiters.indexOf(waiter), 1), resolve(undefined);
-      }, kTraceWaitMs);
-    });
-  },
-};
 
 // Whether the request carries the secret that flareq gave the host: nothing else (another
 // local process, a web page posting across origins) can make the Worker run a batch.
@@ -101,25 +75,17 @@ function fromFlareq(request, env) {
 // The entrypoint of the delivery socket (a named one: a Worker with static assets routes its
 // default entrypoint to them).
 export const deliver = {
-  // The service is also the Worker's tail consumer (the host adds it to the Worker's "tails"):
-  // the runtime's trace of each queue() invocation carries what it threw, which the verdict
-  // does not.
-  tail(traces) {
-    for (const trace of traces)
-      if (trace.event?.queue && trace.exceptions?.length) thrown.put(trace.event.queue, trace.eventTimestamp, trace.exceptions);
-  },
   async fetch(request, env) {
     if (!fromFlareq(request, env)) return new Response("not flareq\n", { status: 403 });
     if (request.method !== "POST") return new Response("POST a batch document\n", { status: 405 });
     let result;
     try {
       const doc = await request.json();
-      const called = Date.now();
       const verdict = await env.USER.queue(doc.queue, doc.messages.map(toQueueMessage), toMetadata(doc));
       result = toResult(verdict);
       if (result.outcome !== "ok") {
-        const exceptions = await thrown.take(doc.queue, called);
-        if (exceptions) result.error = describeExceptions(exceptions);
+        const thrown = await thrownBy(env, doc).catch(() => "");
+        if (thrown) result.error = thrown;
       }
     } catch (e) {
       result = { outcome: "exception", error: `queue() could not be called: ${e?.message ?? e}` };

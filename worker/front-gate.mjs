@@ -7,16 +7,23 @@
 // The gate is a module that becomes the Worker's entry point: it re-exports everything of the
 // Worker's own entry module (Durable Objects, named entrypoints) and wraps its default export
 // (an object's handlers, or a WorkerEntrypoint class): fetch() is gated when there is a
-// secret, and every handler gets its env with the R2 bindings of `buckets` reporting their
-// writes (r2-events.mjs). miniflare-shapes.mjs puts it in place.
+// secret, every handler gets its env with the R2 bindings of `buckets` reporting their
+// writes (r2-events.mjs), and what queue() throws (or a promise it gave ctx.waitUntil()
+// rejects with) is kept, by the batch's first message, until the delivery service asks for it
+// with its own secret (the runtime's verdict says only that queue() threw). miniflare-shapes.mjs
+// puts it in place.
 import { EVENTS_MODULE } from "./r2-events.mjs";
 
 export const GATE_MODULE = "__flareq_front_gate.mjs";
 export const GATE_HEADER = "x-flareq-front";
 
+export const THROWN_HEADER = "x-flareq-thrown";  // the delivery service's secret: what did queue() throw?
+export const BATCH_HEADER = "x-flareq-batch";    // for the batch whose first message has this id
+
 // The gate's source, importing the Worker's entry module from `mainImport` ("./index.js").
-// secret: what fetch() asks of every request ("" for no gate); buckets: {BINDING: "bucket"}.
-export function gateSource(mainImport, { secret = "", buckets = {} } = {}) {
+// secret: what fetch() asks of every request ("" for no gate); buckets: {BINDING: "bucket"};
+// deliverySecret: what an ask for what queue() threw carries ("": nothing is kept).
+export function gateSource(mainImport, { secret = "", buckets = {}, deliverySecret = "" } = {}) {
   const main = JSON.stringify(mainImport);
   return `import * as worker from ${main};
 import { withR2Events } from ${JSON.stringify("./" + EVENTS_MODULE)};
@@ -24,7 +31,51 @@ export * from ${main};
 const SECRET = ${JSON.stringify(secret)};
 const HEADER = ${JSON.stringify(GATE_HEADER)};
 const BUCKETS = ${JSON.stringify(buckets)};
+const DELIVERY_SECRET = ${JSON.stringify(deliverySecret)};
 const envOf = (env) => withR2Events(env, BUCKETS);
+// What queue() threw, by its batch's first message id (a message is in one batch at a time),
+// until the delivery service asks, at once after the runtime's verdict.
+const thrown = new Map();
+function describeThrown(e) {
+  if (!(e instanceof Error)) return "queue() threw " + String(e);
+  const stack = typeof e.stack === "string" ? e.stack : "";
+  const frames = stack.indexOf("\\n    at ");
+  return "queue() threw " + e.name + ": " + e.message + (frames >= 0 ? stack.slice(frames) : "");
+}
+function noteThrown(batch, e) {
+  const id = batch?.messages?.[0]?.id;
+  if (!DELIVERY_SECRET || id === undefined) return;
+  const text = describeThrown(e);
+  thrown.set(id, thrown.has(id) ? thrown.get(id) + "\\n" + text : text);
+  if (thrown.size > 1000) thrown.delete(thrown.keys().next().value);  // asks that never came
+}
+async function watched(batch, call) {
+  try {
+    return await call();
+  } catch (e) {
+    noteThrown(batch, e);
+    throw e;
+  }
+}
+// ctx as queue() sees it: the promises it gives waitUntil() are watched too.
+function watchedCtx(ctx, batchOf) {
+  if (!ctx || !DELIVERY_SECRET) return ctx;
+  return new Proxy(ctx, {
+    get(target, key) {
+      if (key === "waitUntil")
+        return (promise) => target.waitUntil(batchOf() ? watched(batchOf(), () => promise) : promise);
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+const isThrownAsk = (request) => DELIVERY_SECRET !== "" && request.headers.get(${JSON.stringify(THROWN_HEADER)}) === DELIVERY_SECRET;
+function thrownAnswer(request) {
+  const id = request.headers.get(${JSON.stringify(BATCH_HEADER)});
+  const text = thrown.get(id) ?? "";
+  thrown.delete(id);
+  return new Response(text);
+}
 function admitted(request) {
   if (!SECRET) return request;
   if (request.headers.get(HEADER) !== SECRET) return null;
@@ -55,29 +106,33 @@ function refused() {
   return new Response("flareq: the Worker is served on the port dev printed; this one takes requests from it only\\n",
                       { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
+const noFetch = () => new Response("the Worker has no fetch()\\n", { status: 501 });
 const inner = worker.default;
 let gated = inner;
-if (typeof inner === "function" && typeof inner.prototype?.fetch === "function") {
+if (typeof inner === "function" && inner.prototype) {
+  // A WorkerEntrypoint class: an instance per invocation, its ctx watched for queue()'s batch.
+  const hasFetch = typeof inner.prototype.fetch === "function";
+  const hasQueue = typeof inner.prototype.queue === "function";
+  const batchOf = Symbol("flareq batch");
   gated = class extends inner {
     constructor(ctx, env) {
       super(ctx, envOf(env));
+      if (hasQueue && DELIVERY_SECRET)
+        Object.defineProperty(this, "ctx", { value: watchedCtx(ctx, () => this[batchOf]), writable: true, configurable: true });
     }
     fetch(request) {
+      if (isThrownAsk(request)) return thrownAnswer(request);
       if (isR2Write(request)) return r2Write(request, this.env);
+      if (!hasFetch) return noFetch();
       const r = admitted(request);
       return r ? super.fetch(r) : refused();
     }
   };
-  Object.defineProperty(gated, "name", { value: inner.name });
-} else if (typeof inner === "function" && inner.prototype && Object.keys(BUCKETS).length) {
-  gated = class extends inner {
-    constructor(ctx, env) {
-      super(ctx, envOf(env));
-    }
-    fetch(request) {
-      return isR2Write(request) ? r2Write(request, this.env) : new Response("the Worker has no fetch()\\n", { status: 501 });
-    }
-  };
+  if (hasQueue)
+    gated.prototype.queue = function (batch) {
+      this[batchOf] = batch;
+      return watched(batch, () => inner.prototype.queue.call(this, batch));
+    };
   Object.defineProperty(gated, "name", { value: inner.name });
 } else if (inner !== null && typeof inner === "object") {
   gated = {};
@@ -86,15 +141,16 @@ if (typeof inner === "function" && typeof inner.prototype?.fetch === "function")
     // Every handler takes (event, env, ctx).
     gated[key] = typeof value === "function" ? (event, env, ctx) => value.call(inner, event, envOf(env), ctx) : value;
   }
-  if (typeof inner.fetch === "function")
-    gated.fetch = (request, env, ctx) => {
-      if (isR2Write(request)) return r2Write(request, env);
-      const r = admitted(request);
-      return r ? inner.fetch(r, envOf(env), ctx) : refused();
-    };
-  else if (Object.keys(BUCKETS).length)
-    gated.fetch = (request, env) => isR2Write(request) ? r2Write(request, env)
-      : new Response("the Worker has no fetch()\\n", { status: 501 });
+  if (typeof inner.queue === "function")
+    gated.queue = (batch, env, ctx) =>
+      watched(batch, () => inner.queue(batch, envOf(env), watchedCtx(ctx, () => batch)));
+  gated.fetch = (request, env, ctx) => {
+    if (isThrownAsk(request)) return thrownAnswer(request);
+    if (isR2Write(request)) return r2Write(request, env);
+    if (typeof inner.fetch !== "function") return noFetch();
+    const r = admitted(request);
+    return r ? inner.fetch(r, envOf(env), ctx) : refused();
+  };
 }
 export default gated;
 `;

@@ -1,14 +1,13 @@
 // How the Worker host joins flareq to the Worker's runtime, for each shape of Miniflare options
 // a supported wrangler brings: Miniflare 4 (wrangler 4.86 to 4.1xx) and Miniflare 5 (wrangler
-// 4.164 and later). Neither wrangler nor Miniflare takes an extra service, socket, tail consumer
-// or entry module from a config, so they are added to the user Worker's options as Miniflare
-// parses them, at start and on every reload:
+// 4.164 and later). Neither wrangler nor Miniflare takes an extra service, socket or entry
+// module from a config, so they are added to the user Worker's options as Miniflare parses
+// them, at start and on every reload:
 // - the front gate (front-gate.mjs) as the Worker's entry module, when the Worker is ES modules,
 //   with the module that reports the Worker's R2 writes (r2-events.mjs) beside it,
 // - an "unsafe" binding served by queue-plugin.mjs (the delivery service itself; the plugin
 //   gives the Worker no binding for it),
 // - a direct socket on the loopback port flareq chose (flareq posts batches there),
-// - the service as the Worker's tail consumer (what queue() threw reaches it),
 // - and, in the shared options, a log handler that passes the service's marks to flareq as
 //   they are rather than through wrangler's logger (which also writes a debug log file).
 // One function per shape; `joinFlareq` picks the one that fits, or reports that none does
@@ -29,9 +28,11 @@ function deliveryParts({ workerName, port, secret, plugin }) {
 }
 
 const eventsSource = readFileSync(new URL("./r2-events.mjs", import.meta.url), "utf8");
-// Whether the Worker gets the gate: for fetch()'s secret, or for R2 writes to report.
-const wantsGate = (join) => Boolean(join.frontSecret) || Object.keys(join.buckets ?? {}).length > 0;
-const gateOptions = (join) => ({ secret: join.frontSecret ?? "", buckets: join.buckets ?? {} });
+// Whether the Worker gets the gate: for fetch()'s secret, for R2 writes to report, or to keep
+// what queue() throws for the delivery service.
+const wantsGate = (join) => Boolean(join.frontSecret) || Object.keys(join.buckets ?? {}).length > 0 || Boolean(join.port);
+const gateOptions = (join) => ({ secret: join.frontSecret ?? "", buckets: join.buckets ?? {},
+                                 deliverySecret: join.port ? join.secret ?? "" : "" });
 
 // A log handler that lets `isMark` lines through as they are.
 function passMarks(handle, isMark, out) {
@@ -39,7 +40,7 @@ function passMarks(handle, isMark, out) {
 }
 
 // Miniflare 4: its core plugin parses each Worker's options (flat: modules, unsafeBindings,
-// unsafeDirectSockets, tails) and the shared options apart.
+// unsafeDirectSockets) and the shared options apart.
 function miniflare4(miniflare, join) {
   const core = miniflare.PLUGINS?.core;
   if (!core?.options?.parse || !core?.sharedOptions?.parse) return false;
@@ -59,7 +60,6 @@ function miniflare4(miniflare, join) {
     options.unsafeBindings = [...(options.unsafeBindings ?? []),
       { name: DELIVERY_SERVICE, type: "flareq_delivery", plugin: parts.plugin, options: parts.options }];
     options.unsafeDirectSockets = [...(options.unsafeDirectSockets ?? []), parts.socket];
-    options.tails = [...(options.tails ?? []), { name: DELIVERY_SERVICE, entrypoint: "deliver" }];
   });
   afterParse(core.sharedOptions, (options) => {
     if (options) options.handleStructuredLogs = passMarks(options.handleStructuredLogs, join.isMark, join.out);
@@ -67,8 +67,8 @@ function miniflare4(miniflare, join) {
   return true;
 }
 
-// Miniflare 5: one schema parses everything; each Worker is {config: {name, env,
-// tailConsumers}, dev: {unsafeDirectSockets}}, and "unsafe:" bindings live in its env.
+// Miniflare 5: one schema parses everything; each Worker is {config: {name, env},
+// dev: {unsafeDirectSockets}}, and "unsafe:" bindings live in its env.
 function miniflare5(miniflare, join) {
   const schema = miniflare.MiniflareOptionsSchema;
   if (!schema?.parse) return false;
@@ -88,7 +88,6 @@ function miniflare5(miniflare, join) {
       if (!join.port || worker.dev?.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE)) continue;
       worker.config.env = { ...(worker.config.env ?? {}),
         [DELIVERY_SERVICE]: { type: "unsafe:flareq_delivery", dev: { plugin: parts.plugin, options: parts.options } } };
-      worker.config.tailConsumers = [...(worker.config.tailConsumers ?? []), { worker: DELIVERY_SERVICE, entrypoint: "deliver" }];
       worker.dev = { ...(worker.dev ?? {}), unsafeDirectSockets: [...(worker.dev?.unsafeDirectSockets ?? []), parts.socket] };
     }
   });

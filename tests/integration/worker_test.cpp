@@ -251,6 +251,32 @@ TEST_F(WorkerProject, TheProjectsOwnWranglerIsPreferredAndNamed) {
   EXPECT_EQ(worker->get("/vars").text, "hello from vars");
 }
 
+// The same for a Worker whose default export is a WorkerEntrypoint class (queue() a method,
+// ctx on `this`): what it throws and what its waitUntil() promise rejects with are in the log.
+TEST_F(WorkerProject, WhatAWorkerEntrypointsQueueThrewIsInTheLog) {
+  std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
+  dir.write("src/index.js", R"(import { WorkerEntrypoint } from "cloudflare:workers";
+export default class extends WorkerEntrypoint {
+  async fetch(request) {
+    await this.env.JOBS.send({ action: new URL(request.url).searchParams.get("action") });
+    return new Response("sent");
+  }
+  async queue(batch) {
+    for (const m of batch.messages) {
+      if (m.body.action === "throw") throw new TypeError("a class threw");
+      if (m.body.action === "reject") this.ctx.waitUntil(Promise.reject(new Error("a class's waitUntil rejected")));
+    }
+  }
+}
+)");
+  start_copied();
+  ASSERT_EQ(worker->get("/?action=throw").status, 200) << dev->log();
+  EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw TypeError: a class threw\n", 30000)) << dev->log();
+  EXPECT_TRUE(dev->wait_for_log("    at ")) << "the stack follows the batch's line\n" << dev->log();
+  ASSERT_EQ(worker->get("/?action=reject").status, 200) << dev->log();
+  EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: a class's waitUntil rejected\n", 30000)) << dev->log();
+}
+
 // wrangler 4.118 and later capture a trace of every request into the Local Explorer's store
 // unless X_LOCAL_OBSERVABILITY=false, at half the Worker's request rate: flareq turns it off,
 // and a user who sets it to true gets it back. Asked through the Local Explorer on the Worker's port.
