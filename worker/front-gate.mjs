@@ -17,8 +17,8 @@ import { EVENTS_MODULE } from "./r2-events.mjs";
 export const GATE_MODULE = "__flareq_front_gate.mjs";
 export const GATE_HEADER = "x-flareq-front";
 
-export const THROWN_HEADER = "x-flareq-thrown";  // the delivery service's secret: what did queue() throw?
-export const BATCH_HEADER = "x-flareq-batch";    // for the batch whose first message has this id
+const THROWN_HEADER = "x-flareq-thrown";  // the delivery service's secret: what did queue() throw?
+const BATCH_HEADER = "x-flareq-batch";    // for the batch whose first message has this id
 
 // The gate's source, importing the Worker's entry module from `mainImport` ("./index.js").
 // secret: what fetch() asks of every request ("" for no gate); buckets: {BINDING: "bucket"};
