@@ -36,11 +36,13 @@ const envOf = (env) => withR2Events(env, BUCKETS);
 // What queue() threw, by its batch's first message id (a message is in one batch at a time),
 // until the delivery service asks, at once after the runtime's verdict.
 const thrown = new Map();
+// The error's name, message and stack, without the gate's own frames: the Worker's code only.
 function describeThrown(e) {
   if (!(e instanceof Error)) return "queue() threw " + String(e);
   const stack = typeof e.stack === "string" ? e.stack : "";
-  const frames = stack.indexOf("\\n    at ");
-  return "queue() threw " + e.name + ": " + e.message + (frames >= 0 ? stack.slice(frames) : "");
+  const at = stack.indexOf("\\n    at ");
+  const frames = at < 0 ? "" : stack.slice(at).split("\\n").filter((line) => !line.includes(${JSON.stringify(GATE_MODULE)})).join("\\n");
+  return "queue() threw " + e.name + ": " + e.message + frames;
 }
 function noteThrown(batch, e) {
   const id = batch?.messages?.[0]?.id;

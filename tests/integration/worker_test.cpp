@@ -275,6 +275,7 @@ export default class extends WorkerEntrypoint {
   EXPECT_TRUE(dev->wait_for_log("    at ")) << "the stack follows the batch's line\n" << dev->log();
   ASSERT_EQ(worker->get("/?action=reject").status, 200) << dev->log();
   EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: a class's waitUntil rejected\n", 30000)) << dev->log();
+  EXPECT_EQ(dev->log().find("__flareq_front_gate"), std::string::npos) << "the stack is the Worker's code only\n" << dev->log();
 }
 
 // wrangler 4.118 and later capture a trace of every request into the Local Explorer's store
@@ -362,6 +363,7 @@ TEST_F(WorkerProject, WhatQueueThrewIsInTheLogAndTheMessagesLastError) {
   ASSERT_EQ(dead.size(), 1u) << dev->log();
   EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: thrown on purpose\n")) << dev->log();
   EXPECT_TRUE(dev->wait_for_log("    at ")) << "the stack follows the batch's line\n" << dev->log();
+  EXPECT_EQ(dev->log().find("__flareq_front_gate"), std::string::npos) << "the stack is the Worker's code only\n" << dev->log();
   Result shown = flareq({"messages", "show", dead[0]["id"]});
   EXPECT_NE(shown.out.find("Last error:  queue() threw Error: thrown on purpose\n"), std::string::npos) << shown.out;
   json j = json::parse(flareq({"messages", "show", dead[0]["id"], "--json"}).out);
