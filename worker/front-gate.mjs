@@ -60,12 +60,11 @@ async function watched(batch, call) {
   }
 }
 // ctx as queue() sees it: the promises it gives waitUntil() are watched too.
-function watchedCtx(ctx, batchOf) {
+function watchedCtx(ctx, batch) {
   if (!ctx || !DELIVERY_SECRET) return ctx;
   return new Proxy(ctx, {
     get(target, key) {
-      if (key === "waitUntil")
-        return (promise) => target.waitUntil(batchOf() ? watched(batchOf(), () => promise) : promise);
+      if (key === "waitUntil") return (promise) => target.waitUntil(watched(batch, () => promise));
       const value = Reflect.get(target, key);
       return typeof value === "function" ? value.bind(target) : value;
     },
@@ -109,30 +108,33 @@ function refused() {
                       { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 const noFetch = () => new Response("the Worker has no fetch()\\n", { status: 501 });
+// A request flareq itself sends, known by its secret: an ask for what queue() threw, or an R2
+// write; null for any other.
+function fromFlareq(request, env) {
+  if (isThrownAsk(request)) return thrownAnswer(request);
+  if (isR2Write(request)) return r2Write(request, env);
+  return null;
+}
 const inner = worker.default;
 let gated = inner;
 if (typeof inner === "function" && inner.prototype) {
-  // A WorkerEntrypoint class: an instance per invocation, its ctx watched for queue()'s batch.
+  // A WorkerEntrypoint class: an instance per invocation, so queue() may watch this.ctx.
   const hasFetch = typeof inner.prototype.fetch === "function";
-  const hasQueue = typeof inner.prototype.queue === "function";
-  const batchOf = Symbol("flareq batch");
   gated = class extends inner {
     constructor(ctx, env) {
       super(ctx, envOf(env));
-      if (hasQueue && DELIVERY_SECRET)
-        Object.defineProperty(this, "ctx", { value: watchedCtx(ctx, () => this[batchOf]), writable: true, configurable: true });
     }
     fetch(request) {
-      if (isThrownAsk(request)) return thrownAnswer(request);
-      if (isR2Write(request)) return r2Write(request, this.env);
+      const ours = fromFlareq(request, this.env);
+      if (ours) return ours;
       if (!hasFetch) return noFetch();
       const r = admitted(request);
       return r ? super.fetch(r) : refused();
     }
   };
-  if (hasQueue)
+  if (typeof inner.prototype.queue === "function")
     gated.prototype.queue = function (batch) {
-      this[batchOf] = batch;
+      Object.defineProperty(this, "ctx", { value: watchedCtx(this.ctx, batch), writable: true, configurable: true });
       return watched(batch, () => inner.prototype.queue.call(this, batch));
     };
   Object.defineProperty(gated, "name", { value: inner.name });
@@ -145,10 +147,10 @@ if (typeof inner === "function" && inner.prototype) {
   }
   if (typeof inner.queue === "function")
     gated.queue = (batch, env, ctx) =>
-      watched(batch, () => inner.queue(batch, envOf(env), watchedCtx(ctx, () => batch)));
+      watched(batch, () => inner.queue(batch, envOf(env), watchedCtx(ctx, batch)));
   gated.fetch = (request, env, ctx) => {
-    if (isThrownAsk(request)) return thrownAnswer(request);
-    if (isR2Write(request)) return r2Write(request, env);
+    const ours = fromFlareq(request, env);
+    if (ours) return ours;
     if (typeof inner.fetch !== "function") return noFetch();
     const r = admitted(request);
     return r ? inner.fetch(r, envOf(env), ctx) : refused();
