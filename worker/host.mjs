@@ -74,6 +74,16 @@ env.WRANGLER_SEND_METRICS ??= "false";
 // into the Local Explorer's store) halves the Worker's request rate; X_LOCAL_OBSERVABILITY=true
 // in dev's environment brings it back.
 env.X_LOCAL_OBSERVABILITY ??= "false";
+// wrangler 4.91 and later append every line it prints (each console.log of the Worker among
+// them) to a file of its own under ~/.config/.wrangler/logs, a mkdir, a stat and an append each:
+// the dev log holds those lines already. WRANGLER_WRITE_LOGS=true, or a WRANGLER_LOG_PATH, in
+// dev's environment brings the file back.
+if (env.WRANGLER_WRITE_LOGS === undefined && env.WRANGLER_LOG_PATH === undefined) env.WRANGLER_WRITE_LOGS = "false";
+// The runtime's young generation kept small (a MiB per semi-space): workerd runs a V8 isolate for
+// each of Miniflare's services besides the Worker, and each one's nursery grows to its own ceiling
+// under load (about 170 MiB more of the runtime's memory at the same speed). Miniflare 4.20260722
+// and later pass the variable on; the user's own value wins.
+env.MINIFLARE_WORKERD_V8_FLAGS ??= "--max-semi-space-size=1";
 // wrangler asks the npm registry for its latest version when a config has fields it does not
 // know (flareq's own consumer keys among them): pointed at a closed local port, the check
 // finds nothing, at once, and prints no upgrade hint.

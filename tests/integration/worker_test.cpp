@@ -303,6 +303,38 @@ TEST_F(WorkerProject, WranglersTraceCaptureIsOffUnlessTheUserTurnsItOn) {
   EXPECT_EQ(on.body["success"], true) << on.text;
 }
 
+// wrangler 4.91 and later append every line it prints (the Worker's console.log among them) to a
+// file under ~/.config/.wrangler/logs, a mkdir, a stat and an append each, and the files pile
+// up there: flareq's log has those lines, so the host turns the file off, and a user who sets
+// WRANGLER_WRITE_LOGS=true gets it back.
+TEST_F(WorkerProject, WranglersLogFileIsNotWrittenUnlessTheUserAsks) {
+  WranglerInUse wrangler = wrangler_in_use();
+  int minor = std::stoi(wrangler.version.substr(wrangler.version.find('.') + 1));
+  if (minor < 91) GTEST_SKIP() << "wrangler " << wrangler.version << " cannot be told not to write it (4.91 and later can)";
+  const std::filesystem::path home = dir / "home";
+  const std::filesystem::path logs = home / ".config" / ".wrangler" / "logs";
+  std::map<std::string, std::string> env = {{"HOME", home.string()}, {"XDG_CONFIG_HOME", (home / ".config").string()}};
+  auto logged = [&] {  // what wrangler's log files hold
+    std::string all;
+    std::error_code ec;
+    for (const auto& file : std::filesystem::directory_iterator(logs, ec)) all += read_file(file.path());
+    return all;
+  };
+  start("js", {}, env);
+  ASSERT_EQ(worker->get("/job?action=ack&tag=first").status, 200);
+  EXPECT_TRUE(dev->wait_for_log("queue() got first", 30000)) << dev->log();
+  EXPECT_EQ(dev->stop(), 0);
+  EXPECT_EQ(logged(), "") << "wrangler wrote a log file under " << logs;
+
+  env["WRANGLER_WRITE_LOGS"] = "true";
+  start_copied({}, env);
+  ASSERT_EQ(worker->get("/job?action=ack&tag=second").status, 200);
+  EXPECT_TRUE(dev->wait_for_log("queue() got second", 30000)) << dev->log();
+  EXPECT_TRUE(eventually([&] { return logged().find("queue() got second") != std::string::npos; }, 30s,
+                         "wrangler's log file to hold the Worker's line", logged))
+      << dev->log();
+}
+
 TEST_F(WorkerProject, SendAndSendBatchStoreEveryContentTypeAndDelay) {
   start("js");
   for (const char* path : {"/send?type=json", "/send?type=text", "/send?type=bytes", "/send?type=json&delay=30",
