@@ -224,12 +224,14 @@ def measure(subject):
     figures[f"{REQUESTS:,} single sends, end to end"] = f"{done - t0:.2f} s" if got >= ok else f"only {got} of {ok} arrived"
     base = subject.received
     batches = REQUESTS // 10
+    before = tree_cpu_s(subject.proc.pid)
     t0, _, ok = subject.load("/batch", batches)
     n = ok * 100
     done, got = subject.wait_received(base + n)
     figures[f"{batches * 100:,} messages by sendBatch(100), end to end"] = (
         f"{done - t0:.2f} s ({n / (done - t0):,.0f} msg/s)" if got >= base + n else f"only {got - base} of {n} arrived") + (
         "" if ok == batches else f" ({batches - ok} sendBatch failed)")
+    figures["  CPU ms per sendBatch(100) and its deliveries, by process"] = cpu_split(before, tree_cpu_s(subject.proc.pid), ok)
     lat = subject.latency(LATENCY_SAMPLES)
     figures["push -> queue() latency, batch size 1"] = (
         f"p50 {percentile(lat, 50)} ms, p99 {percentile(lat, 99)} ms" + (

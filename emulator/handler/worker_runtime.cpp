@@ -87,11 +87,16 @@ InvocationResult WorkerRuntimeHandler::post(const std::string& body, bool crash)
 }
 
 InvocationResult WorkerRuntimeHandler::invoke(const std::string& document) {
-  return port_ ? post(document, false) : host_->invoke(document);
+  return with_sources(port_ ? post(document, false) : host_->invoke(document));
 }
 
 InvocationResult WorkerRuntimeHandler::invoke_and_crash(const std::string& document) {
-  return port_ ? post(document, true) : host_->invoke_and_crash(document);
+  return with_sources(port_ ? post(document, true) : host_->invoke_and_crash(document));
+}
+
+InvocationResult WorkerRuntimeHandler::with_sources(InvocationResult result) {
+  if (result.report.threw && !result.failure.empty()) result.failure = source_maps_.map_stack(result.failure);
+  return result;
 }
 
 void WorkerRuntimeHandler::kill_all() {

@@ -3,7 +3,8 @@
 // dev log, its whole process group killed on a timeout. Once its runtime names the port of the
 // delivery service (worker/delivery.worker.mjs, beside the Worker in workerd), each batch is
 // posted there (through `PostBatch`) and goes straight to the Worker's queue() inside the
-// runtime, rather than through the host's stdin and Node.js.
+// runtime, rather than through the host's stdin and Node.js. What queue() threw is reported
+// with its stack pointed at the Worker's sources.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -13,6 +14,7 @@
 
 #include "emulator/handler/delivery_client.h"
 #include "emulator/handler/handler.h"
+#include "emulator/handler/source_map.h"
 
 namespace flareq::handler {
 
@@ -45,6 +47,9 @@ class WorkerRuntimeHandler final : public Handler {
   // A line of the host's output: a mark is taken, anything else goes to the log.
   void on_host_line(const std::string& line, const LogSink& log);
   void wait_for_mark(const std::string& mark);
+  // What queue() threw, its stack's frames in the bundle wrangler built pointed back at the
+  // Worker's own source files (the bundle's source map), as `wrangler dev` shows them.
+  InvocationResult with_sources(InvocationResult result);
 
   int64_t timeout_ms_;
   const Clock& clock_;
@@ -59,6 +64,7 @@ class WorkerRuntimeHandler final : public Handler {
   std::set<std::string> awaited_, arrived_;  // marks
   std::atomic<bool> closing_{false};
   std::atomic<int64_t> quiet_until_ms_{0};  // steady: no batch is posted before it
+  SourceMaps source_maps_;
 };
 
 }  // namespace flareq::handler

@@ -94,6 +94,17 @@ class WorkerProject : public ::testing::Test {
     EXPECT_EQ(flareq({"wait", queue, "--timeout", "60"}).exit_code, 0) << dev->log();
   }
   json info(const std::string& queue) { return json::parse(flareq({"queues", "info", queue, "--json"}).out); }
+  // "path:line:column" of the first occurrence of `code` in the project's file `relative`
+  // (1-based, as a stack frame gives it).
+  std::string source_place(const std::string& relative, const std::string& code) {
+    std::istringstream lines(read_file(dir / relative));
+    std::string line;
+    for (int number = 1; std::getline(lines, line); ++number)
+      if (size_t at = line.find(code); at != std::string::npos)
+        return (dir / relative).string() + ":" + std::to_string(number) + ":" + std::to_string(at + 1);
+    ADD_FAILURE() << code << " is not in " << relative;
+    return "";
+  }
   static std::string read_file(const std::filesystem::path& path) {
     std::ifstream in(path);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -396,10 +407,14 @@ TEST_F(WorkerProject, WhatQueueThrewIsInTheLogAndTheMessagesLastError) {
   EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: thrown on purpose\n")) << dev->log();
   EXPECT_TRUE(dev->wait_for_log("    at ")) << "the stack follows the batch's line\n" << dev->log();
   EXPECT_EQ(dev->log().find("__flareq_front_gate"), std::string::npos) << "the stack is the Worker's code only\n" << dev->log();
+  // The frame names the Worker's own file and line, not the bundle wrangler runs (as wrangler dev).
+  const std::string thrower = source_place("src/index.js", "new Error(\"thrown on purpose\")");
+  EXPECT_TRUE(dev->wait_for_log(" (file://" + thrower)) << thrower << "\n" << dev->log();
   Result shown = flareq({"messages", "show", dead[0]["id"]});
   EXPECT_NE(shown.out.find("Last error:  queue() threw Error: thrown on purpose\n"), std::string::npos) << shown.out;
   json j = json::parse(flareq({"messages", "show", dead[0]["id"], "--json"}).out);
   EXPECT_EQ(j["last_error"].get<std::string>().rfind("queue() threw Error: thrown on purpose\n    at ", 0), 0u) << j.dump();
+  EXPECT_NE(j["last_error"].get<std::string>().find(thrower), std::string::npos) << j.dump();
   // A promise queue() left to ctx.waitUntil() that rejects is shown the same way.
   ASSERT_EQ(worker->get("/job?action=reject-wait-until&tag=later").status, 200) << dev->log();
   EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: waitUntil rejected\n", 30000)) << dev->log();
@@ -751,6 +766,17 @@ TEST_F(WorkerProject, AWorkerWithoutQueueExportFailsEachDeliveryWithTheReason) {
   ASSERT_TRUE(eventually([&] { return !messages("jobs-dlq").empty(); }, 30s, "a message in jobs-dlq")) << dev->log();
   EXPECT_EQ(messages("jobs-dlq").size(), 1u) << dev->log();  // max_retries 1: two attempts, then the DLQ
   EXPECT_NE(dev->log().find("queue()"), std::string::npos) << dev->log();
+}
+
+// What a TypeScript Worker's queue() threw names the line of the .ts file, through the source
+// map of the bundle wrangler built.
+TEST_F(WorkerProject, WhatATypeScriptQueueThrewNamesItsTsLine) {
+  start("ts");
+  ASSERT_EQ(worker->post("/?type=throw", json::object()).status, 200) << dev->log();
+  const std::string thrower = source_place("src/index.ts", "new TypeError");
+  EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw TypeError: no such type: throw\n", 30000)) << dev->log();
+  EXPECT_TRUE(dev->wait_for_log(" (file://" + thrower)) << thrower << "\n" << dev->log();
+  EXPECT_EQ(dev->log().find(".wrangler/tmp/"), std::string::npos) << "no frame in the bundle\n" << dev->log();
 }
 
 TEST_F(WorkerProject, TypeScriptWithAnNpmPackage) {
