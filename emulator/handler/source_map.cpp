@@ -3,9 +3,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <string_view>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 
 namespace flareq::handler {
@@ -54,12 +55,45 @@ std::string percent_decoded(const std::string& s) {
   return out;
 }
 
+// A stack frame's place, "path:line:column", the path absolute or a file:// URL.
+struct FramePlace {
+  std::string file;  // the path, %-escapes decoded
+  bool url = false;  // it was a file:// URL
+  int64_t line = 0, column = 0;
+};
+
+// A number of 1 to 9 digits.
+std::optional<int64_t> small_number(std::string_view s) {
+  if (s.empty() || s.size() > 9) return std::nullopt;
+  int64_t n = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+std::optional<FramePlace> frame_place(std::string_view word) {
+  size_t second = word.rfind(':');
+  if (second == std::string_view::npos || second == 0) return std::nullopt;
+  size_t first = word.rfind(':', second - 1);
+  if (first == std::string_view::npos) return std::nullopt;
+  auto line = small_number(word.substr(first + 1, second - first - 1));
+  auto column = small_number(word.substr(second + 1));
+  if (!line || !column) return std::nullopt;
+  std::string_view where = word.substr(0, first);
+  bool url = where.substr(0, 7) == "file://";
+  if (url) where.remove_prefix(7);
+  if (where.empty() || where.front() != '/') return std::nullopt;
+  return FramePlace{percent_decoded(std::string(where)), url, *line, *column};
+}
+
 }  // namespace
 
 std::optional<SourceMap> SourceMap::parse(const std::string& text, const std::filesystem::path& map_dir) {
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-  if (!doc.is_object() || doc.value("version", 0) != 3 || !doc.contains("mappings") || !doc["mappings"].is_string() ||
-      !doc.contains("sources") || !doc["sources"].is_array())
+  if (!doc.is_object() || !doc.contains("version") || doc["version"] != 3 || !doc.contains("mappings") ||
+      !doc["mappings"].is_string() || !doc.contains("sources") || !doc["sources"].is_array())
     return std::nullopt;
   SourceMap map;
   std::filesystem::path root = map_dir;
@@ -137,31 +171,29 @@ const SourceMap* SourceMaps::map_for(const std::string& bundle) {
 }
 
 std::string SourceMaps::map_stack(const std::string& text) {
-  // A frame's place: an absolute path, or a file:// URL, then :line:column.
-  static const std::regex frame(R"((file://)?(/[^\s()]*?):(\d{1,9}):(\d{1,9})(?=[)\s]|$))");
   std::lock_guard<std::mutex> lock(mutex_);
   std::string out;
-  std::istringstream lines(text);
-  std::string line;
-  bool first = true;
-  while (std::getline(lines, line)) {
-    if (!first) out += '\n';
-    first = false;
-    size_t copied = 0;
-    for (std::sregex_iterator it(line.begin(), line.end(), frame), end; it != end; ++it) {
-      const std::smatch& m = *it;
-      const SourceMap* map = map_for(percent_decoded(m[2].str()));
-      std::optional<SourceMap::Position> place;
-      if (map) place = map->find(std::stoll(m[3].str()), std::stoll(m[4].str()));
-      if (!place || place->source.empty()) continue;
-      out.append(line, copied, m.position(0) - copied);
-      out += (m[1].matched && place->source.front() == '/' ? "file://" : "") + place->source + ":" +
-             std::to_string(place->line) + ":" + std::to_string(place->column);
-      copied = m.position(0) + m.length(0);
+  out.reserve(text.size());
+  // Word by word (a frame's place has no space or parenthesis in it), in one pass: no regular
+  // expression, whose backtracking a long line (a thrown message of a megabyte) would not survive.
+  size_t word = 0;
+  for (size_t at = 0; at <= text.size(); ++at) {
+    if (at < text.size() && !std::strchr(" \t\r\n()", text[at])) continue;
+    std::string_view w(text.data() + word, at - word);
+    std::optional<FramePlace> place = frame_place(w);
+    std::optional<SourceMap::Position> found;
+    if (place) {
+      const SourceMap* map = map_for(place->file);
+      if (map) found = map->find(place->line, place->column);
     }
-    out.append(line, copied, std::string::npos);
+    if (found && !found->source.empty())
+      out += (place->url && found->source.front() == '/' ? "file://" : "") + found->source + ":" +
+             std::to_string(found->line) + ":" + std::to_string(found->column);
+    else
+      out += w;
+    if (at < text.size()) out += text[at];
+    word = at + 1;
   }
-  if (!text.empty() && text.back() == '\n') out += '\n';
   return out;
 }
 

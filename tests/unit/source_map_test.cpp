@@ -58,6 +58,11 @@ TEST(SourceMap, SourcesWithoutARootAreBesideTheMap) {
 TEST(SourceMap, WhatIsNotAVersion3MapIsRefused) {
   EXPECT_FALSE(SourceMap::parse("not json", "/"));
   EXPECT_FALSE(SourceMap::parse(R"({"version": 2, "sources": [], "mappings": ""})", "/"));
+  EXPECT_FALSE(SourceMap::parse(R"({"version": "3", "sources": [], "mappings": ""})", "/"));
+  EXPECT_FALSE(SourceMap::parse(R"({"version": 3, "sources": "a", "mappings": ""})", "/"));
+  EXPECT_FALSE(SourceMap::parse(R"([3])", "/"));
+  EXPECT_TRUE(SourceMap::parse(R"({"version": 3, "sources": [7, null], "sourceRoot": 5, "mappings": "AAAA"})", "/"))
+      << "sources that are not strings name nothing, and do not stop the others";
   EXPECT_FALSE(SourceMap::parse(R"({"version": 3, "sources": ["a"], "mappings": "A!AA"})", "/")) << "not base64";
   EXPECT_FALSE(SourceMap::parse(R"({"version": 3, "sources": ["a"], "mappings": "AA"})", "/")) << "two fields";
   EXPECT_FALSE(SourceMap::parse(R"({"version": 3, "sources": ["a"], "mappings": "g"})", "/")) << "a VLQ cut short";
@@ -86,6 +91,13 @@ TEST(SourceMaps, FramesOfABundleWithAMapNameTheSourceOthersStay) {
   EXPECT_EQ(maps.map_stack(thrown), expected);
   EXPECT_EQ(maps.map_stack("queue() threw\n"), "queue() threw\n");
   EXPECT_EQ(maps.map_stack("timed out after 30s"), "timed out after 30s");
+  EXPECT_EQ(maps.map_stack("at :1:2 /:x:1 " + bundle.string() + ":2 " + bundle.string() + ":1:1234567890"),
+            "at :1:2 /:x:1 " + bundle.string() + ":2 " + bundle.string() + ":1:1234567890")
+      << "nothing that is not a whole place";
+  // A thrown message of a megabyte on one line, then a frame: read in one pass.
+  std::string huge(1 << 20, '/');
+  EXPECT_EQ(maps.map_stack(huge + ":1:1 \n    at " + bundle.string() + ":1:1"),
+            huge + ":1:1 \n    at " + (dir / "src" / "index.ts").string() + ":1:1");
   std::filesystem::remove_all(dir);
 }
 
