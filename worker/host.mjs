@@ -81,8 +81,8 @@ env.X_LOCAL_OBSERVABILITY ??= "false";
 if (env.WRANGLER_WRITE_LOGS === undefined && env.WRANGLER_LOG_PATH === undefined) env.WRANGLER_WRITE_LOGS = "false";
 // The runtime's young generation kept small (a MiB per semi-space): workerd runs a V8 isolate for
 // each of Miniflare's services besides the Worker, and each one's nursery grows to its own ceiling
-// under load (about 170 MiB more of the runtime's memory at the same speed). Miniflare 4.20260722 (wrangler 4.115)
-// and later pass the variable on; the user's own value wins.
+// under load (about 170 MiB more of the runtime's memory at the same speed). Miniflare
+// 4.20260722 (wrangler 4.115) and later pass the variable on; the user's own value wins.
 env.MINIFLARE_WORKERD_V8_FLAGS ??= "--max-semi-space-size=1";
 // wrangler asks the npm registry for its latest version when a config has fields it does not
 // know (flareq's own consumer keys among them): pointed at a closed local port, the check
