@@ -12,6 +12,8 @@ std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 // `text` for a URL's query: every byte but A-Z a-z 0-9 - _ . ~ as %XX.
 std::string percent_encode(std::string_view text);
+// The reverse, for a path in a file:// URL: each well-formed %XX becomes its byte, the rest stays.
+std::string percent_decode(std::string_view text);
 // Well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
 bool is_valid_utf8(std::string_view text);
 std::string iso8601(int64_t unix_ms);

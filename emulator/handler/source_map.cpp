@@ -2,12 +2,13 @@
 #include "emulator/handler/source_map.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
-#include <string_view>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
+
+#include "emulator/core/encoding.h"
 
 namespace flareq::handler {
 namespace {
@@ -39,21 +40,8 @@ bool read_vlq(const std::string& text, size_t& at, int64_t& out) {
   return false;
 }
 
-std::string without_file_scheme(const std::string& s) { return s.rfind("file://", 0) == 0 ? s.substr(7) : s; }
-
-std::string percent_decoded(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
+// A file:// URL's path; anything else as it is.
+std::string_view without_file_scheme(std::string_view s) { return s.substr(0, 7) == "file://" ? s.substr(7) : s; }
 
 // A stack frame's place, "path:line:column", the path absolute or a file:// URL.
 struct FramePlace {
@@ -81,11 +69,10 @@ std::optional<FramePlace> frame_place(std::string_view word) {
   auto line = small_number(word.substr(first + 1, second - first - 1));
   auto column = small_number(word.substr(second + 1));
   if (!line || !column) return std::nullopt;
-  std::string_view where = word.substr(0, first);
-  bool url = where.substr(0, 7) == "file://";
-  if (url) where.remove_prefix(7);
-  if (where.empty() || where.front() != '/') return std::nullopt;
-  return FramePlace{percent_decoded(std::string(where)), url, *line, *column};
+  std::string_view place = word.substr(0, first);
+  std::string_view path = without_file_scheme(place);
+  if (path.empty() || path.front() != '/') return std::nullopt;
+  return FramePlace{percent_decode(path), path.size() != place.size(), *line, *column};
 }
 
 }  // namespace
@@ -98,11 +85,11 @@ std::optional<SourceMap> SourceMap::parse(const std::string& text, const std::fi
   SourceMap map;
   std::filesystem::path root = map_dir;
   if (doc.contains("sourceRoot") && doc["sourceRoot"].is_string() && !doc["sourceRoot"].get<std::string>().empty())
-    root = map_dir / without_file_scheme(doc["sourceRoot"].get<std::string>());
+    root = map_dir / std::string(without_file_scheme(doc["sourceRoot"].get<std::string>()));
   for (const auto& source : doc["sources"]) {
     std::string name = source.is_string() ? source.get<std::string>() : "";
     bool url = name.find("://") != std::string::npos && name.rfind("file://", 0) != 0;
-    map.sources_.push_back(url ? name : (root / without_file_scheme(name)).lexically_normal().string());
+    map.sources_.push_back(url ? name : (root / std::string(without_file_scheme(name))).lexically_normal().string());
   }
   const std::string& mappings = doc["mappings"].get_ref<const std::string&>();
   int64_t source = 0, line = 0, column = 0;

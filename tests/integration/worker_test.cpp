@@ -37,6 +37,7 @@ struct WranglerInUse {
   std::filesystem::path node_modules;
   std::string version;
   std::string origin;
+  int minor() const { return std::stoi(version.substr(version.find('.') + 1)); }  // 4.MINOR.x
 };
 WranglerInUse wrangler_in_use() {
   const char* chosen = std::getenv("FLAREQ_WRANGLER_DIR");
@@ -294,8 +295,7 @@ export default class extends WorkerEntrypoint {
 // and a user who sets it to true gets it back. Asked through the Local Explorer on the Worker's port.
 TEST_F(WorkerProject, WranglersTraceCaptureIsOffUnlessTheUserTurnsItOn) {
   WranglerInUse wrangler = wrangler_in_use();
-  int minor = std::stoi(wrangler.version.substr(wrangler.version.find('.') + 1));
-  if (minor < 118) GTEST_SKIP() << "wrangler " << wrangler.version << " captures no traces (4.118 and later do)";
+  if (wrangler.minor() < 118) GTEST_SKIP() << "wrangler " << wrangler.version << " captures no traces (4.118 and later do)";
   const std::string query = "/cdn-cgi/local/explorer/api/local/observability/query";
   const std::string count_spans = R"({"sql": "SELECT count(*) AS n FROM spans"})";
   start("js");
@@ -320,8 +320,7 @@ TEST_F(WorkerProject, WranglersTraceCaptureIsOffUnlessTheUserTurnsItOn) {
 // WRANGLER_WRITE_LOGS=true gets it back.
 TEST_F(WorkerProject, WranglersLogFileIsNotWrittenUnlessTheUserAsks) {
   WranglerInUse wrangler = wrangler_in_use();
-  int minor = std::stoi(wrangler.version.substr(wrangler.version.find('.') + 1));
-  if (minor < 91) GTEST_SKIP() << "wrangler " << wrangler.version << " cannot be told not to write it (4.91 and later can)";
+  if (wrangler.minor() < 91) GTEST_SKIP() << "wrangler " << wrangler.version << " cannot be told not to write it (4.91 and later can)";
   const std::filesystem::path home = dir / "home";
   const std::filesystem::path logs = home / ".config" / ".wrangler" / "logs";
   std::map<std::string, std::string> env = {{"HOME", home.string()}, {"XDG_CONFIG_HOME", (home / ".config").string()}};

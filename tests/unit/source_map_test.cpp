@@ -117,3 +117,15 @@ TEST(SourceMaps, ARebuiltMapIsReadAgainAndABrokenOneChangesNothing) {
   EXPECT_EQ(maps.map_stack(frame), frame);
   std::filesystem::remove_all(dir);
 }
+
+TEST(SourceMaps, AFileUrlsEscapesAreDecodedToFindTheMap) {
+  auto dir = fresh_test_dir("flareq-source-map-");
+  auto bundle = dir / "my project" / "index.js";
+  write(bundle, "// the bundle\n");
+  write(bundle.string() + ".map", R"({"version": 3, "sources": ["a.ts"], "mappings": "AAAA"})");
+  std::string url = "file://" + (dir / "my%20project" / "index.js").string();
+  SourceMaps maps;
+  EXPECT_EQ(maps.map_stack("    at f (" + url + ":1:1)"), "    at f (file://" + (dir / "my project" / "a.ts").string() + ":1:1)");
+  EXPECT_EQ(maps.map_stack("    at f (" + url + "%2:1:1)"), "    at f (" + url + "%2:1:1)") << "a cut escape stays";
+  std::filesystem::remove_all(dir);
+}
