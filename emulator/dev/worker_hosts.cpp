@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -118,9 +121,7 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
     w.front_secret = front.runtime_secret;
     w.api_url = start.api_url;
     w.api_token = start.api_token;
-    w.ready_file = std::filesystem::temp_directory_path() /
-                   ("flareq-worker-" + std::to_string(getpid()) + "-" + std::to_string(i) + ".json");
-    ready_files_.push_back(w.ready_file);
+    w.ready_file = ready_dir_.path / ("worker-" + std::to_string(i) + ".json");
     w.timeout_ms = start.timeout_ms;
     std::string prefix = "[" + name + "] ";
     std::shared_ptr<handler::WorkerRuntimeHandler> host;
@@ -167,8 +168,19 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
 
 WorkerHosts::~WorkerHosts() {
   for (auto& front : fronts_) front->stop();
+}
+
+WorkerHosts::ReadyDirectory::ReadyDirectory() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "flareq-dev-XXXXXX").string();
+  if (!mkdtemp(pattern.data()))
+    throw UsageError("cannot make a directory in " + std::filesystem::temp_directory_path().string() + ": " +
+                     std::strerror(errno));
+  path = pattern;
+}
+
+WorkerHosts::ReadyDirectory::~ReadyDirectory() {
   std::error_code ec;
-  for (const auto& f : ready_files_) std::filesystem::remove(f, ec);
+  std::filesystem::remove_all(path, ec);
 }
 
 Result<nlohmann::json> WorkerHosts::write_object(const api::R2ObjectWrite& write) const {

@@ -38,7 +38,7 @@ class WorkerHosts {
   // sentence when one cannot start, or when two configs name the same Worker.
   WorkerHosts(const std::vector<const config::Config*>& configs, const WorkerStart& start, Log& log,
               const std::function<void(const std::string&)>& print);
-  ~WorkerHosts();  // removes the hosts' ready files (they write them again on every restart)
+  ~WorkerHosts();
   WorkerHosts(const WorkerHosts&) = delete;
   WorkerHosts& operator=(const WorkerHosts&) = delete;
 
@@ -51,6 +51,18 @@ class WorkerHosts {
   Result<nlohmann::json> write_object(const api::R2ObjectWrite& write) const;
 
  private:
+  // A directory of this dev's own (mkdtemp) for the hosts' ready files, which they write again
+  // on every restart: a file that a killed dev left in the temp directory under the name this
+  // one would use (its pid reused) is never read as this one's. Removed with what it holds on
+  // any exit from the constructor or the destructor, after the hosts (declared first).
+  struct ReadyDirectory {
+    std::filesystem::path path;
+    ReadyDirectory();
+    ~ReadyDirectory();
+    ReadyDirectory(const ReadyDirectory&) = delete;
+    ReadyDirectory& operator=(const ReadyDirectory&) = delete;
+  };
+  ReadyDirectory ready_dir_;
   // Where each bucket a Worker binds is written: that Worker's runtime and the binding's name.
   struct BucketRoute {
     std::string bucket;
@@ -62,7 +74,6 @@ class WorkerHosts {
   std::vector<BucketRoute> buckets_;
   std::vector<std::unique_ptr<api::WorkerFront>> fronts_;  // each Worker's public port
   std::map<std::string, std::shared_ptr<handler::Handler>> hosts_;
-  std::vector<std::filesystem::path> ready_files_;
 };
 
 // Writes `port` to `path` atomically, for scripts that wait for it.

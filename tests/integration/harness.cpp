@@ -114,6 +114,8 @@ DevServer::DevServer(const std::filesystem::path& state, std::vector<std::string
     dup2(fd, 1);
     dup2(fd, 2);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
+    // What dev puts in the temp directory goes with the test's own, even when a test ends it with -9.
+    setenv("TMPDIR", dir.c_str(), 1);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> raw;
     for (auto& a : argv) raw.push_back(a.data());

@@ -693,6 +693,30 @@ TEST_F(WorkerProject, AHostThatExitsBeforeItIsReadyFailsTheStartAtOnce) {
   EXPECT_NE(starting.log().find("exited before it was ready"), std::string::npos) << starting.log();
 }
 
+// A dev killed with -9 leaves its Worker host's ready file behind, and pids come round again
+// (pid_max is 32768 here): a later dev once took such a file for its own host's report. Files
+// as a killed dev would have left them, for each pid the next dev may get, are not read; and
+// what dev makes in the temp directory is gone once it stops.
+TEST_F(WorkerProject, ReadyFilesThatAKilledDevLeftBehindAreNotTakenForThisOnes) {
+  std::filesystem::path tmp = dir / "tmp";
+  std::filesystem::create_directory(tmp);
+  int last = 0, pid_max = 32768;
+  std::ifstream("/proc/sys/kernel/ns_last_pid") >> last;
+  std::ifstream("/proc/sys/kernel/pid_max") >> pid_max;
+  std::set<int> next_pids;
+  for (int k = 1; k <= 2000; ++k) next_pids.insert(last + k < pid_max ? last + k : 300 + last + k - pid_max);
+  for (int pid : next_pids)
+    std::ofstream(tmp / ("flareq-worker-" + std::to_string(pid) + "-0.json")) << R"({"error":"a killed dev's report"})";
+  start("js", {}, {{"TMPDIR", tmp.string()}});
+  ASSERT_TRUE(next_pids.count(dev->pid())) << "dev's pid " << dev->pid() << " is not among those given a stale file";
+  EXPECT_EQ(worker->get("/vars").text, "hello from vars");
+  EXPECT_EQ(dev->log().find("a killed dev's report"), std::string::npos) << dev->log();
+  EXPECT_EQ(dev->stop(SIGTERM), 0) << dev->log();
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(tmp), std::filesystem::directory_iterator()),
+            static_cast<long>(next_pids.size()))
+      << "dev left something of its own in the temp directory";
+}
+
 TEST_F(WorkerProject, SigtermEndsDevWhileItsWorkerIsStarting) {
   std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
   // A duration of its own: the same test may run at once against the other wrangler.
