@@ -54,7 +54,19 @@ function withoutFlareqFields(chunk) {
   const kept = chunk.replace(flareqField, "");
   return /WARNING/.test(kept) && !/^\s*- /m.test(kept) ? "" : kept;
 }
+
+// A compatibility date the runtime refuses, as wrangler reports it: Miniflare's for a date after
+// today ([, the date]); workerd's, in the runtime's stderr, for one after the newest its binary
+// supports ([, the date, the newest]), which is some days past its npm package's
+// compatibilityDate. They decide, as under `wrangler dev`; flareq says what to do.
+const FUTURE_DATE = /Compatibility date "([\d-]+)" is in the future/;
+const LATE_DATE = /requires compatibility date \\?"([\d-]+)\\?", but the newest date supported by this server binary is \\?"([\d-]+)/;
+// Older wranglers (4.86 among them) log the runtime's stderr rather than put it in their error:
+// the last line of it that refused a date.
+let lateDateLine = "";
+
 process.stderr.write = (chunk, ...rest) => {
+  if (typeof chunk === "string" && LATE_DATE.test(chunk)) lateDateLine = chunk;
   if (stopping || (typeof chunk === "string" && dropped.test(chunk))) return true;
   const kept = withoutFlareqFields(chunk);
   return kept === "" ? true : toLog(kept, ...rest);
@@ -141,7 +153,7 @@ async function loadWrangler() {
              "install a Node.js it accepts, or set FLAREQ_NODE");
       const miniflare = createRequire(entry)("miniflare");
       const workerd = createRequire(createRequire(entry).resolve("miniflare"))("workerd");
-      return { wrangler: require(entry), miniflare, version: pkg.version, origin, newestDate: workerd.compatibilityDate };
+      return { wrangler: require(entry), miniflare, version: pkg.version, origin, runtimeDate: workerd.compatibilityDate };
     } catch {
       // not installed there
     }
@@ -265,15 +277,10 @@ async function deliveryAnswers(port, secret) {
 
 // The project's config, read once (wrangler warns of its problems when it starts the Worker),
 // with what must hold before anything starts.
-function readProject(wrangler, version, origin, newestDate) {
+function readProject(wrangler) {
   const config = wrangler.unstable_readConfig({ config: configPath, env: env.FLAREQ_WORKER_ENV || undefined },
                                               { hideWarnings: true });
   if (!config.main) fail(`${configPath} has no "main": there is no Worker to run`);
-  // workerd refuses a date later than it knows; a project made today carries today's.
-  if (newestDate && config.compatibility_date > newestDate)
-    fail(`the Worker's compatibility_date ${config.compatibility_date} is later than the newest the runtime of ` +
-         `wrangler ${version} (${origin}) supports, ${newestDate}: update wrangler (npm install -D wrangler@latest), ` +
-         `or set "compatibility_date" to ${newestDate} or earlier in ${relative(process.cwd(), configPath) || configPath}`);
   const mainPath = resolve(projectDir, config.main);
   if (!existsSync(mainPath)) fail(`the Worker's main file ${mainPath} does not exist (from "main" in ${configPath})`);
   return config;
@@ -300,9 +307,25 @@ function prepareRuntime(miniflare, config) {
   return { runtimePort, deliveryPort, deliverySecret, deliveryAdded: wantsDelivery && shape !== "" };
 }
 
+// flareq's sentence for a refused date, given wrangler's error; undefined for other errors.
+function dateRefusal(why, runtime, runtimeDate) {
+  const where = relative(process.cwd(), configPath) || configPath;
+  const late = LATE_DATE.exec(why) ?? (/runtime failed to start/.test(why) ? LATE_DATE.exec(lateDateLine) : null);
+  if (late)
+    return `the Worker's compatibility_date ${late[1]} is later than the newest the runtime of ${runtime} supports, ` +
+           `${late[2]}: update wrangler (npm install -D wrangler@latest), or set "compatibility_date" to ${late[2]} ` +
+           `or earlier in ${where}`;
+  const future = FUTURE_DATE.exec(why);
+  if (future)
+    return `the Worker's compatibility_date ${future[1]} is in the future, which the runtime refuses: set ` +
+           `"compatibility_date" to ${runtimeDate} (the runtime of ${runtime} is of that date) or earlier in ${where}`;
+  return undefined;
+}
+
 // Starts the Worker with wrangler and waits until its runtime holds it; a Worker that does not
-// build or start ends this host with wrangler's own sentence.
-async function startWorker(wrangler, workerNamed, config, logLevel) {
+// build or start ends this host with wrangler's own sentence (for a date refused, flareq's).
+// `runtime` names the wrangler ("wrangler 4.164.0 (the project's)"), `runtimeDate` its workerd's date.
+async function startWorker(wrangler, workerNamed, config, logLevel, runtime, runtimeDate) {
   let worker;
   let started = false;
   let lastError;
@@ -351,6 +374,8 @@ async function startWorker(wrangler, workerNamed, config, logLevel) {
     const built = describeBuildFailure(e);
     if (built) fail(`the Worker did not build: ${built}`);
     const why = String(lastError ?? e?.message ?? e);
+    const refused = dateRefusal(why, runtime, runtimeDate);
+    if (refused) fail(refused);
     fail(`the Worker did not start: ${why}`, /Address already in use|EADDRINUSE/.test(why) ? "EADDRINUSE" : undefined);
   }
   started = true;
@@ -388,15 +413,15 @@ function serveBatchesOnStdin(worker, workerNamed) {
 
 async function main() {
   if (!existsSync(configPath)) fail(`no wrangler config at ${configPath}`);
-  const { wrangler, miniflare, version, origin, newestDate } = await loadWrangler();
+  const { wrangler, miniflare, version, origin, runtimeDate } = await loadWrangler();
   if (compareVersions(version, NEWEST) > 0)
     process.stderr.write(`wrangler ${version} (${origin}) is newer than flareq has been tested with (${OLDEST} to ` +
                          `${NEWEST}); if the Worker misbehaves, try wrangler@${NEWEST}\n`);
   const workerNamed = noteMiniflares(miniflare);
-  const config = readProject(wrangler, version, origin, newestDate);
+  const config = readProject(wrangler);
   const runtime = prepareRuntime(miniflare, config);
   const logLevel = env.FLAREQ_WORKER_LOG_LEVEL ?? "log";
-  const worker = await startWorker(wrangler, workerNamed, config, logLevel);
+  const worker = await startWorker(wrangler, workerNamed, config, logLevel, `wrangler ${version} (${origin})`, runtimeDate);
   // The delivery service's marks (console.log) reach the log only at log level "log" or finer.
   const delivery = env.FLAREQ_WORKER_DELIVERY === "host" ? { deliveryUnavailable: "FLAREQ_WORKER_DELIVERY=host" }
     : !runtime.deliveryAdded ? { deliveryUnavailable: `the Miniflare of wrangler ${version} cannot be given the delivery service` }
