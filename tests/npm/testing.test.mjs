@@ -55,6 +55,11 @@ describe("a Worker project under a virtual clock", () => {
     assert.equal(delayed.body.tag, "later");
     await assert.rejects(fq.waitIdle("jobs", { timeoutMs: 200 }),
                          (err) => err instanceof FlareqError && /1 delayed/.test(err.message) && /virtual/.test(err.message));
+    // Nothing but time.advance() can bring it: waitIdle says so, and how far, long before its timeout.
+    await assert.rejects(fq.waitIdle("jobs", { timeoutMs: 120000 }),
+                         (err) => err instanceof FlareqError && err.message.includes(
+                           "the messages left are delayed and the clock is virtual, so only time.advance() brings them " +
+                           "(jobs: 1 delayed); the first is due in 600 s"));
     const before = await fq.time.now();
     await fq.time.advance("10m");
     assert.ok((await fq.time.now()) - before >= 600000);

@@ -101,7 +101,11 @@ export interface Flareq {
       Promise<{ key: string; size: number; etag: string }>;
     delete(bucket: string, key: string): Promise<void>;
   };
-  /** Resolves once the queues (default: every queue with a consumer) hold no message; flushes open batch windows meanwhile. */
+  /**
+   * Resolves once the queues (default: every queue with a consumer) hold no message; flushes open batch windows meanwhile.
+   * Rejects after timeoutMs (30 s), or after a second when all that is left is delayed under a virtual clock that
+   * nothing moves, saying how far to advance it.
+   */
   waitIdle(queue?: string | string[], options?: { timeoutMs?: number }): Promise<void>;
   /** Sends the queues' partial batches now (default: every queue with a consumer). */
   flush(queue?: string | string[]): Promise<void>;

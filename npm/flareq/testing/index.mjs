@@ -262,10 +262,12 @@ class Flareq {
   // Resolves once the queues (all with a consumer when none is named) hold no ready, delayed or
   // leased message. Open batch windows are flushed as it waits; delayed messages wait for their
   // time, which under a virtual clock only time.advance() brings. Rejects, naming what is left,
-  // after timeoutMs.
+  // after timeoutMs; at once (after a second without change) when all that is left is delayed
+  // under a virtual clock that nothing moves, saying how far to advance it.
   async waitIdle(queue, { timeoutMs = 30000 } = {}) {
     const names = queue === undefined ? null : [queue].flat();
     const deadline = Date.now() + timeoutMs;
+    let stuck;  // { now: the virtual time, since: Date.now() } while only delayed messages are left
     for (;;) {
       const overview = await this.#call("GET", "flareq/overview");
       const watched = names ? overview.queues.filter((q) => names.includes(q.queue_name) || names.includes(q.queue_id))
@@ -276,14 +278,34 @@ class Flareq {
       }
       const busy = watched.filter((q) => q.backlog.count > 0);
       if (busy.length === 0) return;
+      const left = busy.map((q) => `${q.queue_name}: ${backlogText(q)}`).join("; ");
+      const onlyDelayed = overview.clock.frozen && busy.every((q) => !q.backlog.ready && !q.backlog.leased);
+      if (!onlyDelayed || stuck?.now !== overview.clock.now_ms) stuck = onlyDelayed ? { now: overview.clock.now_ms, since: Date.now() } : undefined;
+      else if (Date.now() - stuck.since >= 1000) {
+        const due = Math.min(...await Promise.all(busy.map((q) => this.#firstDue(q.queue_name))));
+        throw new FlareqError(`waitIdle: the messages left are delayed and the clock is virtual, so only time.advance() ` +
+                              `brings them (${left}); the first is due in ${(due - stuck.now) / 1000} s`);
+      }
       if (Date.now() >= deadline) {
-        const left = busy.map((q) => `${q.queue_name}: ${backlogText(q)}`).join("; ");
         const clock = overview.clock.frozen ? " (the clock is virtual: delayed messages wait for time.advance())" : "";
         throw new FlareqError(`waitIdle timed out after ${timeoutMs / 1000} s with messages left: ${left}${clock}`);
       }
       for (const q of busy) if (q.backlog.ready > 0) await this.#call("POST", `queues/${enc(q.queue_name)}/flush`, {});
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+
+  // When the first delayed message of `queue` becomes visible (ms, in the clock's time).
+  async #firstDue(queue) {
+    let first = Infinity;
+    let cursor;
+    do {
+      const query = new URLSearchParams(dropUndefined({ state: "delayed", cursor, limit: "200" }));
+      const page = await this.#call("GET", `queues/${enc(queue)}/flareq/messages?${query}`);
+      for (const m of page.messages) first = Math.min(first, m.visible_at_ms);
+      cursor = page.next ?? undefined;
+    } while (cursor);
+    return first;
   }
 
   // Everything dev has printed so far: the Worker's console, the QUEUE lines, errors.
