@@ -1,6 +1,6 @@
 // The CI helpers. `flareq wait QUEUE…` returns once the queues hold no ready, delayed or
 // leased messages (so nothing is in flight either), or fails with what is left at the
-// timeout. `flareq flush QUEUE…` closes their open batch windows, so tests need not wait
+// timeout (or sooner, when only an advance of the virtual clock can bring what is left). `flareq flush QUEUE…` closes their open batch windows, so tests need not wait
 // out max_batch_timeout.
 #include <iostream>
 #include <sstream>
@@ -24,14 +24,20 @@ void run_wait(const GlobalOptions& g, const WaitOptions& o) {
   auto ctx = open_context(g, Open::Read);
   std::vector<Queue> queues;
   for (const auto& name : o.queues) queues.push_back(ctx->store->queue(name));
-  auto left = wait_until_drained(*ctx->store, queues, static_cast<int64_t>(o.timeout_secs * 1000), system_clock());
-  if (left.empty()) return;
+  DrainWait wait = wait_until_drained(*ctx->store, queues, static_cast<int64_t>(o.timeout_secs * 1000), system_clock());
+  if (wait.left.empty()) return;
   std::string what;
-  for (const auto& [queue, backlog] : left) {
+  for (const auto& [queue, backlog] : wait.left) {
     what += (what.empty() ? "" : "; ") + queue.name + ": " + backlog_line(backlog);
     // A paused queue is the usual reason for a wait that never ends.
     if (queue.settings.delivery_paused)
       what += " (delivery paused: flareq queues resume-delivery " + queue.name + ")";
+  }
+  if (wait.due_after_advance_ms) {
+    std::ostringstream due;
+    due << static_cast<double>(*wait.due_after_advance_ms) / 1000;
+    throw std::runtime_error("the messages left are delayed and the clock is virtual, so only `flareq time advance` "
+                             "brings them (" + what + "); the first is due in " + due.str() + "s");
   }
   std::ostringstream secs;
   secs << o.timeout_secs;

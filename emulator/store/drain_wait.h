@@ -1,6 +1,7 @@
 // Waiting until queues hold no message, ready, delayed or leased (`flareq wait`): the state
 // file is read every 20 ms, so it sees the deliveries of any process that uses the file.
 #pragma once
+#include <optional>
 #include <vector>
 
 #include "emulator/core/clock.h"
@@ -13,9 +14,16 @@ struct Undrained {
   Backlog backlog;
 };
 
-// The queues that still hold messages once `timeout_ms` has passed on `clock`; empty as soon
-// as every queue is empty.
-std::vector<Undrained> wait_until_drained(Store& store, const std::vector<Queue>& queues, int64_t timeout_ms,
-                                          const Clock& clock);
+struct DrainWait {
+  std::vector<Undrained> left;  // empty: every queue drained
+  // Set when the wait ended early because all that is left is delayed under a virtual clock
+  // that stood still for a second (only an advance of it brings them): how far the clock must
+  // move for the first to be due.
+  std::optional<int64_t> due_after_advance_ms;
+};
+
+// Returns as soon as every queue is empty; else once `timeout_ms` has passed on `clock`, or
+// earlier when waiting is in vain (DrainWait::due_after_advance_ms).
+DrainWait wait_until_drained(Store& store, const std::vector<Queue>& queues, int64_t timeout_ms, const Clock& clock);
 
 }  // namespace flareq

@@ -120,6 +120,23 @@ TEST_F(Time, AVirtualClockStandsStillUntilAdvanced) {
   EXPECT_EQ(clock()["now_ms"], before + 30000);
 }
 
+// `flareq wait` under a virtual clock: what only an advance can bring ends the wait after a
+// second, with how far to advance, not at its timeout; after the advance it drains.
+TEST_F(Time, AWaitForWhatOnlyAnAdvanceCanBringSaysHowFarToAdvance) {
+  config("\"max_batch_timeout\": 0", false, /*probe=*/true);
+  auto d = dev({"--virtual-clock"});
+  send("q", {json{{"n", 1}}}, {"--delay-secs", "600"});
+  Result r = flareq({"wait", "q", "--timeout", "120"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the messages left are delayed and the clock is virtual, so only `flareq time advance` brings "
+                       "them (q: 0 ready, 1 delayed, 0 leased); the first is due in 600s"),
+            std::string::npos)
+      << r.err;
+  advance("10m");
+  r = flareq({"wait", "q", "--timeout", "60"});
+  EXPECT_EQ(r.exit_code, 0) << r.err << d->log();
+}
+
 TEST_F(Time, ResetGoesBackToRealTimeWithoutMovingAnyMessageBackwards) {
   Result created = flareq({"queues", "create", "kept"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
