@@ -66,21 +66,29 @@ dev::DevSettings settings_of(const DevOptions& o) {
 void run_dev(const GlobalOptions& g, const DevOptions& o) {
   sigset_t signals = dev::block_stop_signals();  // before any thread starts
   auto print = [](const std::string& line) { std::cout << line << std::endl; };
-  dev::DevSession session(settings_of(o), signals, print);
-  auto ctx = open_context(g, o.reset ? Open::DevReset : Open::Dev);
-  const Context* context = ctx.get();
-  dev::DevProject project;
-  project.configs = &ctx->configs;
-  project.state_path = ctx->state_path;
-  project.durability = ctx->durability;
-  project.clock = &ctx->clock;
-  project.store = ctx->store.get();
-  project.producers_of = [context](const std::string& queue) { return context->producers_of(queue); };
-  if (session.start(project)) {
+  // Once more each time a config is edited: its queues, consumers and bindings are applied at
+  // start. Ports that --port 0 or --worker-port 0 picked are kept; so is the state file.
+  DevOptions options = o;
+  for (;;) {
+    dev::DevSession session(settings_of(options), signals, print);
+    auto ctx = open_context(g, options.reset ? Open::DevReset : Open::Dev);
+    const Context* context = ctx.get();
+    dev::DevProject project;
+    project.configs = &ctx->configs;
+    project.state_path = ctx->state_path;
+    project.durability = ctx->durability;
+    project.clock = &ctx->clock;
+    project.store = ctx->store.get();
+    project.producers_of = [context](const std::string& queue) { return context->producers_of(queue); };
+    if (!session.start(project)) break;
     if (ctx->clock.virtual_time() != VirtualTime{})
       print("Virtual time: " + clock_line(ctx->clock) +
             "; `flareq time advance 10m` moves it, `flareq time reset` goes back to real time");
     session.serve();
+    if (!session.configs_edited()) break;
+    options.reset = false;
+    if (o.port == 0) options.port = session.api_port();
+    if (o.worker_port == 0 && session.worker_port() >= 0) options.worker_port = session.worker_port();
   }
   std::cout << "flareq stopped" << std::endl;
 }

@@ -96,6 +96,10 @@ if (env.WRANGLER_WRITE_LOGS === undefined && env.WRANGLER_LOG_PATH === undefined
 // under load (about 170 MiB more of the runtime's memory at the same speed). Miniflare
 // 4.20260722 (wrangler 4.115) and later pass the variable on; the user's own value wins.
 env.MINIFLARE_WORKERD_V8_FLAGS ??= "--max-semi-space-size=1";
+// wrangler reloads the Worker itself when its config changes, and a queue binding added then
+// would be Miniflare's own, in memory, whose messages flareq never sees. dev watches the
+// config instead and starts again with it, the new bindings flareq's.
+env.WRANGLER_CI_DISABLE_CONFIG_WATCHING = "true";
 // wrangler asks the npm registry for its latest version when a config has fields it does not
 // know (flareq's own consumer keys among them): pointed at a closed local port, the check
 // finds nothing, at once, and prints no upgrade hint.

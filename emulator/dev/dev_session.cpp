@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "emulator/core/error.h"
+#include "emulator/dev/config_watch.h"
 #include "emulator/dev/consumer_report.h"
 #include "emulator/dev/dev_signals.h"
 #include "emulator/dev/worker_hosts.h"
@@ -107,6 +108,7 @@ bool DevSession::start(DevProject project) {
   server.delivery_of = [this](const std::string& queue) { return delivery_label(handlers_, queue); };
   server_ = std::make_unique<api::ApiServer>(*stores_, server);
   int port = server_->bind();
+  api_port_ = port;
   std::string url = "http://" + url_host(settings_.host) + ":" + std::to_string(port);
   api_url_ = url;
   std::string api_url =
@@ -143,6 +145,7 @@ void DevSession::start_workers(const std::string& api_url, int first_port) {
   start.timeout_ms = settings_.handler_timeout_ms;
   start.cancel = &signals_->stop_requested();
   hosts_ = std::make_unique<WorkerHosts>(workers_, start, log_, print_);
+  worker_port_ = hosts_->first_port();
 }
 
 void DevSession::say_ready(const std::string& url) {
@@ -165,6 +168,10 @@ void DevSession::serve() {
   signals_->serving(*dispatcher_, *server_);
   const Store& store = *project_.store;
   signals_->watch_state_file([&store] { return store.file_replaced(); });
+  config_watch_ = std::make_unique<ConfigWatch>(*project_.configs, log_, *project_.clock);
+  signals_->watch_configs([watch = config_watch_.get()] {
+    return watch->changed() ? watch->changed_file().filename().string() : "";
+  });
   dispatcher_->start();
   // CLI commands that go through dev (flareq r2 object) find it while it serves.
   struct Address {
@@ -184,5 +191,7 @@ void DevSession::serve() {
                     " was deleted or replaced while dev used it: stopped (sends since then were refused, none was "
                     "answered 2xx); start dev again to use the file now there");
 }
+
+bool DevSession::configs_edited() const { return signals_->configs_edited(); }
 
 }  // namespace flareq::dev

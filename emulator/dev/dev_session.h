@@ -29,6 +29,7 @@ class ApiServer;
 
 namespace flareq::dev {
 
+class ConfigWatch;
 class DevSignals;
 class WorkerHosts;
 
@@ -79,9 +80,15 @@ class DevSession {
   // everything is. False when a signal came while the Workers started (nothing to serve).
   // Throws UsageError for what the user must change (a taken port, a bad flag).
   bool start(DevProject project);
-  // Delivers and serves until a signal, or until the state file is deleted or replaced (then
-  // it throws once everything is stopped). Every handler and host has ended when it returns.
+  // Delivers and serves until a signal, until a config is edited (then configs_edited() is
+  // true), or until the state file is deleted or replaced (then it throws once everything is
+  // stopped). Every handler and host has ended when it returns.
   void serve();
+  // serve() ended because a config was edited: the caller starts dev again with it.
+  bool configs_edited() const;
+  // Where it listened: the API's port, and the first Worker's (-1 when no Worker ran).
+  int api_port() const { return api_port_; }
+  int worker_port() const { return worker_port_; }
 
  private:
   void prepare_state_file();
@@ -95,11 +102,14 @@ class DevSession {
   std::map<std::string, handler::HandlerSpec> handlers_;  // queue -> its handler
   std::vector<const config::Config*> workers_;            // the configs whose Worker runs here
   std::unique_ptr<StorePool> stores_;
+  std::unique_ptr<ConfigWatch> config_watch_;  // before signals_: its thread calls it until joined
   std::unique_ptr<DevSignals> signals_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<api::ApiServer> server_;
   std::unique_ptr<WorkerHosts> hosts_;
   std::string api_url_;  // http://HOST:PORT of the API, once bound
+  int api_port_ = -1;
+  int worker_port_ = -1;
 };
 
 }  // namespace flareq::dev

@@ -46,10 +46,14 @@ void DevSignals::run() {
     int sig = sigtimedwait(&signals_, nullptr, &wait);
     if (sig > 0) {
       int64_t now = system_clock().steady_ms();
-      if (count == 0 || now - last >= kSignalEchoMs) on_signal(++count);
+      // Ctrl-C while dev stops to start again: it stops for good, the same gentle way.
+      if (configs_edited_.exchange(false)) log_.line("stopping");
+      else if (count == 0 || now - last >= kSignalEchoMs) on_signal(++count);
       last = now;
     }
     if (count == 0 && lost()) on_signal(++count);
+    if (count == 0)
+      if (std::string file = edited(); !file.empty()) on_signal(++count, file + " changed: starting again with it");
     tick();
   }
 }
@@ -61,7 +65,16 @@ bool DevSignals::lost() {
   return true;
 }
 
-void DevSignals::on_signal(int count) {
+std::string DevSignals::edited() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Only while serving: an edit made while the Workers start is seen once dev serves.
+  if (!configs_edited_check_ || !dispatcher_) return "";
+  std::string file = configs_edited_check_();
+  if (!file.empty()) configs_edited_ = true;
+  return file;
+}
+
+void DevSignals::on_signal(int count, const std::string& stopping) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (count == 1) {
     stop_requested_ = true;
@@ -69,10 +82,10 @@ void DevSignals::on_signal(int count) {
     std::ostringstream grace;
     grace << grace_secs_;
     if (in_flight > 0)
-      log_.line("stopping: finishing " + std::to_string(in_flight) + " batch(es) in flight (up to " + grace.str() +
+      log_.line(stopping + ": finishing " + std::to_string(in_flight) + " batch(es) in flight (up to " + grace.str() +
                 "s); Ctrl-C again to stop now");
     else
-      log_.line("stopping");
+      log_.line(stopping);
     return;
   }
   if (count == 2 && dispatcher_) {

@@ -1,7 +1,8 @@
 // What Ctrl-C (SIGINT) and SIGTERM do to `flareq dev`: the first stops leasing, says what it
 // waits for, lets the batches in flight finish for the grace period and then stops the
 // server; a second kills their handlers at once (their messages are delivered again). A
-// signal while the Workers start stops the start.
+// signal while the Workers start stops the start. A state file deleted or replaced, and a
+// config edited (to start again with it), stop dev the same way.
 #pragma once
 #include <signal.h>
 
@@ -37,11 +38,19 @@ class DevSignals {
     state_file_lost_check_ = std::move(lost);
   }
   bool state_file_lost() const { return state_file_lost_; }
+  // Also stop, saying `why(file)`, once `edited()` names a config that was edited (checked
+  // between signals, the same way); then configs_edited() is true and dev starts again.
+  void watch_configs(std::function<std::string()> edited) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    configs_edited_check_ = std::move(edited);
+  }
+  bool configs_edited() const { return configs_edited_; }
 
  private:
   void run();
-  void on_signal(int count);
+  void on_signal(int count, const std::string& stopping = "stopping");
   bool lost();
+  std::string edited();  // the config file edited, or ""
   void tick();
 
   sigset_t signals_;
@@ -55,6 +64,8 @@ class DevSignals {
   bool dispatcher_told_ = false;
   std::function<bool()> state_file_lost_check_;
   std::atomic<bool> state_file_lost_{false};
+  std::function<std::string()> configs_edited_check_;
+  std::atomic<bool> configs_edited_{false};
   std::thread thread_;
 };
 

@@ -170,6 +170,8 @@ WorkerHosts::~WorkerHosts() {
   for (auto& front : fronts_) front->stop();
 }
 
+int WorkerHosts::first_port() const { return fronts_.empty() ? -1 : fronts_.front()->port(); }
+
 WorkerHosts::ReadyDirectory::ReadyDirectory() {
   std::string pattern = (std::filesystem::temp_directory_path() / "flareq-dev-XXXXXX").string();
   if (!mkdtemp(pattern.data()))

@@ -42,6 +42,8 @@ class WorkerHosts {
   WorkerHosts(const WorkerHosts&) = delete;
   WorkerHosts& operator=(const WorkerHosts&) = delete;
 
+  // The port of the first Worker's front (-1 when there is no Worker).
+  int first_port() const;
   // The host of the Worker named `name` (HandlerSpec::shared), or nullptr.
   std::shared_ptr<handler::Handler> host(const std::string& name) const;
 

@@ -1018,6 +1018,53 @@ TEST_F(WorkerProject, EditingTheWorkerReloadsItAndLosesNothing) {
 // kill -9 of the Worker host in the middle of traffic, then of dev itself: every send the
 // Worker's fetch() acknowledged reaches queue() after dev starts again, and nothing of the
 // killed dev (its host, workerd) keeps running.
+// An edited config is applied as at start: dev starts again with it, on the same ports and
+// state file, and a queue the edit gives a binding is flareq's, with its consumer (wrangler
+// alone reloads the Worker with Miniflare's own in-memory queue for it, whose messages flareq
+// never sees). An edit that does not load is logged once, and dev keeps serving.
+TEST_F(WorkerProject, EditingTheConfigStartsDevAgainWithItsQueues) {
+  start("js");
+  int worker_port = 0;
+  std::ifstream(dir / "worker-port") >> worker_port;
+  ASSERT_EQ(worker->get("/send").status, 200);  // to inbox, which nothing consumes
+  std::string config = read_file(dir / "wrangler.jsonc");
+
+  std::string broken = config;
+  broken.replace(broken.find("\"max_batch_size\": 1"), 19, "\"max_batch_size\": \"one\"");
+  std::ofstream(dir / "wrangler.jsonc") << broken;
+  ASSERT_TRUE(dev->wait_for_log("wrangler.jsonc changed but does not load: dev keeps running on the version it started with"))
+      << dev->log();
+  EXPECT_NE(dev->log().find("wrangler.jsonc:15:"), std::string::npos) << dev->log();
+  EXPECT_EQ(worker->get("/vars").text, "hello from vars");
+
+  std::string edited = config;
+  edited.replace(edited.find("\"queue\": \"inbox\""), 16, "\"queue\": \"mail\"");
+  edited.replace(edited.find("\"consumers\": ["), 14,
+                 "\"consumers\": [\n      { \"queue\": \"mail\", \"max_batch_size\": 1, \"max_batch_timeout\": 0 },");
+  std::ofstream(dir / "wrangler.jsonc") << edited;
+  ASSERT_TRUE(dev->wait_for_log("wrangler.jsonc changed: starting again with it")) << dev->log();
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return count(dev->log(), "flareq ready on") == 2; }, 60s, "dev ready again")) << dev->log();
+  EXPECT_EQ(count(dev->log(), "does not load"), 1u) << dev->log();
+  EXPECT_NE(dev->log().find("\n  mail "), std::string::npos) << dev->log();  // its consumer line
+  int worker_port_again = 0;
+  std::ifstream(dir / "worker-port") >> worker_port_again;
+  EXPECT_EQ(worker_port_again, worker_port);
+  EXPECT_EQ(api->get("/healthz").status, 200);  // the API's port too
+
+  ASSERT_TRUE(get_until_ok("/send")) << dev->log();
+  auto seen = results(1);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0]["queue"], "mail");
+  EXPECT_EQ(messages("inbox").size(), 1u);  // what was sent before the edit is still there
+  EXPECT_EQ(count(dev->log(), "flareq stopped"), 0u) << dev->log();
+  EXPECT_EQ(dev->stop(SIGTERM), 0);
+}
+
 TEST_F(WorkerProject, KillNineOfTheHostAndOfDevLosesNoAcknowledgedSend) {
   start("js");
   const int kJobs = 30;

@@ -1,0 +1,63 @@
+// Watching the configs of `flareq dev` for edits (config_watch.h).
+#include "emulator/dev/config_watch.h"
+
+#include <fstream>
+#include <iterator>
+
+namespace flareq::dev {
+namespace {
+
+constexpr int64_t kLookEveryMs = 250;
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+ConfigWatch::ConfigWatch(const std::vector<config::Config>& configs, Log& log, const Clock& clock)
+    : log_(log), clock_(clock) {
+  for (const auto& c : configs) {
+    if (c.path.empty()) continue;
+    Watched w;
+    w.path = c.path;
+    w.env = c.env;
+    struct stat st {};
+    if (stat(c.path.c_str(), &st) == 0) {
+      w.mtime = st.st_mtim;
+      w.size = st.st_size;
+    }
+    w.text = read_text(c.path);
+    files_.push_back(std::move(w));
+  }
+}
+
+bool ConfigWatch::changed() {
+  if (!changed_file_.empty()) return true;
+  int64_t now = clock_.steady_ms();
+  if (now < next_look_ms_) return false;
+  next_look_ms_ = now + kLookEveryMs;
+  for (auto& w : files_) {
+    struct stat st {};
+    if (stat(w.path.c_str(), &st) != 0) continue;  // mid-save (an editor's rename): looked at again next time
+    if (st.st_mtim.tv_sec == w.mtime.tv_sec && st.st_mtim.tv_nsec == w.mtime.tv_nsec && st.st_size == w.size) continue;
+    w.mtime = st.st_mtim;
+    w.size = st.st_size;
+    std::string text = read_text(w.path);
+    if (text == w.text || text == w.refused) continue;
+    try {
+      config::load_config(w.path, w.env);
+    } catch (const std::exception& e) {
+      w.refused = text;
+      log_.line(std::string("error: ") + e.what());
+      log_.line(w.path.filename().string() + " changed but does not load: dev keeps running on the version it started with");
+      continue;
+    }
+    changed_file_ = w.path;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace flareq::dev

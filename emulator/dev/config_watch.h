@@ -1,0 +1,46 @@
+// Noticing that a config `flareq dev` runs on was edited, so that dev starts again with it
+// (its queues, consumers and bindings are applied at start). A file whose text changed and
+// still loads is a change; one that no longer loads is logged once, with its file:line, and
+// dev keeps running on the last good one, as wrangler keeps the last good build.
+#pragma once
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "emulator/config/config.h"
+#include "emulator/core/clock.h"
+#include "emulator/dispatch/log.h"
+
+namespace flareq::dev {
+
+class ConfigWatch {
+ public:
+  // Takes the files' text now: later edits are compared with it.
+  ConfigWatch(const std::vector<config::Config>& configs, Log& log, const Clock& clock);
+
+  // True once a config's text has changed and the file loads; the files are looked at no more
+  // than every 250 ms of `clock`'s steady time (and only read when their size or time moved).
+  bool changed();
+  // The file that changed, once changed() said so.
+  const std::filesystem::path& changed_file() const { return changed_file_; }
+
+ private:
+  struct Watched {
+    std::filesystem::path path;
+    std::string env;
+    std::string text;        // as dev loaded it
+    struct timespec mtime{};  // of the last look
+    off_t size = 0;
+    std::string refused;     // the text whose error was logged, so that it is logged once
+  };
+  Log& log_;
+  const Clock& clock_;
+  std::vector<Watched> files_;
+  int64_t next_look_ms_ = 0;
+  std::filesystem::path changed_file_;
+};
+
+}  // namespace flareq::dev
