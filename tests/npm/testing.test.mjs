@@ -102,6 +102,18 @@ test("process consumers, a batch of sends, bytes, and stop() leaving nothing beh
   assert.equal(alive(pid), false);
 });
 
+test("a test run inside workerd (the Workers pool of @cloudflare/vitest-plugin) is told to run in Node.js", async () => {
+  const own = Object.getOwnPropertyDescriptor(globalThis, "navigator");
+  Object.defineProperty(globalThis, "navigator", { value: { userAgent: "Cloudflare-Workers" }, configurable: true });
+  try {
+    await assert.rejects(startFlareq({ config: workerConfig }),
+                         (err) => err instanceof FlareqError && /runs in Node\.js, and this test runs inside workerd/.test(err.message));
+  } finally {
+    if (own) Object.defineProperty(globalThis, "navigator", own);
+    else delete globalThis.navigator;
+  }
+});
+
 test("a start that fails rejects with dev's output", async () => {
   const dir = mkdtempSync(join(tmpdir(), "flareq-testing-"));
   try {

@@ -361,6 +361,12 @@ function dropUndefined(object) {
 const enc = encodeURIComponent;
 
 export async function startFlareq(options = {}) {
+  // A test file picked up by the Workers pool of @cloudflare/vitest-plugin runs inside workerd,
+  // whose node:fs is a virtual one (the config would look missing) and which starts no process.
+  if (globalThis.navigator?.userAgent === "Cloudflare-Workers")
+    throw new FlareqError("flareq/testing starts flareq dev as a process, so it runs in Node.js, and this test runs " +
+                          "inside workerd (the Workers pool of @cloudflare/vitest-plugin): give flareq's tests a vitest " +
+                          "project of their own, without that plugin (README, \"Tests in JavaScript\")");
   const dir = mkdtempSync(join(tmpdir(), "flareq-test-"));
   const cwd = options.cwd ?? (options.config ? dirname(resolve(options.config)) : process.cwd());
   let child;
