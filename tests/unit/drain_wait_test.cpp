@@ -4,32 +4,15 @@
 #include <gtest/gtest.h>
 
 #include "emulator/store/drain_wait.h"
-#include "test_dir.h"
+#include "one_queue_store.h"
 
 using namespace flareq;
 
 namespace {
 
-class DrainWaitTest : public ::testing::Test {
+class DrainWaitTest : public OneQueueStore {
  protected:
-  void SetUp() override {
-    dir_ = fresh_test_dir("flareq-drain-");
-    store_ = std::make_unique<Store>(dir_ / "state.sqlite", Durability::Normal, clock_);
-    queue_ = store_->ensure_queue("q");
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void send(std::optional<int64_t> delay_secs = std::nullopt) {
-    store_->send(store_->queue("q"), {{ContentType::Json, "{}", delay_secs}});
-  }
   DrainWait wait(int64_t timeout_ms) { return wait_until_drained(*store_, {queue_}, timeout_ms, clock_); }
-
-  std::filesystem::path dir_;
-  FakeClock clock_;
-  std::unique_ptr<Store> store_;
-  Queue queue_;
 };
 
 }  // namespace

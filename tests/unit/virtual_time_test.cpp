@@ -3,8 +3,7 @@
 // stands still. Nothing sleeps.
 #include <gtest/gtest.h>
 
-#include "emulator/store/store.h"
-#include "test_dir.h"
+#include "one_queue_store.h"
 
 using namespace flareq;
 
@@ -12,26 +11,9 @@ namespace {
 
 constexpr int64_t kHour = 3600000;
 
-class VirtualTimeTest : public ::testing::Test {
+class VirtualTimeTest : public OneQueueStore {
  protected:
-  void SetUp() override {
-    dir_ = fresh_test_dir("flareq-time-");
-    store_ = std::make_unique<Store>(dir_ / "state.sqlite", Durability::Normal, clock_);
-    queue_ = store_->ensure_queue("q");
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void send(std::optional<int64_t> delay_secs = std::nullopt) {
-    store_->send(store_->queue("q"), {{ContentType::Json, "{}", delay_secs}});
-  }
   Backlog backlog() { return store_->backlog(queue_.key); }
-
-  std::filesystem::path dir_;
-  FakeClock clock_;
-  std::unique_ptr<Store> store_;
-  Queue queue_;
 };
 
 }  // namespace
