@@ -1,7 +1,7 @@
 // The CI helpers. `flareq wait QUEUE…` returns once the queues hold no ready, delayed or
 // leased messages (so nothing is in flight either), or fails with what is left at the
-// timeout (or sooner, when only an advance of the virtual clock can bring what is left). `flareq flush QUEUE…` closes their open batch windows, so tests need not wait
-// out max_batch_timeout.
+// timeout (sooner when only an advance of the virtual clock can bring it). `flareq flush
+// QUEUE…` closes their open batch windows, so tests need not wait out max_batch_timeout.
 #include <iostream>
 #include <sstream>
 

@@ -38,8 +38,9 @@ class DevSignals {
     state_file_lost_check_ = std::move(lost);
   }
   bool state_file_lost() const { return state_file_lost_; }
-  // Also stop, saying `why(file)`, once `edited()` names a config that was edited (checked
-  // between signals, the same way); then configs_edited() is true and dev starts again.
+  // Also stop, saying "FILE changed: starting again with it", once `edited()` returns the name
+  // of a config that was edited (checked between signals, while serving); then configs_edited()
+  // is true, and the caller starts dev again.
   void watch_configs(std::function<std::string()> edited) {
     std::lock_guard<std::mutex> lock(mutex_);
     configs_edited_check_ = std::move(edited);
