@@ -16,6 +16,12 @@ std::string read_text(const std::filesystem::path& path) {
 
 }  // namespace
 
+std::string ConfigWatch::shown(const std::filesystem::path& file) {
+  std::error_code ec;
+  std::filesystem::path relative = std::filesystem::absolute(file, ec).lexically_relative(std::filesystem::current_path(ec));
+  return !ec && !relative.empty() && *relative.begin() != ".." ? relative.string() : file.string();
+}
+
 ConfigWatch::ConfigWatch(const std::vector<config::Config>& configs, Log& log, const Clock& clock)
     : log_(log), clock_(clock) {
   for (const auto& c : configs) {
@@ -51,7 +57,7 @@ bool ConfigWatch::changed() {
     } catch (const std::exception& e) {
       w.refused = text;
       log_.line(std::string("error: ") + e.what());
-      log_.line(w.path.filename().string() + " changed but does not load: dev keeps running on the version it started with");
+      log_.line(shown(w.path) + " changed but does not load: dev keeps running on the version it started with");
       continue;
     }
     changed_file_ = w.path;

@@ -24,8 +24,12 @@ class ConfigWatch {
   // True once a config's text has changed and the file loads; the files are looked at no more
   // than every 250 ms of `clock`'s steady time (and only read when their size or time moved).
   bool changed();
-  // The file that changed, once changed() said so.
+  // The file that changed, once changed() said so; and as dev shows it: relative to the
+  // current directory when it is below it ("wrangler.jsonc", "b/wrangler.jsonc").
   const std::filesystem::path& changed_file() const { return changed_file_; }
+  std::string changed_file_shown() const { return shown(changed_file_); }
+
+  static std::string shown(const std::filesystem::path& file);
 
  private:
   struct Watched {

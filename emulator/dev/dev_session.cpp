@@ -170,7 +170,7 @@ void DevSession::serve() {
   signals_->watch_state_file([&store] { return store.file_replaced(); });
   config_watch_ = std::make_unique<ConfigWatch>(*project_.configs, log_, *project_.clock);
   signals_->watch_configs([watch = config_watch_.get()] {
-    return watch->changed() ? watch->changed_file().filename().string() : "";
+    return watch->changed() ? watch->changed_file_shown() : "";
   });
   dispatcher_->start();
   // CLI commands that go through dev (flareq r2 object) find it while it serves.

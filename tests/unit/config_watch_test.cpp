@@ -63,7 +63,7 @@ TEST_F(ConfigWatchTest, AnEditThatDoesNotLoadIsLoggedOnceAndItsFixIsAChange) {
   EXPECT_FALSE(changed());
   ASSERT_EQ(lines_.size(), 2u);
   EXPECT_NE(lines_[0].find("wrangler.jsonc:1:"), std::string::npos) << lines_[0];
-  EXPECT_EQ(lines_[1], "wrangler.jsonc changed but does not load: dev keeps running on the version it started with");
+  EXPECT_EQ(lines_[1], path().string() + " changed but does not load: dev keeps running on the version it started with");
   write(std::string(kConfig) + " ");
   EXPECT_TRUE(changed());
 }
@@ -75,4 +75,10 @@ TEST_F(ConfigWatchTest, FilesAreLookedAtNoMoreThanEvery250Ms) {
   EXPECT_FALSE(watch_->changed());  // 100 ms after the last look
   clock_.advance_ms(150);
   EXPECT_TRUE(watch_->changed());
+}
+
+TEST_F(ConfigWatchTest, AFileIsShownRelativeToTheCurrentDirectoryWhenBelowIt) {
+  EXPECT_EQ(dev::ConfigWatch::shown(std::filesystem::current_path() / "b" / "wrangler.jsonc"), "b/wrangler.jsonc");
+  EXPECT_EQ(dev::ConfigWatch::shown("b/wrangler.jsonc"), "b/wrangler.jsonc");
+  EXPECT_EQ(dev::ConfigWatch::shown(path()), path().string());  // the test's folder is not below it
 }
