@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "emulator/core/error.h"
+#include "emulator/dev/config_watch.h"
 #include "emulator/dev/dev_session.h"
 
 namespace flareq::cli {
@@ -67,28 +68,49 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
   sigset_t signals = dev::block_stop_signals();  // before any thread starts
   auto print = [](const std::string& line) { std::cout << line << std::endl; };
   // Once more each time a config is edited: its queues, consumers and bindings are applied at
-  // start. Ports that --port 0 or --worker-port 0 picked are kept; so is the state file.
+  // start. Ports that --port 0 or --worker-port 0 picked are kept; so is the state file. An
+  // edited version that does not start is said, and the next edit is waited for.
   DevOptions options = o;
-  for (;;) {
-    dev::DevSession session(settings_of(options), signals, print);
-    auto ctx = open_context(g, options.reset ? Open::DevReset : Open::Dev);
-    const Context* context = ctx.get();
-    dev::DevProject project;
-    project.configs = &ctx->configs;
-    project.state_path = ctx->state_path;
-    project.durability = ctx->durability;
-    project.clock = &ctx->clock;
-    project.store = ctx->store.get();
-    project.producers_of = [context](const std::string& queue) { return context->producers_of(queue); };
-    if (!session.start(project)) break;
-    if (ctx->clock.virtual_time() != VirtualTime{})
-      print("Virtual time: " + clock_line(ctx->clock) +
-            "; `flareq time advance 10m` moves it, `flareq time reset` goes back to real time");
-    session.serve();
-    if (!session.configs_edited()) break;
-    options.reset = false;
-    if (o.port == 0) options.port = session.api_port();
-    if (o.worker_port == 0 && session.worker_port() >= 0) options.worker_port = session.worker_port();
+  std::vector<config::Config> last_configs;  // of the last session that started
+  for (bool edited = false;; edited = true) {
+    std::string failure;  // an edited version's, once its session is gone
+    {
+      dev::DevSession session(settings_of(options), signals, print);
+      std::unique_ptr<Context> ctx;
+      bool started = false;
+      try {
+        ctx = open_context(g, options.reset ? Open::DevReset : Open::Dev);
+        const Context* context = ctx.get();
+        dev::DevProject project;
+        project.configs = &ctx->configs;
+        project.state_path = ctx->state_path;
+        project.durability = ctx->durability;
+        project.clock = &ctx->clock;
+        project.store = ctx->store.get();
+        project.producers_of = [context](const std::string& queue) { return context->producers_of(queue); };
+        started = session.start(project);
+      } catch (const std::exception& e) {
+        if (!edited) throw;
+        failure = e.what();
+      }
+      if (failure.empty()) {
+        if (!started) break;
+        last_configs = ctx->configs;
+        if (ctx->clock.virtual_time() != VirtualTime{})
+          print("Virtual time: " + clock_line(ctx->clock) +
+                "; `flareq time advance 10m` moves it, `flareq time reset` goes back to real time");
+        session.serve();
+        if (!session.configs_edited()) break;
+        options.reset = false;
+        if (o.port == 0) options.port = session.api_port();
+        if (o.worker_port == 0 && session.worker_port() >= 0) options.worker_port = session.worker_port();
+      }
+    }
+    if (failure.empty()) continue;
+    print("error: " + failure);
+    print("the edited config did not start: dev waits for the next edit (Ctrl-C to stop)");
+    Log log(print);
+    if (!dev::wait_for_config_edit(last_configs, signals, log)) break;
   }
   std::cout << "flareq stopped" << std::endl;
 }

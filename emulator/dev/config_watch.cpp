@@ -39,6 +39,15 @@ ConfigWatch::ConfigWatch(const std::vector<config::Config>& configs, Log& log, c
   }
 }
 
+bool wait_for_config_edit(const std::vector<config::Config>& configs, const sigset_t& signals, Log& log) {
+  ConfigWatch watch(configs, log, system_clock());
+  for (;;) {
+    timespec wait{0, 50'000'000};
+    if (sigtimedwait(&signals, nullptr, &wait) > 0) return false;
+    if (watch.changed()) return true;
+  }
+}
+
 bool ConfigWatch::changed() {
   if (!changed_file_.empty()) return true;
   int64_t now = clock_.steady_ms();

@@ -3,6 +3,7 @@
 // still loads is a change; one that no longer loads is logged once, with its file:line, and
 // dev keeps running on the last good one, as wrangler keeps the last good build.
 #pragma once
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <cstdint>
@@ -46,5 +47,9 @@ class ConfigWatch {
   int64_t next_look_ms_ = 0;
   std::filesystem::path changed_file_;
 };
+
+// After an edited config failed to start: waits until a config is edited again into one that
+// loads (true), or until one of `signals` (blocked: SIGINT, SIGTERM) comes (false).
+bool wait_for_config_edit(const std::vector<config::Config>& configs, const sigset_t& signals, Log& log);
 
 }  // namespace flareq::dev

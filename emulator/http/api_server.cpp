@@ -213,21 +213,30 @@ void ApiServer::answer_failures() {
   });
 }
 
-ApiServer::~ApiServer() = default;
+// A socket bound and never served (dev whose Worker then did not start) is closed here:
+// httplib closes only one it listened on, and dev starting again needs the port.
+ApiServer::~ApiServer() {
+  if (!served_ && listen_fd_ >= 0) ::close(listen_fd_);
+}
 
 int ApiServer::bind() {
   int port = options_.port;
   if (port == 0) port = server_->bind_to_any_port(options_.host);
   else if (!server_->bind_to_port(options_.host, port)) port = -1;
-  if (port <= 0)
+  if (port <= 0) {
+    listen_fd_ = -1;  // httplib closed what it made
     throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
                              " (is another flareq dev running? use --port 0 for any free port)");
+  }
   if (listen_fd_ >= 0) ::listen(listen_fd_, kListenBacklog);
   listening_ = {options_.host, port};
   return port;
 }
 
-void ApiServer::serve() { server_->listen_after_bind(); }
+void ApiServer::serve() {
+  served_ = true;
+  server_->listen_after_bind();
+}
 
 void ApiServer::stop() {
   stopping_ = true;

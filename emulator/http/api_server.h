@@ -90,6 +90,7 @@ class ApiServer {
   RouteTable routes_;
   std::unique_ptr<httplib::Server> server_;
   std::atomic<int> listen_fd_{-1};
+  bool served_ = false;  // serve() was called: httplib closes the socket once it returns
   std::atomic<bool> stopping_{false};  // ends the event streams
   ListenAddress listening_;
 };

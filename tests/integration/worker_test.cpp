@@ -1068,6 +1068,34 @@ TEST_F(WorkerProject, EditingTheConfigStartsDevAgainWithItsQueues) {
   EXPECT_EQ(dev->stop(SIGTERM), 0);
 }
 
+// An edited config that loads but does not start (its Worker refuses the date) is said, and
+// dev waits for the next edit, with which it starts again; Ctrl-C ends the wait.
+TEST_F(WorkerProject, AnEditedConfigThatDoesNotStartWaitsForTheNextEdit) {
+  start("js");
+  std::string config = read_file(dir / "wrangler.jsonc");
+  std::string future = config;
+  future.replace(future.find("2026-04-01"), 10, "2099-01-01");
+  std::ofstream(dir / "wrangler.jsonc") << future;
+  ASSERT_TRUE(dev->wait_for_log("the edited config did not start: dev waits for the next edit (Ctrl-C to stop)", 60000))
+      << dev->log();
+  EXPECT_NE(dev->log().find("error: Worker test-worker: the Worker's compatibility_date 2099-01-01 is in the future"),
+            std::string::npos)
+      << dev->log();
+  std::string fixed = config;
+  fixed.replace(fixed.find("2026-04-01"), 10, "2026-04-02");
+  std::ofstream(dir / "wrangler.jsonc") << fixed;
+  ASSERT_TRUE(dev->wait_for_log("compatibility_date 2026-04-02", 60000)) << dev->log();
+  ASSERT_TRUE(get_until_ok("/vars")) << dev->log();
+
+  std::ofstream(dir / "wrangler.jsonc") << future;
+  ASSERT_TRUE(eventually([&] {
+    std::string log = dev->log();
+    return log.find("dev waits for the next edit") != log.rfind("dev waits for the next edit");
+  }, 60s, "the second refusal")) << dev->log();
+  EXPECT_EQ(dev->stop(SIGINT), 0) << dev->log();
+  EXPECT_NE(dev->log().find("flareq stopped"), std::string::npos) << dev->log();
+}
+
 TEST_F(WorkerProject, KillNineOfTheHostAndOfDevLosesNoAcknowledgedSend) {
   start("js");
   const int kJobs = 30;
