@@ -84,6 +84,9 @@ void DevSession::prepare_state_file() {
 
 bool DevSession::start(DevProject project) {
   project_ = std::move(project);
+  // The configs' text now, just after they were read: an edit made while dev starts (or as soon
+  // as it says it is ready) is one.
+  config_watch_ = std::make_unique<ConfigWatch>(*project_.configs, log_, *project_.clock);
   prepare_state_file();
   stores_ = std::make_unique<StorePool>(project_.state_path, project_.durability, *project_.clock);
   int worker_port = settings_.worker_port >= 0                              ? settings_.worker_port
@@ -168,7 +171,6 @@ void DevSession::serve() {
   signals_->serving(*dispatcher_, *server_);
   const Store& store = *project_.store;
   signals_->watch_state_file([&store] { return store.file_replaced(); });
-  config_watch_ = std::make_unique<ConfigWatch>(*project_.configs, log_, *project_.clock);
   signals_->watch_configs([watch = config_watch_.get()] {
     return watch->changed() ? watch->changed_file_shown() : "";
   });

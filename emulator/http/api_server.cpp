@@ -241,7 +241,9 @@ void ApiServer::serve() {
 void ApiServer::stop() {
   stopping_ = true;
   if (options_.log_feed) options_.log_feed->wake_all();
-  server_->stop();
+  // Once it listens, and once only: httplib asserts that a second stop() finds the socket it
+  // has not closed yet, and dev's stop asks every 10 ms until serve() returns.
+  if (server_->is_running() && !stop_sent_.exchange(true)) server_->stop();
   close_idle_connections();
 }
 

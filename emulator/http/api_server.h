@@ -92,6 +92,7 @@ class ApiServer {
   std::atomic<int> listen_fd_{-1};
   bool served_ = false;  // serve() was called: httplib closes the socket once it returns
   std::atomic<bool> stopping_{false};  // ends the event streams
+  std::atomic<bool> stop_sent_{false};  // httplib's stop() was called
   ListenAddress listening_;
 };
 
