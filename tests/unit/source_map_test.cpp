@@ -23,6 +23,12 @@ void write(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
+// A bundle at `bundle` with a map beside it whose one segment comes from a.ts 1:1.
+void write_bundle_from_a_ts(const std::filesystem::path& bundle) {
+  write(bundle, "// the bundle\n");
+  write(bundle.string() + ".map", R"({"version": 3, "sources": ["a.ts"], "mappings": "AAAA"})");
+}
+
 }  // namespace
 
 TEST(SourceMap, FindsTheSegmentAtOrBeforeTheColumn) {
@@ -104,8 +110,7 @@ TEST(SourceMaps, FramesOfABundleWithAMapNameTheSourceOthersStay) {
 TEST(SourceMaps, ARebuiltMapIsReadAgainAndABrokenOneChangesNothing) {
   auto dir = fresh_test_dir("flareq-source-map-");
   auto bundle = dir / "out" / "index.js";
-  write(bundle, "// the bundle\n");
-  write(bundle.string() + ".map", R"({"version": 3, "sources": ["a.ts"], "mappings": "AAAA"})");
+  write_bundle_from_a_ts(bundle);
   SourceMaps maps;
   std::string frame = "    at f (" + bundle.string() + ":1:1)";
   EXPECT_EQ(maps.map_stack(frame), "    at f (" + (dir / "out" / "a.ts").string() + ":1:1)");
@@ -121,8 +126,7 @@ TEST(SourceMaps, ARebuiltMapIsReadAgainAndABrokenOneChangesNothing) {
 TEST(SourceMaps, AFileUrlsEscapesAreDecodedToFindTheMap) {
   auto dir = fresh_test_dir("flareq-source-map-");
   auto bundle = dir / "my project" / "index.js";
-  write(bundle, "// the bundle\n");
-  write(bundle.string() + ".map", R"({"version": 3, "sources": ["a.ts"], "mappings": "AAAA"})");
+  write_bundle_from_a_ts(bundle);
   std::string url = "file://" + (dir / "my%20project" / "index.js").string();
   SourceMaps maps;
   EXPECT_EQ(maps.map_stack("    at f (" + url + ":1:1)"), "    at f (file://" + (dir / "my project" / "a.ts").string() + ":1:1)");
