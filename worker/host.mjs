@@ -443,4 +443,13 @@ async function main() {
   serveBatchesOnStdin(worker, workerNamed);
 }
 
-main().catch((e) => fail(e?.stack ?? String(e)));
+// What wrangler says of the user's own mistakes (its UserError family: a config that does not
+// validate, a missing file) is told as wrangler tells it, by its message alone; anything else
+// with its stack, for a bug report.
+function isWranglersUserError(e) {
+  for (let proto = Object.getPrototypeOf(e ?? {}); proto; proto = Object.getPrototypeOf(proto))
+    if (proto.constructor?.name === "UserError") return true;
+  return false;
+}
+
+main().catch((e) => fail(isWranglersUserError(e) ? e.message : e?.stack ?? String(e)));

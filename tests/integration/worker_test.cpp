@@ -1278,6 +1278,23 @@ TEST_F(WorkerProject, AWranglerOrDateOrNodeThatDoesNotFitIsOneSentenceWithTheFix
   EXPECT_NE(dev->log().find("compatibility_date " + day_after(runtime_date)), std::string::npos) << dev->log();
 }
 
+// A config that wrangler refuses (here the placeholders `npm create cloudflare` leaves when it
+// is interrupted) is told in wrangler's own words, without the host's stack.
+TEST_F(WorkerProject, AConfigWranglerRefusesIsToldInWranglersWordsAlone) {
+  std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
+  std::string config = read_file(dir / "wrangler.jsonc");
+  config.replace(config.find("2026-04-01"), 10, "<COMPATIBILITY_DATE>");
+  std::ofstream(dir / "wrangler.jsonc") << config;
+  Result r = flareq({"dev", "--port", "0", "--worker-port", "0"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("\"compatibility_date\" field should be a valid ISO-8601 date (YYYY-MM-DD), but got "
+                       "\"<COMPATIBILITY_DATE>\""),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("host.mjs"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("    at "), std::string::npos) << r.err;
+}
+
 // R2 event notifications (tests/workers/r2): the Worker's own writes to its bucket become
 // messages with production's body, on the queues of the rules its config declares.
 namespace {
