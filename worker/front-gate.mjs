@@ -36,6 +36,8 @@ const envOf = (env) => withR2Events(env, BUCKETS);
 // What queue() threw, by its batch's first message id (a message is in one batch at a time),
 // until the delivery service asks, at once after the runtime's verdict.
 const thrown = new Map();
+const HUNG = "queue() never finished: the runtime ended it as hung, as production does, because it awaited a promise " +
+  "that nothing could settle any more (no I/O, timer or event of its own was pending)";
 // The error's name, message and stack, without the gate's own frames: the Worker's code only.
 function describeThrown(e) {
   if (!(e instanceof Error)) return "queue() threw " + String(e);
@@ -51,12 +53,26 @@ function noteThrown(batch, e) {
   thrown.set(id, thrown.has(id) ? thrown.get(id) + "\\n" + text : text);
   if (thrown.size > 1000) thrown.delete(thrown.keys().next().value);  // asks that never came
 }
+// How many of queue()'s promises (its own, those it gave waitUntil()) have not settled, by batch:
+// one still open when the runtime's verdict is an exception with nothing thrown was ended as hung.
+const open = new Map();
+function opened(id, by) {
+  if (!DELIVERY_SECRET || id === undefined) return;
+  const left = (open.get(id) ?? 0) + by;
+  if (left > 0) open.set(id, left);
+  else open.delete(id);
+  if (open.size > 1000) open.delete(open.keys().next().value);
+}
 async function watched(batch, call) {
+  const id = batch?.messages?.[0]?.id;
+  opened(id, 1);
   try {
     return await call();
   } catch (e) {
     noteThrown(batch, e);
     throw e;
+  } finally {
+    opened(id, -1);
   }
 }
 // ctx as queue() sees it: the promises it gives waitUntil() are watched too.
@@ -73,8 +89,10 @@ function watchedCtx(ctx, batch) {
 const isThrownAsk = (request) => DELIVERY_SECRET !== "" && request.headers.get(${JSON.stringify(THROWN_HEADER)}) === DELIVERY_SECRET;
 function thrownAnswer(request) {
   const id = request.headers.get(${JSON.stringify(BATCH_HEADER)});
-  const text = thrown.get(id) ?? "";
+  const hung = open.has(id);
+  const text = thrown.get(id) ?? (hung ? HUNG : "");
   thrown.delete(id);
+  open.delete(id);
   return new Response(text);
 }
 function admitted(request) {

@@ -442,6 +442,12 @@ TEST_F(WorkerProject, WhatQueueThrewIsInTheLogAndTheMessagesLastError) {
   // A promise queue() left to ctx.waitUntil() that rejects is shown the same way.
   ASSERT_EQ(worker->get("/job?action=reject-wait-until&tag=later").status, 200) << dev->log();
   EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: waitUntil rejected\n", 30000)) << dev->log();
+  // queue() awaiting what nothing can settle is ended by the runtime with nothing thrown: said so.
+  ASSERT_EQ(worker->get("/job?action=hang-forever&tag=hung").status, 200) << dev->log();
+  EXPECT_TRUE(dev->wait_for_log("handler failed: queue() never finished: the runtime ended it as hung, as production "
+                                "does, because it awaited a promise that nothing could settle any more",
+                                30000))
+      << dev->log();
 }
 
 TEST_F(WorkerProject, EveryOutcomeRuleOfQueue) {

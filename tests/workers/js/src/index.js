@@ -79,6 +79,7 @@ export default {
         case "throw-after-ack": m.ack(); throw new Error("thrown after ack");
         case "throw": throw new Error("thrown on purpose");
         case "reject-wait-until": ctx.waitUntil(Promise.reject(new Error("waitUntil rejected"))); break;
+        case "hang-forever": await new Promise(() => {}); break;  // nothing can settle it: the runtime ends it
         case "hang-once": if (m.attempts === 1) await new Promise((resolve) => setTimeout(resolve, 60000)); break;
         default: break;  // implicit ack
       }
