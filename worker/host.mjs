@@ -24,7 +24,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { isMark, toMetadata, toQueueMessage, toResult } from "./delivery.worker.mjs";
-import { joinFlareq } from "./miniflare-shapes.mjs";
+import { joinFlareq, legacyPathRewrites } from "./miniflare-shapes.mjs";
 import { EVENTS_BINDING } from "./r2-events.mjs";
 
 const protocolOut = process.stdout.write.bind(process.stdout);
@@ -439,6 +439,7 @@ async function main() {
     main: relative(projectDir, resolve(projectDir, config.main)),
     compatibility_date: config.compatibility_date ?? "",
     runtime: `wrangler ${version} (${origin})`,
+    pathRewrites: legacyPathRewrites(miniflare),
   });
   serveBatchesOnStdin(worker, workerNamed);
 }

@@ -114,3 +114,21 @@ export function joinFlareq(miniflare, join) {
   if (miniflare5(miniflare, join)) return "miniflare 5";
   return "";
 }
+
+// The local URLs Cloudflare's docs give (`/cdn-cgi/handler/scheduled` to run a cron, the
+// explorer at `/cdn-cgi/explorer`) moved under `/cdn-cgi/local/` in Miniflare 5, and wrangler's
+// own proxy Worker takes the old ones to the new. flareq's Worker front stands where that proxy
+// stood, so it does the same: [old prefix, new prefix] pairs, the new side from this Miniflare's
+// own paths (none for Miniflare 4, which serves the old ones itself).
+export function legacyPathRewrites(miniflare) {
+  const paths = miniflare.CorePaths ?? {};
+  const local = paths.SCHEDULED?.replace(/\/scheduled$/, "");
+  if (!local || local === "/cdn-cgi/handler") return [];
+  return [
+    ["/cdn-cgi/handler", local],
+    ["/cdn-cgi/mf/scheduled", paths.SCHEDULED],
+    ["/cdn-cgi/explorer", paths.EXPLORER],
+    ["/cdn-cgi/mf/stream", paths.STREAM_VIDEO],
+    ["/cdn-cgi/mf/imagedelivery", paths.IMAGE_DELIVERY],
+  ].filter(([, to]) => typeof to === "string");
+}

@@ -91,6 +91,15 @@ int runtime_port() {
   throw UsageError("cannot find a free port on 127.0.0.1 for the Worker's runtime");
 }
 
+// The paths the host says its runtime serves under another prefix ([from, to] pairs).
+api::PathRewrites path_rewrites(const nlohmann::json& ready) {
+  api::PathRewrites rules;
+  for (const auto& pair : ready.value("pathRewrites", nlohmann::json::array()))
+    if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
+      rules.push_back({pair[0].get<std::string>(), pair[1].get<std::string>()});
+  return rules;
+}
+
 }  // namespace
 
 void write_port_file(const std::string& path, int port) {
@@ -156,6 +165,7 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
     else
       log.line(prefix + "batches for queue() go through the host's Node.js, the slower way (" +
                ready.value("deliveryUnavailable", "") + ")");
+    fronts_.back()->set_path_rewrites(path_rewrites(ready));
     int port = fronts_.back()->port();
     std::string url = "http://" + (front.ip.find(':') != std::string::npos ? "[" + front.ip + "]" : front.ip) + ":" +
                       std::to_string(port);

@@ -139,6 +139,17 @@ std::string WorkerFront::listen() {
 
 WorkerFront::~WorkerFront() { stop(); }
 
+void WorkerFront::set_path_rewrites(PathRewrites rules) {
+  auto shared = std::make_shared<const PathRewrites>(std::move(rules));
+  std::lock_guard<std::mutex> lock(rewrites_mutex_);
+  path_rewrites_ = std::move(shared);
+}
+
+std::shared_ptr<const PathRewrites> WorkerFront::path_rewrites() const {
+  std::lock_guard<std::mutex> lock(rewrites_mutex_);
+  return path_rewrites_;
+}
+
 void WorkerFront::stop() {
   if (stopping_.exchange(true)) return;
   if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);  // accept() returns
@@ -314,12 +325,15 @@ class WorkerFront::Exchange {
     [[maybe_unused]] ssize_t w = ::write(c.wake, &one, sizeof(one));  // the runtime is done: so is the client
   }
 
-  // The head, with the runtime's secret after the request line.
+  // The head, its path rewritten where the runtime serves it under another, with the
+  // runtime's secret after the request line.
   bool forward_head(size_t end) {
     const std::string& secret = front_.options_.runtime_secret;
-    if (secret.empty()) return forward(end);
+    std::shared_ptr<const PathRewrites> rewrites = front_.path_rewrites();
+    if (secret.empty() && rewrites->empty()) return forward(end);
     size_t line_end = buffer_.find("\r\n") + 2;
-    std::string head = buffer_.substr(0, line_end) + "X-Flareq-Front: " + secret + "\r\n" +
+    std::string head = rewrite_request_line(std::string_view(buffer_).substr(0, line_end), *rewrites) +
+                       (secret.empty() ? "" : "X-Flareq-Front: " + secret + "\r\n") +
                        buffer_.substr(line_end, end - line_end);
     buffer_.erase(0, end);
     return write_all(c_->runtime, head.data(), head.size());

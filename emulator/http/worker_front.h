@@ -18,6 +18,7 @@
 
 #include "emulator/core/result.h"
 #include "emulator/core/thread_pool.h"
+#include "emulator/http/path_rewrites.h"
 
 namespace flareq::api {
 
@@ -46,6 +47,9 @@ class WorkerFront {
   // Where new connections find the runtime from now on (another port, when the first choice
   // was taken before the runtime could bind it).
   void set_runtime_port(int port) { runtime_port_ = port; }
+  // Paths that reach the runtime under another prefix from now on (path_rewrites.h): known
+  // once the runtime has started, while the front already listens.
+  void set_path_rewrites(PathRewrites rules);
   // Closes the port and every connection, and joins every thread.
   void stop();
 
@@ -61,6 +65,9 @@ class WorkerFront {
 
   WorkerFrontOptions options_;
   std::atomic<int> runtime_port_;
+  std::shared_ptr<const PathRewrites> path_rewrites() const;
+  mutable std::mutex rewrites_mutex_;
+  std::shared_ptr<const PathRewrites> path_rewrites_ = std::make_shared<const PathRewrites>();
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};

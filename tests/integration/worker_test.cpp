@@ -450,6 +450,21 @@ TEST_F(WorkerProject, WhatQueueThrewIsInTheLogAndTheMessagesLastError) {
       << dev->log();
 }
 
+// A cron runs where Cloudflare's docs say to run one locally, /cdn-cgi/handler/scheduled: the
+// runtime of wrangler 4.164 serves it under /cdn-cgi/local/, where the front takes it, as
+// wrangler's own proxy does (4.86's serves the old path itself); the explorer's old URL too.
+TEST_F(WorkerProject, ACronRunsAtTheUrlCloudflaresDocsGive) {
+  start("js");
+  auto ran = worker->get("/cdn-cgi/handler/scheduled?cron=*/5%20*%20*%20*%20*");
+  EXPECT_EQ(ran.status, 200) << ran.text << dev->log();
+  auto seen = results(1);
+  ASSERT_EQ(seen.size(), 1u) << dev->log();
+  EXPECT_EQ(seen[0]["scheduled"], "*/5 * * * *");
+  EXPECT_EQ(worker->get("/cdn-cgi/mf/scheduled").status, 200) << dev->log();  // Miniflare's older name
+  EXPECT_EQ(results(2).size(), 2u);
+  EXPECT_EQ(worker->get("/cdn-cgi/handlers").text, "no such route");  // only the prefix as a whole
+}
+
 TEST_F(WorkerProject, EveryOutcomeRuleOfQueue) {
   start("js");
   expect_every_outcome_rule();

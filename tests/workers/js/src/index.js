@@ -51,6 +51,10 @@ export default {
     }
   },
 
+  async scheduled(controller, env) {  // a cron, run by hand at /cdn-cgi/handler/scheduled
+    await env.RESULTS.send({ scheduled: controller.cron });
+  },
+
   async queue(batch, env, ctx) {
     if (batch.queue === "slow") {  // reports when it ran, so the test can count batches running at once
       const start = Date.now();
