@@ -73,6 +73,20 @@ std::vector<std::string> apply_config(const config::Config& config, Store& store
     }
     store.add_consumer(q, type, type == ConsumerType::Worker ? script : "", s);
   }
+  // The Worker's consumers are the ones its config names: one left from an earlier config (a
+  // queue renamed, a consumer taken out) is removed, its messages kept. wrangler deploy left
+  // such a registration in place (the Worker kept getting that queue's batches), which
+  // Cloudflare treats as a bug to fix; wrangler dev has only the config's.
+  if (!config.main.empty())
+    for (const auto& q : store.list_queues()) {
+      auto existing = store.consumer_of(q.key);
+      if (!existing || existing->type != ConsumerType::Worker || existing->script != script) continue;
+      if (std::any_of(config.consumers.begin(), config.consumers.end(), [&](const auto& c) { return c.queue == q.name; }))
+        continue;
+      store.remove_consumer(existing->id);
+      changes.push_back("Removed Worker " + script + "'s consumer of '" + q.name +
+                        "': its config no longer names that queue (the queue and its messages stay)");
+    }
   for (const auto& declared : config.r2_rules) {
     if (auto line = apply_r2_rule(declared, store)) changes.push_back(*line);
   }

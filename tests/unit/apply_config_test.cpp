@@ -1,0 +1,49 @@
+// Turning a Worker's config into queues and consumers (emulator/project/apply_config.h), as the
+// config changes from one `dev` to the next.
+#include "emulator/project/apply_config.h"
+
+#include <gtest/gtest.h>
+
+#include "emulator/config/config.h"
+#include "one_queue_store.h"
+
+namespace flareq {
+namespace {
+
+config::Config worker_config(const std::string& consumed) {
+  return config::parse_config(R"({"name": "app", "main": "src/index.ts", "compatibility_date": "2026-11-20",
+    "queues": {"producers": [{"binding": "EVENTS", "queue": "events"}],
+               "consumers": [{"queue": ")" + consumed + R"("}]}})",
+                              "wrangler.jsonc", config::Format::Jsonc, "");
+}
+
+using ApplyConfig = OneQueueStore;
+
+// A consumer renamed in the config (here by a typo): the old registration goes, its queue and
+// messages stay, and the queue the Worker sends to is warned of, with the name it was likely meant.
+TEST_F(ApplyConfig, AWorkersConsumerItsConfigNoLongerNamesIsRemovedAndItsQueueWarnedOf) {
+  project::apply_config(worker_config("events"), *store_);
+  store_->send(store_->queue("events"), {{ContentType::Json, "{}", std::nullopt}});
+  ASSERT_TRUE(store_->consumer_of(store_->queue("events").key));
+  // Another's consumers are not the Worker's to remove: the fixture's queue "q" gets a process's.
+  store_->add_consumer(queue_, ConsumerType::Worker, "flareq-dev", ConsumerSettings::defaults_for(ConsumerType::Worker));
+
+  config::Config typo = worker_config("event");
+  auto changes = project::apply_config(typo, *store_);
+  EXPECT_NE(std::find(changes.begin(), changes.end(),
+                      "Removed Worker app's consumer of 'events': its config no longer names that queue (the queue and "
+                      "its messages stay)"),
+            changes.end());
+  EXPECT_FALSE(store_->consumer_of(store_->queue("events").key));
+  EXPECT_EQ(store_->consumer_of(store_->queue("event").key)->script, "app");
+  EXPECT_TRUE(store_->consumer_of(queue_.key));
+  EXPECT_EQ(store_->backlog(store_->queue("events").key).ready, 1);
+  auto warnings = project::unconsumed_producer_warnings({typo}, *store_);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0], "warning: nothing consumes queue 'events', which Worker app sends to (binding EVENTS); did you "
+                         "mean 'event'?");
+  EXPECT_TRUE(project::apply_config(typo, *store_).empty()) << "nothing more to change";
+}
+
+}  // namespace
+}  // namespace flareq
