@@ -109,7 +109,8 @@ void write_port_file(const std::string& path, int port) {
 }
 
 WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, const WorkerStart& start, Log& log,
-                         const std::function<void(const std::string&)>& print) {
+                         const std::function<void(const std::string&)>& print)
+    : ready_dir_(!configs.empty()) {
   for (size_t i = 0; i < configs.size(); ++i) {
     const config::Config& config = *configs[i];
     std::string name = config.script_name();
@@ -182,7 +183,8 @@ WorkerHosts::~WorkerHosts() {
 
 int WorkerHosts::first_port() const { return fronts_.empty() ? -1 : fronts_.front()->port(); }
 
-WorkerHosts::ReadyDirectory::ReadyDirectory() {
+WorkerHosts::ReadyDirectory::ReadyDirectory(bool needed) {
+  if (!needed) return;
   std::string pattern = (std::filesystem::temp_directory_path() / "flareq-dev-XXXXXX").string();
   if (!mkdtemp(pattern.data()))
     throw UsageError("cannot make a directory in " + std::filesystem::temp_directory_path().string() + ": " +
@@ -191,6 +193,7 @@ WorkerHosts::ReadyDirectory::ReadyDirectory() {
 }
 
 WorkerHosts::ReadyDirectory::~ReadyDirectory() {
+  if (path.empty()) return;
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
 }

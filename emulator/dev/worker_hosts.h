@@ -59,7 +59,7 @@ class WorkerHosts {
   // any exit from the constructor or the destructor, after the hosts (declared first).
   struct ReadyDirectory {
     std::filesystem::path path;
-    ReadyDirectory();
+    explicit ReadyDirectory(bool needed);  // none (an empty path) when there is no Worker
     ~ReadyDirectory();
     ReadyDirectory(const ReadyDirectory&) = delete;
     ReadyDirectory& operator=(const ReadyDirectory&) = delete;

@@ -3,7 +3,7 @@
 // leave no process behind, also when the test process itself is killed.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -125,20 +125,52 @@ test("a start that fails rejects with dev's output", async () => {
   }
 });
 
-test("a test process killed with SIGKILL takes its flareq dev with it", async () => {
+// A test process of its own that starts dev on the tests' Worker config (queues only), prints
+// dev's pid, then runs `rest`; its temporary files go to a directory of the test's.
+async function testProcess(rest, tmp) {
   const script = `
     const { startFlareq } = await import(${JSON.stringify(testingModule)});
     const fq = await startFlareq({ config: ${JSON.stringify(workerConfig)}, worker: false });
     console.log(fq.pid);
-    setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    ${rest}`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script],
+                      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TMPDIR: tmp } });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   const devPid = await new Promise((resolve, reject) => {
     child.stdout.once("data", (chunk) => resolve(Number(chunk.toString().trim())));
-    child.once("exit", (code) => reject(new Error(`the test process exited (${code}) before dev started`)));
+    child.once("exit", (code) => reject(new Error(`the test process exited (${code}) before dev started: ${stderr}`)));
   });
-  assert.ok(alive(devPid));
-  child.kill("SIGKILL");
-  await eventually(() => !alive(devPid), 15000, `dev (pid ${devPid}) ends with the test process`);
+  return { child, devPid, exited, stderr: () => stderr };
+}
+
+test("a test process killed with SIGKILL takes its flareq dev with it", async () => {
+  const tmp = mkdtempSync(join(tmpdir(), "flareq-testing-tmp-"));
+  try {
+    const { child, devPid } = await testProcess("setInterval(() => {}, 1000);", tmp);
+    assert.ok(alive(devPid));
+    child.kill("SIGKILL");
+    await eventually(() => !alive(devPid), 15000, `dev (pid ${devPid}) ends with the test process`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+// A forgotten stop() neither hangs the runner after the last test (dev does not keep the test
+// process alive) nor leaves dev or its files behind, and the test process says what was missing.
+test("a test that never calls stop() ends, and its dev and files with it", async () => {
+  const tmp = mkdtempSync(join(tmpdir(), "flareq-testing-tmp-"));
+  try {
+    const { devPid, exited, stderr } = await testProcess("await fq.send(\"jobs\", { n: 1 });", tmp);
+    const end = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve("still running"), 20000))]);
+    assert.deepEqual(end, { code: 0, signal: null }, stderr());
+    assert.match(stderr(), /flareq\/testing: 1 flareq dev started by startFlareq\(\) was not stopped; stopped now/);
+    await eventually(() => !alive(devPid), 15000, `dev (pid ${devPid}) ends with the test process`);
+    assert.deepEqual(readdirSync(tmp), [], "startFlareq's temporary directory is removed");
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 test("r2.put and r2.delete write through the Worker and its bucket's notifications follow", async () => {

@@ -9,14 +9,23 @@ import { deserialize } from "node:v8";
 import { binaryEnv, findBinary } from "../lib/binary.js";
 
 const ACCOUNT = "flareq-testing";  // flareq accepts any account id
-const running = new Set();  // dev processes to kill if the test process exits without stop()
+// dev processes (and their temporary directories) to end if the test process exits without
+// stop(). A dev once ready does not keep the test process alive (a forgotten stop() would hang
+// the runner after the last test): it ends with the process, which says so.
+const running = new Map();
 let exitHookInstalled = false;
 
-function killAllOnExit() {
+function stopAllOnExit() {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on("exit", () => {
-    for (const child of running) child.kill("SIGKILL");
+    if (running.size)
+      process.stderr.write(`flareq/testing: ${running.size} flareq dev started by startFlareq() ${running.size > 1 ? "were" : "was"} ` +
+                           "not stopped; stopped now, as the test process ends (call `await fq.stop()` in an after hook)\n");
+    for (const [child, dir] of running) {
+      child.kill("SIGKILL");
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 
@@ -374,15 +383,17 @@ export async function startFlareq(options = {}) {
     if (options.config && !existsSync(options.config)) throw new FlareqError(`config ${options.config} does not exist`);
     child = spawn(options.binary ?? findBinary(), devArguments(options, dir), {
       cwd,
-      env: binaryEnv({ ...process.env, ...options.processEnv }),
+      // dev's temporary files (its Worker hosts', Miniflare's) in the test's directory: gone with
+      // it, also when dev itself could not remove them (the test process ended without stop()).
+      env: binaryEnv({ ...process.env, TMPDIR: dir, ...options.processEnv }),
       stdio: ["ignore", "pipe", "pipe"],
     });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err instanceof FlareqError ? err : new FlareqError(err.message);
   }
-  killAllOnExit();
-  running.add(child);
+  stopAllOnExit();
+  running.set(child, options.keepState ? null : dir);
   const log = collectLog(child, options.onLog);
   const spawned = new Promise((ok, fail) => {
     child.once("spawn", ok);
@@ -391,6 +402,9 @@ export async function startFlareq(options = {}) {
   try {
     await spawned;
     const { port, workerPort } = await whenReady(child, dir, log, options.startTimeoutMs ?? 120000);
+    child.unref();
+    child.stdout.unref();
+    child.stderr.unref();
     return new Flareq({ child, dir, log, port, workerPort, keepState: options.keepState });
   } catch (err) {
     child.kill("SIGKILL");
