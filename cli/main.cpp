@@ -3,12 +3,14 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/wrangler_dev_flags.h"
 #include "emulator/config/config.h"
 #include "emulator/core/error.h"
 
@@ -50,6 +52,19 @@ int main(int argc, char** argv) {
   cli::setup_r2(app, global);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::ExtrasError& e) {
+    // wrangler dev's own flags, from a "dev" script carried over: what to do instead.
+    bool all_answered = false;
+    if (app.get_subcommand("dev")->parsed()) {
+      std::vector<std::string> extras = app.remaining(true);
+      all_answered = true;
+      for (int i = 1; i < argc; ++i)
+        if (std::find(extras.begin(), extras.end(), argv[i]) != extras.end()) {
+          if (auto hint = cli::wrangler_dev_flag_hint(argv[i])) std::cerr << "error: " << *hint << "\n";
+          else all_answered = false;
+        }
+    }
+    return all_answered ? e.get_exit_code() : app.exit(e);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const flareq::Error& e) {

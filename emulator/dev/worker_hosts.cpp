@@ -110,7 +110,7 @@ void write_port_file(const std::string& path, int port) {
 
 WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, const WorkerStart& start, Log& log,
                          const std::function<void(const std::string&)>& print)
-    : ready_dir_(!configs.empty()) {
+    : hosts_dir_(!configs.empty()) {
   for (size_t i = 0; i < configs.size(); ++i) {
     const config::Config& config = *configs[i];
     std::string name = config.script_name();
@@ -131,7 +131,8 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
     w.front_secret = front.runtime_secret;
     w.api_url = start.api_url;
     w.api_token = start.api_token;
-    w.ready_file = ready_dir_.path / ("worker-" + std::to_string(i) + ".json");
+    w.ready_file = hosts_dir_.path / ("worker-" + std::to_string(i) + ".json");
+    w.temp_dir = hosts_dir_.path;
     w.timeout_ms = start.timeout_ms;
     std::string prefix = "[" + name + "] ";
     std::shared_ptr<handler::WorkerRuntimeHandler> host;
@@ -183,7 +184,7 @@ WorkerHosts::~WorkerHosts() {
 
 int WorkerHosts::first_port() const { return fronts_.empty() ? -1 : fronts_.front()->port(); }
 
-WorkerHosts::ReadyDirectory::ReadyDirectory(bool needed) {
+WorkerHosts::HostsDirectory::HostsDirectory(bool needed) {
   if (!needed) return;
   std::string pattern = (std::filesystem::temp_directory_path() / "flareq-dev-XXXXXX").string();
   if (!mkdtemp(pattern.data()))
@@ -192,7 +193,7 @@ WorkerHosts::ReadyDirectory::ReadyDirectory(bool needed) {
   path = pattern;
 }
 
-WorkerHosts::ReadyDirectory::~ReadyDirectory() {
+WorkerHosts::HostsDirectory::~HostsDirectory() {
   if (path.empty()) return;
   std::error_code ec;
   std::filesystem::remove_all(path, ec);

@@ -54,17 +54,19 @@ class WorkerHosts {
 
  private:
   // A directory of this dev's own (mkdtemp) for the hosts' ready files, which they write again
-  // on every restart: a file that a killed dev left in the temp directory under the name this
-  // one would use (its pid reused) is never read as this one's. Removed with what it holds on
-  // any exit from the constructor or the destructor, after the hosts (declared first).
-  struct ReadyDirectory {
+  // on every restart (a file that a killed dev left in the temp directory under the name this
+  // one would use, its pid reused, is never read as this one's), and their TMPDIR (Miniflare's
+  // temporary files, which a host stopped before Miniflare could clean up would leave behind).
+  // Removed with what it holds on any exit from the constructor or the destructor, after the
+  // hosts (declared first).
+  struct HostsDirectory {
     std::filesystem::path path;
-    explicit ReadyDirectory(bool needed);  // none (an empty path) when there is no Worker
-    ~ReadyDirectory();
-    ReadyDirectory(const ReadyDirectory&) = delete;
-    ReadyDirectory& operator=(const ReadyDirectory&) = delete;
+    explicit HostsDirectory(bool needed);  // none (an empty path) when there is no Worker
+    ~HostsDirectory();
+    HostsDirectory(const HostsDirectory&) = delete;
+    HostsDirectory& operator=(const HostsDirectory&) = delete;
   };
-  ReadyDirectory ready_dir_;
+  HostsDirectory hosts_dir_;
   // Where each bucket a Worker binds is written: that Worker's runtime and the binding's name.
   struct BucketRoute {
     std::string bucket;

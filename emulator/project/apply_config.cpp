@@ -121,7 +121,9 @@ std::vector<std::string> unconsumed_producer_warnings(const std::vector<config::
   for (const auto& c : configs)
     for (const auto& p : c.producers)
       warn(p.queue, (c.main.empty() ? "the config" : "Worker " + c.script_name()) + " sends to (binding " + p.binding + ")",
-           ": its messages wait until a consumer reads them");
+           ": its messages wait until a consumer reads them (a consumer in another project's config reads them only "
+           "from this state file: run both in one dev, flareq dev -c " + c.path.filename().string() +
+               " -c ../consumer/wrangler.jsonc)");
   for (const auto& c : configs)
     for (const auto& r : c.r2_rules)
       warn(r.queue, "the event notifications of R2 bucket " + r.bucket + " send to",

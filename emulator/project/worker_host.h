@@ -17,6 +17,7 @@ struct WorkerHostOptions {
   std::string api_url;  // flareq's API, for the producer bindings
   std::string api_token;
   std::filesystem::path ready_file;  // the host writes {"url",…} or {"error"} there
+  std::filesystem::path temp_dir;    // its TMPDIR, when not empty
   int64_t timeout_ms = 900000;
 };
 

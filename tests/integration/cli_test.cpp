@@ -98,6 +98,26 @@ TEST_F(Cli, BadInputGetsOneClearSentence) {
   EXPECT_EQ(r.err, "--timeout: must be a number, got 'soon'\nRun with --help for more information.\n");
 }
 
+// A "dev" script carried over from wrangler (`wrangler dev --test-scheduled`) gets what to do
+// instead of each of wrangler dev's flags that flareq dev does not take; other flags get CLI11's.
+TEST_F(Cli, WranglerDevsOwnFlagsSayWhatToDoInstead) {
+  dir.write("wrangler.jsonc", R"({"queues": {"producers": [{"binding": "Q", "queue": "q"}]}})");
+  Result r = flareq({"dev", "--test-scheduled", "--var=GREETING:hi", "-l"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err,
+            "error: flareq dev does not take wrangler dev's --test-scheduled: none is needed: a cron runs at "
+            "/cdn-cgi/handler/scheduled on the Worker's port, always\n"
+            "error: flareq dev does not take wrangler dev's --var: give variables in .dev.vars or the config's \"vars\", "
+            "which the Worker gets as under wrangler dev\n"
+            "error: flareq dev does not take wrangler dev's --local: it is always local: leave it out\n");
+  r = flareq({"dev", "--no-such-flag"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err, "The following argument was not expected: --no-such-flag\nRun with --help for more information.\n");
+  r = flareq({"dev", "--remote", "--no-such-flag"});
+  EXPECT_EQ(r.err.rfind("error: flareq dev does not take wrangler dev's --remote: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("not expected: --no-such-flag"), std::string::npos) << r.err;
+}
+
 TEST_F(Cli, SendAndPeek) {
   flareq({"queues", "create", "q"});
   Result r = flareq({"send", "q", R"({"type":"welcome-email","userId":123})"});
@@ -290,7 +310,9 @@ TEST_F(Cli, DevWarnsOnceOfAProducersQueueThatNothingConsumes) {
   EXPECT_NE(log.find(meant), std::string::npos) << log;
   EXPECT_EQ(log.find(meant), log.rfind(meant)) << "once\n" << log;
   EXPECT_NE(log.find("warning: nothing consumes queue 'audit-log', which the config sends to (binding AUDIT): its "
-                     "messages wait until a consumer reads them"),
+                     "messages wait until a consumer reads them (a consumer in another project's config reads them "
+                     "only from this state file: run both in one dev, flareq dev -c wrangler.jsonc -c "
+                     "../consumer/wrangler.jsonc)\n"),
             std::string::npos)
       << log;
   EXPECT_EQ(log.find("nothing consumes queue 'signup-events'"), std::string::npos) << log;

@@ -1,0 +1,32 @@
+// wrangler dev's flags that flareq dev does not take, each with what to do instead.
+#include "cli/wrangler_dev_flags.h"
+
+#include <array>
+#include <utility>
+
+namespace flareq::cli {
+
+std::optional<std::string> wrangler_dev_flag_hint(std::string_view arg) {
+  static const std::array<std::pair<std::string_view, std::string_view>, 9> kHints = {{
+      {"--local", "it is always local: leave it out"},
+      {"--remote", "it runs the Worker and its bindings locally only (wrangler dev --remote reaches Cloudflare's)"},
+      {"--test-scheduled", "none is needed: a cron runs at /cdn-cgi/handler/scheduled on the Worker's port, always"},
+      {"--persist-to",
+       "the queues are in the state file (--state FILE); the Worker's other local data is where wrangler dev keeps it "
+       "(.wrangler/state)"},
+      {"--var", "give variables in .dev.vars or the config's \"vars\", which the Worker gets as under wrangler dev"},
+      {"--ip", "flareq's API takes --host; the Worker's address is the config's \"dev\": {\"ip\": …}"},
+      {"--live-reload", "the Worker reloads on each edit as under wrangler dev; there is no browser live reload"},
+      {"--show-interactive-dev-session", "it has no interactive keys (Ctrl-C stops it)"},
+      {"--log-level", "FLAREQ_WORKER_LOG_LEVEL=debug|info|log|warn|error|none sets the Worker's"},
+  }};
+  std::string_view flag = arg.substr(0, arg.find('='));
+  if (flag == "-l") flag = "--local";
+  if (flag == "-r") flag = "--remote";
+  for (const auto& [name, hint] : kHints)
+    if (flag == name)
+      return "flareq dev does not take wrangler dev's " + std::string(name) + ": " + std::string(hint);
+  return std::nullopt;
+}
+
+}  // namespace flareq::cli
