@@ -8,11 +8,13 @@
 // Worker's own entry module (Durable Objects, named entrypoints) and wraps its default export
 // (an object's handlers, or a WorkerEntrypoint class): fetch() is gated when there is a
 // secret, every handler gets its env with the R2 bindings of `buckets` reporting their
-// writes (r2-events.mjs), and what queue() throws (or a promise it gave ctx.waitUntil()
+// writes (r2-events.mjs), the sends of fetch(), queue(), scheduled() and email() left in flight
+// are said (unawaited-sends.mjs, for the queue bindings of `producers`), and what queue() throws (or a promise it gave ctx.waitUntil()
 // rejects with) is kept, by the batch's first message, until the delivery service asks for it
 // with its own secret (the runtime's verdict says only that queue() threw). miniflare-shapes.mjs
 // puts it in place.
 import { EVENTS_MODULE } from "./r2-events.mjs";
+import { SENDS_MODULE } from "./unawaited-sends.mjs";
 
 export const GATE_MODULE = "__flareq_front_gate.mjs";
 export const GATE_HEADER = "x-flareq-front";
@@ -23,14 +25,16 @@ const BATCH_HEADER = "x-flareq-batch";    // for the batch whose first message h
 // The gate's source, importing the Worker's entry module from `mainImport` ("./index.js").
 // secret: what fetch() asks of every request ("" for no gate); buckets: {BINDING: "bucket"};
 // deliverySecret: what an ask for what queue() threw carries ("": nothing is kept).
-export function gateSource(mainImport, { secret = "", buckets = {}, deliverySecret = "" } = {}) {
+export function gateSource(mainImport, { secret = "", buckets = {}, producers = [], deliverySecret = "" } = {}) {
   const main = JSON.stringify(mainImport);
   return `import * as worker from ${main};
 import { withR2Events } from ${JSON.stringify("./" + EVENTS_MODULE)};
+import { watchInvocation, watchSends, WATCHED_HANDLERS } from ${JSON.stringify("./" + SENDS_MODULE)};
 export * from ${main};
 const SECRET = ${JSON.stringify(secret)};
 const HEADER = ${JSON.stringify(GATE_HEADER)};
 const BUCKETS = ${JSON.stringify(buckets)};
+const PRODUCERS = ${JSON.stringify(producers)};
 const DELIVERY_SECRET = ${JSON.stringify(deliverySecret)};
 const envOf = (env) => withR2Events(env, BUCKETS);
 // What queue() threw, by its batch's first message id (a message is in one batch at a time),
@@ -138,40 +142,51 @@ let gated = inner;
 if (typeof inner === "function" && inner.prototype) {
   // A WorkerEntrypoint class: an instance per invocation, so queue() may watch this.ctx.
   const hasFetch = typeof inner.prototype.fetch === "function";
+  const invocations = new WeakMap();  // instance → its watched sends
   gated = class extends inner {
     constructor(ctx, env) {
-      super(ctx, envOf(env));
+      const invocation = watchInvocation(PRODUCERS, envOf(env), ctx);
+      super(invocation.ctx, invocation.env);
+      invocations.set(this, invocation);
     }
     fetch(request) {
       const ours = fromFlareq(request, this.env);
       if (ours) return ours;
       if (!hasFetch) return noFetch();
       const r = admitted(request);
-      return r ? super.fetch(r) : refused();
+      return r ? invocations.get(this).after(super.fetch(r), "fetch()") : refused();
     }
   };
   if (typeof inner.prototype.queue === "function")
     gated.prototype.queue = function (batch) {
       Object.defineProperty(this, "ctx", { value: watchedCtx(this.ctx, batch), writable: true, configurable: true });
-      return watched(batch, () => inner.prototype.queue.call(this, batch));
+      return watched(batch, () => invocations.get(this).after(inner.prototype.queue.call(this, batch), "queue()"));
+    };
+  if (typeof inner.prototype.scheduled === "function")
+    gated.prototype.scheduled = function (controller) {
+      return invocations.get(this).after(inner.prototype.scheduled.call(this, controller), "scheduled()");
     };
   Object.defineProperty(gated, "name", { value: inner.name });
 } else if (inner !== null && typeof inner === "object") {
   gated = {};
   for (const key of Object.keys(inner)) {
     const value = inner[key];
-    // Every handler takes (event, env, ctx).
-    gated[key] = typeof value === "function" ? (event, env, ctx) => value.call(inner, event, envOf(env), ctx) : value;
+    // Every handler takes (event, env, ctx); those that may send have their sends watched.
+    gated[key] = typeof value !== "function" ? value
+      : WATCHED_HANDLERS.includes(key)
+      ? (event, env, ctx) => watchSends(PRODUCERS, key + "()", envOf(env), ctx, (e, c) => value.call(inner, event, e, c))
+      : (event, env, ctx) => value.call(inner, event, envOf(env), ctx);
   }
   if (typeof inner.queue === "function")
     gated.queue = (batch, env, ctx) =>
-      watched(batch, () => inner.queue(batch, envOf(env), watchedCtx(ctx, batch)));
+      watched(batch, () => watchSends(PRODUCERS, "queue()", envOf(env), watchedCtx(ctx, batch),
+                                      (e, c) => inner.queue(batch, e, c)));
   gated.fetch = (request, env, ctx) => {
     const ours = fromFlareq(request, env);
     if (ours) return ours;
     if (typeof inner.fetch !== "function") return noFetch();
     const r = admitted(request);
-    return r ? inner.fetch(r, envOf(env), ctx) : refused();
+    return r ? watchSends(PRODUCERS, "fetch()", envOf(env), ctx, (e, c) => inner.fetch(r, e, c)) : refused();
   };
 }
 export default gated;

@@ -197,6 +197,11 @@ function producerBindings(rawConfig) {
   return bindings;
 }
 
+// The Worker's queue producer bindings, by name.
+function queueProducers(config) {
+  return (config.queues?.producers ?? []).map((p) => p?.binding).filter(Boolean);
+}
+
 // The Worker's R2 bindings, {BINDING: "bucket-name"}: the bucket a notification names is the
 // one the binding writes to locally (bucket_name, as wrangler dev stores it).
 function r2Buckets(rawConfig) {
@@ -305,7 +310,8 @@ function prepareRuntime(miniflare, config) {
   const frontSecret = env.FLAREQ_WORKER_FRONT_SECRET ?? "";
   const buckets = r2Buckets(config);
   const shape = wantsDelivery || frontSecret || Object.keys(buckets).length ? joinFlareq(miniflare, {
-    workerName: config.name ?? "worker", frontSecret, buckets, port: wantsDelivery ? deliveryPort : 0, secret: deliverySecret,
+    workerName: config.name ?? "worker", frontSecret, buckets, producers: queueProducers(config),
+    port: wantsDelivery ? deliveryPort : 0, secret: deliverySecret,
     plugin: queuePlugin, isMark, out: errOut,
   }) : "";
   return { runtimePort, deliveryPort, deliverySecret, deliveryAdded: wantsDelivery && shape !== "" };

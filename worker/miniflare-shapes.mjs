@@ -4,7 +4,8 @@
 // module from a config, so they are added to the user Worker's options as Miniflare parses
 // them, at start and on every reload:
 // - the front gate (front-gate.mjs) as the Worker's entry module, when the Worker is ES modules,
-//   with the module that reports the Worker's R2 writes (r2-events.mjs) beside it,
+//   with the modules that report the Worker's R2 writes (r2-events.mjs) and its sends left in
+//   flight (unawaited-sends.mjs) beside it,
 // - an "unsafe" binding served by queue-plugin.mjs (the delivery service itself; the plugin
 //   gives the Worker no binding for it),
 // - a direct socket on the loopback port flareq chose (flareq posts batches there),
@@ -16,6 +17,7 @@ import { readFileSync } from "node:fs";
 import { join as joinPath, relative } from "node:path";
 import { GATE_MODULE, gateSource } from "./front-gate.mjs";
 import { EVENTS_MODULE } from "./r2-events.mjs";
+import { SENDS_MODULE } from "./unawaited-sends.mjs";
 import { DELIVERY_SERVICE } from "./queue-plugin.mjs";
 
 // The delivery binding and socket, in Miniflare's words.
@@ -28,11 +30,14 @@ function deliveryParts({ workerName, port, secret, plugin }) {
 }
 
 const eventsSource = readFileSync(new URL("./r2-events.mjs", import.meta.url), "utf8");
+// It imports the R2 module by its file name here; in the runtime that module has EVENTS_MODULE's.
+const sendsSource = readFileSync(new URL("./unawaited-sends.mjs", import.meta.url), "utf8")
+  .replace('from "./r2-events.mjs"', `from "./${EVENTS_MODULE}"`);
 // Whether the Worker gets the gate: for fetch()'s secret, for R2 writes to report, or to keep
 // what queue() throws for the delivery service.
 const wantsGate = (join) => Boolean(join.frontSecret) || Object.keys(join.buckets ?? {}).length > 0 || Boolean(join.port);
 const gateOptions = (join) => ({ secret: join.frontSecret ?? "", buckets: join.buckets ?? {},
-                                 deliverySecret: join.port ? join.secret ?? "" : "" });
+                                 producers: join.producers ?? [], deliverySecret: join.port ? join.secret ?? "" : "" });
 
 // A log handler that lets `isMark` lines through as they are.
 function passMarks(handle, isMark, out) {
@@ -54,7 +59,8 @@ function miniflare4(miniflare, join) {
       options.modules = [{ type: "ESModule", path: joinPath(options.modulesRoot, GATE_MODULE),
                            contents: gateSource(main, gateOptions(join)) },
                          ...options.modules,
-                         { type: "ESModule", path: joinPath(options.modulesRoot, EVENTS_MODULE), contents: eventsSource }];
+                         { type: "ESModule", path: joinPath(options.modulesRoot, EVENTS_MODULE), contents: eventsSource },
+                         { type: "ESModule", path: joinPath(options.modulesRoot, SENDS_MODULE), contents: sendsSource }];
     }
     if (!join.port || options.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE)) return;
     options.unsafeBindings = [...(options.unsafeBindings ?? []),
@@ -82,7 +88,8 @@ function miniflare5(miniflare, join) {
       if (wantsGate(join) && manifest?.modules?.[manifest.mainModule]?.type === "esm" && manifest.mainModule !== GATE_MODULE) {
         manifest.modules = { ...manifest.modules,
           [GATE_MODULE]: { type: "esm", contents: gateSource("./" + manifest.mainModule, gateOptions(join)) },
-          [EVENTS_MODULE]: { type: "esm", contents: eventsSource } };
+          [EVENTS_MODULE]: { type: "esm", contents: eventsSource },
+          [SENDS_MODULE]: { type: "esm", contents: sendsSource } };
         manifest.mainModule = GATE_MODULE;
       }
       if (!join.port || worker.dev?.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE)) continue;
@@ -107,8 +114,8 @@ function afterParse(schema, change) {
 // Adds the front gate (with `frontSecret`) and the delivery service (with `port` and `secret`)
 // for `workerName` to the runtime that `miniflare` will start; returns the shape used
 // ("miniflare 4" or "miniflare 5"), or "" when the module has neither.
-// join: {workerName, frontSecret, buckets: {BINDING: "bucket"}, port, secret, plugin: {package, name},
-// isMark(text), out(text)}.
+// join: {workerName, frontSecret, buckets: {BINDING: "bucket"}, producers: [BINDING], port, secret,
+// plugin: {package, name}, isMark(text), out(text)}.
 export function joinFlareq(miniflare, join) {
   if (miniflare4(miniflare, join)) return "miniflare 4";
   if (miniflare5(miniflare, join)) return "miniflare 5";

@@ -26,8 +26,9 @@ async function report(service, event) {
   else await response.body?.cancel?.();
 }
 
-// The same property of `target`, functions bound to it (native objects want their own `this`).
-function passThrough(target, overrides) {
+// The same property of `target`, functions bound to it (native objects want their own `this`),
+// except those in `overrides`. (unawaited-sends.mjs wraps queue bindings with it too.)
+export function passThrough(target, overrides) {
   return new Proxy(target, {
     get(t, property) {
       if (Object.hasOwn(overrides, property)) return overrides[property];

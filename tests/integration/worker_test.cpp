@@ -465,6 +465,23 @@ TEST_F(WorkerProject, ACronRunsAtTheUrlCloudflaresDocsGive) {
   EXPECT_EQ(worker->get("/cdn-cgi/handlers").text, "no such route");  // only the prefix as a whole
 }
 
+// A send that fetch() neither awaits nor gives to ctx.waitUntil() may be cancelled as the
+// response goes (as in production): the log says so, once; awaited sends are not said.
+TEST_F(WorkerProject, ASendLeftInFlightWhenFetchReturnsIsSaid) {
+  start("js");
+  ASSERT_EQ(worker->get("/send").status, 200) << dev->log();
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(worker->get("/send-unawaited").status, 200) << dev->log();
+  const std::string said = "flareq: env.INBOX.send() was still in flight when fetch() returned, and nothing awaited it "
+                           "or gave it to ctx.waitUntil(): the runtime may cancel it as the invocation ends, as "
+                           "production does, and the message never arrive. await it, or pass it to ctx.waitUntil()";
+  ASSERT_TRUE(dev->wait_for_log(said)) << dev->log();
+  ASSERT_EQ(worker->get("/send").status, 200) << dev->log();
+  std::string log = dev->log();
+  EXPECT_EQ(log.find(said), log.rfind(said)) << "once\n" << log;
+  EXPECT_EQ(log.find("env.INBOX.send() was still in flight when fetch() returned"),
+            log.rfind("env.INBOX.send() was still in flight when fetch() returned")) << log;
+}
+
 TEST_F(WorkerProject, EveryOutcomeRuleOfQueue) {
   start("js");
   expect_every_outcome_rule();

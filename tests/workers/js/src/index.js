@@ -33,6 +33,9 @@ export default {
         case "/send-later":  // a producer with delivery_delay 120, unless the send gives its own
           await env.LATER.send({ n: 1 }, q.has("delay") ? { delaySeconds: Number(q.get("delay")) } : {});
           return Response.json({ ok: true });
+        case "/send-unawaited":  // a mistake: the runtime may cancel the send as the response goes
+          env.INBOX.send({ n: "unawaited" });
+          return Response.json({ ok: true });
         case "/send-big":
           await env.INBOX.send("x".repeat(130000), { contentType: "text" });
           return Response.json({ ok: true });
