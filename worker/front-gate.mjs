@@ -8,15 +8,19 @@
 // Worker's own entry module (Durable Objects, named entrypoints) and wraps its default export
 // (an object's handlers, or a WorkerEntrypoint class): fetch() is gated when there is a
 // secret, every handler gets its env with the R2 bindings of `buckets` reporting their
-// writes (r2-events.mjs), the sends of fetch(), queue(), scheduled() and email() left in flight
-// are said (unawaited-sends.mjs, for the queue bindings of `producers`), and what queue() throws (or a promise it gave ctx.waitUntil()
-// rejects with) is kept, by the batch's first message, until the delivery service asks for it
-// with its own secret (the runtime's verdict says only that queue() threw). miniflare-shapes.mjs
-// puts it in place.
+// writes (r2-events.mjs), the sends that fetch(), queue(), scheduled() and email() leave in
+// flight are said (unawaited-sends.mjs, for the queue bindings of `producers`), and what
+// queue() throws (or a promise it gave ctx.waitUntil() rejects with) is kept, by the batch's
+// first message, until the delivery service asks for it with its own secret (the runtime's
+// verdict says only that queue() threw; a queue() ended as hung threw nothing, and is said so).
+// miniflare-shapes.mjs puts it in place.
 import { EVENTS_MODULE } from "./r2-events.mjs";
 import { SENDS_MODULE } from "./unawaited-sends.mjs";
 
-export const GATE_MODULE = "__flareq_front_gate.mjs";
+// Every module flareq adds to the Worker is named with this prefix (the gate, r2-events.mjs's,
+// unawaited-sends.mjs's), so that their frames can be left out of what queue() threw.
+export const MODULE_PREFIX = "__flareq_";
+export const GATE_MODULE = `${MODULE_PREFIX}front_gate.mjs`;
 export const GATE_HEADER = "x-flareq-front";
 
 const THROWN_HEADER = "x-flareq-thrown";  // the delivery service's secret: what did queue() throw?
@@ -24,7 +28,8 @@ const BATCH_HEADER = "x-flareq-batch";    // for the batch whose first message h
 
 // The gate's source, importing the Worker's entry module from `mainImport` ("./index.js").
 // secret: what fetch() asks of every request ("" for no gate); buckets: {BINDING: "bucket"};
-// deliverySecret: what an ask for what queue() threw carries ("": nothing is kept).
+// producers: the queue bindings' names; deliverySecret: what an ask for what queue() threw
+// carries ("": nothing is kept).
 export function gateSource(mainImport, { secret = "", buckets = {}, producers = [], deliverySecret = "" } = {}) {
   const main = JSON.stringify(mainImport);
   return `import * as worker from ${main};
@@ -42,12 +47,12 @@ const envOf = (env) => withR2Events(env, BUCKETS);
 const thrown = new Map();
 const HUNG = "queue() never finished: the runtime ended it as hung, as production does, because it awaited a promise " +
   "that nothing could settle any more (no I/O, timer or event of its own was pending)";
-// The error's name, message and stack, without the gate's own frames: the Worker's code only.
+// The error's name, message and stack, without the frames of flareq's modules: the Worker's code only.
 function describeThrown(e) {
   if (!(e instanceof Error)) return "queue() threw " + String(e);
   const stack = typeof e.stack === "string" ? e.stack : "";
   const at = stack.indexOf("\\n    at ");
-  const frames = at < 0 ? "" : stack.slice(at).split("\\n").filter((line) => !line.includes(${JSON.stringify(GATE_MODULE)})).join("\\n");
+  const frames = at < 0 ? "" : stack.slice(at).split("\\n").filter((line) => !line.includes(${JSON.stringify("/" + MODULE_PREFIX)})).join("\\n");
   return "queue() threw " + e.name + ": " + e.message + frames;
 }
 function noteThrown(batch, e) {

@@ -81,8 +81,8 @@ std::vector<std::string> apply_config(const config::Config& config, Store& store
     for (const auto& q : store.list_queues()) {
       auto existing = store.consumer_of(q.key);
       if (!existing || existing->type != ConsumerType::Worker || existing->script != script) continue;
-      if (std::any_of(config.consumers.begin(), config.consumers.end(), [&](const auto& c) { return c.queue == q.name; }))
-        continue;
+      auto names_it = [&](const config::ConsumerConfig& c) { return c.queue == q.name; };
+      if (std::any_of(config.consumers.begin(), config.consumers.end(), names_it)) continue;
       store.remove_consumer(existing->id);
       changes.push_back("Removed Worker " + script + "'s consumer of '" + q.name +
                         "': its config no longer names that queue (the queue and its messages stay)");

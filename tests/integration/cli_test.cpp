@@ -107,8 +107,8 @@ TEST_F(Cli, WranglerDevsOwnFlagsSayWhatToDoInstead) {
   EXPECT_EQ(r.err,
             "error: flareq dev does not take wrangler dev's --test-scheduled: none is needed: a cron runs at "
             "/cdn-cgi/handler/scheduled on the Worker's port, always\n"
-            "error: flareq dev does not take wrangler dev's --var: give variables in .dev.vars or the config's \"vars\", "
-            "which the Worker gets as under wrangler dev\n"
+            "error: flareq dev does not take wrangler dev's --var: give variables in .dev.vars or the config's "
+            "\"vars\", which the Worker gets as under wrangler dev\n"
             "error: flareq dev does not take wrangler dev's --local: it is always local: leave it out\n");
   r = flareq({"dev", "--no-such-flag"});
   EXPECT_NE(r.exit_code, 0);

@@ -312,7 +312,7 @@ export default class extends WorkerEntrypoint {
   EXPECT_TRUE(dev->wait_for_log("    at ")) << "the stack follows the batch's line\n" << dev->log();
   ASSERT_EQ(worker->get("/?action=reject").status, 200) << dev->log();
   EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: a class's waitUntil rejected\n", 30000)) << dev->log();
-  EXPECT_EQ(dev->log().find("__flareq_front_gate"), std::string::npos) << "the stack is the Worker's code only\n" << dev->log();
+  EXPECT_EQ(dev->log().find("/__flareq_"), std::string::npos) << "the stack is the Worker's code only\n" << dev->log();
 }
 
 // wrangler 4.118 and later capture a trace of every request into the Local Explorer's store
@@ -430,7 +430,7 @@ TEST_F(WorkerProject, WhatQueueThrewIsInTheLogAndTheMessagesLastError) {
   ASSERT_EQ(dead.size(), 1u) << dev->log();
   EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: thrown on purpose\n")) << dev->log();
   EXPECT_TRUE(dev->wait_for_log("    at ")) << "the stack follows the batch's line\n" << dev->log();
-  EXPECT_EQ(dev->log().find("__flareq_front_gate"), std::string::npos) << "the stack is the Worker's code only\n" << dev->log();
+  EXPECT_EQ(dev->log().find("/__flareq_"), std::string::npos) << "the stack is the Worker's code only\n" << dev->log();
   // The frame names the Worker's own file and line, not the bundle wrangler runs (as wrangler dev).
   const std::string thrower = source_place("src/index.js", "new Error(\"thrown on purpose\")");
   EXPECT_TRUE(dev->wait_for_log(" (file://" + thrower)) << thrower << "\n" << dev->log();

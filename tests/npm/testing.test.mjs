@@ -163,7 +163,8 @@ test("a test that never calls stop() ends, and its dev and files with it", async
   const tmp = mkdtempSync(join(tmpdir(), "flareq-testing-tmp-"));
   try {
     const { devPid, exited, stderr } = await testProcess("await fq.send(\"jobs\", { n: 1 });", tmp);
-    const end = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve("still running"), 20000))]);
+    const stillRunning = new Promise((resolve) => setTimeout(() => resolve("still running"), 20000));
+    const end = await Promise.race([exited, stillRunning]);
     assert.deepEqual(end, { code: 0, signal: null }, stderr());
     assert.match(stderr(), /flareq\/testing: 1 flareq dev started by startFlareq\(\) was not stopped; stopped now/);
     await eventually(() => !alive(devPid), 15000, `dev (pid ${devPid}) ends with the test process`);

@@ -26,7 +26,8 @@ TEST_F(ApplyConfig, AWorkersConsumerItsConfigNoLongerNamesIsRemovedAndItsQueueWa
   store_->send(store_->queue("events"), {{ContentType::Json, "{}", std::nullopt}});
   ASSERT_TRUE(store_->consumer_of(store_->queue("events").key));
   // Another's consumers are not the Worker's to remove: the fixture's queue "q" gets a process's.
-  store_->add_consumer(queue_, ConsumerType::Worker, "flareq-dev", ConsumerSettings::defaults_for(ConsumerType::Worker));
+  store_->add_consumer(queue_, ConsumerType::Worker, "flareq-dev",
+                       ConsumerSettings::defaults_for(ConsumerType::Worker));
 
   config::Config typo = worker_config("event");
   auto changes = project::apply_config(typo, *store_);
@@ -40,8 +41,8 @@ TEST_F(ApplyConfig, AWorkersConsumerItsConfigNoLongerNamesIsRemovedAndItsQueueWa
   EXPECT_EQ(store_->backlog(store_->queue("events").key).ready, 1);
   auto warnings = project::unconsumed_producer_warnings({typo}, *store_);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_EQ(warnings[0], "warning: nothing consumes queue 'events', which Worker app sends to (binding EVENTS); did you "
-                         "mean 'event'?");
+  EXPECT_EQ(warnings[0],
+            "warning: nothing consumes queue 'events', which Worker app sends to (binding EVENTS); did you mean 'event'?");
   EXPECT_TRUE(project::apply_config(typo, *store_).empty()) << "nothing more to change";
 }
 
