@@ -1,5 +1,6 @@
 // `flareq dev`: creates the queues the config names, registers its consumers, serves the
 // HTTP API and delivers batches to consumer handlers until SIGINT/SIGTERM.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -80,6 +81,11 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
       bool started = false;
       try {
         ctx = open_context(g, options.reset ? Open::DevReset : Open::Dev);
+        if (ctx->configs.empty() && !edited)  // dev in the wrong folder looks like dev with nothing to do
+          print("note: no wrangler.json, wrangler.jsonc or wrangler.toml in " +
+                std::filesystem::current_path().string() +
+                " or its parents: dev serves the API with no config's queues (run it in your project's folder, "
+                "or give the config with -c)");
         const Context* context = ctx.get();
         dev::DevProject project;
         project.configs = &ctx->configs;

@@ -318,6 +318,22 @@ TEST_F(Cli, DevWarnsOnceOfAProducersQueueThatNothingConsumes) {
   EXPECT_EQ(log.find("nothing consumes queue 'signup-events'"), std::string::npos) << log;
 }
 
+// dev run in a folder without a config (the wrong one) says so before it serves.
+TEST_F(Cli, DevWithoutAConfigSaysItFoundNone) {
+  DevServer dev(dir / "state.sqlite", {}, dir.path());
+  ASSERT_TRUE(dev.wait_for_log("dashboard on")) << dev.log();
+  EXPECT_EQ(dev.log().rfind("note: no wrangler.json, wrangler.jsonc or wrangler.toml in " + dir.path().string() +
+                                " or its parents: dev serves the API with no config's queues (run it in your "
+                                "project's folder, or give the config with -c)\n",
+                            0),
+            0u)
+      << dev.log();
+  dir.write("wrangler.jsonc", R"({"queues": {"producers": [{"binding": "Q", "queue": "q"}]}})");
+  DevServer with_config(dir / "state2.sqlite", {}, dir.path());
+  ASSERT_TRUE(with_config.wait_for_log("dashboard on")) << with_config.log();
+  EXPECT_EQ(with_config.log().find("note: no wrangler"), std::string::npos) << with_config.log();
+}
+
 TEST_F(Cli, AReversedLatencyRangeSaysSoAndAWaitOnAPausedQueueNamesThePause) {
   Result r = flareq({"faults", "set", "q", "--latency", "2s..1s"});
   EXPECT_NE(r.exit_code, 0);
