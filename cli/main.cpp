@@ -65,6 +65,15 @@ int main(int argc, char** argv) {
         }
     }
     return all_answered ? e.get_exit_code() : app.exit(e);
+  } catch (const CLI::RequiredError& e) {
+    // `flareq` or `flareq queues` alone: the commands there are, rather than a bare complaint.
+    CLI::App* level = &app;
+    while (!level->get_subcommands().empty()) level = level->get_subcommands().front();
+    if (level->get_require_subcommand_min() > 0 && level->get_subcommands().empty()) {
+      std::cerr << level->help();
+      return e.get_exit_code();
+    }
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const flareq::Error& e) {

@@ -34,6 +34,13 @@ TEST_F(Cli, VersionAndHelp) {
   r = run({"flareq", "queues", "create", "--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--delivery-delay-secs"), std::string::npos);
+  // A command group alone lists its commands.
+  r = run({"flareq"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("\n  dev "), std::string::npos) << r.err;
+  r = run({"flareq", "queues"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("\n  create "), std::string::npos) << r.err;
 }
 
 TEST_F(Cli, CreateListInfoUpdateDelete) {
