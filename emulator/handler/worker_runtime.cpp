@@ -22,9 +22,10 @@ constexpr int64_t kRuntimeWaitMs = 30000;
 // time), the batch is reported without it.
 constexpr int64_t kMarkWaitMs = 200;
 constexpr const char* kMarkPrefix = "flareq-mark ";
-// After the runtime ended a batch's connection (it is stopping: a reload, a crash), no batch is
-// posted for this long, so that the ones retried next do not fail on the dying runtime too
-// (three such failures in a few milliseconds would dead-letter a message over one reload).
+// After the runtime ended a batch's connection (it is stopping: a reload, a crash) or was killed
+// for a timeout, no batch is posted for this long, so that the ones retried next do not fail on
+// the dying runtime too (three such failures in a few milliseconds would dead-letter a message
+// over one reload; workerd, the host's grandchild, can still take a connection as it dies).
 constexpr int64_t kQuietAfterLossMs = 500;
 
 }  // namespace
@@ -135,6 +136,7 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
     } else if (clock_.steady_ms() - handed_over >= timeout_ms_ - kReconnectEveryMs) {
       host_->kill_process();  // as for any handler: the whole process group ends, and starts again
       result.failure = "timed out after " + std::to_string(timeout_ms_ / 1000) + "s";
+      quiet_until_ms_ = clock_.steady_ms() + kQuietAfterLossMs;  // its runtime may still be dying
     } else {
       result.failure = "the Worker's runtime ended the batch's connection (it stopped, crashed or reloaded)";
       quiet_until_ms_ = clock_.steady_ms() + kQuietAfterLossMs;
