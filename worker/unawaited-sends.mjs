@@ -20,6 +20,7 @@ const said = new Set();  // "fetch() env.EVENTS.send()": each said once per isol
 function watchedQueue(queue, binding, invocation) {
   const watched = (method) => (...args) => {
     const promise = queue[method](...args);
+    if (typeof promise?.then !== "function") return promise;
     const send = { what: `env.${binding}.${method}()` };
     invocation.inFlight.add(send);
     const settled = () => invocation.inFlight.delete(send);
