@@ -898,6 +898,9 @@ class WranglerDev {
     std::vector<std::string> argv = {node, (wrangler_in_use().node_modules / "wrangler" / "bin" / "wrangler.js").string(),
                                      "dev", "--ip", "127.0.0.1", "--port", std::to_string(port),
                                      "--inspector-port", std::to_string(free_port())};
+    // Its temporary files (Miniflare's, which a -9 leaves) go with the test's directory.
+    std::string tmp = (dir / "wrangler-tmp").string();
+    std::filesystem::create_directories(tmp);
     pid_ = fork();
     if (pid_ == 0) {
       setpgid(0, 0);
@@ -909,6 +912,7 @@ class WranglerDev {
       dup2(null_fd, 2);
       setenv("WRANGLER_SEND_METRICS", "false", 1);
       setenv("CLOUDFLARE_CF_FETCH_ENABLED", "false", 1);
+      setenv("TMPDIR", tmp.c_str(), 1);
       std::vector<char*> raw;
       for (auto& a : argv) raw.push_back(a.data());
       raw.push_back(nullptr);
