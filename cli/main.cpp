@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/unknown_command.h"
 #include "cli/wrangler_dev_flags.h"
 #include "emulator/config/config.h"
 #include "emulator/core/error.h"
@@ -67,10 +68,14 @@ int main(int argc, char** argv) {
     return all_answered ? e.get_exit_code() : app.exit(e);
   } catch (const CLI::RequiredError& e) {
     // `flareq` or `flareq queues` alone: the commands there are, rather than a bare complaint.
+    // A word there that is no command (`flareq queue list`, `flareq dlq list`) is named first.
     CLI::App* level = &app;
     while (!level->get_subcommands().empty()) level = level->get_subcommands().front();
     if (level->get_require_subcommand_min() > 0 && level->get_subcommands().empty()) {
-      std::cerr << level->help();
+      std::vector<std::string> words = app.remaining(true);
+      if (!words.empty() && words.front().rfind('-', 0) == 0) std::cerr << "error: unknown option " << words.front() << "\n\n";
+      else if (!words.empty()) std::cerr << cli::unknown_command(*level, words.front()) << "\n\n";
+      std::cerr << app.help();
       return e.get_exit_code();
     }
     return app.exit(e);

@@ -41,6 +41,19 @@ TEST_F(Cli, VersionAndHelp) {
   r = run({"flareq", "queues"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("\n  create "), std::string::npos) << r.err;
+  // A word that is no command is named, with the command most likely meant, before the list.
+  r = run({"flareq", "queue", "list"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err.rfind("error: 'queue' is not a command of `flareq`; did you mean 'queues'?\n", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("\n  queues "), std::string::npos) << r.err;
+  r = run({"flareq", "dlq", "list", "orders-dlq"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err.rfind("error: 'list' is not a command of `flareq dlq`\n", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("Usage: flareq dlq"), std::string::npos) << r.err;
+  r = run({"flareq", "queues", "--lsit"});
+  EXPECT_EQ(r.err.rfind("error: unknown option --lsit\n", 0), 0u) << r.err;
+  r = run({"flareq", "messages", "ls", "orders"});
+  EXPECT_NE(r.err.find("error: 'ls' is not a command of `flareq messages`; did you mean 'list'?"), std::string::npos) << r.err;
 }
 
 TEST_F(Cli, CreateListInfoUpdateDelete) {

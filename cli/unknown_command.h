@@ -1,0 +1,13 @@
+// What to say of a word that is not a command where one was expected (`flareq queue list`):
+// which command group it was typed in, and the command most likely meant.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace flareq::cli {
+
+// "error: 'WORD' is not a command of `flareq GROUP`; did you mean 'NAME'?" (the hint when one
+// of the group's commands is a slip away, or WORD is another tool's name for one of them).
+std::string unknown_command(const CLI::App& group, const std::string& word);
+
+}  // namespace flareq::cli
