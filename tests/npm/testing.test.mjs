@@ -81,6 +81,18 @@ describe("a Worker project under a virtual clock", () => {
     assert.deepEqual(await fq.dlq.list("jobs-dlq"), []);
   });
 
+  test("waitIdle with advanceTime moves the clock through retry delays to the dead letter queue", async () => {
+    const before = await fq.time.now();
+    await fq.fetch("/job?action=retry-delay&tag=patient");  // retried with delaySeconds 600, max_retries 2
+    await fq.waitIdle("jobs", { advanceTime: true, timeoutMs: 20000 });
+    const dead = (await fq.dlq.list("jobs-dlq")).find((m) => m.body.tag === "patient");
+    assert.ok(dead, "the message is in the dead letter queue");
+    assert.equal(fq.logs().match(/queue\(\) got patient/g)?.length, 3, fq.logs());
+    // Two retry delays, and no more than it took.
+    const moved = (await fq.time.now()) - before;
+    assert.ok(moved >= 1200000 && moved < 1260000, `the clock moved ${moved} ms`);
+  });
+
   test("errors carry flareq's message and status", async () => {
     await assert.rejects(fq.send("no-such-queue", { a: 1 }),
                          (err) => err instanceof FlareqError && err.status === 404 && /no-such-queue/.test(err.message));

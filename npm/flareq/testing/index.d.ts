@@ -104,9 +104,10 @@ export interface Flareq {
   /**
    * Resolves once the queues (default: every queue with a consumer) hold no message; flushes open batch windows meanwhile.
    * Rejects after timeoutMs (30 s), or after a second when all that is left is delayed under a virtual clock that
-   * nothing moves, saying how far to advance it.
+   * nothing moves, saying how far to advance it. With advanceTime, it moves the virtual clock itself to each next
+   * message due (delays, retry delays) until the queues are drained.
    */
-  waitIdle(queue?: string | string[], options?: { timeoutMs?: number }): Promise<void>;
+  waitIdle(queue?: string | string[], options?: { timeoutMs?: number; advanceTime?: boolean }): Promise<void>;
   /** Sends the queues' partial batches now (default: every queue with a consumer). */
   flush(queue?: string | string[]): Promise<void>;
   time: {

@@ -270,10 +270,12 @@ class Flareq {
 
   // Resolves once the queues (all with a consumer when none is named) hold no ready, delayed or
   // leased message. Open batch windows are flushed as it waits; delayed messages wait for their
-  // time, which under a virtual clock only time.advance() brings. Rejects, naming what is left,
-  // after timeoutMs; at once (after a second without change) when all that is left is delayed
-  // under a virtual clock that nothing moves, saying how far to advance it.
-  async waitIdle(queue, { timeoutMs = 30000 } = {}) {
+  // time, which under a virtual clock only time.advance() brings: with advanceTime, waitIdle
+  // moves the virtual clock itself to the next message due, as often as it takes (retries with
+  // delays, and on to a dead letter queue). Rejects, naming what is left, after timeoutMs; at
+  // once (after a second without change) when all that is left is delayed under a virtual clock
+  // that nothing moves, saying how far to advance it.
+  async waitIdle(queue, { timeoutMs = 30000, advanceTime = false } = {}) {
     const names = queue === undefined ? null : [queue].flat();
     const deadline = Date.now() + timeoutMs;
     let stuck;  // { now: the virtual time, since: Date.now() } while only delayed messages are left
@@ -289,11 +291,15 @@ class Flareq {
       if (busy.length === 0) return;
       const left = busy.map((q) => `${q.queue_name}: ${backlogText(q)}`).join("; ");
       const onlyDelayed = overview.clock.frozen && busy.every((q) => !q.backlog.ready && !q.backlog.leased);
-      if (!onlyDelayed || stuck?.now !== overview.clock.now_ms) stuck = onlyDelayed ? { now: overview.clock.now_ms, since: Date.now() } : undefined;
+      if (onlyDelayed && advanceTime) {
+        const due = Math.min(...await Promise.all(busy.map((q) => this.#firstDue(q.queue_name))));
+        if (Number.isFinite(due)) await this.time.advance(Math.max(due - overview.clock.now_ms, 1));
+      } else if (!onlyDelayed || stuck?.now !== overview.clock.now_ms) stuck = onlyDelayed ? { now: overview.clock.now_ms, since: Date.now() } : undefined;
       else if (Date.now() - stuck.since >= 1000) {
         const due = Math.min(...await Promise.all(busy.map((q) => this.#firstDue(q.queue_name))));
         throw new FlareqError(`waitIdle: the messages left are delayed and the clock is virtual, so only time.advance() ` +
-                              `brings them (${left}); the first is due in ${(due - stuck.now) / 1000} s`);
+                              `brings them (${left}); the first is due in ${(due - stuck.now) / 1000} s ` +
+                              `(waitIdle(queue, { advanceTime: true }) moves the clock as far as it takes)`);
       }
       if (Date.now() >= deadline) {
         const clock = overview.clock.frozen ? " (the clock is virtual: delayed messages wait for time.advance())" : "";
