@@ -275,6 +275,21 @@ function noteBuildFailures(wrangler, onFailure) {
   };
 }
 
+// A reload (the Worker's source edited) starts a new runtime and cuts the batches queue() is
+// running in the old one; flareq hands those to the reloaded Worker again without counting an
+// attempt (a deploy in production lets a running batch finish). It is told of each reload by a
+// line of this host's output, before the old runtime goes.
+const RELOAD_LINE = "flareq-reload\n";
+function noteReloads(wrangler) {
+  const proto = wrangler.unstable_DevEnv?.prototype;
+  const dispatch = proto?.dispatch;
+  if (typeof dispatch !== "function") return;
+  proto.dispatch = function (event) {
+    if (event?.type === "reloadStart") errOut(RELOAD_LINE);
+    return dispatch.call(this, event);
+  };
+}
+
 // Whether the delivery service answers on its port (it answers a GET with the secret with 405).
 async function deliveryAnswers(port, secret) {
   try {
@@ -339,6 +354,7 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
   let worker;
   let started = false;
   let lastError;
+  noteReloads(wrangler);
   noteBuildFailures(wrangler, (failure) => {
     if (!started) fail(`the Worker did not build: ${describeBuildFailure(failure) || (failure?.message ?? failure)}`);
   });

@@ -27,6 +27,12 @@ constexpr const char* kMarkPrefix = "flareq-mark ";
 // the dying runtime too (three such failures in a few milliseconds would dead-letter a message
 // over one reload; workerd, the host's grandchild, can still take a connection as it dies).
 constexpr int64_t kQuietAfterLossMs = 500;
+// The host's line for a reload (worker/host.mjs), written before the old runtime goes. A batch
+// whose connection ends is given this long for the line to come through the host's output.
+constexpr const char* kReloadLine = "flareq-reload";
+constexpr int64_t kReloadNoticeWaitMs = 300;
+// A batch cut by a reload goes again only with at least this much of its timeout left.
+constexpr int64_t kLeastTimeForAgainMs = 1000;
 
 }  // namespace
 
@@ -38,6 +44,7 @@ WorkerRuntimeHandler::WorkerRuntimeHandler(const HandlerSpec& spec, LogSink log,
     : timeout_ms_(spec.timeout_ms),
       clock_(clock),
       post_(std::move(post)),
+      log_(log),
       host_(make_persistent_handler(
           spec, [this, log](const std::string& line) { on_host_line(line, log); }, spawner, clock)) {
   if (!post_) {
@@ -55,6 +62,10 @@ void WorkerRuntimeHandler::deliver_to(int port, const std::string& secret, bool 
 }
 
 void WorkerRuntimeHandler::on_host_line(const std::string& line, const LogSink& log) {
+  if (line == kReloadLine) {
+    reloads_++;
+    return;
+  }
   size_t at = line.find(kMarkPrefix);
   if (at == std::string::npos) {
     log(line);
@@ -64,6 +75,14 @@ void WorkerRuntimeHandler::on_host_line(const std::string& line, const LogSink& 
   std::lock_guard<std::mutex> lock(marks_mutex_);
   if (awaited_.erase(mark)) arrived_.insert(mark);  // one that came too late is dropped
   mark_seen_.notify_all();
+}
+
+bool WorkerRuntimeHandler::reloaded_since(int reloads) {
+  for (int64_t waited = 0;; waited += kReconnectEveryMs) {
+    if (reloads_ != reloads) return true;
+    if (waited >= kReloadNoticeWaitMs) return false;
+    clock_.sleep_ms(kReconnectEveryMs);
+  }
 }
 
 void WorkerRuntimeHandler::wait_for_mark(const std::string& mark) {
@@ -116,6 +135,7 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
   while (true) {
     int64_t quiet = quiet_until_ms_ - clock_.steady_ms();
     if (quiet > 0 && !closing_) clock_.sleep_ms(quiet);
+    const int reloads = reloads_;
     const int64_t handed_over = clock_.steady_ms();
     PostAnswer answer = post_(request);
     bool not_listening = answer.failure == PostAnswer::Failure::NotListening;
@@ -133,13 +153,22 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
       result.not_started = true;
       result.failure = closing_ ? "dev is stopping"
                                 : "the Worker's runtime was not listening for " + std::to_string(kRuntimeWaitMs / 1000) + "s";
-    } else if (clock_.steady_ms() - handed_over >= timeout_ms_ - kReconnectEveryMs) {
+    } else if (clock_.steady_ms() - handed_over >= request.timeout_ms - kReconnectEveryMs) {
       host_->kill_process();  // as for any handler: the whole process group ends, and starts again
       result.failure = "timed out after " + std::to_string(timeout_ms_ / 1000) + "s";
       quiet_until_ms_ = clock_.steady_ms() + kQuietAfterLossMs;  // its runtime may still be dying
     } else {
-      result.failure = "the Worker's runtime ended the batch's connection (it stopped, crashed or reloaded)";
       quiet_until_ms_ = clock_.steady_ms() + kQuietAfterLossMs;
+      // A reload cut it: the reloaded Worker gets the batch again, in the same lease and with the
+      // same attempts, within what is left of the timeout (which the lease covers).
+      const int64_t left = request.timeout_ms - (clock_.steady_ms() - handed_over);
+      if (!closing_ && left >= kLeastTimeForAgainMs && reloaded_since(reloads)) {
+        log_("  the Worker reloaded while its queue() ran a batch: the reloaded Worker gets the batch again "
+             "(not counted as an attempt: in production a deploy lets a running batch finish)");
+        request.timeout_ms = left;
+        continue;
+      }
+      result.failure = "the Worker's runtime ended the batch's connection (it stopped, crashed or reloaded)";
     }
     return result;
   }

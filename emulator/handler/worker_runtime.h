@@ -47,6 +47,9 @@ class WorkerRuntimeHandler final : public Handler {
   // A line of the host's output: a mark is taken, anything else goes to the log.
   void on_host_line(const std::string& line, const LogSink& log);
   void wait_for_mark(const std::string& mark);
+  // Whether the host has said that a reload began since `reloads` were counted (waiting a moment
+  // for its line, which comes through the host's output while the cut comes through a socket).
+  bool reloaded_since(int reloads);
   // What queue() threw, its stack's frames in the bundle wrangler built pointed back at the
   // Worker's own source files (the bundle's source map), as `wrangler dev` shows them.
   InvocationResult with_sources(InvocationResult result);
@@ -54,6 +57,7 @@ class WorkerRuntimeHandler final : public Handler {
   int64_t timeout_ms_;
   const Clock& clock_;
   PostBatch post_;
+  LogSink log_;
   std::unique_ptr<DeliveryClient> client_;  // the real one, when post_ is it
   std::unique_ptr<Handler> host_;
   std::atomic<int> port_{0};
@@ -63,6 +67,7 @@ class WorkerRuntimeHandler final : public Handler {
   std::condition_variable mark_seen_;
   std::set<std::string> awaited_, arrived_;  // marks
   std::atomic<bool> closing_{false};
+  std::atomic<int> reloads_{0};  // reloads the host has told of
   std::atomic<int64_t> quiet_until_ms_{0};  // steady: no batch is posted before it
   SourceMaps source_maps_;
 };

@@ -1069,6 +1069,30 @@ TEST_F(WorkerProject, EditingTheWorkerReloadsItAndLosesNothing) {
   EXPECT_EQ(messages("jobs-dlq").size(), 0u) << dev->log();
 }
 
+// A developer fixes a queue() that hangs while it hangs: the reload cuts the batch, and the fixed
+// Worker gets it again as the same attempt (in production a deploy lets a running batch finish;
+// saving a file must not spend a message's retries).
+TEST_F(WorkerProject, ABatchCutByEditingTheWorkerGoesToTheEditedWorkerAsTheSameAttempt) {
+  start("js");
+  std::filesystem::path source = dir / "src" / "index.js";
+  ASSERT_EQ(worker->get("/job?action=hang-once&tag=fixed-while-running").status, 200) << dev->log();
+  ASSERT_TRUE(dev->wait_for_log("queue() got fixed-while-running", 30000)) << dev->log();
+  std::string edited = read_file(source);
+  size_t hang = edited.find("if (m.attempts === 1) await");
+  ASSERT_NE(hang, std::string::npos);
+  edited.replace(hang, std::strlen("if (m.attempts === 1)"), "if (false)");
+  std::ofstream(source) << edited;
+  EXPECT_TRUE(dev->wait_for_log("the reloaded Worker gets the batch again", 30000)) << dev->log();
+  auto seen = results(2);
+  ASSERT_EQ(seen.size(), 2u) << dev->log();
+  EXPECT_EQ(seen[0]["attempts"], 1);
+  EXPECT_EQ(seen[1]["attempts"], 1) << "the cut delivery is not counted\n" << dev->log();
+  wait_idle("jobs");
+  EXPECT_EQ(info("jobs")["counters"]["acked"], 1) << dev->log();
+  EXPECT_EQ(dev->log().find("handler failed"), std::string::npos) << dev->log();
+  EXPECT_EQ(dev->log().find("flareq-reload"), std::string::npos) << dev->log();
+}
+
 // kill -9 of the Worker host in the middle of traffic, then of dev itself: every send the
 // Worker's fetch() acknowledged reaches queue() after dev starts again, and nothing of the
 // killed dev (its host, workerd) keeps running.

@@ -4,6 +4,8 @@
 // no socket is opened, nothing sleeps.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <thread>
 
 #include "emulator/core/faults.h"
 #include "emulator/handler/worker_runtime.h"
@@ -136,6 +138,38 @@ TEST_F(WorkerRuntimeTest, ALostConnectionFailsTheBatchAndTheNextWaitsOutTheQuiet
   EXPECT_FALSE(next.report.threw) << next.failure;
   ASSERT_EQ(posted_at.size(), 2u);
   EXPECT_EQ(posted_at[1] - posted_at[0], 500);
+}
+
+// Editing the Worker's source reloads it and cuts the batch queue() is running: the reloaded
+// Worker gets the same batch again, within what is left of the timeout, and no attempt is spent.
+TEST_F(WorkerRuntimeTest, ABatchCutByAReloadGoesAgainToTheReloadedWorker) {
+  std::vector<BatchPost> posts;
+  auto h = make([&](const BatchPost& p) {
+    posts.push_back(p);
+    if (posts.size() > 1) return answered(200, kOk);
+    clock.advance_ms(2000);  // queue() ran for 2 s
+    auto host = spawner.process(FakeSpawner::kFirstPid);
+    host->write_out("flareq-reload");
+    host->write_out("⎔ Reloading local server...");
+    // The host's output is read on a thread of its own: once the line after it is in the log,
+    // the reload line was taken.
+    for (auto lines = logged(); std::find(lines.begin(), lines.end(), "⎔ Reloading local server...") == lines.end();
+         lines = logged())
+      std::this_thread::yield();
+    return failed(PostAnswer::Failure::ConnectionLost);
+  }, 30000);
+  InvocationResult r = h->invoke("{}");
+  EXPECT_FALSE(r.report.threw) << r.failure;
+  ASSERT_EQ(posts.size(), 2u);
+  EXPECT_EQ(posts[1].document, "{}");
+  EXPECT_LE(posts[1].timeout_ms, 28000) << "what is left of the timeout";
+  auto lines = logged();
+  EXPECT_NE(std::find_if(lines.begin(), lines.end(),
+                         [](const std::string& l) { return l.find("the reloaded Worker gets the batch again") != std::string::npos; }),
+            lines.end());
+  for (const auto& line : lines) EXPECT_NE(line, "flareq-reload") << "the host's reload line is not logged";
+  // Without a reload, a lost connection fails the batch (the ALostConnection… test) after a short
+  // wait for the host's line, which may come after the cut.
 }
 
 TEST_F(WorkerRuntimeTest, AnInjectedCrashCutsOnlyItsOwnConnection) {
