@@ -10,6 +10,7 @@
 #include "emulator/core/error.h"
 #include "emulator/dev/config_watch.h"
 #include "emulator/dev/dev_session.h"
+#include "emulator/store/state_file_lock.h"
 
 namespace flareq::cli {
 namespace {
@@ -86,6 +87,13 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
                 std::filesystem::current_path().string() +
                 " or its parents: dev serves the API with no config's queues (run it in your project's folder, "
                 "or give the config with -c)");
+        if (!edited) {  // a dev left running in another terminal takes some of the batches
+          std::string others = other_users(ctx->state_path);
+          if (!others.empty())
+            print("note: " + others + " uses this state file too: the queues both consume have their batches "
+                  "shared between the two, each batch to one (its output is where that one runs); stop it, or "
+                  "give this dev a state file of its own (--state)");
+        }
         const Context* context = ctx.get();
         dev::DevProject project;
         project.configs = &ctx->configs;

@@ -35,6 +35,32 @@ std::string describe_process(int pid) {
   return name + " (pid " + std::to_string(pid) + ")";
 }
 
+// The processes other than this one that hold a lock on `lock_file`, from /proc/locks.
+std::set<int> holder_pids(const std::filesystem::path& lock_file) {
+  std::set<int> pids;
+  struct stat st {};
+  if (::stat(lock_file.c_str(), &st) != 0) return pids;
+  // Lines like "1: FLOCK  ADVISORY  READ  1234 08:01:5678 0 EOF" (device numbers in hex).
+  std::ifstream locks("/proc/locks");
+  for (std::string line; std::getline(locks, line);) {
+    std::istringstream fields(line);
+    std::string number, kind, advisory, mode, device;
+    int pid = 0;
+    if (!(fields >> number >> kind) || kind != "FLOCK") continue;
+    if (!(fields >> advisory >> mode >> pid >> device)) continue;
+    size_t colon = device.rfind(':');
+    if (colon == std::string::npos) continue;
+    if (std::stoull(device.substr(colon + 1)) == st.st_ino && pid != getpid()) pids.insert(pid);
+  }
+  return pids;
+}
+
+std::string describe_processes(const std::set<int>& pids) {
+  std::string out;
+  for (int pid : pids) out += (out.empty() ? "" : ", ") + describe_process(pid);
+  return out;
+}
+
 }  // namespace
 
 StateFileLock::StateFileLock(const std::filesystem::path& state, bool exclusive) {
@@ -66,25 +92,10 @@ void StateFileLock::share() {
 }
 
 std::string lock_holders(const std::filesystem::path& lock_file) {
-  struct stat st {};
-  if (::stat(lock_file.c_str(), &st) != 0) return "another process";
-  // Lines like "1: FLOCK  ADVISORY  READ  1234 08:01:5678 0 EOF" (device numbers in hex).
-  std::ifstream locks("/proc/locks");
-  std::set<int> pids;
-  for (std::string line; std::getline(locks, line);) {
-    std::istringstream fields(line);
-    std::string number, kind, advisory, mode, device;
-    int pid = 0;
-    if (!(fields >> number >> kind) || kind != "FLOCK") continue;
-    if (!(fields >> advisory >> mode >> pid >> device)) continue;
-    size_t colon = device.rfind(':');
-    if (colon == std::string::npos) continue;
-    if (std::stoull(device.substr(colon + 1)) == st.st_ino && pid != getpid()) pids.insert(pid);
-  }
-  if (pids.empty()) return "another process";
-  std::string out;
-  for (int pid : pids) out += (out.empty() ? "" : ", ") + describe_process(pid);
-  return out;
+  std::set<int> pids = holder_pids(lock_file);
+  return pids.empty() ? "another process" : describe_processes(pids);
 }
+
+std::string other_users(const std::filesystem::path& state) { return describe_processes(holder_pids(lock_path(state))); }
 
 }  // namespace flareq

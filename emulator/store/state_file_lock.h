@@ -27,5 +27,8 @@ class StateFileLock {
 // The processes that hold a lock on `lock_file` ("flareq dev (pid 1234)"), from /proc/locks;
 // "another process" when they cannot be told.
 std::string lock_holders(const std::filesystem::path& lock_file);
+// The other processes that use the state file `state` (that hold its lock), as above; empty when
+// there are none.
+std::string other_users(const std::filesystem::path& state);
 
 }  // namespace flareq

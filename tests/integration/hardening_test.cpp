@@ -355,6 +355,17 @@ TEST_F(Hardening, AResetIsRefusedWhileADevUsesTheStateFile) {
   EXPECT_EQ(json::parse(flareq({"queues", "list", "--json"}).out).size(), 0u);
 }
 
+// A dev forgotten in another terminal takes some of the batches, its Worker's output there: a
+// second dev on the same state file says so as it starts (and the first said nothing).
+TEST_F(Hardening, ASecondDevOnTheStateFileSaysWhichDevUsesItToo) {
+  DevServer first(state());
+  DevServer second(state());
+  EXPECT_TRUE(second.wait_for_log("note: flareq dev (pid " + std::to_string(first.pid()) +
+                                  ") uses this state file too", 5000))
+      << second.log();
+  EXPECT_EQ(first.log().find("uses this state file too"), std::string::npos) << first.log();
+}
+
 // A state file deleted by hand under a running dev: no push is answered 2xx after that, and
 // dev stops with an error rather than serving into a deleted file.
 TEST_F(Hardening, ADevWhoseStateFileIsDeletedRefusesPushesAndStops) {
