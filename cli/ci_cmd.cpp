@@ -18,13 +18,15 @@ namespace {
 struct WaitOptions {
   std::vector<std::string> queues;
   double timeout_secs = 30;
+  bool advance_time = false;
 };
 
 void run_wait(const GlobalOptions& g, const WaitOptions& o) {
   auto ctx = open_context(g, Open::Read);
   std::vector<Queue> queues;
   for (const auto& name : o.queues) queues.push_back(ctx->store->queue(name));
-  DrainWait wait = wait_until_drained(*ctx->store, queues, static_cast<int64_t>(o.timeout_secs * 1000), system_clock());
+  DrainWait wait = wait_until_drained(*ctx->store, queues, static_cast<int64_t>(o.timeout_secs * 1000), system_clock(),
+                                      o.advance_time);
   if (wait.left.empty()) return;
   std::string what;
   for (const auto& [queue, backlog] : wait.left) {
@@ -37,7 +39,8 @@ void run_wait(const GlobalOptions& g, const WaitOptions& o) {
     std::ostringstream due;
     due << static_cast<double>(*wait.due_after_advance_ms) / 1000;
     throw std::runtime_error("the messages left are delayed and the clock is virtual, so only `flareq time advance` "
-                             "brings them (" + what + "); the first is due in " + due.str() + "s");
+                             "brings them (" + what + "); the first is due in " + due.str() +
+                             "s (`flareq wait --advance-time` moves the clock as far as it takes)");
   }
   std::ostringstream secs;
   secs << o.timeout_secs;
@@ -52,6 +55,8 @@ void setup_ci(CLI::App& app, GlobalOptions& g) {
   wait->add_option("queues", o->queues, "queue names or ids")->required();
   wait->add_option("--timeout", o->timeout_secs, "give up after this many seconds (exit 1)")
       ->capture_default_str()->check(at_least(0));
+  wait->add_flag("--advance-time", o->advance_time,
+                 "under a virtual clock, move it to each next message due (delays, retry delays) until drained");
   wait->callback([&g, o] { run_wait(g, *o); });
 
   auto flush_queues = std::make_shared<std::vector<std::string>>();

@@ -11,7 +11,8 @@ constexpr int64_t kReadEveryMs = 20;
 constexpr int64_t kStuckMs = 1000;
 }  // namespace
 
-DrainWait wait_until_drained(Store& store, const std::vector<Queue>& queues, int64_t timeout_ms, const Clock& clock) {
+DrainWait wait_until_drained(Store& store, const std::vector<Queue>& queues, int64_t timeout_ms, const Clock& clock,
+                             bool advance_time) {
   const int64_t deadline = clock.steady_ms() + timeout_ms;
   std::optional<VirtualTime> stuck_at;  // the virtual time while only delayed messages are left
   int64_t stuck_since = 0;
@@ -27,13 +28,19 @@ DrainWait wait_until_drained(Store& store, const std::vector<Queue>& queues, int
       wait.left.push_back({q, b});
     }
     if (wait.left.empty()) return wait;
-    if (!only_delayed || stuck_at != time) {
+    auto first_due = [&] {
+      int64_t first = INT64_MAX;
+      for (const auto& u : wait.left) first = std::min(first, store.next_visible_ms(u.queue.key).value_or(INT64_MAX));
+      return first;
+    };
+    if (only_delayed && advance_time) {
+      int64_t first = first_due();
+      if (first != INT64_MAX) store.advance_clock(std::max<int64_t>(first - *time.frozen_ms, 1));
+    } else if (!only_delayed || stuck_at != time) {
       stuck_at = only_delayed ? std::optional<VirtualTime>(time) : std::nullopt;
       stuck_since = clock.steady_ms();
     } else if (clock.steady_ms() - stuck_since >= kStuckMs) {
-      int64_t first = INT64_MAX;
-      for (const auto& u : wait.left) first = std::min(first, store.next_visible_ms(u.queue.key).value_or(INT64_MAX));
-      wait.due_after_advance_ms = first - *time.frozen_ms;
+      wait.due_after_advance_ms = first_due() - *time.frozen_ms;
       timed_out = true;
     }
     if (timed_out) {

@@ -23,7 +23,9 @@ struct DrainWait {
 };
 
 // Returns as soon as every queue is empty; else once `timeout_ms` has passed on `clock`, or
-// earlier when waiting is in vain (DrainWait::due_after_advance_ms).
-DrainWait wait_until_drained(Store& store, const std::vector<Queue>& queues, int64_t timeout_ms, const Clock& clock);
+// earlier when waiting is in vain (DrainWait::due_after_advance_ms). With `advance_time`, a
+// virtual clock is moved instead to each next message due, as often as it takes.
+DrainWait wait_until_drained(Store& store, const std::vector<Queue>& queues, int64_t timeout_ms, const Clock& clock,
+                             bool advance_time = false);
 
 }  // namespace flareq

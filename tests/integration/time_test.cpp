@@ -137,6 +137,22 @@ TEST_F(Time, AWaitForWhatOnlyAnAdvanceCanBringSaysHowFarToAdvance) {
   EXPECT_EQ(r.exit_code, 0) << r.err << d->log();
 }
 
+// `flareq wait --advance-time` moves the virtual clock itself, to each next message due, and
+// no further than the last.
+TEST_F(Time, AWaitWithAdvanceTimeMovesTheClockToEachMessageDue) {
+  config("\"max_batch_timeout\": 0", false, /*probe=*/true);
+  auto d = dev({"--virtual-clock"});
+  int64_t before = clock()["now_ms"];
+  send("q", {json{{"n", 1}}}, {"--delay-secs", "600"});
+  send("q", {json{{"n", 2}}}, {"--delay-secs", "1200"});
+  Result r = flareq({"wait", "q", "--advance-time", "--timeout", "60"});
+  EXPECT_EQ(r.exit_code, 0) << r.err << d->log();
+  EXPECT_EQ(batches().size(), 2u) << d->log();
+  int64_t moved = clock()["now_ms"].get<int64_t>() - before;
+  EXPECT_GE(moved, 1200000);
+  EXPECT_LT(moved, 1200000 + 1000);
+}
+
 TEST_F(Time, ResetGoesBackToRealTimeWithoutMovingAnyMessageBackwards) {
   Result created = flareq({"queues", "create", "kept"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
