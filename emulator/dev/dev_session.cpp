@@ -154,6 +154,10 @@ void DevSession::start_workers(const std::string& api_url, int first_port) {
 void DevSession::say_ready(const std::string& url) {
   print_("flareq ready on " + url + "  (state " + project_.state_path.string() + ")");
   print_("dashboard on " + url + "/");
+  // A "dev" script carried over from wrangler (`wrangler dev --port 3000`) means the Worker.
+  if (settings_.port > 0 && settings_.worker_port < 0 && worker_port_ > 0)
+    print_("note: --port " + std::to_string(settings_.port) + " is flareq's API and dashboard; the Worker's fetch() is on "
+           "http://127.0.0.1:" + std::to_string(worker_port_) + " (wrangler dev's --port is flareq dev's --worker-port)");
   std::map<std::string, std::string> workers_not_run;
   if (settings_.no_worker)
     for (const auto& config : *project_.configs)

@@ -10,6 +10,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <stdexcept>
@@ -102,8 +103,8 @@ DevServer::DevServer(const std::filesystem::path& state, std::vector<std::string
   auto port_file = dir / ("port-" + std::to_string(counter) + ".txt");
   log_path_ = dir / ("dev-" + std::to_string(counter++) + ".log");
   std::filesystem::remove(port_file);
-  std::vector<std::string> argv = {FLAREQ_BINARY, "--state", state.string(), "dev", "--port", "0",
-                                   "--port-file", port_file.string()};
+  std::vector<std::string> argv = {FLAREQ_BINARY, "--state", state.string(), "dev", "--port-file", port_file.string()};
+  if (std::find(args.begin(), args.end(), "--port") == args.end()) argv.insert(argv.end(), {"--port", "0"});
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = fork();
   if (pid_ == 0) {

@@ -33,7 +33,8 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// `flareq dev --port 0` on a temporary state file, killed (SIGKILL) when destroyed.
+// `flareq dev --port 0` (unless the arguments give a --port) on a temporary state file, killed
+// (SIGKILL) when destroyed.
 class DevServer {
  public:
   // Extra arguments go after `dev`; global options (--state) are added.

@@ -1069,6 +1069,24 @@ TEST_F(WorkerProject, EditingTheWorkerReloadsItAndLosesNothing) {
   EXPECT_EQ(messages("jobs-dlq").size(), 0u) << dev->log();
 }
 
+// A "dev" script carried over from wrangler (`wrangler dev --port 3000`) meant the Worker's port;
+// under flareq --port is the API's: dev says so, and where the Worker is.
+TEST_F(WorkerProject, PortAloneSaysItIsTheAPIsAndWhereTheWorkerIs) {
+  std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
+  const int api_port = WranglerDev::free_port();
+  int worker_port = WranglerDev::free_port();
+  while (worker_port == api_port) worker_port = WranglerDev::free_port();
+  std::string config = read_file(dir / "wrangler.jsonc");
+  config.replace(config.find("\"main\""), 0, "\"dev\": { \"port\": " + std::to_string(worker_port) + " },\n  ");
+  std::ofstream(dir / "wrangler.jsonc") << config;
+  DevServer dev(dir / "state.sqlite", {"--port", std::to_string(api_port)}, dir.path());
+  EXPECT_TRUE(dev.wait_for_log("note: --port " + std::to_string(api_port) + " is flareq's API and dashboard; the Worker's "
+                               "fetch() is on http://127.0.0.1:" + std::to_string(worker_port) +
+                               " (wrangler dev's --port is flareq dev's --worker-port)", 30000))
+      << dev.log();
+  EXPECT_EQ(Http(worker_port).get("/vars").status, 200) << dev.log();
+}
+
 // A developer fixes a queue() that hangs while it hangs: the reload cuts the batch, and the fixed
 // Worker gets it again as the same attempt (in production a deploy lets a running batch finish;
 // saving a file must not spend a message's retries).
