@@ -37,8 +37,8 @@ function sayUnawaited(invocation, handler) {
     if (said.has(key)) continue;
     said.add(key);
     console.warn(`flareq: ${what} was still in flight when ${handler} returned, and nothing awaited it or gave it to ` +
-                 "ctx.waitUntil(): the runtime may cancel it as the invocation ends, as production does, and the " +
-                 "message never arrive. await it, or pass it to ctx.waitUntil()");
+                 "ctx.waitUntil(): the runtime may cancel it as the invocation ends, as production does, and then the " +
+                 "message never arrives. await it, or pass it to ctx.waitUntil()");
   }
 }
 

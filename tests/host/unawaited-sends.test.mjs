@@ -45,7 +45,7 @@ test("a send still in flight when fetch() returns, and given to nothing, is said
   });
   assert.deepEqual(said, ["flareq: env.EVENTS.send() was still in flight when fetch() returned, and nothing awaited " +
                           "it or gave it to ctx.waitUntil(): the runtime may cancel it as the invocation ends, as " +
-                          "production does, and the message never arrive. await it, or pass it to ctx.waitUntil()"]);
+                          "production does, and then the message never arrives. await it, or pass it to ctx.waitUntil()"]);
   assert.equal(queue.pending.length, 2);
 });
 

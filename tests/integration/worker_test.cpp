@@ -473,7 +473,7 @@ TEST_F(WorkerProject, ASendLeftInFlightWhenFetchReturnsIsSaid) {
   for (int i = 0; i < 3; ++i) ASSERT_EQ(worker->get("/send-unawaited").status, 200) << dev->log();
   const std::string said = "flareq: env.INBOX.send() was still in flight when fetch() returned, and nothing awaited it "
                            "or gave it to ctx.waitUntil(): the runtime may cancel it as the invocation ends, as "
-                           "production does, and the message never arrive. await it, or pass it to ctx.waitUntil()";
+                           "production does, and then the message never arrives. await it, or pass it to ctx.waitUntil()";
   ASSERT_TRUE(dev->wait_for_log(said)) << dev->log();
   ASSERT_EQ(worker->get("/send").status, 200) << dev->log();
   std::string log = dev->log();
