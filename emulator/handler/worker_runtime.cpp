@@ -163,7 +163,7 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
       // same attempts, within what is left of the timeout (which the lease covers).
       const int64_t left = request.timeout_ms - (clock_.steady_ms() - handed_over);
       if (!closing_ && left >= kLeastTimeForAgainMs && reloaded_since(reloads)) {
-        log_("  the Worker reloaded while its queue() ran a batch: the reloaded Worker gets the batch again "
+        log_("the Worker reloaded while its queue() ran a batch: the reloaded Worker gets the batch again "
              "(not counted as an attempt: in production a deploy lets a running batch finish)");
         request.timeout_ms = left;
         continue;
