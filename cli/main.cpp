@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
     if (level->get_require_subcommand_min() > 0 && level->get_subcommands().empty()) {
       std::vector<std::string> words = app.remaining(true);
       if (!words.empty() && words.front().rfind('-', 0) == 0) std::cerr << "error: unknown option " << words.front() << "\n\n";
-      else if (!words.empty()) std::cerr << cli::unknown_command(*level, words.front()) << "\n\n";
+      else if (!words.empty())
+        std::cerr << cli::unknown_command(*level, words.front(), words.size() > 1 ? words[1] : "") << "\n\n";
       std::cerr << app.help();
       return e.get_exit_code();
     }

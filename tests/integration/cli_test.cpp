@@ -48,7 +48,8 @@ TEST_F(Cli, VersionAndHelp) {
   EXPECT_NE(r.err.find("\n  queues "), std::string::npos) << r.err;
   r = run({"flareq", "dlq", "list", "orders-dlq"});
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_EQ(r.err.rfind("error: 'list' is not a command of `flareq dlq`\n", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.rfind("error: 'list' is not a command of `flareq dlq`; did you mean `flareq messages list orders-dlq`?\n", 0), 0u)
+      << r.err;
   EXPECT_NE(r.err.find("Usage: flareq dlq"), std::string::npos) << r.err;
   r = run({"flareq", "queues", "--lsit"});
   EXPECT_EQ(r.err.rfind("error: unknown option --lsit\n", 0), 0u) << r.err;
