@@ -127,7 +127,7 @@ void WorkerRuntimeHandler::kill_all() {
 InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool crash, const std::string& mark) {
   InvocationResult result;
   result.report.threw = true;
-  const int64_t wait_until = clock_.steady_ms() + kRuntimeWaitMs;
+  int64_t wait_until = clock_.steady_ms() + kRuntimeWaitMs;
   // With a crash injected, the batch's connection is cut once the whole batch is written: that
   // invocation ends, and only it. One invocation's crash in production touches neither the
   // Worker's other batches nor its fetch(), so the runtime is not restarted.
@@ -166,6 +166,7 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
         log_("the Worker reloaded while its queue() ran a batch: the reloaded Worker gets the batch again "
              "(not counted as an attempt: in production a deploy lets a running batch finish)");
         request.timeout_ms = left;
+        wait_until = clock_.steady_ms() + kRuntimeWaitMs;  // for the reloaded runtime to listen
         continue;
       }
       result.failure = "the Worker's runtime ended the batch's connection (it stopped, crashed or reloaded)";
