@@ -70,6 +70,7 @@ void DevSession::prepare_state_file() {
   for (const auto& config : configs)
     for (const auto& line : project::apply_config(config, store)) print_(line);
   for (const auto& line : project::unconsumed_producer_warnings(configs, store)) print_(line);
+  for (const auto& line : project::unfed_consumer_notes(configs, store)) print_(line);
   if (!settings_.no_worker)
     for (const auto& config : configs)
       if (!config.main.empty()) workers_.push_back(&config);

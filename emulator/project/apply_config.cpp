@@ -131,4 +131,28 @@ std::vector<std::string> unconsumed_producer_warnings(const std::vector<config::
   return warnings;
 }
 
+std::vector<std::string> unfed_consumer_notes(const std::vector<config::Config>& configs, Store& store) {
+  std::vector<std::string> fed;  // what a producer binding, a dead-letter move or an R2 rule sends to
+  for (const auto& c : configs) {
+    for (const auto& p : c.producers) fed.push_back(p.queue);
+    for (const auto& consumer : c.consumers)
+      if (!consumer.dead_letter_queue.empty()) fed.push_back(consumer.dead_letter_queue);
+    for (const auto& r : c.r2_rules) fed.push_back(r.queue);
+  }
+  std::vector<std::string> notes;
+  for (const auto& c : configs) {
+    if (c.main.empty()) continue;
+    for (const auto& consumer : c.consumers) {
+      if (std::find(fed.begin(), fed.end(), consumer.queue) != fed.end()) continue;
+      if (!store.r2_rules_of_queue(store.queue(consumer.queue).key).empty()) continue;
+      fed.push_back(consumer.queue);  // one note per queue
+      notes.push_back("note: no Worker in this dev sends to queue '" + consumer.queue + "', which Worker " +
+                      c.script_name() + " consumes: its messages come from the API or the CLI (flareq send " +
+                      consumer.queue + " '{\"hello\":1}'), or from a producer in another project's config once both " +
+                      "run in one dev (flareq dev -c " + c.path.filename().string() + " -c ../producer/wrangler.jsonc)");
+    }
+  }
+  return notes;
+}
+
 }  // namespace flareq::project

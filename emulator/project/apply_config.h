@@ -20,6 +20,11 @@ std::vector<std::string> apply_config(const config::Config& config, Store& store
 // piles messages up unseen. Names the nearest consumed queue when there is one.
 std::vector<std::string> unconsumed_producer_warnings(const std::vector<config::Config>& configs, Store& store);
 
+// One note for each queue that a Worker of `configs` consumes but that nothing of `configs` sends
+// to (no producer binding, dead letter move or R2 rule, none in the state file either): a
+// producer run by another dev, on its own state file, never reaches it.
+std::vector<std::string> unfed_consumer_notes(const std::vector<config::Config>& configs, Store& store);
+
 // The producers the config binds to `queue` (the queue object lists them).
 std::vector<Producer> producers_of(const config::Config& config, const std::string& queue);
 

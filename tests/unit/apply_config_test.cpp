@@ -46,5 +46,27 @@ TEST_F(ApplyConfig, AWorkersConsumerItsConfigNoLongerNamesIsRemovedAndItsQueueWa
   EXPECT_TRUE(project::apply_config(typo, *store_).empty()) << "nothing more to change";
 }
 
+// A consumer Worker run without its producer (each in its own dev, as with two `wrangler dev`s)
+// waits for messages that go to the other dev's state file: that is said, once per queue, and
+// not for a queue that something of the dev's configs sends to (a producer, a dead-letter move).
+TEST_F(ApplyConfig, AQueueAWorkerConsumesAndNothingSendsToIsNoted) {
+  auto parse = [](const std::string& text) {
+    return config::parse_config(text, "wrangler.jsonc", config::Format::Jsonc, "");
+  };
+  config::Config consumer = parse(R"({"name": "jobs-worker", "main": "src/index.js", "compatibility_date": "2026-11-20",
+    "queues": {"consumers": [{"queue": "jobs", "dead_letter_queue": "jobs-dlq"}, {"queue": "jobs-dlq"}]}})");
+  config::Config producer = parse(R"({"name": "api", "main": "src/index.js", "compatibility_date": "2026-11-20",
+    "queues": {"producers": [{"binding": "JOBS", "queue": "jobs"}]}})");
+  project::apply_config(consumer, *store_);
+  project::apply_config(producer, *store_);
+  auto notes = project::unfed_consumer_notes({consumer}, *store_);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0], "note: no Worker in this dev sends to queue 'jobs', which Worker jobs-worker consumes: its messages "
+                      "come from the API or the CLI (flareq send jobs '{\"hello\":1}'), or from a producer in another "
+                      "project's config once both run in one dev (flareq dev -c wrangler.jsonc -c "
+                      "../producer/wrangler.jsonc)");
+  EXPECT_TRUE(project::unfed_consumer_notes({consumer, producer}, *store_).empty());
+}
+
 }  // namespace
 }  // namespace flareq
