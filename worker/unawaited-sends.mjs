@@ -1,7 +1,8 @@
 // Sends a handler left in flight, inside the runtime: each invocation of fetch(), queue(),
 // scheduled() or email() gets its queue producer bindings watched. When the handler has returned
-// (for fetch(), its Response) while a send() or sendBatch() it started is still in flight, and it
-// gave nothing to ctx.waitUntil(), the runtime may cancel the send as the invocation ends, as
+// (for fetch(), its Response, unless that streams on: server-sent events, a WebSocket) while a
+// send() or sendBatch() it started is still in flight, and it gave nothing to ctx.waitUntil(),
+// the runtime may cancel the send as the invocation ends, as
 // production does, and the message never arrives: the Worker's log says so, once per handler,
 // binding and method. (wrangler dev's in-process queue often lets such a send through, so
 // without this the loss would show only once deployed.)
@@ -30,8 +31,16 @@ function watchedQueue(queue, binding, invocation) {
   return passThrough(queue, { send: watched("send"), sendBatch: watched("sendBatch") });
 }
 
-function sayUnawaited(invocation, handler) {
-  if (invocation.waited) return;
+// A fetch() whose Response streams on after it returns (server-sent events, a WebSocket) keeps
+// its invocation, and so its sends, alive: nothing to say then.
+function streamsOn(value, handler) {
+  if (handler !== "fetch()" || !value || typeof value !== "object") return false;
+  if (value.status === 101 || value.webSocket) return true;
+  return /^text\/event-stream/i.test(value.headers?.get?.("content-type") ?? "");
+}
+
+function sayUnawaited(invocation, handler, value) {
+  if (invocation.waited || streamsOn(value, handler)) return;
   for (const { what } of invocation.inFlight) {
     const key = `${handler} ${what}`;
     if (said.has(key)) continue;
@@ -55,9 +64,9 @@ export function watchInvocation(producers, env, ctx) {
     ? passThrough(ctx, { waitUntil: (promise) => { invocation.waited = true; return ctx.waitUntil(promise); } })
     : ctx;
   const after = (result, handler) => {
-    if (!result || typeof result.then !== "function") return sayUnawaited(invocation, handler), result;
+    if (!result || typeof result.then !== "function") return sayUnawaited(invocation, handler, result), result;
     return result.then((value) => {
-      sayUnawaited(invocation, handler);
+      sayUnawaited(invocation, handler, value);
       return value;
     });
   };

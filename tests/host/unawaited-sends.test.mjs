@@ -82,3 +82,25 @@ test("a Worker without the producer binding in env, or a handler that returns at
   assert.equal(said.length, 1);
   assert.match(said[0], /^flareq: env\.EVENTS\.send\(\) was still in flight when email\(\) returned/);
 });
+
+test("a fetch() whose Response streams on (server-sent events, a WebSocket) is not said", async () => {
+  const queue = fakeQueue();  // a binding of its own: each binding and method is said once per isolate
+  const said = await warnings(async () => {
+    const events = await watchSends(["LIVE"], "fetch()", { LIVE: queue }, ctx(), (e) => {
+      e.LIVE.send({ n: 1 });  // sent while the stream is written: the invocation lives on
+      return Promise.resolve(new Response("data: 1\n\n", { headers: { "Content-Type": "text/event-stream" } }));
+    });
+    assert.equal(events.status, 200);
+    await watchSends(["LIVE"], "fetch()", { LIVE: queue }, ctx(), (e) => {
+      e.LIVE.send({ n: 2 });
+      return Promise.resolve({ status: 101, webSocket: {} });  // a Response with a WebSocket, as workerd has it
+    });
+  });
+  assert.deepEqual(said, []);
+  // The same send with an ordinary Response is said.
+  const plain = await warnings(() => watchSends(["LIVE"], "fetch()", { LIVE: queue }, ctx(), (e) => {
+    e.LIVE.send({ n: 3 });
+    return Promise.resolve(new Response("ok"));
+  }));
+  assert.equal(plain.length, 1);
+});
