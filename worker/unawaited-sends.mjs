@@ -40,7 +40,7 @@ function streamsOn(value, handler) {
 }
 
 function sayUnawaited(invocation, handler, value) {
-  if (invocation.waited || streamsOn(value, handler)) return;
+  if (invocation.inFlight.size === 0 || invocation.waited || streamsOn(value, handler)) return;
   for (const { what } of invocation.inFlight) {
     const key = `${handler} ${what}`;
     if (said.has(key)) continue;
