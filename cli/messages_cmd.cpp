@@ -1,5 +1,6 @@
 // `flareq messages list|show|delete`: a peek at what a queue holds, in delivery order (it
 // never leases or changes a message), one message whole, or one message deleted.
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -41,16 +42,27 @@ void run_list(const GlobalOptions& g, const MessagesOptions& o) {
     std::cout << "Queue '" << q.name << "' holds no " << (o.state.empty() ? "" : o.state + " ") << "messages\n";
     return;
   }
+  // In a dead letter queue: where each message failed, and how often.
+  bool dead_lettered = std::any_of(messages.begin(), messages.end(), [](const auto& m) { return !m.origin_queue.empty(); });
   std::vector<std::vector<std::string>> rows;
   for (const auto& m : messages) {
     MessageState s = m.state_at(now);
     std::string visible = s == MessageState::Ready ? "now" : "in " + human_duration_ms(m.visible_ms - now);
     rows.push_back({m.id, message_state_name(s), std::to_string(m.attempts), iso8601(m.enqueued_ms), visible,
                     content_type_name(m.content_type), body_preview(m)});
+    if (dead_lettered)
+      rows.back().insert(rows.back().begin() + 3, m.origin_queue.empty() ? "" :
+                         m.origin_queue + (m.origin_attempts > 0 ? " (" + std::to_string(m.origin_attempts) +
+                                                             (m.origin_attempts == 1 ? " attempt)" : " attempts)") : ""));
   }
-  print_table({"ID", "STATE", "ATTEMPTS", "ENQUEUED", "VISIBLE", "TYPE", "BODY"}, rows);
+  std::vector<std::string> header = {"ID", "STATE", "ATTEMPTS", "ENQUEUED", "VISIBLE", "TYPE", "BODY"};
+  if (dead_lettered) header.insert(header.begin() + 3, "FAILED IN");
+  print_table(header, rows);
   if (static_cast<int64_t>(messages.size()) == o.limit && q.message_count > o.limit)
     std::cout << "(" << messages.size() << " of " << q.message_count << " messages; use --limit to see more)\n";
+  if (dead_lettered)
+    std::cout << "(`flareq messages show ID` prints one whole, with its last error; `flareq dlq replay " << q.name
+              << "` sends them back to the queue each failed in)\n";
 }
 
 void run_show(const GlobalOptions& g, const std::string& id, bool json_output) {

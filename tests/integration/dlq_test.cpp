@@ -61,6 +61,12 @@ TEST_F(Dlq, ReplayBackToTheOrigin) {
   json dead = list("q-dlq");
   ASSERT_EQ(dead.size(), 3u);
   EXPECT_EQ(dead[0]["origin_queue"], "q");
+  // The listing for people says where each failed, and what to do next.
+  Result listed = flareq({"messages", "list", "q-dlq"});
+  EXPECT_NE(listed.out.find("FAILED IN"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("  q (1 attempt)  "), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("`flareq dlq replay q-dlq` sends them back"), std::string::npos) << listed.out;
+  EXPECT_EQ(flareq({"messages", "list", "q"}).out.find("FAILED IN"), std::string::npos);
 
   Result r = flareq({"dlq", "replay", "q-dlq", "--dry-run"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
