@@ -56,7 +56,7 @@ void run_list(const GlobalOptions& g, const MessagesOptions& o) {
                                                              (m.origin_attempts == 1 ? " attempt)" : " attempts)") : ""));
   }
   std::vector<std::string> header = {"ID", "STATE", "ATTEMPTS", "ENQUEUED", "VISIBLE", "TYPE", "BODY"};
-  if (dead_lettered) header.insert(header.begin() + 3, "FAILED IN");
+  if (dead_lettered) header.insert(header.begin() + 3, "CAME FROM");
   print_table(header, rows);
   if (static_cast<int64_t>(messages.size()) == o.limit && q.message_count > o.limit)
     std::cout << "(" << messages.size() << " of " << q.message_count << " messages; use --limit to see more)\n";

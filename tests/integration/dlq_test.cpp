@@ -63,10 +63,10 @@ TEST_F(Dlq, ReplayBackToTheOrigin) {
   EXPECT_EQ(dead[0]["origin_queue"], "q");
   // The listing for people says where each failed, and what to do next.
   Result listed = flareq({"messages", "list", "q-dlq"});
-  EXPECT_NE(listed.out.find("FAILED IN"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("CAME FROM"), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find("  q (1 attempt)  "), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find("`flareq dlq replay q-dlq` sends them back"), std::string::npos) << listed.out;
-  EXPECT_EQ(flareq({"messages", "list", "q"}).out.find("FAILED IN"), std::string::npos);
+  EXPECT_EQ(flareq({"messages", "list", "q"}).out.find("CAME FROM"), std::string::npos);
 
   Result r = flareq({"dlq", "replay", "q-dlq", "--dry-run"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
