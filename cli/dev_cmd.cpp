@@ -29,6 +29,7 @@ struct DevOptions {
   double handler_timeout_secs = 900;
   double shutdown_grace_secs = 10;
   int worker_port = -1;  // unset: the config's dev.port, else 8787
+  int inspector_port = -1;  // unset: no debugger
   std::string worker_port_file;
   bool no_worker = false;
   bool virtual_clock = false;
@@ -61,6 +62,7 @@ dev::DevSettings settings_of(const DevOptions& o) {
   s.handler_timeout_ms = static_cast<int64_t>(o.handler_timeout_secs * 1000);
   s.shutdown_grace_ms = static_cast<int64_t>(o.shutdown_grace_secs * 1000);
   s.worker_port = o.worker_port;
+  s.inspector_port = o.inspector_port;
   s.worker_port_file = o.worker_port_file;
   s.no_worker = o.no_worker;
   return s;
@@ -142,6 +144,10 @@ void setup_dev(CLI::App& app, GlobalOptions& g) {
                   "config's dev.port, else 8787); held to the local safety rules like the API, except that any "
                   "page on this machine may call it")
       ->check(CLI::Range(0, 65535));
+  dev->add_option("--inspector-port", o->inspector_port,
+                  "serve the (first) Worker's debugger here, as wrangler dev does: Chrome DevTools, breakpoints in "
+                  "fetch() and queue() (default: none)")
+      ->check(CLI::Range(1, 65535));
   dev->add_option("--worker-port-file", o->worker_port_file, "write the Worker's port here once it is ready (for scripts)");
   dev->add_flag("--no-worker", o->no_worker,
                 "do not run the project's Worker: serve the queues only, keeping the messages of its consumers");

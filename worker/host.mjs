@@ -365,7 +365,7 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
       bindings: producerBindings(config),
       dev: {
         server: { hostname: "127.0.0.1", port: 0 },  // wrangler's proxy: nobody calls it
-        inspector: false,
+        inspector: process.env.FLAREQ_WORKER_INSPECTOR_PORT ? { hostname: "127.0.0.1", port: Number(process.env.FLAREQ_WORKER_INSPECTOR_PORT) } : false,
         watch: true,
         logLevel,
       },

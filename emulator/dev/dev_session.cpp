@@ -147,6 +147,7 @@ void DevSession::start_workers(const std::string& api_url, int first_port) {
   start.api_url = api_url;
   start.api_token = settings_.api_token;
   start.timeout_ms = settings_.handler_timeout_ms;
+  start.first_inspector_port = settings_.inspector_port;
   start.cancel = &signals_->stop_requested();
   hosts_ = std::make_unique<WorkerHosts>(workers_, start, log_, print_);
   worker_port_ = hosts_->first_port();

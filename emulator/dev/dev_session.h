@@ -46,6 +46,7 @@ struct DevSettings {
   int64_t handler_timeout_ms = 900000;
   int64_t shutdown_grace_ms = 10000;
   int worker_port = -1;  // unset: the config's dev.port, else 8787
+  int inspector_port = -1;  // the first Worker's debugger; unset: none
   std::string worker_port_file;
   bool no_worker = false;
 };

@@ -91,6 +91,20 @@ int runtime_port() {
   throw UsageError("cannot find a free port on 127.0.0.1 for the Worker's runtime");
 }
 
+// Whether nothing listens on 127.0.0.1:port now.
+bool port_is_free(int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int yes = 1;
+  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  bool free = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  if (fd >= 0) close(fd);
+  return free;
+}
+
 // The paths the host says its runtime serves under another prefix ([from, to] pairs).
 api::PathRewrites path_rewrites(const nlohmann::json& ready) {
   api::PathRewrites rules;
@@ -134,6 +148,14 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
     w.ready_file = hosts_dir_.path / ("worker-" + std::to_string(i) + ".json");
     w.temp_dir = hosts_dir_.path;
     w.timeout_ms = start.timeout_ms;
+    if (i == 0 && start.first_inspector_port > 0) {
+      if (!port_is_free(start.first_inspector_port))
+        throw UsageError("cannot serve Worker " + name + "'s debugger on 127.0.0.1:" +
+                         std::to_string(start.first_inspector_port) +
+                         ": the port is in use (another dev, wrangler dev or node --inspect?); choose another with "
+                         "--inspector-port");
+      w.inspector_port = start.first_inspector_port;
+    }
     std::string prefix = "[" + name + "] ";
     std::shared_ptr<handler::WorkerRuntimeHandler> host;
     nlohmann::json ready;
@@ -173,6 +195,11 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
                       std::to_string(port);
     print("Worker " + name + " ready on " + url + "   (" + ready.value("main", "") + ", compatibility_date " +
           ready.value("compatibility_date", "") + "; " + ready.value("runtime", "") + ")");
+    if (w.inspector_port > 0) {
+      std::string ws = "127.0.0.1:" + std::to_string(w.inspector_port) + "/ws";
+      print("Worker " + name + "'s debugger on ws://" + ws + "   (DevTools: https://devtools.devprod.cloudflare.dev/"
+            "js_app?theme=systemPreferred&debugger=true&ws=" + ws + ")");
+    }
     if (i == 0 && !start.first_port_file.empty())
       write_port_file(start.first_port_file, port);
   }

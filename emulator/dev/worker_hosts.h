@@ -26,6 +26,7 @@ struct WorkerStart {
   std::string api_url;          // flareq's API, for the producer bindings
   std::string api_token;
   int64_t timeout_ms = 900000;
+  int first_inspector_port = -1;  // the first Worker's debugger (wrangler dev's --inspector-port); -1: none
   const std::atomic<bool>* cancel = nullptr;  // set: stop starting (dev was asked to stop)
 };
 

@@ -151,6 +151,7 @@ handler::HandlerSpec worker_host_spec(const config::Config& config, const Worker
               {"FLAREQ_API_TOKEN", options.api_token},
               {"FLAREQ_WORKER_READY", options.ready_file.string()}};
   if (!options.temp_dir.empty()) spec.env["TMPDIR"] = options.temp_dir.string();
+  if (options.inspector_port > 0) spec.env["FLAREQ_WORKER_INSPECTOR_PORT"] = std::to_string(options.inspector_port);
   spec.timeout_ms = options.timeout_ms;
   spec.shared = config.script_name();
   return spec;

@@ -19,6 +19,7 @@ struct WorkerHostOptions {
   std::filesystem::path ready_file;  // the host writes {"url",…} or {"error"} there
   std::filesystem::path temp_dir;    // its TMPDIR, when not empty
   int64_t timeout_ms = 900000;
+  int inspector_port = -1;  // where wrangler's inspector proxy serves DevTools on 127.0.0.1 (-1: none)
 };
 
 // The host's own files: FLAREQ_WORKER_HOST_DIR (the npm package's launcher sets it), else

@@ -1087,6 +1087,28 @@ TEST_F(WorkerProject, PortAloneSaysItIsTheAPIsAndWhereTheWorkerIs) {
   EXPECT_EQ(Http(worker_port).get("/vars").status, 200) << dev.log();
 }
 
+// `--inspector-port`, as wrangler dev takes it: wrangler's own inspector proxy serves the Worker's
+// debugger there (DevTools finds it by /json); a port in use is an error before anything runs.
+TEST_F(WorkerProject, InspectorPortServesTheWorkersDebuggerAsWranglerDevDoes) {
+  const int port = WranglerDev::free_port();
+  start("js", {"--inspector-port", std::to_string(port)});
+  const std::string ws = "127.0.0.1:" + std::to_string(port) + "/ws";
+  EXPECT_TRUE(dev->wait_for_log("Worker test-worker's debugger on ws://" + ws)) << dev->log();
+  HttpReply targets = Http(port).get("/json");
+  ASSERT_EQ(targets.status, 200) << targets.text << dev->log();
+  ASSERT_TRUE(targets.body.is_array() && !targets.body.empty()) << targets.text;
+  EXPECT_EQ(targets.body[0]["webSocketDebuggerUrl"], "ws://" + ws) << targets.text;
+  // Another dev asking for the same port is told before its Worker starts.
+  Result second = run({FLAREQ_BINARY, "--state", (dir / "other.sqlite").string(), "dev", "--port", "0",
+                       "--worker-port", "0", "--inspector-port", std::to_string(port)},
+                      "", {}, dir.path());
+  EXPECT_NE(second.exit_code, 0);
+  EXPECT_NE(second.err.find("cannot serve Worker test-worker's debugger on 127.0.0.1:" + std::to_string(port) +
+                            ": the port is in use"),
+            std::string::npos)
+      << second.out << second.err;
+}
+
 // A developer fixes a queue() that hangs while it hangs: the reload cuts the batch, and the fixed
 // Worker gets it again as the same attempt (in production a deploy lets a running batch finish;
 // saving a file must not spend a message's retries).

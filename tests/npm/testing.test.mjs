@@ -3,6 +3,7 @@
 // leave no process behind, also when the test process itself is killed.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -98,6 +99,38 @@ describe("a Worker project under a virtual clock", () => {
                          (err) => err instanceof FlareqError && err.status === 404 && /no-such-queue/.test(err.message));
     await assert.rejects(fq.time.advance("soon"), (err) => err instanceof FlareqError && err.status === 400);
   });
+});
+
+// What a DevTools session on `--inspector-port` sees while the Worker's queue() runs: its console
+// calls, through wrangler's inspector proxy (the `ws` client that wrangler
+// itself uses, since the proxy asks for an Origin and closes without a handshake).
+test("--inspector-port gives DevTools the Worker, its queue() included", async () => {
+  const { default: WebSocket } = await import(join(here, "..", "..", "worker", "node_modules", "ws", "index.js"));
+  const port = await new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+  const fq = await startFlareq({ config: workerConfig, args: ["--inspector-port", String(port)] });
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { Origin: `http://127.0.0.1:${port}` } });
+  try {
+    const logged = [];
+    ws.on("message", (data) => {
+      const m = JSON.parse(data);
+      if (m.method === "Runtime.consoleAPICalled") logged.push(m.params.args.map((a) => a.value).join(" "));
+    });
+    await new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); });
+    ws.send(JSON.stringify({ id: 1, method: "Runtime.enable" }));
+    await new Promise((resolve) => setTimeout(resolve, 500));  // Runtime.enable reaches the runtime
+    assert.equal((await fq.fetch("/job?action=ack&tag=under-the-debugger")).status, 200);
+    await fq.waitIdle("jobs");
+    await eventually(() => logged.includes("queue() got under-the-debugger"), 10000,
+                     "queue()'s console.log in the DevTools session");
+  } finally {
+    ws.terminate();
+    await fq.stop();
+  }
 });
 
 test("process consumers, a batch of sends, bytes, and stop() leaving nothing behind", async () => {
