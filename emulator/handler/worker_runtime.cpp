@@ -46,7 +46,7 @@ WorkerRuntimeHandler::WorkerRuntimeHandler(const HandlerSpec& spec, LogSink log,
       post_(std::move(post)),
       log_(log),
       host_(make_persistent_handler(
-          spec, [this, log](const std::string& line) { on_host_line(line, log); }, spawner, clock)) {
+          spec, [this](const std::string& line) { on_host_line(line); }, spawner, clock)) {
   if (!post_) {
     client_ = std::make_unique<DeliveryClient>();
     post_ = [client = client_.get()](const BatchPost& p) { return client->post(p); };
@@ -61,14 +61,14 @@ void WorkerRuntimeHandler::deliver_to(int port, const std::string& secret, bool 
   port_ = port;
 }
 
-void WorkerRuntimeHandler::on_host_line(const std::string& line, const LogSink& log) {
+void WorkerRuntimeHandler::on_host_line(const std::string& line) {
   if (line == kReloadLine) {
     reloads_++;
     return;
   }
   size_t at = line.find(kMarkPrefix);
   if (at == std::string::npos) {
-    log(line);
+    log_(line);
     return;
   }
   std::string mark = line.substr(at + std::strlen(kMarkPrefix), 32);

@@ -45,7 +45,7 @@ class WorkerRuntimeHandler final : public Handler {
   InvocationResult hand_over(const std::string& document, bool crash, const std::string& mark);
   InvocationResult verdict(const PostAnswer& answer, const std::string& mark);
   // A line of the host's output: a mark is taken, anything else goes to the log.
-  void on_host_line(const std::string& line, const LogSink& log);
+  void on_host_line(const std::string& line);
   void wait_for_mark(const std::string& mark);
   // Whether the host has said that a reload began since `reloads` were counted (waiting a moment
   // for its line, which comes through the host's output while the cut comes through a socket).
