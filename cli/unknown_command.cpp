@@ -39,8 +39,9 @@ std::string path_of(const CLI::App& app) {
 std::string unknown_command(const CLI::App& group, const std::string& word, const std::string& next) {
   std::vector<std::string> names;
   for (const CLI::App* command : group.get_subcommands({})) names.push_back(command->get_name());
-  std::string said = "error: '" + word + "' is not a command of `" + path_of(group) + "`";
-  auto elsewhere = kElsewhere.find({path_of(group), word});
+  const std::string path = path_of(group);
+  std::string said = "error: '" + word + "' is not a command of `" + path + "`";
+  auto elsewhere = kElsewhere.find({path, word});
   if (elsewhere != kElsewhere.end()) {
     std::string command = elsewhere->second;
     if (!next.empty() && next[0] != '-') command.replace(command.find("QUEUE"), 5, next);

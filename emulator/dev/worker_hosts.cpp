@@ -68,6 +68,23 @@ nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path&
                    "s (see the lines above)");
 }
 
+// Binds a socket to 127.0.0.1:port (0: any) and lets it go: the port bound, or -1 when it is in
+// use. `reuse` (SO_REUSEADDR) lets a port that only lingers in TIME_WAIT count as free.
+int bind_loopback(int port, bool reuse) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int yes = 1;
+  if (fd >= 0 && reuse) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), len) == 0 &&
+            getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  if (fd >= 0) close(fd);
+  return ok ? ntohs(a.sin_port) : -1;
+}
+
 // A port on 127.0.0.1 that is free now, for the runtime (behind the Worker front, or its
 // delivery service). The runtime keeps it across reloads and restarts of its host, so it is
 // chosen here. It is taken below the kernel's ephemeral range when there is room, where no
@@ -77,32 +94,9 @@ int runtime_port() {
   std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_start >> ephemeral_end;
   for (int attempt = 0; attempt < 100; ++attempt) {
     int candidate = ephemeral_start > 20000 ? 20000 + static_cast<int>(new_seed() % (ephemeral_start - 20000)) : 0;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(candidate));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), len) == 0 &&
-              getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-    if (fd >= 0) close(fd);
-    if (ok) return ntohs(a.sin_port);
+    if (int port = bind_loopback(candidate, /*reuse=*/false); port > 0) return port;
   }
   throw UsageError("cannot find a free port on 127.0.0.1 for the Worker's runtime");
-}
-
-// Whether nothing listens on 127.0.0.1:port now.
-bool port_is_free(int port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int yes = 1;
-  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  bool free = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  if (fd >= 0) close(fd);
-  return free;
 }
 
 // The paths the host says its runtime serves under another prefix ([from, to] pairs).
@@ -149,7 +143,7 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
     w.temp_dir = hosts_dir_.path;
     w.timeout_ms = start.timeout_ms;
     if (i == 0 && start.first_inspector_port > 0) {
-      if (!port_is_free(start.first_inspector_port))
+      if (bind_loopback(start.first_inspector_port, /*reuse=*/true) < 0)
         throw UsageError("cannot serve Worker " + name + "'s debugger on 127.0.0.1:" +
                          std::to_string(start.first_inspector_port) +
                          ": the port is in use (another dev, wrangler dev or node --inspect?); choose another with "
