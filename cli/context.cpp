@@ -19,8 +19,9 @@ std::vector<Producer> Context::producers_of(const std::string& queue) const {
 
 void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_option("-c,--config", o.configs,
-                 "wrangler.json, wrangler.jsonc or wrangler.toml (default: found in . or its parents); `dev` takes "
-                 "one per Worker");
+                 "wrangler.json, wrangler.jsonc or wrangler.toml (default: found in . or its parents, or the "
+                 "config a build wrote that .wrangler/deploy/config.json beside it names, as wrangler follows it); "
+                 "`dev` takes one per Worker");
   app.add_option("-e,--env", o.env, "use the queues of env.NAME in the config");
   app.add_option("--state", o.state, "state file (default .flareq/state.sqlite beside the config)")
       ->envname("FLAREQ_STATE");
@@ -50,12 +51,27 @@ std::unique_ptr<Context> open_context(const GlobalOptions& o, Open open) {
     throw UsageError("only `flareq dev` takes several configs (-c); give this command one");
   std::vector<std::filesystem::path> paths(o.configs.begin(), o.configs.end());
   if (paths.empty())
-    if (auto found = config::find_config(std::filesystem::current_path())) paths.push_back(*found);
-  std::optional<std::filesystem::path> config_path;
-  if (!paths.empty()) config_path = paths.front();
+    if (auto found = config::find_config(std::filesystem::current_path())) {
+      auto built = config::build_redirect(*found);
+      paths.push_back(built ? *built : *found);
+      if (built) {
+        ctx->build_redirect = found->parent_path() / ".wrangler" / "deploy" / "config.json";
+        ctx->user_config = *found;
+      }
+    }
   for (const auto& path : paths) {
-    ctx->configs.push_back(config::load_config(path, o.env));
-    for (const auto& w : ctx->configs.back().warnings) std::cerr << "warning: " << w << "\n";
+    // A build's config holds the one environment it was built for, as wrangler reads it.
+    bool built = !ctx->build_redirect.empty();
+    ctx->configs.push_back(config::load_config(path, built ? "" : o.env));
+    if (built && ctx->configs.back().user_config_path.empty())
+      ctx->configs.back().user_config_path = std::filesystem::absolute(ctx->user_config);
+    const config::Config& c = ctx->configs.back();
+    if (built && !o.env.empty() && !c.target_environment.empty() && c.target_environment != o.env)
+      throw config::ConfigError(path.string() + ": the project was built for environment \"" + c.target_environment +
+                                "\", not \"" + o.env + "\": build it again for \"" + o.env +
+                                "\" (CLOUDFLARE_ENV=" + o.env + "), or run the source with -c " +
+                                ctx->user_config.filename().string() + " --env " + o.env);
+    for (const auto& w : c.warnings) std::cerr << "warning: " << w << "\n";
   }
   if (paths.empty() && !o.env.empty()) {
     throw config::ConfigError("--env " + o.env + " needs a config file, and none was found");
@@ -63,8 +79,7 @@ std::unique_ptr<Context> open_context(const GlobalOptions& o, Open open) {
   if (!o.state.empty()) {
     ctx->state_path = o.state;
   } else {
-    std::filesystem::path base = config_path ? std::filesystem::absolute(*config_path).parent_path()
-                                             : std::filesystem::current_path();
+    std::filesystem::path base = ctx->configs.empty() ? std::filesystem::current_path() : ctx->configs.front().project_dir();
     ctx->state_path = base / ".flareq" / "state.sqlite";
   }
   ctx->durability = *parse_durability(o.durability);

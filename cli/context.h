@@ -26,6 +26,11 @@ struct Context {
   // The configs: none when none was found, more than one only for dev. The first decides
   // where the state file is.
   std::vector<config::Config> configs;
+  // Set when no config was named and the project's build left one for wrangler: the
+  // .wrangler/deploy/config.json followed to it, as `wrangler dev` follows it, and the config
+  // the user wrote, found beside it.
+  std::filesystem::path build_redirect;
+  std::filesystem::path user_config;
   std::filesystem::path state_path;
   Durability durability = Durability::Normal;
   SystemClock clock;

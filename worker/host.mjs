@@ -17,7 +17,8 @@
 // every request), FLAREQ_WORKER_FRONT_SECRET (what the Worker's fetch() asks of every request:
 // flareq's Worker front adds it; front-gate.mjs), FLAREQ_API_URL and FLAREQ_API_TOKEN (flareq),
 // FLAREQ_WORKER_READY (a file: the host writes {"url", "delivery" or "deliveryUnavailable", …}
-// or {"error"} there once it knows).
+// or {"error"} there once it knows), FLAREQ_WORKER_PERSIST (where the other bindings keep their
+// data, for a config a build wrote; else wrangler's default beside the config).
 import { createRequire } from "node:module";
 import { writeFileSync, renameSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -262,6 +263,15 @@ function describeBuildFailure(failure) {
   }).join("\n");
 }
 
+// A Worker that imports what only Vite provides (a virtual: module, as a React Router app on
+// the Cloudflare Vite plugin does) is built by Vite, never by wrangler's bundler: what to do.
+function viteAdvice(built) {
+  if (!/Could not resolve "virtual:/.test(built)) return "";
+  return "\nThis Worker imports a module that only Vite provides: it is built by Vite (the Cloudflare Vite plugin). " +
+    "Build it (npm run build, or npx vite build) and start flareq dev again: it then runs what the build wrote, as " +
+    "wrangler dev does, and each new build as it lands";
+}
+
 // wrangler logs a build that fails and waits for the next edit of the source. Before the
 // Worker first ran there is nothing to keep serving, so `onFailure` is told at once (dev then
 // fails with the bundler's words rather than waiting).
@@ -356,7 +366,10 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
   let lastError;
   noteReloads(wrangler);
   noteBuildFailures(wrangler, (failure) => {
-    if (!started) fail(`the Worker did not build: ${describeBuildFailure(failure) || (failure?.message ?? failure)}`);
+    if (!started) {
+      const built = describeBuildFailure(failure) || String(failure?.message ?? failure);
+      fail(`the Worker did not build: ${built}${viteAdvice(built)}`);
+    }
   });
   try {
     worker = await wrangler.unstable_startWorker({
@@ -368,6 +381,7 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
         inspector: process.env.FLAREQ_WORKER_INSPECTOR_PORT ? { hostname: "127.0.0.1", port: Number(process.env.FLAREQ_WORKER_INSPECTOR_PORT) } : false,
         watch: true,
         logLevel,
+        ...(env.FLAREQ_WORKER_PERSIST ? { persist: env.FLAREQ_WORKER_PERSIST } : {}),
       },
     });
     // wrangler reports build and runtime errors as events, at start and on every reload.
@@ -398,7 +412,7 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
     }
   } catch (e) {
     const built = describeBuildFailure(e);
-    if (built) fail(`the Worker did not build: ${built}`);
+    if (built) fail(`the Worker did not build: ${built}${viteAdvice(built)}`);
     const why = String(lastError ?? e?.message ?? e);
     const refused = dateRefusal(why, runtime, runtimeDate);
     if (refused) fail(refused);

@@ -75,7 +75,14 @@ struct Config {
   std::vector<R2BindingConfig> r2_buckets;
   std::vector<R2RuleConfig> r2_rules;
   std::vector<std::string> warnings;
+  // Set in a config that a build wrote for wrangler (the Cloudflare Vite plugin's
+  // build/<worker>/wrangler.json): the config the user wrote ("userConfigPath", absolute) and
+  // the environment the build was made for ("targetEnvironment").
+  std::filesystem::path user_config_path;
+  std::string target_environment;
 
+  // The project's folder, where the state file goes: the folder of the config the user wrote.
+  std::filesystem::path project_dir() const;
   // The Worker's name as consumers and logs show it: "name", else "worker".
   std::string script_name() const { return worker_name.empty() ? "worker" : worker_name; }
   // Every queue the config names: producers', consumers', dead-letter queues and R2 rules' queues, once each.
@@ -94,6 +101,11 @@ enum class Format { Jsonc, Toml };
 // wrangler.json, wrangler.jsonc, then wrangler.toml in `dir`, then in its parents.
 std::optional<std::filesystem::path> find_config(const std::filesystem::path& dir);
 Config load_config(const std::filesystem::path& file, const std::string& env);
+// The config a build wrote in place of `user_config`, which `wrangler dev` and `wrangler deploy`
+// run when no config is named: the one that .wrangler/deploy/config.json beside `user_config`
+// points to (the Cloudflare Vite plugin's build writes both). None without that file; a file
+// that does not parse or points to nothing is a ConfigError saying how to fix it.
+std::optional<std::filesystem::path> build_redirect(const std::filesystem::path& user_config);
 Config parse_config(std::string_view text, const std::string& file_name, Format format,
                     const std::string& env);
 

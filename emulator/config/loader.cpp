@@ -320,6 +320,10 @@ Config parse_config(std::string_view text, const std::string& file_name, Format 
   const json& top = doc.value;
   if (top.contains("name") && top.at("name").is_string()) config.worker_name = top.at("name").get<std::string>();
   config.main = v.string_field(top, "", "main").value_or("");
+  if (top.contains("userConfigPath") && top.at("userConfigPath").is_string())
+    config.user_config_path = top.at("userConfigPath").get<std::string>();
+  if (top.contains("targetEnvironment") && top.at("targetEnvironment").is_string())
+    config.target_environment = top.at("targetEnvironment").get<std::string>();
   if (top.contains("dev") && v.expect_type("dev", top.at("dev"), "object", top.at("dev").is_object())) {
     config.dev_ip = v.string_field(top.at("dev"), "dev", "ip").value_or("");
     config.dev_port = v.integer_field<int>(top.at("dev"), "dev", "port", 0, 65535);
@@ -403,7 +407,37 @@ Config load_config(const std::filesystem::path& file, const std::string& env) {
   Format format = file.extension() == ".toml" ? Format::Toml : Format::Jsonc;
   Config c = parse_config(buf.str(), file.string(), format, env);
   c.path = file;
+  if (!c.user_config_path.empty()) c.user_config_path = std::filesystem::absolute(file).parent_path() / c.user_config_path;
   return c;
+}
+
+std::filesystem::path Config::project_dir() const {
+  const std::filesystem::path& own = user_config_path.empty() ? path : user_config_path;
+  return std::filesystem::absolute(own).parent_path();
+}
+
+std::optional<std::filesystem::path> build_redirect(const std::filesystem::path& user_config) {
+  std::filesystem::path pointer = std::filesystem::absolute(user_config).parent_path() / ".wrangler" / "deploy" / "config.json";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(pointer, ec)) return std::nullopt;
+  std::ifstream in(pointer, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string target;
+  try {
+    Document doc = parse_jsonc(text.str());
+    if (doc.value.is_object() && doc.value.contains("configPath") && doc.value.at("configPath").is_string())
+      target = doc.value.at("configPath").get<std::string>();
+  } catch (const SyntaxError&) {
+  }
+  std::string fix = " (the project's build writes it for wrangler: build again, or delete it to run " +
+                    user_config.filename().string() + ")";
+  if (target.empty())
+    throw ConfigError(pointer.string() + ": has no \"configPath\" naming the config a build wrote" + fix);
+  std::filesystem::path built = (pointer.parent_path() / target).lexically_normal();
+  if (!std::filesystem::is_regular_file(built, ec))
+    throw ConfigError(pointer.string() + ": points to " + built.string() + ", which does not exist" + fix);
+  return built;
 }
 
 std::optional<std::filesystem::path> find_config(const std::filesystem::path& start) {

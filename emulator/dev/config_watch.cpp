@@ -29,6 +29,7 @@ ConfigWatch::ConfigWatch(const std::vector<config::Config>& configs, Log& log, c
     Watched w;
     w.path = c.path;
     w.env = c.env;
+    w.built = !c.user_config_path.empty();
     struct stat st {};
     if (stat(c.path.c_str(), &st) == 0) {
       w.mtime = st.st_mtim;
@@ -60,7 +61,7 @@ bool ConfigWatch::changed() {
     w.mtime = st.st_mtim;
     w.size = st.st_size;
     std::string text = read_text(w.path);
-    if (text == w.text || text == w.refused) continue;
+    if ((text == w.text && !w.built) || text == w.refused) continue;
     try {
       config::load_config(w.path, w.env);
     } catch (const std::exception& e) {
@@ -70,6 +71,7 @@ bool ConfigWatch::changed() {
       continue;
     }
     changed_file_ = w.path;
+    changed_build_ = w.built;
     return true;
   }
   return false;

@@ -1,7 +1,8 @@
 // Noticing that a config `flareq dev` runs on was edited, so that dev starts again with it
 // (its queues, consumers and bindings are applied at start). A file whose text changed and
 // still loads is a change; one that no longer loads is logged once, with its file:line, and
-// dev keeps running on the last good one, as wrangler keeps the last good build.
+// dev keeps running on the last good one, as wrangler keeps the last good build. A config a
+// build wrote (a Vite project's) changes with each build, its text or not: the new build is run.
 #pragma once
 #include <signal.h>
 #include <sys/stat.h>
@@ -28,7 +29,7 @@ class ConfigWatch {
   // The file that changed, once changed() said so; and as dev shows it: relative to the
   // current directory when it is below it ("wrangler.jsonc", "b/wrangler.jsonc").
   const std::filesystem::path& changed_file() const { return changed_file_; }
-  std::string changed_file_shown() const { return shown(changed_file_); }
+  std::string changed_file_shown() const { return shown(changed_file_) + (changed_build_ ? " (a new build)" : ""); }
 
   static std::string shown(const std::filesystem::path& file);
 
@@ -40,12 +41,14 @@ class ConfigWatch {
     struct timespec mtime{};  // of the last look
     off_t size = 0;
     std::string refused;     // the text whose error was logged, so that it is logged once
+    bool built = false;      // written by the project's build
   };
   Log& log_;
   const Clock& clock_;
   std::vector<Watched> files_;
   int64_t next_look_ms_ = 0;
   std::filesystem::path changed_file_;
+  bool changed_build_ = false;
 };
 
 // After an edited config failed to start: waits until a config is edited again into one that

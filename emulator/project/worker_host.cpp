@@ -140,7 +140,9 @@ handler::HandlerSpec worker_host_spec(const config::Config& config, const Worker
   if (!node_options || !std::strstr(node_options, "semi-space")) spec.command.argv.push_back("--max-semi-space-size=1");
   spec.command.argv.push_back((dir / "host.mjs").string());
   spec.mode = config::HandlerMode::Persistent;
-  spec.cwd = std::filesystem::absolute(config.path).parent_path();
+  // The project's folder, not a build's config's: each build empties its folder, and a runtime
+  // started in a deleted folder does not start (workerd: "getcwd(): No such file or directory").
+  spec.cwd = config.project_dir();
   spec.env = {{"FLAREQ_WORKER_CONFIG", std::filesystem::absolute(config.path).string()},
               {"FLAREQ_WORKER_ENV", config.env},
               {"FLAREQ_WORKER_RUNTIME_PORT", std::to_string(options.runtime_port)},
@@ -150,6 +152,9 @@ handler::HandlerSpec worker_host_spec(const config::Config& config, const Worker
               {"FLAREQ_API_URL", options.api_url},
               {"FLAREQ_API_TOKEN", options.api_token},
               {"FLAREQ_WORKER_READY", options.ready_file.string()}};
+  // A config a build wrote (a Vite project's) keeps its bindings' data where wrangler dev keeps
+  // it then: in the project's .wrangler/state, not in the build folder the next build empties.
+  if (!config.user_config_path.empty()) spec.env["FLAREQ_WORKER_PERSIST"] = (config.project_dir() / ".wrangler" / "state").string();
   if (!options.temp_dir.empty()) spec.env["TMPDIR"] = options.temp_dir.string();
   if (options.inspector_port > 0) spec.env["FLAREQ_WORKER_INSPECTOR_PORT"] = std::to_string(options.inspector_port);
   spec.timeout_ms = options.timeout_ms;

@@ -1069,6 +1069,92 @@ TEST_F(WorkerProject, EditingTheWorkerReloadsItAndLosesNothing) {
   EXPECT_EQ(messages("jobs-dlq").size(), 0u) << dev->log();
 }
 
+// What a Vite build of tests/workers/vite-built writes, as the Cloudflare Vite plugin does: the
+// built Worker (it says `version` in fetch() and in what its queue() reports), its config for
+// wrangler, and the pointer to that config beside the user's. The build empties its folder first.
+void write_vite_build(const std::filesystem::path& project, const std::string& version) {
+  std::filesystem::path out = project / "build" / "server";
+  std::filesystem::remove_all(project / "build");
+  std::filesystem::create_directories(out);
+  std::ofstream(out / "index.js") << "const VERSION = \"" << version << "\";\n"
+      << "export default {\n"
+      << "  async fetch(request, env) {\n"
+      << "    const url = new URL(request.url);\n"
+      << "    if (url.pathname === \"/order\") { await env.ORDERS.send({ n: url.searchParams.get(\"n\") }); return new Response(\"ordered\"); }\n"
+      << "    return new Response(VERSION);\n"
+      << "  },\n"
+      << "  async queue(batch, env) {\n"
+      << "    for (const m of batch.messages) await env.RESULTS.send({ version: VERSION, n: m.body.n });\n"
+      << "  },\n"
+      << "};\n";
+  json config = {{"configPath", (project / "wrangler.jsonc").string()},
+                 {"userConfigPath", (project / "wrangler.jsonc").string()},
+                 {"topLevelName", "vite-app"},
+                 {"name", "vite-app"},
+                 {"main", "index.js"},
+                 {"compatibility_date", "2026-04-01"},
+                 {"no_bundle", true},
+                 {"rules", json::array({{{"type", "ESModule"}, {"globs", json::array({"**/*.js"})}}})},
+                 {"queues", {{"producers", json::array({{{"binding", "ORDERS"}, {"queue", "orders"}},
+                                                        {{"binding", "RESULTS"}, {"queue", "results"}}})},
+                             {"consumers", json::array({{{"queue", "orders"}, {"max_batch_timeout", 0}}})}}}};
+  std::ofstream(out / "wrangler.json") << config.dump();
+  std::filesystem::create_directories(project / ".wrangler" / "deploy");
+  std::ofstream(project / ".wrangler" / "deploy" / "config.json")
+      << R"({"configPath":"../../build/server/wrangler.json","auxiliaryWorkers":[]})";
+}
+
+// A Vite project (a React Router app on the Cloudflare Vite plugin), once built: dev runs the
+// build, as wrangler dev does, and each new build as it lands (wrangler dev keeps the first);
+// the state file and the bindings' data stay in the project, not in the folder each build empties.
+TEST_F(WorkerProject, ABuiltViteProjectRunsItsBuildAndEachNewBuild) {
+  std::filesystem::copy(kWorkers / "vite-built", dir.path(), std::filesystem::copy_options::recursive);
+  write_vite_build(dir.path(), "v1");
+  Result sent = run({"flareq", "send", "orders", "{}"}, "", {}, dir.path());  // no --state: the default one
+  EXPECT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / ".flareq" / "state.sqlite"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "build" / "server" / ".flareq"));
+  std::filesystem::remove_all(dir / ".flareq");
+
+  start_copied();
+  EXPECT_NE(dev->log().find("note: the Worker runs from build/server/wrangler.json, which the project's build wrote "
+                            "(.wrangler/deploy/config.json points to it, as for wrangler dev): build again after an "
+                            "edit (npm run build, or npx vite build --watch), and dev runs each new build; -c "
+                            "wrangler.jsonc runs the source instead"),
+            std::string::npos) << dev->log();
+  EXPECT_EQ(worker->get("/").text, "v1") << dev->log();
+  // Not in the build's folder, which the next build deletes under it (a runtime started in a
+  // deleted folder fails: "getcwd(): No such file or directory").
+  EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(host_pid()) + "/cwd"), dir.path());
+  ASSERT_TRUE(get_until_ok("/order?n=1"));
+  EXPECT_EQ(results(1).at(0), json({{"version", "v1"}, {"n", "1"}})) << dev->log();
+
+  write_vite_build(dir.path(), "v2");
+  std::string answer;
+  EXPECT_TRUE(eventually([&] { return (answer = worker->get("/").text) == "v2"; }, 60s, "the new build serving",
+                         [&] { return "it answers " + answer; }))
+      << dev->log();
+  EXPECT_NE(dev->log().find("build/server/wrangler.json (a new build) changed: starting again with it"), std::string::npos)
+      << dev->log();
+  ASSERT_TRUE(get_until_ok("/order?n=2"));
+  EXPECT_EQ(results(2).at(1), json({{"version", "v2"}, {"n", "2"}})) << dev->log();
+  EXPECT_TRUE(std::filesystem::exists(dir / ".wrangler" / "state")) << "the bindings' data, where wrangler dev keeps it";
+  EXPECT_FALSE(std::filesystem::exists(dir / "build" / "server" / ".wrangler" / "state")) << "emptied by the next build";
+}
+
+// Without a build, the Worker's source cannot be built by wrangler's bundler: dev says why and
+// what to do, rather than leaving wrangler's advice to add an alias.
+TEST_F(WorkerProject, AWorkerOnlyViteCanBuildSaysToBuildItWithVite) {
+  std::filesystem::copy(kWorkers / "vite-built", dir.path(), std::filesystem::copy_options::recursive);
+  Result r = flareq({"dev", "--port", "0", "--worker-port", "0"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("the Worker did not build: src/app.js:2:18: Could not resolve \"virtual:app/server-build\""),
+            std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.err.find("This Worker imports a module that only Vite provides: it is built by Vite (the Cloudflare "
+                       "Vite plugin). Build it (npm run build, or npx vite build) and start flareq dev again"),
+            std::string::npos) << r.out << r.err;
+}
+
 // A "dev" script carried over from wrangler (`wrangler dev --port 3000`) meant the Worker's port;
 // under flareq --port is the API's: dev says so, and where the Worker is.
 TEST_F(WorkerProject, PortAloneSaysItIsTheAPIsAndWhereTheWorkerIs) {

@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include "emulator/config/config.h"
+#include "test_dir.h"
 
 using namespace flareq::config;
 
@@ -300,4 +303,69 @@ TEST(Config, AnInvalidOrOverlappingR2RuleIsAnErrorAtItsLine) {
   EXPECT_NE(error_of(R"({"r2_buckets": [{"binding": "B", "bucket_name": "Bad_Name", "event_notifications": []}]})")
                 .find("wrangler.jsonc:1:49: The bucket name \"Bad_Name\" is invalid"),
             std::string::npos);
+}
+
+// A project built by Vite (the Cloudflare Vite plugin): the build writes a config for wrangler
+// and .wrangler/deploy/config.json pointing to it, which `wrangler dev` and `wrangler deploy`
+// run in place of the user's when no config is named.
+namespace {
+
+struct BuiltProject {
+  std::filesystem::path dir = fresh_test_dir("flareq-built-project-");
+  BuiltProject() {
+    std::ofstream(dir / "wrangler.jsonc") << R"({ "name": "app", "main": "workers/app.ts" })";
+    std::filesystem::create_directories(dir / "build" / "server");
+    std::ofstream(dir / "build" / "server" / "wrangler.json")
+        << R"({"configPath":")" << (dir / "wrangler.jsonc").string() << R"(","userConfigPath":")"
+        << (dir / "wrangler.jsonc").string()
+        << R"(","name":"app","main":"index.js","targetEnvironment":"staging","no_bundle":true})";
+  }
+  ~BuiltProject() { std::filesystem::remove_all(dir); }
+  void point(const std::string& text) {
+    std::filesystem::create_directories(dir / ".wrangler" / "deploy");
+    std::ofstream(dir / ".wrangler" / "deploy" / "config.json") << text;
+  }
+  std::string refusal() {
+    try {
+      build_redirect(dir / "wrangler.jsonc");
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  }
+};
+
+}  // namespace
+
+TEST(Config, ABuildsConfigIsFollowedFromTheDeployPointerBesideTheUsersConfig) {
+  BuiltProject p;
+  EXPECT_EQ(build_redirect(p.dir / "wrangler.jsonc"), std::nullopt) << "no pointer: the user's config";
+  p.point(R"({"configPath":"../../build/server/wrangler.json","auxiliaryWorkers":[]})");
+  EXPECT_EQ(build_redirect(p.dir / "wrangler.jsonc"), p.dir / "build" / "server" / "wrangler.json");
+}
+
+TEST(Config, ABrokenDeployPointerSaysWhatToDo) {
+  BuiltProject p;
+  p.point(R"({"configPath":"../../dist/app/wrangler.json"})");
+  std::string why = p.refusal();
+  EXPECT_NE(why.find(".wrangler/deploy/config.json: points to " + (p.dir / "dist" / "app" / "wrangler.json").string() +
+                     ", which does not exist (the project's build writes it for wrangler: build again, or delete it "
+                     "to run wrangler.jsonc)"),
+            std::string::npos) << why;
+  p.point("{ not json");
+  why = p.refusal();
+  EXPECT_NE(why.find(".wrangler/deploy/config.json: has no \"configPath\" naming the config a build wrote"),
+            std::string::npos) << why;
+}
+
+TEST(Config, ABuildsConfigNamesTheUsersConfigWhoseFolderIsTheProjects) {
+  BuiltProject p;
+  Config built = load_config(p.dir / "build" / "server" / "wrangler.json", "");
+  EXPECT_EQ(built.user_config_path, p.dir / "wrangler.jsonc");
+  EXPECT_EQ(built.target_environment, "staging");
+  EXPECT_EQ(built.main, "index.js");
+  EXPECT_EQ(built.project_dir(), p.dir) << "the state file goes beside the user's config, not in the build";
+  Config own = load_config(p.dir / "wrangler.jsonc", "");
+  EXPECT_TRUE(own.user_config_path.empty());
+  EXPECT_EQ(own.project_dir(), p.dir);
 }

@@ -1,8 +1,12 @@
 // ConfigWatch (emulator/dev/config_watch.h) over a fake clock and real files: an edit that
-// loads is a change, a save of the same text is not, an edit that does not load is logged
-// once, and the files are looked at no more than every 250 ms.
+// loads is a change, a save of the same text is not (each build of a build's config is), an
+// edit that does not load is logged once, and the files are looked at no more than every 250 ms.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <ctime>
 #include <fstream>
 
 #include "emulator/config/config.h"
@@ -81,4 +85,19 @@ TEST_F(ConfigWatchTest, AFileIsShownRelativeToTheCurrentDirectoryWhenBelowIt) {
   EXPECT_EQ(dev::ConfigWatch::shown(std::filesystem::current_path() / "b" / "wrangler.jsonc"), "b/wrangler.jsonc");
   EXPECT_EQ(dev::ConfigWatch::shown("b/wrangler.jsonc"), "b/wrangler.jsonc");
   EXPECT_EQ(dev::ConfigWatch::shown(path()), path().string());  // the test's folder is not below it
+}
+
+// A config that a build wrote (a Vite project's) is written again by each build, mostly with the
+// same text: each build is a change, so that dev runs it (wrangler dev keeps the first one).
+TEST_F(ConfigWatchTest, EachBuildOfABuildsConfigIsAChangeEvenWithTheSameText) {
+  std::string built = R"({ "name": "w", "main": "index.js", "userConfigPath": "../../wrangler.jsonc" })";
+  write(built);
+  configs_ = {config::load_config(path(), "")};
+  watch_ = std::make_unique<dev::ConfigWatch>(configs_, log_, clock_);
+  EXPECT_FALSE(changed());
+  struct timespec later[2] = {{0, UTIME_OMIT}, {time(nullptr) + 5, 0}};  // the build writes it again
+  write(built);
+  ASSERT_EQ(utimensat(AT_FDCWD, path().c_str(), later, 0), 0);
+  EXPECT_TRUE(changed());
+  EXPECT_EQ(watch_->changed_file_shown(), path().string() + " (a new build)");
 }
