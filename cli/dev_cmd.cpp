@@ -92,8 +92,8 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
         if (!ctx->build_redirect.empty() && !edited)  // a Vite project, once built: what runs is the build
           print("note: the Worker runs from " + dev::ConfigWatch::shown(ctx->configs.front().path) +
                 ", which the project's build wrote (" + dev::ConfigWatch::shown(ctx->build_redirect) +
-                " points to it, as for wrangler dev): build again after an edit (npm run build, or npx vite build "
-                "--watch), and dev runs each new build; -c " + dev::ConfigWatch::shown(ctx->user_config) +
+                " points to it, as for wrangler dev): build again after an edit (npm run build), and dev runs "
+                "each new build; -c " + dev::ConfigWatch::shown(ctx->user_config) +
                 " runs the source instead");
         if (!edited) {  // a dev left running in another terminal takes some of the batches
           std::string others = other_users(ctx->state_path);

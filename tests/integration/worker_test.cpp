@@ -1119,7 +1119,7 @@ TEST_F(WorkerProject, ABuiltViteProjectRunsItsBuildAndEachNewBuild) {
   start_copied();
   EXPECT_NE(dev->log().find("note: the Worker runs from build/server/wrangler.json, which the project's build wrote "
                             "(.wrangler/deploy/config.json points to it, as for wrangler dev): build again after an "
-                            "edit (npm run build, or npx vite build --watch), and dev runs each new build; -c "
+                            "edit (npm run build), and dev runs each new build; -c "
                             "wrangler.jsonc runs the source instead"),
             std::string::npos) << dev->log();
   EXPECT_EQ(worker->get("/").text, "v1") << dev->log();
