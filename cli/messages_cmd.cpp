@@ -25,6 +25,9 @@ std::string body_preview(const StoredMessage& m) {
   return preview(m.body, 60);
 }
 
+// The first line of what a message's last failed delivery threw ("queue() threw Error: …").
+std::string error_preview(const StoredMessage& m) { return preview(m.last_error.substr(0, m.last_error.find('\n')), 50); }
+
 void run_list(const GlobalOptions& g, const MessagesOptions& o) {
   auto ctx = open_context(g, Open::Read);
   Queue q = ctx->store->queue(o.queue);
@@ -42,26 +45,30 @@ void run_list(const GlobalOptions& g, const MessagesOptions& o) {
     std::cout << "Queue '" << q.name << "' holds no " << (o.state.empty() ? "" : o.state + " ") << "messages\n";
     return;
   }
-  // In a dead letter queue: where each message failed, and how often.
+  // In a dead letter queue: where each message failed, and how often. Where deliveries failed
+  // (there, or in a queue retrying them): the first line of what each threw.
   bool dead_lettered = std::any_of(messages.begin(), messages.end(), [](const auto& m) { return !m.origin_queue.empty(); });
+  bool failed = std::any_of(messages.begin(), messages.end(), [](const auto& m) { return !m.last_error.empty(); });
   std::vector<std::vector<std::string>> rows;
   for (const auto& m : messages) {
     MessageState s = m.state_at(now);
     std::string visible = s == MessageState::Ready ? "now" : "in " + human_duration_ms(m.visible_ms - now);
     rows.push_back({m.id, message_state_name(s), std::to_string(m.attempts), iso8601(m.enqueued_ms), visible,
                     content_type_name(m.content_type), body_preview(m)});
+    if (failed) rows.back().insert(rows.back().begin() + 3, error_preview(m));
     if (dead_lettered)
       rows.back().insert(rows.back().begin() + 3, m.origin_queue.empty() ? "" :
                          m.origin_queue + (m.origin_attempts > 0 ? " (" + std::to_string(m.origin_attempts) +
                                                              (m.origin_attempts == 1 ? " attempt)" : " attempts)") : ""));
   }
   std::vector<std::string> header = {"ID", "STATE", "ATTEMPTS", "ENQUEUED", "VISIBLE", "TYPE", "BODY"};
+  if (failed) header.insert(header.begin() + 3, "LAST ERROR");
   if (dead_lettered) header.insert(header.begin() + 3, "CAME FROM");
   print_table(header, rows);
   if (static_cast<int64_t>(messages.size()) == o.limit && q.message_count > o.limit)
     std::cout << "(" << messages.size() << " of " << q.message_count << " messages; use --limit to see more)\n";
   if (dead_lettered)
-    std::cout << "(`flareq messages show ID` prints one whole, with its last error; `flareq dlq replay " << q.name
+    std::cout << "(`flareq messages show ID` prints one whole, with its whole error; `flareq dlq replay " << q.name
               << "` sends them back to the queue each failed in)\n";
 }
 

@@ -67,6 +67,7 @@ TEST_F(Dlq, ReplayBackToTheOrigin) {
   EXPECT_NE(listed.out.find("  q (1 attempt)  "), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find("`flareq dlq replay q-dlq` sends them back"), std::string::npos) << listed.out;
   EXPECT_EQ(flareq({"messages", "list", "q"}).out.find("CAME FROM"), std::string::npos);
+  EXPECT_EQ(listed.out.find("LAST ERROR"), std::string::npos) << "a pull consumer's retry throws nothing\n" << listed.out;
 
   Result r = flareq({"dlq", "replay", "q-dlq", "--dry-run"});
   EXPECT_EQ(r.exit_code, 0) << r.err;

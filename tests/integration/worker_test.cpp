@@ -436,6 +436,10 @@ TEST_F(WorkerProject, WhatQueueThrewIsInTheLogAndTheMessagesLastError) {
   EXPECT_TRUE(dev->wait_for_log(" (file://" + thrower)) << thrower << "\n" << dev->log();
   Result shown = flareq({"messages", "show", dead[0]["id"]});
   EXPECT_NE(shown.out.find("Last error:  queue() threw Error: thrown on purpose\n"), std::string::npos) << shown.out;
+  // The listing says it too, a line per message: why each died, before anyone asks for one whole.
+  Result listed = flareq({"messages", "list", "jobs-dlq"});
+  EXPECT_NE(listed.out.find("  LAST ERROR  "), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("  queue() threw Error: thrown on purpose  "), std::string::npos) << listed.out;
   json j = json::parse(flareq({"messages", "show", dead[0]["id"], "--json"}).out);
   EXPECT_EQ(j["last_error"].get<std::string>().rfind("queue() threw Error: thrown on purpose\n    at ", 0), 0u) << j.dump();
   EXPECT_NE(j["last_error"].get<std::string>().find(thrower), std::string::npos) << j.dump();
