@@ -35,7 +35,8 @@ function messageDetail(queue, ref, onDeleted) {
         h("dt", {}, "Size"), h("dd", {}, bytes(m.size)),
         h("dt", {}, "Came from"), h("dd", {}, m.origin_queue
           ? `${m.origin_queue} (dead-lettered${m.origin_attempts ? ` after ${m.origin_attempts} attempt${m.origin_attempts === 1 ? "" : "s"}` : ""})`
-          : "sent to this queue")),
+          : "sent to this queue"),
+        m.last_error ? [h("dt", {}, "Last error"), h("dd", {}, h("pre", { class: "error-text" }, m.last_error))] : []),
       body !== null ? h("pre", { class: "body" }, body) : [
         h("h3", {}, "Hex"), h("pre", { class: "body" }, hex(raw)),
         h("h3", {}, "Base64"), h("pre", { class: "body" }, m.body_base64)],

@@ -174,6 +174,10 @@ test("a failing handler fills the dead letter queue; a replay from the page send
   await page.waitForFunction(() => document.querySelectorAll("tr.message").length === 3);
   // Why they are there: where they came from, and how many deliveries failed there (1 + max_retries).
   await page.waitForFunction(() => [...document.querySelectorAll("tr.message td")].some((td) => td.textContent === "orders · failed 2×"));
+  // And what the last delivery threw (here the handler's exit), in the message opened.
+  await page.click("tr.message");
+  await page.waitForSelector(".detail pre.error-text");
+  assert.match(await page.$eval(".detail pre.error-text", (pre) => pre.textContent), /exit status 1/);
   if (screenshots) await page.screenshot({ path: join(screenshots, "dashboard-dlq.png"), fullPage: true });
   const buttons = await page.$$("section.replay button");
   await buttons[0].click();  // dry run
