@@ -89,6 +89,10 @@ class PerBatchHandler final : public Handler {
     LineBuffer out, err;
     StdoutLines stdout_lines(log_);
     auto on_stdout = [&](std::string line) { stdout_lines(std::move(line)); };
+    auto on_stderr = [&](std::string line) {
+      if (line.find_first_not_of(" \t\r") != std::string::npos) end.last_stderr_line = line;
+      log_(std::move(line));
+    };
     const int64_t deadline = clock_.steady_ms() + spec_.timeout_ms;
     std::optional<int> status;
     int64_t exited_at = 0;
@@ -107,7 +111,7 @@ class PerBatchHandler final : public Handler {
       if (child.stdin_fd >= 0) fds[in_i = n++] = {child.stdin_fd, POLLOUT, 0};
       poll(fds, static_cast<nfds_t>(n), kPollMs);
       if (out_i >= 0 && (fds[out_i].revents & (POLLIN | POLLHUP | POLLERR))) out.read_from(child.stdout_fd, on_stdout);
-      if (err_i >= 0 && (fds[err_i].revents & (POLLIN | POLLHUP | POLLERR))) err.read_from(child.stderr_fd, log_);
+      if (err_i >= 0 && (fds[err_i].revents & (POLLIN | POLLHUP | POLLERR))) err.read_from(child.stderr_fd, on_stderr);
       if (in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLERR | POLLHUP))) {
         ssize_t w = write(child.stdin_fd, input.data() + written, input.size() - written);
         if (w > 0) written += static_cast<size_t>(w);
@@ -121,7 +125,7 @@ class PerBatchHandler final : public Handler {
     }
     close_pipes(child);
     out.finish(on_stdout);
-    err.finish(log_);
+    err.finish(on_stderr);
     end.wait_status = status ? *status : spawner_.wait(child.pid, true).value_or(0);
     end.result_line = stdout_lines.result_line();
     return end;
@@ -147,7 +151,11 @@ InvocationResult per_batch_verdict(const ProcessEnd& end, const HandlerSpec& spe
   int status = end.wait_status;
   bool returned = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   if (end.timed_out) result.failure = "timed out after " + std::to_string(spec.timeout_ms / 1000) + "s";
-  else if (!returned && result.failure.empty()) result.failure = describe_status(status);
+  else if (!returned && result.failure.empty()) {
+    result.failure = describe_status(status);
+    const std::string& said = end.last_stderr_line;
+    if (size_t text = said.find_first_not_of(" \t"); text != std::string::npos) result.failure += ": " + said.substr(text, 300);
+  }
   if (!spec.command.shell.empty() && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
     result.not_started = true;
     result.failure = "cannot start the handler: " + spec.command.shell + ": command not found";

@@ -66,6 +66,18 @@ TEST_F(Delivery, AckThenThrowKeepsTheAck) {
   EXPECT_TRUE(d->wait_for_log("deleted after 2 attempts (no dead letter queue)"));
 }
 
+// A handler that dies of an uncaught exception: the last line of its stderr (the traceback's
+// last) says why, in the log, in the message's last error and in `messages list`.
+TEST_F(Delivery, WhatAHandlerSaidLastOnStderrIsWhyItFailed) {
+  config("\"max_batch_timeout\": 0, \"max_retries\": 0, \"dead_letter_queue\": \"q-dlq\"");
+  auto d = dev();
+  send("q", {json{{"batch", "raise"}}});
+  ASSERT_TRUE(drained("q")) << d->log();
+  EXPECT_TRUE(d->wait_for_log("handler failed: exit status 1: KeyError: 'email'\n")) << d->log();
+  Result listed = flareq({"messages", "list", "q-dlq"});
+  EXPECT_NE(listed.out.find("  exit status 1: KeyError: 'email'  "), std::string::npos) << listed.out;
+}
+
 TEST_F(Delivery, RetryAllWithDelay) {
   config("\"max_batch_timeout\": 0");
   auto d = dev();

@@ -40,26 +40,30 @@ TEST(PerBatchVerdict, ExitZeroWithAResultLineReturnsItsCalls) {
 }
 
 TEST(PerBatchVerdict, ExitZeroWithoutAResultReturnsWithNoCalls) {
-  InvocationResult r = per_batch_verdict(ProcessEnd{exited(0), false, false, ""}, shell_spec());
+  InvocationResult r = per_batch_verdict(ProcessEnd{exited(0), false, false, "", ""}, shell_spec());
   EXPECT_FALSE(r.report.threw);
   EXPECT_TRUE(r.report.per_message.empty());
   EXPECT_FALSE(r.not_started);
 }
 
 TEST(PerBatchVerdict, AnotherExitStatusOrASignalThrowsButKeepsTheCallsMade) {
-  ProcessEnd end{exited(3), false, false, R"({"acks":["a"]})"};
+  ProcessEnd end{exited(3), false, false, R"({"acks":["a"]})", ""};
   InvocationResult r = per_batch_verdict(end, shell_spec());
   EXPECT_TRUE(r.report.threw);
   EXPECT_EQ(r.failure, "exit status 3");
   EXPECT_TRUE(r.report.per_message.at("a").ack);  // acks made before a throw stand
 
-  r = per_batch_verdict(ProcessEnd{killed_by(SIGSEGV), false, false, ""}, shell_spec());
+  // What it said last on stderr says why: a Python traceback's last line, say.
+  r = per_batch_verdict(ProcessEnd{exited(1), false, false, "", "  KeyError: 'email'"}, shell_spec());
+  EXPECT_EQ(r.failure, "exit status 1: KeyError: 'email'");
+
+  r = per_batch_verdict(ProcessEnd{killed_by(SIGSEGV), false, false, "", ""}, shell_spec());
   EXPECT_TRUE(r.report.threw);
   EXPECT_EQ(r.failure, "killed by signal 11 (Segmentation fault)");
 }
 
 TEST(PerBatchVerdict, AMalformedResultLineIsAProtocolError) {
-  InvocationResult r = per_batch_verdict(ProcessEnd{exited(0), false, false, R"({"acks":"a"})"}, shell_spec());
+  InvocationResult r = per_batch_verdict(ProcessEnd{exited(0), false, false, R"({"acks":"a"})", ""}, shell_spec());
   EXPECT_TRUE(r.report.threw);
   EXPECT_EQ(r.failure.rfind("protocol error: ", 0), 0u) << r.failure;
   EXPECT_NE(r.failure.find(R"({"acks":"a"})"), std::string::npos) << r.failure;
@@ -68,26 +72,26 @@ TEST(PerBatchVerdict, AMalformedResultLineIsAProtocolError) {
 TEST(PerBatchVerdict, ATimeoutSaysSoWhateverTheSignal) {
   HandlerSpec spec = shell_spec();
   spec.timeout_ms = 2000;
-  InvocationResult r = per_batch_verdict(ProcessEnd{killed_by(SIGKILL), true, false, ""}, spec);
+  InvocationResult r = per_batch_verdict(ProcessEnd{killed_by(SIGKILL), true, false, "", ""}, spec);
   EXPECT_TRUE(r.report.threw);
   EXPECT_EQ(r.failure, "timed out after 2s");
 }
 
 TEST(PerBatchVerdict, ShellStatus127IsACommandNotFoundAndNotStarted) {
-  InvocationResult r = per_batch_verdict(ProcessEnd{exited(127), false, false, ""}, shell_spec("nosuch --flag"));
+  InvocationResult r = per_batch_verdict(ProcessEnd{exited(127), false, false, "", ""}, shell_spec("nosuch --flag"));
   EXPECT_TRUE(r.report.threw);
   EXPECT_TRUE(r.not_started);
   EXPECT_EQ(r.failure, "cannot start the handler: nosuch --flag: command not found");
 
   HandlerSpec argv_spec;  // a program run directly may exit 127 for its own reasons
   argv_spec.command.argv = {"./consume"};
-  r = per_batch_verdict(ProcessEnd{exited(127), false, false, ""}, argv_spec);
+  r = per_batch_verdict(ProcessEnd{exited(127), false, false, "", ""}, argv_spec);
   EXPECT_FALSE(r.not_started);
   EXPECT_EQ(r.failure, "exit status 127");
 }
 
 TEST(PerBatchVerdict, AnInjectedCrashThrowsWithItsOwnWordsAndKeepsTheAcks) {
-  InvocationResult r = per_batch_verdict(ProcessEnd{exited(0), false, true, R"({"acks":["a"]})"}, shell_spec());
+  InvocationResult r = per_batch_verdict(ProcessEnd{exited(0), false, true, R"({"acks":["a"]})", ""}, shell_spec());
   EXPECT_TRUE(r.report.threw);
   EXPECT_EQ(r.failure, kInjectedCrash);
   EXPECT_TRUE(r.report.per_message.at("a").ack);

@@ -4,7 +4,7 @@
 Each batch is checked against schema/handler-batch.schema.json and recorded as one JSON line
 in $RECORD ({"pid","ids","attempts","timestamps","bodies","t"}). A message body (a JSON object) may say:
   {"do": "ack"} / {"do": "retry", "delay": N}          per-message calls, in batch order
-  {"batch": "ackAll" | "retryAll" | "throw" | "hang" | "crash", "delay": N}
+  {"batch": "ackAll" | "retryAll" | "throw" | "raise" | "hang" | "crash", "delay": N}
   {"batch": "sleep", "seconds": S}
 "throw" prints the result of the calls made so far, then exits 1; "hang" sleeps an hour;
 "crash" kills the process with SIGKILL. With --persistent it reads one batch per line and
@@ -45,6 +45,8 @@ def handle(batch):
             result["retryAll"] = {"delaySeconds": body["delay"]} if "delay" in body else {}
         elif action == "throw":
             outcome = "exception"
+        elif action == "raise":  # an uncaught exception: Python's traceback on stderr, exit status 1
+            raise KeyError("email")
         elif action == "hang":
             with open(os.environ["RECORD"] + ".hang", "w") as f:
                 f.write(str(os.getpgrp()))
