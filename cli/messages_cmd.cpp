@@ -68,7 +68,7 @@ void run_list(const GlobalOptions& g, const MessagesOptions& o) {
   if (static_cast<int64_t>(messages.size()) == o.limit && q.message_count > o.limit)
     std::cout << "(" << messages.size() << " of " << q.message_count << " messages; use --limit to see more)\n";
   if (dead_lettered)
-    std::cout << "(`flareq messages show ID` prints one whole, with its whole error; `flareq dlq replay " << q.name
+    std::cout << "(`flareq messages show ID` prints one whole, its last error included; `flareq dlq replay " << q.name
               << "` sends them back to the queue each failed in)\n";
 }
 
