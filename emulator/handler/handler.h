@@ -79,8 +79,9 @@ struct ProcessEnd {
   std::string result_line;       // the last line of its stdout, when that line looked like a result
   std::string last_stderr_line;  // the last line it wrote to stderr that is not blank
 };
-// Exit status 0 with a valid result line (or none) returned; anything else threw, and the last
-// line of its stderr (a traceback's "KeyError: 'email'") follows the exit status in its failure.
+// Exit status 0 with a valid result line (or none) returned; anything else threw. Another exit
+// status is followed in the failure by the last line of its stderr (a traceback's "KeyError:
+// 'email'"); a signal is not.
 // A shell command's exit status 127 means the command was not found: not started.
 InvocationResult per_batch_verdict(const ProcessEnd& end, const HandlerSpec& spec);
 

@@ -153,8 +153,9 @@ InvocationResult per_batch_verdict(const ProcessEnd& end, const HandlerSpec& spe
   if (end.timed_out) result.failure = "timed out after " + std::to_string(spec.timeout_ms / 1000) + "s";
   else if (!returned && result.failure.empty()) {
     result.failure = describe_status(status);
-    const std::string& said = end.last_stderr_line;
-    if (size_t text = said.find_first_not_of(" \t"); text != std::string::npos) result.failure += ": " + said.substr(text, 300);
+    const std::string& said = end.last_stderr_line;  // why it exited, often; not why it was killed
+    if (size_t text = said.find_first_not_of(" \t"); WIFEXITED(status) && text != std::string::npos)
+      result.failure += ": " + said.substr(text, 300);
   }
   if (!spec.command.shell.empty() && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
     result.not_started = true;

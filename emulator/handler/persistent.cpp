@@ -222,6 +222,11 @@ class PersistentHandler final : public Handler {
   void read_output(Child child) {
     LineBuffer out, err;
     auto on_out = [this](const std::string& line) { on_stdout_line(line); };
+    std::string last_words;  // the last line it wrote to stderr that is not blank: why it died, often
+    auto on_err = [&](std::string line) {
+      if (size_t text = line.find_first_not_of(" \t\r"); text != std::string::npos) last_words = line.substr(text, 300);
+      log_(std::move(line));
+    };
     std::optional<int> status;
     while (child.stdout_fd >= 0 || child.stderr_fd >= 0) {
       pollfd fds[2];
@@ -230,19 +235,22 @@ class PersistentHandler final : public Handler {
       if (child.stderr_fd >= 0) fds[err_i = n++] = {child.stderr_fd, POLLIN, 0};
       poll(fds, static_cast<nfds_t>(n), 200);
       if (out_i >= 0 && (fds[out_i].revents & (POLLIN | POLLHUP | POLLERR))) out.read_from(child.stdout_fd, on_out);
-      if (err_i >= 0 && (fds[err_i].revents & (POLLIN | POLLHUP | POLLERR))) err.read_from(child.stderr_fd, log_);
+      if (err_i >= 0 && (fds[err_i].revents & (POLLIN | POLLHUP | POLLERR))) err.read_from(child.stderr_fd, on_err);
       // Its own children (workerd under the Worker host) may hold the pipes open after it
       // died: they end with it, which closes the pipes.
       if (!status && (status = spawner_.wait(child.pid, false))) spawner_.kill_group(child.pid, SIGKILL);
     }
     out.finish(on_out);
-    err.finish(log_);
+    err.finish(on_err);
     if (!status) status = spawner_.wait(child.pid, true);
     spawner_.kill_group(child.pid, SIGKILL);
     spawner_.forget_group(child.pid);
     close_stdin();
     std::lock_guard<std::mutex> lock(mutex_);
-    std::string why = "the handler process exited (" + describe_status(status.value_or(0)) + ")";
+    // A process that exited with an error status may have said why; one killed was killed.
+    bool said_why = WIFEXITED(status.value_or(0)) && WEXITSTATUS(status.value_or(0)) != 0 && !last_words.empty();
+    std::string why = "the handler process exited (" + describe_status(status.value_or(0)) + ")" +
+                      (said_why ? ": " + last_words : "");
     last_exit_ = why;
     if (!in_flight_.empty()) log_(why + "; " + std::to_string(in_flight_.size()) + " batch(es) in flight failed");
     for (auto& [id, p] : in_flight_) {

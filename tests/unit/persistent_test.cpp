@@ -102,6 +102,23 @@ TEST_F(PersistentHandlerTest, AnswersOutOfOrderReachTheirOwnBatches) {
   EXPECT_TRUE(logged("result for unknown or timed-out invocation nobody ignored"));
 }
 
+// A handler that dies of an uncaught exception said why on stderr (a traceback's last line):
+// that line is the batch's failure, after the exit status.
+TEST_F(PersistentHandlerTest, AHandlerThatExitsWithAnErrorSaysWhyWithItsLastLineOnStderr) {
+  spawner.then_run([](FakeProcess& p) {
+    p.read_line();
+    p.write_err("Traceback (most recent call last):");
+    p.write_err("  KeyError: 'email'");
+    p.write_err("   ");
+    return 1;
+  });
+  spawner.otherwise = answer_every_line;
+  auto h = make();
+  InvocationResult crashed = h->invoke(R"({"ack":"m1"})");
+  EXPECT_TRUE(crashed.report.threw);
+  EXPECT_EQ(crashed.failure, "the handler process exited (exit status 1): KeyError: 'email'");
+}
+
 TEST_F(PersistentHandlerTest, ACrashFailsTheBatchInFlightAndTheNextBatchStartsItAgain) {
   spawner.then_run([](FakeProcess& p) {
     p.read_line();
