@@ -268,8 +268,8 @@ function describeBuildFailure(failure) {
 function viteAdvice(built) {
   if (!/Could not resolve "virtual:/.test(built)) return "";
   return "\nThis Worker imports a module that only Vite provides: it is built by Vite (the Cloudflare Vite plugin). " +
-    "Build it (npm run build, or npx vite build) and start flareq dev again: it then runs what the build wrote, as " +
-    "wrangler dev does, and each new build as it lands";
+    "Build it (npm run build, or npx vite build) and start flareq dev again, with no -c (or -c naming the " +
+    "build's wrangler.json): it then runs what the build wrote, as wrangler dev does, and each new build as it lands";
 }
 
 // wrangler logs a build that fails and waits for the next edit of the source. Before the

@@ -1155,7 +1155,7 @@ TEST_F(WorkerProject, AWorkerOnlyViteCanBuildSaysToBuildItWithVite) {
   EXPECT_NE(r.err.find("the Worker did not build: src/app.js:2:18: Could not resolve \"virtual:app/server-build\""),
             std::string::npos) << r.out << r.err;
   EXPECT_NE(r.err.find("This Worker imports a module that only Vite provides: it is built by Vite (the Cloudflare "
-                       "Vite plugin). Build it (npm run build, or npx vite build) and start flareq dev again"),
+                       "Vite plugin). Build it (npm run build, or npx vite build) and start flareq dev again, with no -c"),
             std::string::npos) << r.out << r.err;
 }
 
