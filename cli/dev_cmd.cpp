@@ -95,6 +95,15 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
                 " points to it, as for wrangler dev): build again after an edit (npm run build), and dev runs "
                 "each new build; -c " + dev::ConfigWatch::shown(ctx->user_config) +
                 " runs the source instead");
+        for (const auto& c : ctx->configs) {  // a build's config older than the config behind it
+          std::error_code ec;
+          if (edited || c.user_config_path.empty() ||
+              std::filesystem::last_write_time(c.user_config_path, ec) <= std::filesystem::last_write_time(c.path, ec))
+            continue;
+          print("note: " + dev::ConfigWatch::shown(c.user_config_path) + " was edited after the build that wrote " +
+                dev::ConfigWatch::shown(c.path) + ": the Worker runs the build's config until the project builds "
+                "again (npm run build)");
+        }
         if (!edited) {  // a dev left running in another terminal takes some of the batches
           std::string others = other_users(ctx->state_path);
           if (!others.empty())

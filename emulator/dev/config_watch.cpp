@@ -24,19 +24,25 @@ std::string ConfigWatch::shown(const std::filesystem::path& file) {
 
 ConfigWatch::ConfigWatch(const std::vector<config::Config>& configs, Log& log, const Clock& clock)
     : log_(log), clock_(clock) {
-  for (const auto& c : configs) {
-    if (c.path.empty()) continue;
+  auto watch = [this](const std::filesystem::path& path, const std::string& env, bool built, bool source) {
     Watched w;
-    w.path = c.path;
-    w.env = c.env;
-    w.built = !c.user_config_path.empty();
+    w.path = path;
+    w.env = env;
+    w.built = built;
+    w.source_of_build = source;
     struct stat st {};
-    if (stat(c.path.c_str(), &st) == 0) {
+    if (stat(path.c_str(), &st) == 0) {
       w.mtime = st.st_mtim;
       w.size = st.st_size;
     }
-    w.text = read_text(c.path);
+    w.text = read_text(path);
     files_.push_back(std::move(w));
+  };
+  for (const auto& c : configs) {
+    if (c.path.empty()) continue;
+    watch(c.path, c.env, !c.user_config_path.empty(), false);
+    // The config the user edits, behind a build's: an edit reaches dev with the next build only.
+    if (!c.user_config_path.empty()) watch(c.user_config_path, "", false, true);
   }
 }
 
@@ -61,6 +67,13 @@ bool ConfigWatch::changed() {
     w.mtime = st.st_mtim;
     w.size = st.st_size;
     std::string text = read_text(w.path);
+    if (w.source_of_build) {
+      if (text != w.text)
+        log_.line("note: " + shown(w.path) + " changed; the Worker runs the build's config, which takes the change "
+                  "when the project builds again (npm run build)");
+      w.text = std::move(text);
+      continue;
+    }
     if ((text == w.text && !w.built) || text == w.refused) continue;
     try {
       config::load_config(w.path, w.env);

@@ -2,7 +2,8 @@
 // (its queues, consumers and bindings are applied at start). A file whose text changed and
 // still loads is a change; one that no longer loads is logged once, with its file:line, and
 // dev keeps running on the last good one, as wrangler keeps the last good build. A config a
-// build wrote (a Vite project's) changes with each build, its text or not: the new build is run.
+// build wrote (a Vite project's) changes with each build, its text or not: the new build is run;
+// an edit of the user's config behind it is said (it reaches dev with the next build).
 #pragma once
 #include <signal.h>
 #include <sys/stat.h>
@@ -42,6 +43,7 @@ class ConfigWatch {
     off_t size = 0;
     std::string refused;     // the text whose error was logged, so that it is logged once
     bool built = false;      // written by the project's build
+    bool source_of_build = false;  // the user's config behind a build's: its edits are said, not applied
   };
   Log& log_;
   const Clock& clock_;

@@ -1119,8 +1119,14 @@ TEST_F(WorkerProject, ABuiltViteProjectRunsItsBuildAndEachNewBuild) {
   EXPECT_TRUE(std::filesystem::exists(dir / ".flareq" / "state.sqlite"));
   EXPECT_FALSE(std::filesystem::exists(dir / "build" / "server" / ".flareq"));
   std::filesystem::remove_all(dir / ".flareq");
+  // The user's config edited after the build: said at start, since what runs is the build's.
+  std::filesystem::last_write_time(dir / "wrangler.jsonc",
+                                   std::filesystem::last_write_time(dir / "build" / "server" / "wrangler.json") + 5s);
 
   start_copied();
+  EXPECT_NE(dev->log().find("note: wrangler.jsonc was edited after the build that wrote build/server/wrangler.json: "
+                            "the Worker runs the build's config until the project builds again (npm run build)"),
+            std::string::npos) << dev->log();
   EXPECT_NE(dev->log().find("note: the Worker runs from build/server/wrangler.json, which the project's build wrote "
                             "(.wrangler/deploy/config.json points to it, as for wrangler dev): build again after an "
                             "edit (npm run build), and dev runs each new build; -c "
@@ -1142,6 +1148,13 @@ TEST_F(WorkerProject, ABuiltViteProjectRunsItsBuildAndEachNewBuild) {
       << dev->log();
   ASSERT_TRUE(get_until_ok("/order?n=2"));
   EXPECT_EQ(results(2).at(1), json({{"version", "v2"}, {"n", "2"}})) << dev->log();
+  // An edit of the user's config while dev runs is said, and waits for the next build.
+  std::ofstream(dir / "wrangler.jsonc", std::ios::app) << "\n// a queue to add, say\n";
+  EXPECT_TRUE(dev->wait_for_log("note: wrangler.jsonc changed; the Worker runs the build's config, which takes the "
+                                "change when the project builds again (npm run build)"))
+      << dev->log();
+  EXPECT_EQ(dev->log().find("wrangler.jsonc changed: starting again"), std::string::npos) << dev->log();
+  EXPECT_EQ(worker->get("/").text, "v2");
   EXPECT_TRUE(std::filesystem::exists(dir / ".wrangler" / "state")) << "the bindings' data, where wrangler dev keeps it";
   EXPECT_FALSE(std::filesystem::exists(dir / "build" / "server" / ".wrangler" / "state")) << "emptied by the next build";
 }

@@ -101,3 +101,20 @@ TEST_F(ConfigWatchTest, EachBuildOfABuildsConfigIsAChangeEvenWithTheSameText) {
   EXPECT_TRUE(changed());
   EXPECT_EQ(watch_->changed_file_shown(), path().string() + " (a new build)");
 }
+
+// Behind a build's config, the user's own: an edit of it is not what runs (the build's config
+// is), so it is said, once per edit, with what brings it in; dev does not start again for it.
+TEST_F(ConfigWatchTest, AnEditOfTheUsersConfigBehindABuildIsSaidNotApplied) {
+  std::filesystem::path built = dir_ / "build.json";
+  std::ofstream(built) << R"({ "name": "w", "main": "index.js", "userConfigPath": "wrangler.jsonc" })";
+  configs_ = {config::load_config(built, "")};
+  watch_ = std::make_unique<dev::ConfigWatch>(configs_, log_, clock_);
+  EXPECT_FALSE(changed());
+  write(std::string(kConfig) + "\n// a new queue, say\n");
+  EXPECT_FALSE(changed());
+  ASSERT_EQ(lines_.size(), 1u);
+  EXPECT_EQ(lines_[0], "note: " + path().string() + " changed; the Worker runs the build's config, which takes the "
+                       "change when the project builds again (npm run build)");
+  EXPECT_FALSE(changed());
+  EXPECT_EQ(lines_.size(), 1u) << "said once per edit";
+}
