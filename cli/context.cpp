@@ -55,7 +55,7 @@ std::unique_ptr<Context> open_context(const GlobalOptions& o, Open open) {
       auto built = config::build_redirect(*found);
       paths.push_back(built ? *built : *found);
       if (built) {
-        ctx->build_redirect = found->parent_path() / ".wrangler" / "deploy" / "config.json";
+        ctx->build_redirect = config::deploy_pointer(*found);
         ctx->user_config = *found;
       }
     }

@@ -106,6 +106,8 @@ Config load_config(const std::filesystem::path& file, const std::string& env);
 // points to (the Cloudflare Vite plugin's build writes both). None without that file; a file
 // that does not parse or points to nothing is a ConfigError saying how to fix it.
 std::optional<std::filesystem::path> build_redirect(const std::filesystem::path& user_config);
+// Where that pointer lives: .wrangler/deploy/config.json beside `user_config`.
+std::filesystem::path deploy_pointer(const std::filesystem::path& user_config);
 Config parse_config(std::string_view text, const std::string& file_name, Format format,
                     const std::string& env);
 

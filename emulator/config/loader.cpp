@@ -17,6 +17,15 @@ namespace {
 
 using nlohmann::json;
 
+// A file's whole text; none when it cannot be read.
+std::optional<std::string> read_text(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
 // A value as an error message quotes it; bytes that are not UTF-8 show as U+FFFD.
 std::string describe(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -400,12 +409,10 @@ Config parse_config(std::string_view text, const std::string& file_name, Format 
 }
 
 Config load_config(const std::filesystem::path& file, const std::string& env) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw ConfigError(file.string() + ": cannot read the config file");
-  std::stringstream buf;
-  buf << in.rdbuf();
+  std::optional<std::string> text = read_text(file);
+  if (!text) throw ConfigError(file.string() + ": cannot read the config file");
   Format format = file.extension() == ".toml" ? Format::Toml : Format::Jsonc;
-  Config c = parse_config(buf.str(), file.string(), format, env);
+  Config c = parse_config(*text, file.string(), format, env);
   c.path = file;
   if (!c.user_config_path.empty()) c.user_config_path = std::filesystem::absolute(file).parent_path() / c.user_config_path;
   return c;
@@ -416,16 +423,17 @@ std::filesystem::path Config::project_dir() const {
   return std::filesystem::absolute(own).parent_path();
 }
 
+std::filesystem::path deploy_pointer(const std::filesystem::path& user_config) {
+  return std::filesystem::absolute(user_config).parent_path() / ".wrangler" / "deploy" / "config.json";
+}
+
 std::optional<std::filesystem::path> build_redirect(const std::filesystem::path& user_config) {
-  std::filesystem::path pointer = std::filesystem::absolute(user_config).parent_path() / ".wrangler" / "deploy" / "config.json";
+  std::filesystem::path pointer = deploy_pointer(user_config);
   std::error_code ec;
   if (!std::filesystem::is_regular_file(pointer, ec)) return std::nullopt;
-  std::ifstream in(pointer, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
   std::string target;
   try {
-    Document doc = parse_jsonc(text.str());
+    Document doc = parse_jsonc(read_text(pointer).value_or(""));
     if (doc.value.is_object() && doc.value.contains("configPath") && doc.value.at("configPath").is_string())
       target = doc.value.at("configPath").get<std::string>();
   } catch (const SyntaxError&) {

@@ -90,7 +90,7 @@ class PerBatchHandler final : public Handler {
     StdoutLines stdout_lines(log_);
     auto on_stdout = [&](std::string line) { stdout_lines(std::move(line)); };
     auto on_stderr = [&](std::string line) {
-      if (line.find_first_not_of(" \t\r") != std::string::npos) end.last_stderr_line = line;
+      if (says_something(line)) end.last_stderr_line = line;
       log_(std::move(line));
     };
     const int64_t deadline = clock_.steady_ms() + spec_.timeout_ms;
@@ -152,10 +152,7 @@ InvocationResult per_batch_verdict(const ProcessEnd& end, const HandlerSpec& spe
   bool returned = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   if (end.timed_out) result.failure = "timed out after " + std::to_string(spec.timeout_ms / 1000) + "s";
   else if (!returned && result.failure.empty()) {
-    result.failure = describe_status(status);
-    const std::string& said = end.last_stderr_line;  // why it exited, often; not why it was killed
-    if (size_t text = said.find_first_not_of(" \t"); WIFEXITED(status) && text != std::string::npos)
-      result.failure += ": " + said.substr(text, 300);
+    result.failure = describe_status(status) + last_words(status, end.last_stderr_line);
   }
   if (!spec.command.shell.empty() && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
     result.not_started = true;

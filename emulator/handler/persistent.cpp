@@ -222,9 +222,9 @@ class PersistentHandler final : public Handler {
   void read_output(Child child) {
     LineBuffer out, err;
     auto on_out = [this](const std::string& line) { on_stdout_line(line); };
-    std::string last_words;  // the last line it wrote to stderr that is not blank: why it died, often
+    std::string last_said;  // the last line it wrote to stderr that is not blank: why it died, often
     auto on_err = [&](std::string line) {
-      if (size_t text = line.find_first_not_of(" \t\r"); text != std::string::npos) last_words = line.substr(text, 300);
+      if (says_something(line)) last_said = line;
       log_(std::move(line));
     };
     std::optional<int> status;
@@ -247,10 +247,8 @@ class PersistentHandler final : public Handler {
     spawner_.forget_group(child.pid);
     close_stdin();
     std::lock_guard<std::mutex> lock(mutex_);
-    // A process that exited with an error status may have said why; one killed was killed.
-    bool said_why = WIFEXITED(status.value_or(0)) && WEXITSTATUS(status.value_or(0)) != 0 && !last_words.empty();
     std::string why = "the handler process exited (" + describe_status(status.value_or(0)) + ")" +
-                      (said_why ? ": " + last_words : "");
+                      last_words(status.value_or(0), last_said);
     last_exit_ = why;
     if (!in_flight_.empty()) log_(why + "; " + std::to_string(in_flight_.size()) + " batch(es) in flight failed");
     for (auto& [id, p] : in_flight_) {

@@ -216,4 +216,12 @@ std::string describe_status(int status) {
   return "status " + std::to_string(status);
 }
 
+bool says_something(const std::string& line) { return line.find_first_not_of(" \t\r") != std::string::npos; }
+
+std::string last_words(int status, const std::string& line) {
+  size_t text = line.find_first_not_of(" \t\r");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) == 0 || text == std::string::npos) return "";
+  return ": " + line.substr(text, 300);
+}
+
 }  // namespace flareq::handler

@@ -48,5 +48,10 @@ Spawner& system_spawner();
 void close_pipes(Child& child);
 // "exit status 1", "killed by signal 9 (Killed)".
 std::string describe_status(int wait_status);
+// Whether `line` (of a handler's stderr) says anything: not blank.
+bool says_something(const std::string& line);
+// What a handler that exited with an error status said last on stderr, as a failure's end
+// (": KeyError: 'email'", at most 300 characters); "" for exit status 0, a signal, or nothing said.
+std::string last_words(int wait_status, const std::string& last_stderr_line);
 
 }  // namespace flareq::handler
