@@ -12,7 +12,8 @@
 // flight are said (unawaited-sends.mjs, for the queue bindings of `producers`), and what
 // queue() throws (or a promise it gave ctx.waitUntil() rejects with) is kept, by the batch's
 // first message, until the delivery service asks for it with its own secret (the runtime's
-// verdict says only that queue() threw; a queue() ended as hung threw nothing, and is said so).
+// verdict says only that queue() threw; a queue() ended as hung threw nothing, and is said so, as
+// is a queue() the Worker does not have).
 // miniflare-shapes.mjs puts it in place.
 import { EVENTS_MODULE } from "./r2-events.mjs";
 import { SENDS_MODULE } from "./unawaited-sends.mjs";
@@ -99,7 +100,7 @@ const isThrownAsk = (request) => DELIVERY_SECRET !== "" && request.headers.get($
 function thrownAnswer(request) {
   const id = request.headers.get(${JSON.stringify(BATCH_HEADER)});
   const hung = open.has(id);
-  const text = thrown.get(id) ?? (hung ? HUNG : "");
+  const text = thrown.get(id) ?? (hung ? HUNG : NO_QUEUE);
   thrown.delete(id);
   open.delete(id);
   return new Response(text);
@@ -143,6 +144,14 @@ function fromFlareq(request, env) {
   return null;
 }
 const inner = worker.default;
+// A Worker that consumes a queue but exports no queue() (a Hono app exported as it is, say): the
+// runtime's verdict on each batch is only "exception", so the answer to the ask says why.
+const handlers = typeof inner === "function" ? inner.prototype ?? {} : inner ?? {};
+const HANDLER_NAMES = ["fetch", "scheduled", "email", "tail", "queue"];
+const exported = HANDLER_NAMES.filter((name) => typeof handlers[name] === "function").map((name) => name + "()");
+const NO_QUEUE = typeof handlers.queue === "function" ? "" :
+  "the Worker exports no queue() handler (its default export has " + (exported.length ? exported.join(", ") + " only" : "none") +
+  "): add queue(batch, env, ctx) to it, e.g. export default { fetch: app.fetch, async queue(batch, env) { … } } for a Hono app";
 let gated = inner;
 if (typeof inner === "function" && inner.prototype) {
   // A WorkerEntrypoint class: an instance per invocation, so queue() may watch this.ctx.

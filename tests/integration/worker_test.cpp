@@ -867,7 +867,12 @@ TEST_F(WorkerProject, AWorkerWithoutQueueExportFailsEachDeliveryWithTheReason) {
   ASSERT_EQ(worker->get("/").status, 200) << dev->log();
   ASSERT_TRUE(eventually([&] { return !messages("jobs-dlq").empty(); }, 30s, "a message in jobs-dlq")) << dev->log();
   EXPECT_EQ(messages("jobs-dlq").size(), 1u) << dev->log();  // max_retries 1: two attempts, then the DLQ
-  EXPECT_NE(dev->log().find("queue()"), std::string::npos) << dev->log();
+  // The runtime's verdict is only "exception": the reason is flareq's, in the log and the listing.
+  const std::string why = "the Worker exports no queue() handler (its default export has fetch() only): add "
+                          "queue(batch, env, ctx) to it";
+  EXPECT_TRUE(dev->wait_for_log("handler failed: " + why)) << dev->log();
+  Result listed = flareq({"messages", "list", "jobs-dlq"});
+  EXPECT_NE(listed.out.find("  the Worker exports no queue() handler"), std::string::npos) << listed.out;
 }
 
 // What a TypeScript Worker's queue() threw names the line of the .ts file, through the source
