@@ -113,7 +113,7 @@ class Validator {
 
 ProducerConfig read_producer(Validator& v, const json& obj, const std::string& path) {
   ProducerConfig p;
-  v.unknown_keys(path, obj, {"binding", "queue", "delivery_delay"});
+  v.unknown_keys(path, obj, {"binding", "queue", "delivery_delay", "remote"});
   if (auto b = v.string_field(obj, path, "binding")) p.binding = *b;
   else if (!obj.contains("binding")) v.error(path, path + " is missing the required field \"binding\"");
   if (auto q = v.string_field(obj, path, "queue")) {
@@ -123,6 +123,14 @@ ProducerConfig read_producer(Validator& v, const json& obj, const std::string& p
     p.queue = p.binding;
   }
   p.delivery_delay = v.integer_field<int64_t>(obj, path, "delivery_delay", 0, limits::kMaxDelaySecs);
+  // wrangler dev's remote bindings: a producer with "remote": true sends to Cloudflare's queue
+  // there; flareq's queues are local, which it says, since the user asked for the other.
+  if (obj.contains("remote")) {
+    const json& remote = obj.at("remote");
+    if (v.expect_type(path + ".remote", remote, "boolean", remote.is_boolean()) && remote.get<bool>())
+      v.warn(path + ".remote", path + ".remote is true, but under flareq " + p.binding +
+                                   " sends to flareq's local queue '" + p.queue + "', not to Cloudflare's");
+  }
   return p;
 }
 

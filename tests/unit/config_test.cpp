@@ -179,6 +179,21 @@ TEST(Config, HttpPullTypeIsALocalExtensionWithAWarning) {
   EXPECT_NE(error_of(R"({"queues":{"consumers":[{"queue":"a","type":"cron"}]}})").find("type"), std::string::npos);
 }
 
+// wrangler's remote bindings: "remote" is known to wrangler; true is said to stay local here.
+TEST(Config, ARemoteProducerIsKnownAndSaidToStayLocal) {
+  Config c = parse(R"({"queues":{"producers":[{"binding":"Q","queue":"orders","remote":true},
+                                             {"binding":"R","queue":"r","remote":false}]}})");
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(c.warnings[0].find("queues.producers[0].remote is true, but under flareq Q sends to flareq's local queue "
+                               "'orders', not to Cloudflare's"),
+            std::string::npos)
+      << c.warnings[0];
+  EXPECT_EQ(c.producers[0].queue, "orders");
+  std::string e = error_of(R"({"queues":{"producers":[{"binding":"Q","remote":"yes"}]}})");
+  EXPECT_NE(e.find("Expected \"queues.producers[0].remote\" to be of type boolean but got \"yes\""), std::string::npos)
+      << e;
+}
+
 TEST(Config, Toml) {
   Config c = parse_config(R"(
 name = "my-app"
