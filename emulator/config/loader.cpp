@@ -207,7 +207,9 @@ ConsumerConfig read_consumer(Validator& v, const json& obj, const std::string& p
     c.dead_letter_queue = *d;
     v.queue_name(path + ".dead_letter_queue", *d);
   }
-  c.max_concurrency = v.integer_field<int>(obj, path, "max_concurrency", 1, limits::kMaxConcurrency);
+  // null is "auto", as no key is (wrangler's schema allows it).
+  if (!(obj.contains("max_concurrency") && obj.at("max_concurrency").is_null()))
+    c.max_concurrency = v.integer_field<int>(obj, path, "max_concurrency", 1, limits::kMaxConcurrency);
   c.retry_delay = v.integer_field<int64_t>(obj, path, "retry_delay", 0, limits::kMaxRetryDelaySecs)
                       .value_or(c.retry_delay);
   c.visibility_timeout_ms =

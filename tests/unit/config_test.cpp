@@ -87,6 +87,8 @@ TEST(Config, OutOfRangeNamesFieldValueAndRange) {
   EXPECT_NE(e.find("max_retries must be from 0 to 100, got 101"), std::string::npos) << e;
   e = error_of(R"({"queues":{"consumers":[{"queue":"q","max_concurrency":0}]}})");
   EXPECT_NE(e.find("max_concurrency must be from 1 to 250, got 0"), std::string::npos) << e;
+  EXPECT_FALSE(parse(R"({"queues":{"consumers":[{"queue":"q","max_concurrency":null}]}})")
+                   .consumers[0].max_concurrency.has_value());  // null is auto, as in wrangler's schema
   e = error_of(R"({"queues":{"consumers":[{"queue":"q","retry_delay":86401}]}})");
   EXPECT_NE(e.find("retry_delay must be from 0 to 86400, got 86401"), std::string::npos) << e;
   e = error_of(R"({"queues":{"producers":[{"binding":"B","delivery_delay":-1}]}})");
