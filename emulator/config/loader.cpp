@@ -228,7 +228,7 @@ ConsumerConfig read_consumer(Validator& v, const json& obj, const std::string& p
 // "suffix", "description"}], the words of `r2 bucket notification create`.
 void read_r2_bucket(Validator& v, const json& obj, const std::string& path, Config& config) {
   v.unknown_keys(path, obj, {"binding", "bucket_name", "preview_bucket_name", "jurisdiction", "remote",
-                             "experimental_remote", "event_notifications"});
+                             "experimental_remote", "local_dev", "event_notifications"});
   std::string binding = v.string_field(obj, path, "binding").value_or("");
   std::string bucket = v.string_field(obj, path, "bucket_name").value_or(binding);
   if (!binding.empty()) config.r2_buckets.push_back({binding, bucket});

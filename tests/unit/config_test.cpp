@@ -304,6 +304,13 @@ TEST(Config, R2RulesAreDeclaredWithTheirBucketAndNamedByFileAndLine) {
   EXPECT_EQ(c.queue_names(), (std::vector<std::string>{"upload-events", "log-events"}));
 }
 
+// Every key wrangler 4.164's schema knows for a bucket is no "unexpected field".
+TEST(Config, AnR2BucketTakesWranglersKeys) {
+  Config c = parse(R"({"r2_buckets": [{"binding": "B", "bucket_name": "b", "preview_bucket_name": "p",
+      "jurisdiction": "eu", "remote": false, "local_dev": {"experimental_s3_credentials": {}}}]})");
+  EXPECT_TRUE(c.warnings.empty()) << c.warnings[0];
+}
+
 TEST(Config, AnInvalidOrOverlappingR2RuleIsAnErrorAtItsLine) {
   EXPECT_EQ(error_of(R"({"r2_buckets": [{"binding": "B", "bucket_name": "b2b", "event_notifications": [
   {"queue": "q", "event_types": ["object-update"]}]}]})"),
