@@ -136,8 +136,12 @@ std::optional<int64_t> Dispatcher::step() {
     if (in_flight == 0) return std::nullopt;
     if (stop_deadline_ms_ == 0) stop_deadline_ms_ = steady + options_.shutdown_grace_ms;
     if (!killed_ && (stop_now || steady >= stop_deadline_ms_)) {
-      killed_ = true;
-      log_.line(stop_now ? "killing the handlers of " + std::to_string(in_flight) + " batch(es) in flight: their messages will be delivered again"
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        killed_ = true;
+      }
+      log_.line(stop_now ? "killing the handlers of " + std::to_string(in_flight) + " batch(es) in flight: their messages will be delivered again, "
+                           "not counted as attempts"
                          : "killing handlers still running after " + std::to_string(options_.shutdown_grace_ms / 1000) + "s");
       for (auto& [name, runtime] : runtimes_) runtime.handler->kill_all();
     }
@@ -247,6 +251,9 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
     job->result = invoke(*h, batch_document(job->queue.name, job->messages, metrics), fault);
     job->elapsed_ms = clock_.steady_ms() - started;
     std::lock_guard<std::mutex> lock(mutex_);
+    // The handler killed by the stop, or never reached because dev was stopping: no failure of
+    // the batch's (in production nothing stops a consumer so; a deploy lets a batch finish).
+    job->cut_by_stop = job->result.report.threw && (killed_ || (stopping_ && job->result.not_started));
     completions_.push_back(std::move(*job));
     in_flight_--;
     wake_.notify_one();
@@ -262,6 +269,7 @@ handler::InvocationResult Dispatcher::invoke(handler::Handler& h, const std::str
     std::unique_lock<std::mutex> lock(mutex_);
     if (stopped_.wait_for(lock, std::chrono::milliseconds(fault.latency_ms), [this] { return stopping_; })) {
       result.report.threw = true;
+      result.not_started = true;
       result.failure = "dev stopped before the batch was handed over";
       return result;
     }
@@ -282,9 +290,12 @@ Settlement Dispatcher::settlement_of(const Completion& done) {
     seq_of[m.id] = m.seq;
   }
   Resolution resolution = resolve(ids, done.result.report, done.settings.retry_delay);
-  Settlement s{done.queue, done.settings, done.token, {}, {}, done.result.report.threw ? done.result.failure : ""};
+  Settlement s{done.queue, done.settings, done.token, {}, {}, {}, done.result.report.threw ? done.result.failure : ""};
   for (const auto& id : resolution.acked) s.acked.push_back(seq_of[id]);
-  for (const auto& r : resolution.retried) s.retried.emplace_back(seq_of[r.id], r.delay_secs);
+  for (const auto& r : resolution.retried) {
+    if (done.cut_by_stop) s.put_back.push_back(seq_of[r.id]);
+    else s.retried.emplace_back(seq_of[r.id], r.delay_secs);
+  }
   return s;
 }
 
@@ -296,7 +307,11 @@ void Dispatcher::report_settled(const Completion& done, const SettleResult& sett
                      std::to_string(done.settings.batch_size) + " (" + std::to_string(done.elapsed_ms) + "ms)";
   if (settled.retried > 0) line += "  " + std::to_string(settled.retried) + " retried";
   if (!settled.finished.empty()) line += "  " + std::to_string(settled.finished.size()) + " out of retries";
-  if (done.result.report.threw) {
+  if (done.cut_by_stop) {
+    if (settled.put_back > 0)
+      line += "  " + std::to_string(settled.put_back) + " put back: dev stopped before the batch finished (delivered "
+              "again when dev starts, not counted as an attempt)";
+  } else if (done.result.report.threw) {
     if (done.result.not_started && runtime.reported_not_started) line += "  handler not started";
     else line += "  handler failed: " + done.result.failure.substr(0, done.result.failure.find('\n'));
     if (done.result.not_started) runtime.reported_not_started = true;
@@ -305,7 +320,7 @@ void Dispatcher::report_settled(const Completion& done, const SettleResult& sett
   }
   log_.line(line);
   // The rest of what it threw (a stack) follows, indented.
-  if (done.result.report.threw && !done.result.not_started) {
+  if (done.result.report.threw && !done.result.not_started && !done.cut_by_stop) {
     const std::string& failure = done.result.failure;
     for (size_t at = failure.find('\n'); at != std::string::npos;) {
       size_t end = failure.find('\n', at + 1);

@@ -75,6 +75,7 @@ class Dispatcher {
     std::vector<StoredMessage> messages;
     handler::InvocationResult result;
     int64_t elapsed_ms = 0;
+    bool cut_by_stop = false;  // it failed because dev stopped: its messages are put back, uncounted
   };
 
   void run();
@@ -112,7 +113,7 @@ class Dispatcher {
   int64_t next_due_ms_ = 0;
   int64_t next_housekeeping_ms_ = 0;  // steady time: housekeeping runs while the virtual clock stands still
   int64_t stop_deadline_ms_ = 0;  // steady time
-  bool killed_ = false;
+  bool killed_ = false;  // the stop killed the handlers (written under mutex_)
 
   std::mutex mutex_;  // guards what follows
   std::condition_variable wake_;     // the scheduler thread

@@ -123,7 +123,7 @@ LeaseResult Store::lease_held(const Queue& queue, const ConsumerSettings& consum
 
 SettleResult Store::settle(const Queue& queue, const ConsumerSettings& consumer, const std::string& token,
                            const std::vector<int64_t>& acked, const std::vector<std::pair<int64_t, int64_t>>& retried) {
-  return settle({Settlement{queue, consumer, token, acked, retried, ""}}).front();
+  return settle({Settlement{queue, consumer, token, acked, retried, {}, ""}}).front();
 }
 
 std::vector<SettleResult> Store::settle(const std::vector<Settlement>& settlements) {
@@ -172,6 +172,16 @@ SettleResult Store::settle_held(const Settlement& s, int64_t now) {
     retry->exec();
     ++result.retried;
   }
+  if (!s.put_back.empty()) {
+    Stmt back = cached(
+        "UPDATE messages SET attempts = max(attempts - 1, 0), visible_ms = ?, lease_token = NULL, lease_owner = NULL "
+        "WHERE seq IN (SELECT value FROM json_each(?)) AND lease_token = ? AND +qkey = ?");
+    back->bind(1, now);
+    back->bind(2, json_array(s.put_back));
+    back->bind(3, token);
+    back->bind(4, queue.key);
+    result.put_back = back->exec();
+  }
   Stmt count = cached("UPDATE queues SET acked = acked + ?, retried = retried + ? WHERE qkey = ?");
   count->bind(1, result.acked);
   count->bind(2, result.retried);
@@ -182,23 +192,20 @@ SettleResult Store::settle_held(const Settlement& s, int64_t now) {
 
 int64_t Store::release_leases(const std::string& owner) {
   WriteTransaction tx(*db_);
+  // flareq's own death cut these deliveries short, not the handler: put back, uncounted (a
+  // message with max_retries 0 is not lost to a kill), even once their leases have run out.
   Stmt st = cached(
-      "UPDATE messages SET visible_ms = ?, lease_owner = NULL "
-      "WHERE lease_owner = ? AND lease_token IS NOT NULL AND visible_ms > ?");
-  int64_t now = clock_.now_ms();
-  st->bind(1, now);
+      "UPDATE messages SET attempts = max(attempts - 1, 0), visible_ms = min(visible_ms, ?), lease_token = NULL, "
+      "lease_owner = NULL WHERE lease_owner = ? AND lease_token IS NOT NULL");
+  st->bind(1, clock_.now_ms());
   st->bind(2, owner);
-  st->bind(3, now);
   int64_t n = st->exec();
   tx.commit();
   return n;
 }
 
 std::vector<std::string> Store::lease_owners() {
-  Stmt st = cached(
-      "SELECT DISTINCT lease_owner FROM messages WHERE lease_token IS NOT NULL AND visible_ms > ? "
-      "AND lease_owner IS NOT NULL");
-  st->bind(1, clock_.now_ms());
+  Stmt st = cached("SELECT DISTINCT lease_owner FROM messages WHERE lease_token IS NOT NULL AND lease_owner IS NOT NULL");
   std::vector<std::string> out;
   while (st->executeStep()) out.push_back(st->getColumn(0).getString());
   return out;

@@ -122,7 +122,8 @@ class Store {
   // Several invocations' outcomes in one transaction (all the batches a dispatcher pass found
   // finished), each as settle() applies it; the results in the same order.
   std::vector<SettleResult> settle(const std::vector<Settlement>& settlements);
-  // Makes the leases of `owner` (a process that is gone) run out now.
+  // Puts the messages leased by `owner` (a process that is gone) back, deliverable now, their
+  // deliveries not counted as attempts.
   int64_t release_leases(const std::string& owner);
   std::vector<std::string> lease_owners();
   // Deletes what is past the queue's retention period; returns how many.

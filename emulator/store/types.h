@@ -171,6 +171,7 @@ struct LeaseResult {
 struct SettleResult {
   int64_t acked = 0;
   int64_t retried = 0;
+  int64_t put_back = 0;
   std::vector<DeadLetterMove> finished;
 };
 
@@ -181,6 +182,9 @@ struct Settlement {
   std::string token;
   std::vector<int64_t> acked;                          // seqs
   std::vector<std::pair<int64_t, int64_t>> retried;   // seq, delay in seconds
+  // Messages whose delivery flareq itself cut short (dev stopped): deliverable again at once, the
+  // delivery not counted as an attempt, their last error as it was.
+  std::vector<int64_t> put_back;                       // seqs
   std::string error;  // what the invocation threw (empty when it returned): the retried messages' last error
 };
 

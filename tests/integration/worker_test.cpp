@@ -835,6 +835,7 @@ TEST_F(WorkerProject, CtrlCSaysWhatItWaitsForAndASecondOneStopsNow) {
   json kept = messages("jobs");
   ASSERT_EQ(kept.size(), 1u) << dev->log();
   EXPECT_EQ(kept[0]["body"]["tag"], "stuck");
+  EXPECT_EQ(kept[0]["attempts"], 0) << "the stop cut it: no attempt of its own";
 }
 
 TEST_F(WorkerProject, ABadVersionOnReloadIsLoggedAndTheQueuesKeepServingUntilAGoodOne) {

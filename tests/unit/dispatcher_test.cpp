@@ -312,9 +312,47 @@ TEST_F(DispatcherTest, AHandlerThatNeverAnswersHoldsItsSlotAndIsKilledAfterTheSh
   EXPECT_TRUE(logged("killing handlers still running after 2s"));
   runner_.run_all();  // the killed call returns as a throw
   EXPECT_FALSE(dispatcher_->step());  // settled, nothing in flight: the loop ends
-  EXPECT_EQ(counters().retried, 1);
+  // The stop cut it, no failure of its own: put back, its delivery not counted as an attempt.
+  EXPECT_EQ(counters().retried, 0);
+  EXPECT_TRUE(logged("1 put back: dev stopped before the batch finished (delivered again when dev starts, not "
+                     "counted as an attempt)"));
+  EXPECT_FALSE(logged("handler failed"));
   EXPECT_EQ(runner_.held(), 0u);  // nothing new is leased while stopping
   EXPECT_EQ(store().backlog(store().queue("q").key).count, 2);
+  EXPECT_EQ(store().backlog(store().queue("q").key).ready, 2);
+  for (const auto& m : store().peek(store().queue("q").key, 10)) EXPECT_EQ(m.attempts, 0);
+}
+
+// With max_retries 0, a message whose batch the stop cut would otherwise be deleted (or
+// dead-lettered) by the next dev: it is kept, and its first delivery then is attempt 1.
+TEST_F(DispatcherTest, ABatchTheStopCutIsNoAttemptEvenWithNoRetriesLeft) {
+  start(settings(1, 0, 1, /*max_retries=*/0), /*grace_ms=*/0);
+  send(1);
+  dispatcher_->step();
+  dispatcher_->request_stop();
+  EXPECT_TRUE(dispatcher_->step());
+  EXPECT_EQ(handler_->kills, 1);
+  runner_.run_all();
+  EXPECT_FALSE(dispatcher_->step());
+  EXPECT_FALSE(logged("deleted after"));
+  auto kept = store().peek(store().queue("q").key, 10);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].attempts, 0);
+}
+
+// A batch that fails on its own while dev waits for it to finish is a failed attempt as ever.
+TEST_F(DispatcherTest, ABatchThatThrowsDuringTheShutdownGraceIsCounted) {
+  start(settings(1, 0), /*grace_ms=*/10000);
+  send(1);
+  dispatcher_->step();
+  handler_->answer = [](const nlohmann::ordered_json&) { return threw(); };
+  dispatcher_->request_stop();
+  EXPECT_TRUE(dispatcher_->step());
+  runner_.run_all();
+  EXPECT_FALSE(dispatcher_->step());
+  EXPECT_EQ(handler_->kills, 0);
+  EXPECT_EQ(counters().retried, 1);
+  EXPECT_TRUE(logged("handler failed: the handler threw"));
 }
 
 TEST_F(DispatcherTest, StoppingNowKillsTheHandlersInFlightWithoutAGrace) {
@@ -328,10 +366,11 @@ TEST_F(DispatcherTest, StoppingNowKillsTheHandlersInFlightWithoutAGrace) {
   dispatcher_->request_stop(/*now=*/true);  // a second Ctrl-C
   EXPECT_TRUE(dispatcher_->step());
   EXPECT_EQ(handler_->kills, 1);
-  EXPECT_TRUE(logged("killing the handlers of 1 batch(es) in flight: their messages will be delivered again"));
+  EXPECT_TRUE(logged("killing the handlers of 1 batch(es) in flight: their messages will be delivered again, not "
+                     "counted as attempts"));
   runner_.run_all();
   EXPECT_FALSE(dispatcher_->step());
-  EXPECT_EQ(counters().retried, 1);
+  EXPECT_EQ(counters().retried, 0);
   EXPECT_EQ(store().backlog(store().queue("q").key).count, 1);  // kept, to be delivered again
 }
 

@@ -306,15 +306,45 @@ TEST_F(StoreTest, LastRetryWithoutADeadLetterQueueDeletes) {
   EXPECT_EQ(store->backlog(q.key).count, 0);
 }
 
-TEST_F(StoreTest, ReleasingADeadOwnersLeases) {
+// A dev that died (kill -9) cut its deliveries short: they are put back uncounted, so a message
+// with max_retries 0 is delivered again rather than deleted, even once its lease ran out.
+TEST_F(StoreTest, ReleasingADeadOwnersLeasesGivesTheirAttemptsBack) {
   auto store = open();
   Queue q = store->create_queue("q", {});
-  store->send(q, {json_message("1")});
-  store->lease(q, {}, 1, 900000, "12345:1");
+  ConsumerSettings s;
+  s.max_retries = 0;
+  store->send(q, {json_message("1"), json_message("2")});
+  store->lease(q, s, 1, 900000, "12345:1");
+  store->lease(q, s, 1, 1000, "12345:1");
+  clock_.advance_ms(2000);  // the second lease has run out, unsettled
   EXPECT_EQ(store->lease_owners(), (std::vector<std::string>{"12345:1"}));
-  EXPECT_EQ(store->release_leases("12345:1"), 1);
-  EXPECT_EQ(store->backlog(q.key).ready, 1);
+  EXPECT_EQ(store->release_leases("12345:1"), 2);
+  EXPECT_EQ(store->backlog(q.key).ready, 2);
   EXPECT_TRUE(store->lease_owners().empty());
+  LeaseResult again = store->lease(q, s, 10, 1000, "o");
+  EXPECT_TRUE(again.finished.empty());
+  ASSERT_EQ(again.messages.size(), 2u);
+  EXPECT_EQ(again.messages[0].attempts, 1);
+  EXPECT_EQ(again.messages[1].attempts, 1);
+}
+
+// A delivery that dev's stop cut short is put back the same way, beside the batch's acks.
+TEST_F(StoreTest, APutBackMessageIsDeliverableAgainUncounted) {
+  auto store = open();
+  Queue q = store->create_queue("q", {});
+  ConsumerSettings s;
+  s.max_retries = 0;
+  store->send(q, {json_message("acked"), json_message("cut")});
+  LeaseResult lease = store->lease(q, s, 2, 900000, "o");
+  Settlement cut{q, s, lease.token, {lease.messages[0].seq}, {}, {lease.messages[1].seq}, "killed"};
+  SettleResult settled = store->settle(std::vector<Settlement>{cut}).front();
+  EXPECT_EQ(settled.acked, 1);
+  EXPECT_EQ(settled.put_back, 1);
+  EXPECT_TRUE(settled.finished.empty());
+  LeaseResult again = store->lease(q, s, 10, 1000, "o");
+  ASSERT_EQ(again.messages.size(), 1u);
+  EXPECT_EQ(again.messages[0].attempts, 1);
+  EXPECT_EQ(again.messages[0].last_error, "") << "a stop is no error of the message's";
 }
 
 TEST_F(StoreTest, RetentionExpiresOldMessages) {
