@@ -352,7 +352,7 @@ bool Dispatcher::housekeeping(Store& store) {
     if (owner == owner_ || owner_alive(owner)) continue;
     int64_t n = store.release_leases(owner);
     if (n > 0) log_.line("  " + std::to_string(n) + " message(s) leased by a stopped process (" + owner +
-                         ") are deliverable again");
+                         ") are deliverable again, not counted as attempts");
   }
   return store.reclaim_space(kReclaimPagesPerPass) == kReclaimPagesPerPass;
 }
