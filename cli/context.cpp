@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "emulator/core/error.h"
@@ -76,11 +77,14 @@ std::unique_ptr<Context> open_context(const GlobalOptions& o, Open open) {
   if (paths.empty() && !o.env.empty()) {
     throw config::ConfigError("--env " + o.env + " needs a config file, and none was found");
   }
+  std::error_code ec;
+  bool new_state_dir = false;  // flareq's own .flareq, made now
   if (!o.state.empty()) {
     ctx->state_path = o.state;
   } else {
     std::filesystem::path base = ctx->configs.empty() ? std::filesystem::current_path() : ctx->configs.front().project_dir();
     ctx->state_path = base / ".flareq" / "state.sqlite";
+    new_state_dir = !std::filesystem::exists(ctx->state_path.parent_path(), ec);
   }
   ctx->durability = *parse_durability(o.durability);
   if (hold || reset) ctx->lock = std::make_unique<StateFileLock>(ctx->state_path, /*exclusive=*/reset);
@@ -89,13 +93,15 @@ std::unique_ptr<Context> open_context(const GlobalOptions& o, Open open) {
     std::error_code ec;
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(ctx->state_path.string() + suffix, ec);
   }
-  std::error_code ec;
   opened_state = std::filesystem::absolute(ctx->state_path, ec);
   opened_state_missing = !std::filesystem::exists(ctx->state_path, ec);
   // A command that only reads sees an empty state where there is no file, and makes none.
   bool in_memory = open == Open::Read && opened_state_missing;
   ctx->store = std::make_unique<Store>(in_memory ? ":memory:" : ctx->state_path, ctx->durability, ctx->clock);
   if (ctx->lock && reset) ctx->lock->share();
+  // The state (message bodies, the API's token) stays out of a `git add .`, as tools' caches do.
+  if (new_state_dir && std::filesystem::is_directory(ctx->state_path.parent_path(), ec))
+    std::ofstream(ctx->state_path.parent_path() / ".gitignore") << "# flareq's state file: not for version control\n*\n";
   return ctx;
 }
 

@@ -2,6 +2,9 @@
 // state file, bad input included. Nothing is kept in memory between commands.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include <nlohmann/json.hpp>
 
 #include "harness.h"
@@ -254,6 +257,9 @@ TEST_F(Cli, ConfigIsFoundAndValidated) {
   Result r = run({"flareq", "send", "ev", "1"}, "", {}, dir / "sub");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(dir / ".flareq" / "state.sqlite"));
+  // flareq's folder keeps itself out of git (message bodies, the API's token).
+  std::ifstream ignore(dir / ".flareq" / ".gitignore");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(ignore), {}), "# flareq's state file: not for version control\n*\n");
   r = run({"flareq", "queues", "info", "ev", "--json"}, "", {}, dir.path());
   EXPECT_EQ(json::parse(r.out)["producers"][0]["binding"], "EVENTS");
 
