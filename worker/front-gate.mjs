@@ -150,7 +150,8 @@ const handlers = typeof inner === "function" ? inner.prototype ?? {} : inner ?? 
 const HANDLER_NAMES = ["fetch", "scheduled", "email", "tail", "queue"];
 const exported = HANDLER_NAMES.filter((name) => typeof handlers[name] === "function").map((name) => name + "()");
 const NO_QUEUE = typeof handlers.queue === "function" ? "" :
-  "the Worker exports no queue() handler (its default export has " + (exported.length ? exported.join(", ") + " only" : "none") +
+  "the Worker exports no queue() handler (its default export has " +
+  (exported.length ? exported.join(", ") + " only" : "no handler") +
   "): add queue(batch, env, ctx) to it, e.g. export default { fetch: app.fetch, async queue(batch, env) { … } } for a Hono app";
 let gated = inner;
 if (typeof inner === "function" && inner.prototype) {

@@ -1,0 +1,69 @@
+// front-gate.mjs's module on its own, in Node.js: the gate written beside a Worker module (and
+// the two modules it imports) and loaded, then asked, as the delivery service asks, what a
+// batch's queue() threw. A Worker that has no queue() gets the reason instead of nothing.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { GATE_MODULE, gateSource } from "../../worker/front-gate.mjs";
+import { EVENTS_MODULE } from "../../worker/r2-events.mjs";
+import { SENDS_MODULE } from "../../worker/unawaited-sends.mjs";
+
+const SECRET = "delivery-secret";
+const dirs = [];
+after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+// The gate in front of a Worker whose entry module is `source`, loaded as the runtime loads it.
+async function gated(source) {
+  const dir = mkdtempSync(join(tmpdir(), "flareq-gate-"));
+  dirs.push(dir);
+  const worker = new URL("../../worker/", import.meta.url);
+  writeFileSync(join(dir, "index.mjs"), source);
+  writeFileSync(join(dir, EVENTS_MODULE), readFileSync(new URL("r2-events.mjs", worker)));
+  writeFileSync(join(dir, SENDS_MODULE), readFileSync(new URL("unawaited-sends.mjs", worker), "utf8")
+    .replace('from "./r2-events.mjs"', `from "./${EVENTS_MODULE}"`));
+  writeFileSync(join(dir, GATE_MODULE), gateSource("./index.mjs", { deliverySecret: SECRET }));
+  return (await import(pathToFileURL(join(dir, GATE_MODULE)).href)).default;
+}
+
+// What the gate answers the delivery service's ask for the batch whose first message is `id`.
+async function thrownFor(fetch, id = "m1") {
+  const ask = new Request("http://flareq/thrown", { headers: { "x-flareq-thrown": SECRET, "x-flareq-batch": id } });
+  return (await fetch(ask)).text();
+}
+const ctx = { waitUntil() {}, passThroughOnException() {} };
+
+test("a default-export object without queue() is said to have none, with the handlers it has", async () => {
+  const worker = await gated("export default { fetch() { return new Response('hi'); }, scheduled() {} };");
+  assert.equal(await thrownFor((r) => worker.fetch(r, {}, ctx)),
+               "the Worker exports no queue() handler (its default export has fetch(), scheduled() only): add " +
+               "queue(batch, env, ctx) to it, e.g. export default { fetch: app.fetch, async queue(batch, env) { … } } " +
+               "for a Hono app");
+});
+
+test("a Hono-like app (fetch an own property of an instance) is one without queue()", async () => {
+  const worker = await gated("class App { fetch = () => new Response('hono'); get() {} }\nexport default new App();");
+  assert.match(await thrownFor((r) => worker.fetch(r, {}, ctx)), /^the Worker exports no queue\(\) handler \(its default export has fetch\(\) only\)/);
+});
+
+test("a WorkerEntrypoint class without queue() is said so too", async () => {
+  const Worker = await gated("export default class { constructor(ctx, env) { this.ctx = ctx; this.env = env; }\n" +
+                             "  fetch() { return new Response('class'); } };");
+  const worker = new Worker(ctx, {});
+  assert.match(await thrownFor((r) => worker.fetch(r)), /^the Worker exports no queue\(\) handler \(its default export has fetch\(\) only\)/);
+});
+
+test("a Worker with queue() that threw nothing (a batch it never saw) gets an empty answer", async () => {
+  const worker = await gated("export default { fetch() { return new Response(''); }, async queue() {} };");
+  assert.equal(await thrownFor((r) => worker.fetch(r, {}, ctx)), "");
+});
+
+test("what queue() threw is the answer, by the batch's first message", async () => {
+  const worker = await gated("export default { async queue(batch) { throw new TypeError('bad ' + batch.messages[0].id); } };");
+  const batch = { messages: [{ id: "m7" }] };
+  await assert.rejects(worker.queue(batch, {}, ctx), /bad m7/);
+  assert.match(await thrownFor((r) => worker.fetch(r, {}, ctx), "m7"), /^queue\(\) threw TypeError: bad m7/);
+  assert.equal(await thrownFor((r) => worker.fetch(r, {}, ctx), "m7"), "", "asked once, then forgotten");
+});
