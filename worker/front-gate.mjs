@@ -29,9 +29,10 @@ const BATCH_HEADER = "x-flareq-batch";    // for the batch whose first message h
 
 // The gate's source, importing the Worker's entry module from `mainImport` ("./index.js").
 // secret: what fetch() asks of every request ("" for no gate); buckets: {BINDING: "bucket"};
-// producers: the queue bindings' names; deliverySecret: what an ask for what queue() threw
-// carries ("": nothing is kept).
-export function gateSource(mainImport, { secret = "", buckets = {}, producers = [], deliverySecret = "" } = {}) {
+// producers: the queue bindings' names; consumes: the queues whose batches queue() gets (a
+// Worker without queue() is told as it loads); deliverySecret: what an ask for what queue()
+// threw carries ("": nothing is kept).
+export function gateSource(mainImport, { secret = "", buckets = {}, producers = [], consumes = [], deliverySecret = "" } = {}) {
   const main = JSON.stringify(mainImport);
   return `import * as worker from ${main};
 import { withR2Events } from ${JSON.stringify("./" + EVENTS_MODULE)};
@@ -41,6 +42,7 @@ const SECRET = ${JSON.stringify(secret)};
 const HEADER = ${JSON.stringify(GATE_HEADER)};
 const BUCKETS = ${JSON.stringify(buckets)};
 const PRODUCERS = ${JSON.stringify(producers)};
+const CONSUMES = ${JSON.stringify(consumes)};
 const DELIVERY_SECRET = ${JSON.stringify(deliverySecret)};
 const envOf = (env) => withR2Events(env, BUCKETS);
 // What queue() threw, by its batch's first message id (a message is in one batch at a time),
@@ -153,6 +155,10 @@ const NO_QUEUE = typeof handlers.queue === "function" ? "" :
   "the Worker exports no queue() handler (its default export has " +
   (exported.length ? exported.join(", ") + " only" : "no handler") +
   "): add queue(batch, env, ctx) to it, e.g. export default { fetch: app.fetch, async queue(batch, env) { … } } for a Hono app";
+// Said as it loads (again after each reload), before a batch fails for it.
+if (NO_QUEUE && CONSUMES.length)
+  console.warn("flareq: this Worker consumes " + CONSUMES.map((q) => "'" + q + "'").join(", ") + ", but " + NO_QUEUE +
+               "; until then each batch fails, as in production");
 let gated = inner;
 if (typeof inner === "function" && inner.prototype) {
   // A WorkerEntrypoint class: an instance per invocation, so queue() may watch this.ctx.

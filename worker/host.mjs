@@ -336,6 +336,7 @@ function prepareRuntime(miniflare, config) {
   const buckets = r2Buckets(config);
   const shape = wantsDelivery || frontSecret || Object.keys(buckets).length ? joinFlareq(miniflare, {
     workerName: config.name ?? "worker", frontSecret, buckets, producers: queueProducers(config),
+    consumes: (env.FLAREQ_WORKER_CONSUMES ?? "").split(",").filter(Boolean),
     port: wantsDelivery ? deliveryPort : 0, secret: deliverySecret,
     plugin: queuePlugin, isMark, out: errOut,
   }) : "";

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "emulator/core/error.h"
+#include "emulator/project/consumers.h"
 
 namespace flareq::project {
 namespace {
@@ -155,6 +156,11 @@ handler::HandlerSpec worker_host_spec(const config::Config& config, const Worker
   // A config a build wrote (a Vite project's) keeps its bindings' data where wrangler dev keeps
   // it then: in the project's .wrangler/state, not in the build folder the next build empties.
   if (!config.user_config_path.empty()) spec.env["FLAREQ_WORKER_PERSIST"] = (config.project_dir() / ".wrangler" / "state").string();
+  // The queues whose batches its queue() gets: a Worker that has none is told so as it loads.
+  std::string consumes;
+  for (const auto& c : config.consumers)
+    if (!worker_consumer(config, c).empty()) consumes += (consumes.empty() ? "" : ",") + c.queue;
+  spec.env["FLAREQ_WORKER_CONSUMES"] = consumes;
   if (!options.temp_dir.empty()) spec.env["TMPDIR"] = options.temp_dir.string();
   if (options.inspector_port > 0) spec.env["FLAREQ_WORKER_INSPECTOR_PORT"] = std::to_string(options.inspector_port);
   spec.timeout_ms = options.timeout_ms;

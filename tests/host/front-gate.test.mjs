@@ -16,7 +16,7 @@ const dirs = [];
 after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 // The gate in front of a Worker whose entry module is `source`, loaded as the runtime loads it.
-async function gated(source) {
+async function gated(source, { consumes = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "flareq-gate-"));
   dirs.push(dir);
   const worker = new URL("../../worker/", import.meta.url);
@@ -24,7 +24,7 @@ async function gated(source) {
   writeFileSync(join(dir, EVENTS_MODULE), readFileSync(new URL("r2-events.mjs", worker)));
   writeFileSync(join(dir, SENDS_MODULE), readFileSync(new URL("unawaited-sends.mjs", worker), "utf8")
     .replace('from "./r2-events.mjs"', `from "./${EVENTS_MODULE}"`));
-  writeFileSync(join(dir, GATE_MODULE), gateSource("./index.mjs", { deliverySecret: SECRET }));
+  writeFileSync(join(dir, GATE_MODULE), gateSource("./index.mjs", { deliverySecret: SECRET, consumes }));
   return (await import(pathToFileURL(join(dir, GATE_MODULE)).href)).default;
 }
 
@@ -66,4 +66,27 @@ test("what queue() threw is the answer, by the batch's first message", async () 
   await assert.rejects(worker.queue(batch, {}, ctx), /bad m7/);
   assert.match(await thrownFor((r) => worker.fetch(r, {}, ctx), "m7"), /^queue\(\) threw TypeError: bad m7/);
   assert.equal(await thrownFor((r) => worker.fetch(r, {}, ctx), "m7"), "", "asked once, then forgotten");
+});
+
+// What console.warn says while `run` runs.
+async function warnings(run) {
+  const said = [];
+  const warn = console.warn;
+  console.warn = (text) => said.push(text);
+  try {
+    await run();
+  } finally {
+    console.warn = warn;
+  }
+  return said;
+}
+
+test("a Worker that consumes queues but has no queue() is told as it loads, one that has it is not", async () => {
+  const told = await warnings(() => gated("export default { fetch() {} };", { consumes: ["orders", "audit"] }));
+  assert.deepEqual(told, ["flareq: this Worker consumes 'orders', 'audit', but the Worker exports no queue() handler " +
+                          "(its default export has fetch() only): add queue(batch, env, ctx) to it, e.g. export default " +
+                          "{ fetch: app.fetch, async queue(batch, env) { … } } for a Hono app; until then each batch " +
+                          "fails, as in production"]);
+  assert.deepEqual(await warnings(() => gated("export default { fetch() {} };")), [], "a producer only");
+  assert.deepEqual(await warnings(() => gated("export default { queue() {} };", { consumes: ["orders"] })), []);
 });

@@ -872,6 +872,9 @@ TEST_F(WorkerProject, AWorkerWithoutQueueExportFailsEachDeliveryWithTheReason) {
   const std::string why = "the Worker exports no queue() handler (its default export has fetch() only): add "
                           "queue(batch, env, ctx) to it";
   EXPECT_TRUE(dev->wait_for_log("handler failed: " + why)) << dev->log();
+  // Said before, as the Worker loaded.
+  EXPECT_NE(dev->log().find("flareq: this Worker consumes 'jobs', but " + why), std::string::npos) << dev->log();
+  EXPECT_LT(dev->log().find("flareq: this Worker consumes 'jobs'"), dev->log().find("handler failed: ")) << dev->log();
   Result listed = flareq({"messages", "list", "jobs-dlq"});
   EXPECT_NE(listed.out.find("  the Worker exports no queue() handler"), std::string::npos) << listed.out;
 }
