@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import { GATE_MODULE, gateSource } from "../../worker/front-gate.mjs";
 import { EVENTS_MODULE } from "../../worker/r2-events.mjs";
 import { SENDS_MODULE } from "../../worker/unawaited-sends.mjs";
+import { warnings } from "./warnings.mjs";
 
 const SECRET = "delivery-secret";
 const dirs = [];
@@ -67,19 +68,6 @@ test("what queue() threw is the answer, by the batch's first message", async () 
   assert.match(await thrownFor((r) => worker.fetch(r, {}, ctx), "m7"), /^queue\(\) threw TypeError: bad m7/);
   assert.equal(await thrownFor((r) => worker.fetch(r, {}, ctx), "m7"), "", "asked once, then forgotten");
 });
-
-// What console.warn says while `run` runs.
-async function warnings(run) {
-  const said = [];
-  const warn = console.warn;
-  console.warn = (text) => said.push(text);
-  try {
-    await run();
-  } finally {
-    console.warn = warn;
-  }
-  return said;
-}
 
 test("a Worker that consumes queues but has no queue() is told as it loads, one that has it is not", async () => {
   const told = await warnings(() => gated("export default { fetch() {} };", { consumes: ["orders", "audit"] }));

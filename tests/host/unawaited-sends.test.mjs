@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { watchInvocation, watchSends } from "../../worker/unawaited-sends.mjs";
+import { warnings } from "./warnings.mjs";
 
 function fakeQueue() {
   const pending = [];
@@ -12,19 +13,6 @@ function fakeQueue() {
     sendBatch(messages) { return new Promise((resolve) => pending.push(() => resolve(messages))); },
     metrics() { return this === undefined ? "unbound" : "bound"; },
   };
-}
-
-// What console.warn says while `run` runs.
-async function warnings(run) {
-  const said = [];
-  const warn = console.warn;
-  console.warn = (text) => said.push(text);
-  try {
-    await run();
-  } finally {
-    console.warn = warn;
-  }
-  return said;
 }
 
 const ctx = () => ({ waited: [], waitUntil(p) { this.waited.push(p); } });
