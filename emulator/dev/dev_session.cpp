@@ -39,6 +39,7 @@ sigset_t block_stop_signals() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // the terminal closed: stop as gently, cleaning up as on Ctrl-C
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
 }

@@ -63,7 +63,7 @@ struct DevProject {
 
 using Print = std::function<void(const std::string& line)>;
 
-// Blocks SIGINT and SIGTERM in this thread and in every thread started from it afterwards;
+// Blocks SIGINT, SIGTERM and SIGHUP in this thread and in every thread started from it afterwards;
 // call it before any other thread exists. A DevSession takes them on a thread of its own.
 sigset_t block_stop_signals();
 

@@ -1,4 +1,4 @@
-// Ctrl-C and SIGTERM for `flareq dev` (dev_signals.h): one thread takes them with
+// Ctrl-C, SIGTERM and SIGHUP for `flareq dev` (dev_signals.h): one thread takes them with
 // sigtimedwait, so that it also drives the stop between signals.
 #include "emulator/dev/dev_signals.h"
 

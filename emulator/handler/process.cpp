@@ -105,7 +105,7 @@ std::vector<std::string> environment_with(const std::map<std::string, std::strin
 
 // posix_spawn's attributes and file actions, released however spawn() returns. The child: its
 // own process group (so the whole group can be ended), default signal dispositions and no
-// blocked signal (dev blocks SIGINT/SIGTERM in its threads), and only stdin, stdout and stderr:
+// blocked signal (dev blocks SIGINT/SIGTERM/SIGHUP in its threads), and only stdin, stdout and stderr:
 // not dev's sockets (a client's keep-alive connection would hang as long as the handler
 // lives), nor other handlers' pipes.
 struct SpawnSetup {

@@ -202,6 +202,19 @@ TEST_F(Delivery, CtrlCLetsBatchesInFlightFinish) {
   EXPECT_EQ(info("q")["backlog"]["count"], 0);
 }
 
+// Closing dev's terminal (SIGHUP) stops it as Ctrl-C does: the batch in flight finishes, and
+// dev cleans up after itself rather than dying on the spot.
+TEST_F(Delivery, ClosingTheTerminalStopsDevAsCtrlCDoes) {
+  config("\"max_batch_timeout\": 0");
+  auto d = dev();
+  send("q", {json{{"batch", "sleep"}, {"seconds", 1}}});
+  ASSERT_TRUE(eventually([&] { return batches().size() == 1; })) << d->log();
+  EXPECT_EQ(d->stop(SIGHUP), 0) << d->log();
+  EXPECT_NE(d->log().find("stopping: finishing 1 batch(es) in flight"), std::string::npos) << d->log();
+  EXPECT_NE(d->log().find("flareq stopped"), std::string::npos) << d->log();
+  EXPECT_EQ(info("q")["counters"]["acked"], 1);
+}
+
 TEST_F(Delivery, CtrlCKillsHandlersAfterTheGracePeriod) {
   config("\"max_batch_timeout\": 0, \"max_retries\": 0");
   auto d = dev({"--shutdown-grace", "0.2"});

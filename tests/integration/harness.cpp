@@ -12,8 +12,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 namespace flareq::testing {
 
@@ -87,8 +89,15 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
+  // A dev killed with SIGKILL at the end of a test takes its runtime down within moments; until
+  // then workerd may still write below the directory (its .wrangler), which makes a removal fail
+  // half-way with "directory not empty": tried again, so that no test leaves files behind.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+    if (!std::filesystem::exists(path_, ec)) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 void TempDir::write(const std::string& name, const std::string& content) const {
