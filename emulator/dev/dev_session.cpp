@@ -82,6 +82,8 @@ void DevSession::prepare_state_file() {
   choices.flags_cwd = settings_.flags_cwd;
   choices.run_worker = !workers_.empty();
   handlers_ = project::choose_handlers(configs, store, choices);
+  // After the flags' consumers are registered: a queue only a flag reads is read.
+  for (const auto& line : project::stranded_queue_notes(configs, store)) print_(line);
 }
 
 bool DevSession::start(DevProject project) {

@@ -2,6 +2,7 @@
 #include "emulator/project/apply_config.h"
 
 #include <algorithm>
+#include <set>
 
 #include "emulator/core/error.h"
 #include "emulator/core/nearest_name.h"
@@ -151,6 +152,36 @@ std::vector<std::string> unfed_consumer_notes(const std::vector<config::Config>&
                       consumer.queue + " '{\"hello\":1}'), or from a producer in another project's config once both " +
                       "run in one dev (flareq dev -c " + c.path.filename().string() + " -c ../producer/wrangler.jsonc)");
     }
+  }
+  return notes;
+}
+
+std::vector<std::string> stranded_queue_notes(const std::vector<config::Config>& configs, Store& store) {
+  if (configs.empty()) return {};  // the API alone: what it sends to is for clients to read
+  std::set<std::string> named;
+  for (const auto& c : configs) {
+    for (const auto& p : c.producers) named.insert(p.queue);
+    for (const auto& consumer : c.consumers) {
+      named.insert(consumer.queue);
+      if (!consumer.dead_letter_queue.empty()) named.insert(consumer.dead_letter_queue);
+    }
+    for (const auto& r : c.r2_rules) named.insert(r.queue);
+  }
+  std::vector<Queue> queues = store.list_queues();
+  for (const auto& queue : queues)
+    if (auto consumer = store.consumer_of(queue.key)) {
+      named.insert(queue.name);
+      if (!consumer->settings.dead_letter_queue.empty()) named.insert(consumer->settings.dead_letter_queue);
+    }
+  std::vector<std::string> notes;
+  for (const auto& queue : queues) {
+    if (named.count(queue.name)) continue;
+    int64_t held = store.backlog(queue.key).count;
+    if (held == 0) continue;
+    notes.push_back("note: queue '" + queue.name + "' holds " + std::to_string(held) + " message(s), but nothing in this dev " +
+                    "sends to it or reads it (no config names it): flareq messages list " + queue.name +
+                    " shows them, flareq dlq replay " + queue.name + " --to QUEUE moves them to a queue that is read, " +
+                    "flareq queues delete " + queue.name + " --force drops them");
   }
   return notes;
 }

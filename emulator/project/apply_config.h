@@ -25,6 +25,12 @@ std::vector<std::string> unconsumed_producer_warnings(const std::vector<config::
 // producer run by another dev, on its own state file, never reaches it.
 std::vector<std::string> unfed_consumer_notes(const std::vector<config::Config>& configs, Store& store);
 
+// One note for each queue of the state file that holds messages but that nothing of `configs`
+// names (producer, consumer, dead letter queue, R2 rule), that has no consumer and is no
+// consumer's dead letter queue: a queue the configs named before an edit (a rename), whose
+// messages would otherwise wait unseen. Says how to see, move or drop them. None without a config.
+std::vector<std::string> stranded_queue_notes(const std::vector<config::Config>& configs, Store& store);
+
 // The producers the config binds to `queue` (the queue object lists them).
 std::vector<Producer> producers_of(const config::Config& config, const std::string& queue);
 

@@ -68,5 +68,36 @@ TEST_F(ApplyConfig, AQueueAWorkerConsumesAndNothingSendsToIsNoted) {
   EXPECT_TRUE(project::unfed_consumer_notes({consumer, producer}, *store_).empty());
 }
 
+// A queue renamed in the config keeps its messages under the old name: said, with what to do;
+// not a queue the configs name, one with a consumer, a consumer's dead letter queue, or an empty one.
+TEST_F(ApplyConfig, AQueueWithMessagesThatNothingNamesAnyMoreIsNoted) {
+  config::Config before = worker_config("events");
+  project::apply_config(before, *store_);
+  store_->send(store_->queue("events"), {{ContentType::Json, "{}", std::nullopt}, {ContentType::Json, "{}", std::nullopt}});
+  EXPECT_TRUE(project::stranded_queue_notes({before}, *store_).empty());
+  config::Config renamed = config::parse_config(R"({"name": "app", "main": "src/index.ts", "compatibility_date": "2026-11-20",
+    "queues": {"producers": [{"binding": "EVENTS", "queue": "tasks"}], "consumers": [{"queue": "tasks"}]}})",
+                                                "wrangler.jsonc", config::Format::Jsonc, "");
+  project::apply_config(renamed, *store_);  // the Worker's consumer of "events" is removed
+  auto notes = project::stranded_queue_notes({renamed}, *store_);
+  ASSERT_EQ(notes.size(), 1u) << (notes.empty() ? "" : notes[0]);
+  EXPECT_EQ(notes[0], "note: queue 'events' holds 2 message(s), but nothing in this dev sends to it or reads it (no "
+                      "config names it): flareq messages list events shows them, flareq dlq replay events --to QUEUE "
+                      "moves them to a queue that is read, flareq queues delete events --force drops them");
+  EXPECT_TRUE(project::stranded_queue_notes({}, *store_).empty()) << "dev serving the API alone";
+  // The fixture's queue "q" is empty; with a consumer of its own (a --consumer flag's), a queue is read.
+  Queue events = store_->queue("events");
+  store_->add_consumer(events, ConsumerType::HttpPull, "", ConsumerSettings::defaults_for(ConsumerType::HttpPull));
+  EXPECT_TRUE(project::stranded_queue_notes({renamed}, *store_).empty());
+  // A consumer's dead letter queue holds what failed: that is where it belongs.
+  ConsumerSettings with_dlq = ConsumerSettings::defaults_for(ConsumerType::Worker);
+  with_dlq.dead_letter_queue = "graveyard";
+  store_->ensure_queue("graveyard");
+  store_->send(store_->queue("graveyard"), {{ContentType::Json, "{}", std::nullopt}});
+  EXPECT_EQ(project::stranded_queue_notes({renamed}, *store_).size(), 1u);
+  store_->add_consumer(queue_, ConsumerType::Worker, "flareq-dev", with_dlq);
+  EXPECT_TRUE(project::stranded_queue_notes({renamed}, *store_).empty());
+}
+
 }  // namespace
 }  // namespace flareq
