@@ -33,6 +33,18 @@ std::optional<std::string> apply_r2_rule(const config::R2RuleConfig& declared, S
          declared.queue + "' (from the config)";
 }
 
+// The queues that something of `configs` sends to: a producer binding, a dead-letter move, an R2 rule.
+std::set<std::string> queues_sent_to(const std::vector<config::Config>& configs) {
+  std::set<std::string> fed;
+  for (const auto& c : configs) {
+    for (const auto& p : c.producers) fed.insert(p.queue);
+    for (const auto& consumer : c.consumers)
+      if (!consumer.dead_letter_queue.empty()) fed.insert(consumer.dead_letter_queue);
+    for (const auto& r : c.r2_rules) fed.insert(r.queue);
+  }
+  return fed;
+}
+
 }  // namespace
 
 std::vector<std::string> apply_config(const config::Config& config, Store& store) {
@@ -133,20 +145,14 @@ std::vector<std::string> unconsumed_producer_warnings(const std::vector<config::
 }
 
 std::vector<std::string> unfed_consumer_notes(const std::vector<config::Config>& configs, Store& store) {
-  std::vector<std::string> fed;  // what a producer binding, a dead-letter move or an R2 rule sends to
-  for (const auto& c : configs) {
-    for (const auto& p : c.producers) fed.push_back(p.queue);
-    for (const auto& consumer : c.consumers)
-      if (!consumer.dead_letter_queue.empty()) fed.push_back(consumer.dead_letter_queue);
-    for (const auto& r : c.r2_rules) fed.push_back(r.queue);
-  }
+  std::set<std::string> fed = queues_sent_to(configs);
   std::vector<std::string> notes;
   for (const auto& c : configs) {
     if (c.main.empty()) continue;
     for (const auto& consumer : c.consumers) {
-      if (std::find(fed.begin(), fed.end(), consumer.queue) != fed.end()) continue;
+      if (fed.count(consumer.queue)) continue;
       if (!store.r2_rules_of_queue(store.queue(consumer.queue).key).empty()) continue;
-      fed.push_back(consumer.queue);  // one note per queue
+      fed.insert(consumer.queue);  // one note per queue
       notes.push_back("note: no Worker in this dev sends to queue '" + consumer.queue + "', which Worker " +
                       c.script_name() + " consumes: its messages come from the API or the CLI (flareq send " +
                       consumer.queue + " '{\"hello\":1}'), or from a producer in another project's config once both " +
@@ -158,15 +164,9 @@ std::vector<std::string> unfed_consumer_notes(const std::vector<config::Config>&
 
 std::vector<std::string> stranded_queue_notes(const std::vector<config::Config>& configs, Store& store) {
   if (configs.empty()) return {};  // the API alone: what it sends to is for clients to read
-  std::set<std::string> named;
-  for (const auto& c : configs) {
-    for (const auto& p : c.producers) named.insert(p.queue);
-    for (const auto& consumer : c.consumers) {
-      named.insert(consumer.queue);
-      if (!consumer.dead_letter_queue.empty()) named.insert(consumer.dead_letter_queue);
-    }
-    for (const auto& r : c.r2_rules) named.insert(r.queue);
-  }
+  std::set<std::string> named = queues_sent_to(configs);
+  for (const auto& c : configs)
+    for (const auto& consumer : c.consumers) named.insert(consumer.queue);
   std::vector<Queue> queues = store.list_queues();
   for (const auto& queue : queues)
     if (auto consumer = store.consumer_of(queue.key)) {
