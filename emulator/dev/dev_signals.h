@@ -1,6 +1,7 @@
-// What Ctrl-C (SIGINT), SIGTERM and SIGHUP (its terminal closed) do to `flareq dev`: the first stops leasing, says what it
-// waits for, lets the batches in flight finish for the grace period and then stops the
-// server; a second kills their handlers at once (their messages are delivered again). A
+// What Ctrl-C (SIGINT), SIGTERM and SIGHUP (its terminal closed) do to `flareq dev`: the
+// first stops leasing, says what it waits for, lets the batches in flight finish for the grace
+// period and then stops the server; a second kills their handlers at once (their messages are
+// delivered again). A
 // signal while the Workers start stops the start. A state file deleted or replaced, and a
 // config edited (to start again with it), stop dev the same way.
 #pragma once

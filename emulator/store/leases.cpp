@@ -1,12 +1,17 @@
 // Leasing ready messages to a consumer and settling them afterwards: acks delete, retries
-// make a message visible again after its delay, and the last failed delivery moves it to
-// the dead letter queue. Every step is one transaction.
+// make a message visible again after its delay, the last failed delivery moves it to the
+// dead letter queue, and a delivery flareq itself cut short is put back uncounted. Every step
+// is one transaction.
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
 #include "emulator/core/outcome.h"
 #include "emulator/store/message_row.h"
 #include "emulator/store/store.h"
 #include "emulator/store/write_transaction.h"
+
+// A delivery that flareq itself cut short (dev stopped or died), undone: the message as it was
+// before that lease, its attempt not counted.
+#define FLAREQ_PUT_BACK "attempts = max(attempts - 1, 0), lease_token = NULL, lease_owner = NULL"
 
 namespace flareq {
 namespace {
@@ -174,7 +179,7 @@ SettleResult Store::settle_held(const Settlement& s, int64_t now) {
   }
   if (!s.put_back.empty()) {
     Stmt back = cached(
-        "UPDATE messages SET attempts = max(attempts - 1, 0), visible_ms = ?, lease_token = NULL, lease_owner = NULL "
+        "UPDATE messages SET " FLAREQ_PUT_BACK ", visible_ms = ? "
         "WHERE seq IN (SELECT value FROM json_each(?)) AND lease_token = ? AND +qkey = ?");
     back->bind(1, now);
     back->bind(2, json_array(s.put_back));
@@ -195,8 +200,8 @@ int64_t Store::release_leases(const std::string& owner) {
   // flareq's own death cut these deliveries short, not the handler: put back, uncounted (a
   // message with max_retries 0 is not lost to a kill), even once their leases have run out.
   Stmt st = cached(
-      "UPDATE messages SET attempts = max(attempts - 1, 0), visible_ms = min(visible_ms, ?), lease_token = NULL, "
-      "lease_owner = NULL WHERE lease_owner = ? AND lease_token IS NOT NULL");
+      "UPDATE messages SET " FLAREQ_PUT_BACK ", visible_ms = min(visible_ms, ?) "
+      "WHERE lease_owner = ? AND lease_token IS NOT NULL");
   st->bind(1, clock_.now_ms());
   st->bind(2, owner);
   int64_t n = st->exec();
