@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -29,12 +30,38 @@ void end_with_launcher() {
   if (getppid() != launcher) raise(SIGTERM);  // it ended before prctl took effect
 }
 
+// flareq/testing makes a folder per startFlareq() (the state file, port files, the runtime's
+// temporary files) and names it in FLAREQ_TESTING_DIR: flareq removes it as it ends, however
+// the test process ended. Test runners end their workers without running exit hooks (vitest's
+// forks, bun test), and a forgotten stop() left the folder behind. Only a folder that
+// flareq/testing makes (flareq-test-*) is removed; keepState leaves the variable unset.
+class TestingDir {
+ public:
+  TestingDir() {
+    const char* dir = std::getenv("FLAREQ_TESTING_DIR");
+    if (!dir) return;
+    path_ = dir;
+    unsetenv("FLAREQ_TESTING_DIR");
+    if (path_.filename().string().rfind("flareq-test-", 0) != 0) path_.clear();
+  }
+  TestingDir(const TestingDir&) = delete;
+  TestingDir& operator=(const TestingDir&) = delete;
+  ~TestingDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace flareq;
   signal(SIGPIPE, SIG_IGN);  // a handler that exits early must not take flareq with it
   end_with_launcher();
+  static TestingDir testing_dir;  // removed after main returns, or at exit()
   CLI::App app{"flareq: Cloudflare Queues, locally. Reads wrangler.jsonc, keeps every queue in one SQLite file."};
   app.name("flareq");
   app.set_version_flag("-V,--version", std::string("flareq ") + FLAREQ_VERSION);

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -76,36 +77,40 @@ std::string dotted(const std::array<int, 3>& v) {
   return std::to_string(v[0]) + "." + std::to_string(v[1]) + "." + std::to_string(v[2]);
 }
 
-std::optional<std::string> node_on_path() {
+// Every `node` on the PATH, in its order. More than the first: a package manager's stand-in
+// (`bunx --bun` puts bun, named node, first) or an old system Node may come before the one to use.
+std::vector<std::string> nodes_on_path() {
   const char* path = std::getenv("PATH");
   std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::vector<std::string> nodes;
   size_t start = 0;
   while (start <= dirs.size()) {
     size_t end = dirs.find(':', start);
     if (end == std::string::npos) end = dirs.size();
     std::filesystem::path candidate = std::filesystem::path(dirs.substr(start, end - start)) / "node";
-    if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    if (access(candidate.c_str(), X_OK) == 0 &&
+        std::find(nodes.begin(), nodes.end(), candidate.string()) == nodes.end())
+      nodes.push_back(candidate.string());
     start = end + 1;
   }
-  return std::nullopt;
+  return nodes;
 }
 
-// The Node.js that runs the host: FLAREQ_NODE when set; else the first of `node` on the PATH
-// and the one scripts/setup installed beside the host (worker/.node) that the wrangler in use
-// accepts (its engines.node). Throws UsageError naming both versions when none does.
+// The Node.js that runs the host: FLAREQ_NODE when set; else the first of each `node` on the
+// PATH and the one scripts/setup installed beside the host (worker/.node) that the wrangler in
+// use accepts (its engines.node). Throws UsageError naming each one seen when none does.
 std::string find_node(const std::filesystem::path& host_dir, const std::filesystem::path& project_dir) {
   if (const char* node = std::getenv("FLAREQ_NODE"); node && *node) return node;
   auto wrangler = find_wrangler(project_dir, host_dir);
   std::array<int, 3> least = least_version(wrangler ? wrangler->node_range : "");
-  std::vector<std::string> candidates;
-  if (auto node = node_on_path()) candidates.push_back(*node);
+  std::vector<std::string> candidates = nodes_on_path();
   std::filesystem::path beside = host_dir / ".node" / "bin" / "node";
   if (access(beside.c_str(), X_OK) == 0) candidates.push_back(beside.string());
   std::string seen;
   for (const auto& node : candidates) {
     auto version = node_version(node);
     if (version && *version >= least) return node;
-    seen += (seen.empty() ? "" : ", ") + (version ? dotted(*version) : "none") + " (" + node + ")";
+    seen += (seen.empty() ? "" : ", ") + (version ? dotted(*version) + " (" + node + ")" : node + " (prints no Node.js version)");
   }
   std::string who = wrangler ? "wrangler " + wrangler->version + " (" + wrangler->origin + ") needs Node.js " +
                                    wrangler->node_range

@@ -1451,6 +1451,19 @@ TEST_F(WorkerProject, AWranglerOrDateOrNodeThatDoesNotFitIsOneSentenceWithTheFix
   refused(R"({"name": "wrangler", "version": "4.50.0", "main": "index.js"})", "npm install -D wrangler@4 in the project");
   refused(R"({"name": "wrangler", "version": "4.200.0", "main": "index.js", "engines": {"node": ">=99.1.0"}})",
           "wrangler 4.200.0 (the project's) needs Node.js >=99.1.0, but the Node.js found is ");
+  // Every node on the PATH is tried, not only the first: `bunx --bun` puts bun first under the
+  // name node (it prints no version), and the Node.js after it is the one to use.
+  std::filesystem::create_directories(dir / "bun-node");
+  dir.write("bun-node/node", "#!/bin/sh\necho 'error: Missing script to execute' >&2\nexit 1\n");
+  std::filesystem::permissions(dir / "bun-node" / "node", std::filesystem::perms::owner_all);
+  Result stand_in = run({"flareq", "--state", (dir / "state.sqlite").string(), "dev", "--port", "0", "--worker-port", "0"},
+                        "", {{"PATH", (dir / "bun-node").string() + ":" + std::getenv("PATH")}}, dir.path());
+  EXPECT_NE(stand_in.exit_code, 0);
+  EXPECT_NE(stand_in.err.find("needs Node.js >=99.1.0, but the Node.js found is " + (dir / "bun-node" / "node").string() +
+                              " (prints no Node.js version), "),
+            std::string::npos)
+      << stand_in.out << stand_in.err;
+  EXPECT_NE(stand_in.err.find(" (/"), std::string::npos) << "the real Node.js after it, with its version" << stand_in.err;
 
   std::filesystem::remove_all(dir / "node_modules");
   std::string config = read_file(dir / "wrangler.jsonc");

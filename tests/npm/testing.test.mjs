@@ -190,13 +190,17 @@ async function testProcess(rest, tmp) {
   return { child, devPid, exited, stderr: () => stderr };
 }
 
-test("a test process killed with SIGKILL takes its flareq dev with it", async () => {
+// Its exit hooks do not run, as when vitest ends its workers or bun test its run: dev removes
+// startFlareq's temporary directory itself.
+test("a test process killed with SIGKILL takes its flareq dev and dev's files with it", async () => {
   const tmp = mkdtempSync(join(tmpdir(), "flareq-testing-tmp-"));
   try {
     const { child, devPid } = await testProcess("setInterval(() => {}, 1000);", tmp);
     assert.ok(alive(devPid));
+    assert.equal(readdirSync(tmp).filter((f) => f.startsWith("flareq-test-")).length, 1);
     child.kill("SIGKILL");
     await eventually(() => !alive(devPid), 15000, `dev (pid ${devPid}) ends with the test process`);
+    assert.deepEqual(readdirSync(tmp), [], "startFlareq's temporary directory is removed");
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

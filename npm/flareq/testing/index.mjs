@@ -389,9 +389,11 @@ export async function startFlareq(options = {}) {
     if (options.config && !existsSync(options.config)) throw new FlareqError(`config ${options.config} does not exist`);
     child = spawn(options.binary ?? findBinary(), devArguments(options, dir), {
       cwd,
-      // dev's temporary files (its Worker hosts', Miniflare's) in the test's directory: gone with
-      // it, also when dev itself could not remove them (the test process ended without stop()).
-      env: binaryEnv({ ...process.env, TMPDIR: dir, ...options.processEnv }),
+      // dev's temporary files (its Worker hosts', Miniflare's) in the test's directory, which dev
+      // removes as it ends (FLAREQ_TESTING_DIR), also when the test process ended without stop()
+      // and without running its exit hooks (vitest's workers, bun test), unless keepState.
+      env: binaryEnv({ ...process.env, TMPDIR: dir, ...(options.keepState ? {} : { FLAREQ_TESTING_DIR: dir }),
+                       ...options.processEnv }),
       stdio: ["ignore", "pipe", "pipe"],
     });
   } catch (err) {
