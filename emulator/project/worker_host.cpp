@@ -144,6 +144,10 @@ handler::HandlerSpec worker_host_spec(const config::Config& config, const Worker
   // sets it has the last word, as the command line would otherwise.
   const char* node_options = std::getenv("NODE_OPTIONS");
   if (!node_options || !std::strstr(node_options, "semi-space")) spec.command.argv.push_back("--max-semi-space-size=1");
+  // Node's own warnings off, as wrangler's bin runs wrangler: they are about wrangler's insides
+  // (under Yarn's Plug'n'Play, where no path is in node_modules, its bundle's punycode
+  // deprecation), which the Worker's author cannot act on. The Worker's console is not Node's.
+  spec.command.argv.push_back("--no-warnings");
   spec.command.argv.push_back((dir / "host.mjs").string());
   spec.mode = config::HandlerMode::Persistent;
   // The project's folder, not a build's config's: each build empties its folder, and a runtime

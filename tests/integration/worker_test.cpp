@@ -288,6 +288,18 @@ TEST_F(WorkerProject, TheProjectsOwnWranglerIsPreferredAndNamed) {
   EXPECT_EQ(worker->get("/vars").text, "hello from vars");
 }
 
+// Node's warnings about wrangler's insides are off, as under wrangler dev: Yarn's Plug'n'Play
+// (NODE_OPTIONS=--require .pnp.cjs, no path in node_modules) made wrangler's bundle print a
+// punycode DeprecationWarning at each start. The preload here does the same in the host's main
+// thread, where wrangler runs (a preload runs in Node's worker threads too, which have options
+// of their own).
+TEST_F(WorkerProject, NodesWarningsAboutWranglersInsidesAreOffAsUnderWranglerDev) {
+  dir.write("pnp.cjs", "if (require('node:worker_threads').isMainThread) require('punycode');\n");
+  start("js", {}, {{"NODE_OPTIONS", "--require " + (dir / "pnp.cjs").string()}});
+  EXPECT_EQ(worker->get("/vars").text, "hello from vars");
+  EXPECT_EQ(dev->log().find("DeprecationWarning"), std::string::npos) << dev->log();
+}
+
 // The same for a Worker whose default export is a WorkerEntrypoint class (queue() a method,
 // ctx on `this`): what it throws and what its waitUntil() promise rejects with are in the log.
 TEST_F(WorkerProject, WhatAWorkerEntrypointsQueueThrewIsInTheLog) {
