@@ -6,7 +6,8 @@
 //
 // The gate is a module that becomes the Worker's entry point: it re-exports everything of the
 // Worker's own entry module (Durable Objects, named entrypoints) and wraps its default export
-// (an object's handlers, or a WorkerEntrypoint class): fetch() is gated when there is a
+// (an object's handlers, or a WorkerEntrypoint class; a module without one is served as an
+// object without handlers, and told why when it exports handlers by name): fetch() is gated when there is a
 // secret, every handler gets its env with the R2 bindings of `buckets` reporting their
 // writes (r2-events.mjs), the sends that fetch(), queue(), scheduled() and email() leave in
 // flight are said (unawaited-sends.mjs, for the queue bindings of `producers`), and what
@@ -137,7 +138,6 @@ function refused() {
   return new Response("flareq: the Worker is served on the port dev printed; this one takes requests from it only\\n",
                       { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
-const noFetch = () => new Response("the Worker has no fetch()\\n", { status: 501 });
 // A request flareq itself sends, known by its secret: an ask for what queue() threw, or an R2
 // write; null for any other.
 function fromFlareq(request, env) {
@@ -145,20 +145,31 @@ function fromFlareq(request, env) {
   if (isR2Write(request)) return r2Write(request, env);
   return null;
 }
-const inner = worker.default;
+// A module without a default export (a Worker of Durable Objects only, or handlers exported by
+// name, which the runtime does not call) is served as one whose default export has no handler.
+const inner = worker.default ?? {};
+const HANDLER_NAMES = ["fetch", "scheduled", "email", "tail", "queue"];
+const named = HANDLER_NAMES.filter((name) => typeof worker[name] === "function");
+const NO_DEFAULT = worker.default != null ? "" :
+  "the Worker's module has no default export" +
+  (named.length ? " (it exports " + named.map((name) => name + "()").join(", ") + " by name, which the runtime does not call)" : "") +
+  ": a Worker's handlers are its default export's methods, e.g. export default { " + (named.length ? named.join(", ") : "fetch, queue") + " }";
 // A Worker that consumes a queue but exports no queue() (a Hono app exported as it is, say): the
 // runtime's verdict on each batch is only "exception", so the answer to the ask says why.
-const handlers = typeof inner === "function" ? inner.prototype ?? {} : inner ?? {};
-const HANDLER_NAMES = ["fetch", "scheduled", "email", "tail", "queue"];
+const handlers = typeof inner === "function" ? inner.prototype ?? {} : inner;
 const exported = HANDLER_NAMES.filter((name) => typeof handlers[name] === "function").map((name) => name + "()");
 const NO_QUEUE = typeof handlers.queue === "function" ? "" :
+  NO_DEFAULT ? "the Worker exports no queue() handler: " + NO_DEFAULT :
   "the Worker exports no queue() handler (its default export has " +
   (exported.length ? exported.join(", ") + " only" : "no handler") +
   "): add queue(batch, env, ctx) to it, e.g. export default { fetch: app.fetch, async queue(batch, env) { … } } for a Hono app";
+const noFetch = () => new Response((NO_DEFAULT ? "the Worker has no fetch(): " + NO_DEFAULT : "the Worker has no fetch()") + "\\n",
+                                   { status: 501 });
 // Said as it loads (again after each reload), before a batch fails for it.
 if (NO_QUEUE && CONSUMES.length)
   console.warn("flareq: this Worker consumes " + CONSUMES.map((q) => "'" + q + "'").join(", ") + ", but " + NO_QUEUE +
                "; until then each batch fails, as in production");
+else if (NO_DEFAULT && named.length) console.warn("flareq: " + NO_DEFAULT);
 let gated = inner;
 if (typeof inner === "function" && inner.prototype) {
   // A WorkerEntrypoint class: an instance per invocation, so queue() may watch this.ctx.

@@ -78,3 +78,25 @@ test("a Worker that consumes queues but has no queue() is told as it loads, one 
   assert.deepEqual(await warnings(() => gated("export default { fetch() {} };")), [], "a producer only");
   assert.deepEqual(await warnings(() => gated("export default { queue() {} };", { consumes: ["orders"] })), []);
 });
+
+test("a module without a default export is told that named handlers are not called, and still serves", async () => {
+  const source = "export async function fetch() { return new Response('named'); }\nexport async function queue() {}";
+  const told = await warnings(() => gated(source, { consumes: ["q"] }));
+  const why = "the Worker's module has no default export (it exports fetch(), queue() by name, which the runtime does " +
+              "not call): a Worker's handlers are its default export's methods, e.g. export default { fetch, queue }";
+  assert.deepEqual(told, ["flareq: this Worker consumes 'q', but the Worker exports no queue() handler: " + why +
+                          "; until then each batch fails, as in production"]);
+  const worker = await gated(source);
+  assert.equal(await thrownFor((r) => worker.fetch(r, {}, ctx)), "the Worker exports no queue() handler: " + why);
+  const answer = await worker.fetch(new Request("http://localhost/"), {}, ctx);
+  assert.equal(answer.status, 501);
+  assert.equal(await answer.text(), "the Worker has no fetch(): " + why + "\n");
+  assert.deepEqual(await warnings(() => gated(source)), ["flareq: " + why], "said also when it consumes nothing");
+});
+
+test("a Worker of Durable Objects only (no default export, no handler by name) loads without a word", async () => {
+  const source = "export class Counter { constructor(state, env) {} }";
+  assert.deepEqual(await warnings(() => gated(source)), []);
+  const worker = await gated(source);
+  assert.equal((await worker.fetch(new Request("http://localhost/"), {}, ctx)).status, 501);
+});

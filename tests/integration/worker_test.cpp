@@ -891,6 +891,32 @@ TEST_F(WorkerProject, AWorkerWithoutQueueExportFailsEachDeliveryWithTheReason) {
   EXPECT_NE(listed.out.find("  the Worker exports no queue() handler"), std::string::npos) << listed.out;
 }
 
+// Handlers exported by name (export function fetch/queue) with no default export: the runtime
+// calls none of them. It started with "Cannot initialize N7workerd3api15ExportedHandlerE …" and
+// under wrangler dev each request hangs; now the Worker loads and says what to write instead.
+// (wrangler 4.86 builds such a module as a service worker, and says so itself.)
+TEST_F(WorkerProject, HandlersExportedByNameAreToldToBeTheDefaultExport) {
+  std::filesystem::copy(kWorkers / "no-queue", dir.path(), std::filesystem::copy_options::recursive);
+  dir.write("src/index.js", "export async function fetch(request, env) { return new Response('named'); }\n"
+                            "export async function queue(batch, env) {}\n");
+  start_copied();
+  if (dev->log().find("hasn't defined a default export like a module worker normally would. Building the worker "
+                      "using \"service-worker\" format") != std::string::npos) {
+    EXPECT_EQ(wrangler_in_use().version, "4.86.0") << dev->log();
+    return;
+  }
+  const std::string why = "the Worker's module has no default export (it exports fetch(), queue() by name, which the "
+                          "runtime does not call): a Worker's handlers are its default export's methods, e.g. export "
+                          "default { fetch, queue }";
+  EXPECT_NE(dev->log().find("flareq: this Worker consumes 'jobs', but the Worker exports no queue() handler: " + why),
+            std::string::npos) << dev->log();
+  HttpReply answer = worker->get("/");
+  EXPECT_EQ(answer.status, 501);
+  EXPECT_EQ(answer.text, "the Worker has no fetch(): " + why + "\n");
+  flareq({"send", "jobs", "{\"n\":1}"});
+  EXPECT_TRUE(dev->wait_for_log("handler failed: the Worker exports no queue() handler: " + why)) << dev->log();
+}
+
 // What a TypeScript Worker's queue() threw names the line of the .ts file, through the source
 // map of the bundle wrangler built.
 TEST_F(WorkerProject, WhatATypeScriptQueueThrewNamesItsTsLine) {
