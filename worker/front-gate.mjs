@@ -30,10 +30,11 @@ const BATCH_HEADER = "x-flareq-batch";    // for the batch whose first message h
 
 // The gate's source, importing the Worker's entry module from `mainImport` ("./index.js").
 // secret: what fetch() asks of every request ("" for no gate); buckets: {BINDING: "bucket"};
-// producers: the queue bindings' names; consumes: the queues whose batches queue() gets (a
+// producers: the queue bindings' names; peers: the service bindings' to this dev's other Workers
+// (which share the secret); consumes: the queues whose batches queue() gets (a
 // Worker without queue() is told as it loads); deliverySecret: what an ask for what queue()
 // threw carries ("": nothing is kept).
-export function gateSource(mainImport, { secret = "", buckets = {}, producers = [], consumes = [], deliverySecret = "" } = {}) {
+export function gateSource(mainImport, { secret = "", buckets = {}, producers = [], peers = [], consumes = [], deliverySecret = "" } = {}) {
   const main = JSON.stringify(mainImport);
   return `import * as worker from ${main};
 import { withR2Events } from ${JSON.stringify("./" + EVENTS_MODULE)};
@@ -44,8 +45,39 @@ const HEADER = ${JSON.stringify(GATE_HEADER)};
 const BUCKETS = ${JSON.stringify(buckets)};
 const PRODUCERS = ${JSON.stringify(producers)};
 const CONSUMES = ${JSON.stringify(consumes)};
+const PEERS = ${JSON.stringify(peers)};
 const DELIVERY_SECRET = ${JSON.stringify(deliverySecret)};
-const envOf = (env) => withR2Events(env, BUCKETS);
+// A service binding to a Worker of this dev: what its fetch() sends carries the secret.
+function withSecret(binding) {
+  return new Proxy(binding, {
+    get(target, prop) {
+      if (prop !== "fetch") {
+        // The binding's own methods (connect()) called on it; its RPC methods as they are (bound,
+        // they no longer reach the Worker's).
+        const value = Reflect.get(target, prop);
+        const own = Object.prototype.hasOwnProperty.call(Object.getPrototypeOf(target) ?? {}, prop);
+        return own && typeof value === "function" ? value.bind(target) : value;
+      }
+      return (input, init) => {
+        const request = new Request(input, init);
+        request.headers.set(HEADER, SECRET);
+        return target.fetch(request);
+      };
+    },
+  });
+}
+const withPeers = new WeakMap();  // env → the same with its peers' bindings wrapped
+function envOf(env) {
+  const withEvents = withR2Events(env, BUCKETS);
+  if (!SECRET || !PEERS.some((binding) => withEvents?.[binding])) return withEvents;
+  let result = withPeers.get(withEvents);
+  if (!result) {
+    result = { ...withEvents };
+    for (const binding of PEERS) if (result[binding]) result[binding] = withSecret(result[binding]);
+    withPeers.set(withEvents, result);
+  }
+  return result;
+}
 // What queue() threw, by its batch's first message id (a message is in one batch at a time),
 // until the delivery service asks, at once after the runtime's verdict.
 const thrown = new Map();
@@ -108,9 +140,15 @@ function thrownAnswer(request) {
   open.delete(id);
   return new Response(text);
 }
+// A request through the runtime's entry socket (where a page could reach it) carries the secret,
+// or is refused. One that never came through an entry socket is another Worker's call through a
+// service binding (the dev registry's): the runtime's entry sets CF-Connecting-IP on every
+// request it takes, and nothing can take it off, so its absence says so. A Worker of this dev
+// that passes on the request it got (env.API.fetch(request), CF-Connecting-IP and all) adds
+// the secret, which the Workers of one dev share (PEERS).
 function admitted(request) {
   if (!SECRET) return request;
-  if (request.headers.get(HEADER) !== SECRET) return null;
+  if (request.headers.get(HEADER) !== SECRET) return request.headers.has("cf-connecting-ip") ? null : request;
   const passed = new Request(request);  // one copy, whose headers may change
   passed.headers.delete(HEADER);
   return passed;

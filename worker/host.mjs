@@ -16,11 +16,14 @@
 // FLAREQ_WORKER_DELIVERY_SECRET (where its delivery service listens, and what it asks of
 // every request), FLAREQ_WORKER_FRONT_SECRET (what the Worker's fetch() asks of every request:
 // flareq's Worker front adds it; front-gate.mjs), FLAREQ_API_URL and FLAREQ_API_TOKEN (flareq),
+// FLAREQ_WORKER_PEERS (the names of this dev's Workers, which share FLAREQ_WORKER_FRONT_SECRET),
 // FLAREQ_WORKER_READY (a file: the host writes {"url", "delivery" or "deliveryUnavailable", …}
 // or {"error"} there once it knows), FLAREQ_WORKER_PERSIST (where the other bindings keep their
-// data, for a config a build wrote; else wrangler's default beside the config).
+// data, for a config a build wrote; else wrangler's default beside the config),
+// WRANGLER_REGISTRY_PATH (the dev registry, as for wrangler dev).
 import { createRequire } from "node:module";
-import { writeFileSync, renameSync, existsSync, readFileSync } from "node:fs";
+import { writeFileSync, renameSync, existsSync, readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -203,6 +206,13 @@ function queueProducers(config) {
   return (config.queues?.producers ?? []).map((p) => p?.binding).filter(Boolean);
 }
 
+// The Worker's service bindings to the other Workers of this dev (FLAREQ_WORKER_PEERS): a
+// request passed on through one carries the secret they share.
+function peerBindings(config) {
+  const peers = (env.FLAREQ_WORKER_PEERS ?? "").split(",").filter(Boolean);
+  return (config.services ?? []).filter((s) => s?.binding && peers.includes(s.service)).map((s) => s.binding);
+}
+
 // The Worker's R2 bindings, {BINDING: "bucket-name"}: the bucket a notification names is the
 // one the binding writes to locally (bucket_name, as wrangler dev stores it).
 function r2Buckets(rawConfig) {
@@ -335,7 +345,7 @@ function prepareRuntime(miniflare, config) {
   const frontSecret = env.FLAREQ_WORKER_FRONT_SECRET ?? "";
   const buckets = r2Buckets(config);
   const shape = wantsDelivery || frontSecret || Object.keys(buckets).length ? joinFlareq(miniflare, {
-    workerName: config.name ?? "worker", frontSecret, buckets, producers: queueProducers(config),
+    workerName: config.name ?? "worker", frontSecret, buckets, producers: queueProducers(config), peers: peerBindings(config),
     consumes: (env.FLAREQ_WORKER_CONSUMES ?? "").split(",").filter(Boolean),
     port: wantsDelivery ? deliveryPort : 0, secret: deliverySecret,
     plugin: queuePlugin, isMark, out: errOut,
@@ -356,6 +366,21 @@ function dateRefusal(why, runtime, runtimeDate) {
     return `the Worker's compatibility_date ${future[1]} is in the future, which the runtime refuses: set ` +
            `"compatibility_date" to ${runtimeDate} (the runtime of ${runtime} is of that date) or earlier in ${where}`;
   return undefined;
+}
+
+// The dev registry wrangler dev uses, where each local Worker says where it runs: through it the
+// Workers of one dev (each in a host of its own), of two devs, and of flareq and wrangler dev
+// reach each other's service bindings and Durable Objects. WRANGLER_REGISTRY_PATH, else the
+// registry in wrangler's global config folder (~/.wrangler if there is one, else
+// $XDG_CONFIG_HOME/.wrangler or ~/.config/.wrangler): unstable_startWorker uses none unless told.
+function devRegistryPath() {
+  if (env.WRANGLER_REGISTRY_PATH) return env.WRANGLER_REGISTRY_PATH;
+  const legacy = join(homedir(), ".wrangler");
+  let legacyIsDir = false;
+  try {
+    legacyIsDir = statSync(legacy).isDirectory();
+  } catch {}
+  return join(legacyIsDir ? legacy : join(env.XDG_CONFIG_HOME || join(homedir(), ".config"), ".wrangler"), "registry");
 }
 
 // Starts the Worker with wrangler and waits until its runtime holds it; a Worker that does not
@@ -382,6 +407,7 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
         inspector: process.env.FLAREQ_WORKER_INSPECTOR_PORT ? { hostname: "127.0.0.1", port: Number(process.env.FLAREQ_WORKER_INSPECTOR_PORT) } : false,
         watch: true,
         logLevel,
+        registry: devRegistryPath(),
         ...(env.FLAREQ_WORKER_PERSIST ? { persist: env.FLAREQ_WORKER_PERSIST } : {}),
       },
     });

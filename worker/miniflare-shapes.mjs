@@ -37,7 +37,7 @@ const sendsSource = readFileSync(new URL("./unawaited-sends.mjs", import.meta.ur
 // what queue() throws for the delivery service.
 const wantsGate = (join) => Boolean(join.frontSecret) || Object.keys(join.buckets ?? {}).length > 0 || Boolean(join.port);
 const gateOptions = (join) => ({ secret: join.frontSecret ?? "", buckets: join.buckets ?? {},
-                                 producers: join.producers ?? [], consumes: join.consumes ?? [],
+                                 producers: join.producers ?? [], peers: join.peers ?? [], consumes: join.consumes ?? [],
                                  deliverySecret: join.port ? join.secret ?? "" : "" });
 
 // A log handler that lets `isMark` lines through as they are.
@@ -115,7 +115,7 @@ function afterParse(schema, change) {
 // Adds the front gate (with `frontSecret`) and the delivery service (with `port` and `secret`)
 // for `workerName` to the runtime that `miniflare` will start; returns the shape used
 // ("miniflare 4" or "miniflare 5"), or "" when the module has neither.
-// join: {workerName, frontSecret, buckets: {BINDING: "bucket"}, producers: [BINDING], consumes: [queue], port, secret,
+// join: {workerName, frontSecret, buckets: {BINDING: "bucket"}, producers: [BINDING], peers: [BINDING], consumes: [queue], port, secret,
 // plugin: {package, name}, isMark(text), out(text)}.
 export function joinFlareq(miniflare, join) {
   if (miniflare4(miniflare, join)) return "miniflare 4";

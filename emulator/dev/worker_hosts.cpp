@@ -119,6 +119,11 @@ void write_port_file(const std::string& path, int port) {
 WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, const WorkerStart& start, Log& log,
                          const std::function<void(const std::string&)>& print)
     : hosts_dir_(!configs.empty()) {
+  // The Workers of one dev share the secret their runtimes ask of fetch(), so that one passes on
+  // a request it got to another through a service binding (front-gate.mjs).
+  std::string front_secret = new_secret_token();
+  std::vector<std::string> names;
+  for (const config::Config* config : configs) names.push_back(config->script_name());
   for (size_t i = 0; i < configs.size(); ++i) {
     const config::Config& config = *configs[i];
     std::string name = config.script_name();
@@ -130,13 +135,14 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
     if (front.ip == "localhost") front.ip = "127.0.0.1";
     if (front.ip == "*") front.ip = "0.0.0.0";
     front.port = i == 0 ? start.first_port : config.dev_port.value_or(0);
-    front.runtime_secret = new_secret_token();
+    front.runtime_secret = front_secret;
     auto opened = api::WorkerFront::open(front);
     if (!opened) throw UsageError(opened.why());
     fronts_.push_back(std::move(*opened));
     project::WorkerHostOptions w;
     w.delivery_secret = new_secret_token();
     w.front_secret = front.runtime_secret;
+    w.peers = names;
     w.api_url = start.api_url;
     w.api_token = start.api_token;
     w.ready_file = hosts_dir_.path / ("worker-" + std::to_string(i) + ".json");

@@ -170,6 +170,9 @@ handler::HandlerSpec worker_host_spec(const config::Config& config, const Worker
   for (const auto& c : config.consumers)
     if (!worker_consumer(config, c).empty()) consumes += (consumes.empty() ? "" : ",") + c.queue;
   spec.env["FLAREQ_WORKER_CONSUMES"] = consumes;
+  std::string peers;
+  for (const auto& name : options.peers) peers += (peers.empty() ? "" : ",") + name;
+  spec.env["FLAREQ_WORKER_PEERS"] = peers;
   if (!options.temp_dir.empty()) spec.env["TMPDIR"] = options.temp_dir.string();
   if (options.inspector_port > 0) spec.env["FLAREQ_WORKER_INSPECTOR_PORT"] = std::to_string(options.inspector_port);
   spec.timeout_ms = options.timeout_ms;

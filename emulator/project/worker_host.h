@@ -3,6 +3,7 @@
 #pragma once
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "emulator/config/config.h"
 #include "emulator/handler/handler.h"
@@ -14,6 +15,7 @@ struct WorkerHostOptions {
   int delivery_port = 0;  // where the runtime's delivery service takes batches on 127.0.0.1
   std::string delivery_secret;  // what it asks of every batch (X-Flareq-Delivery-Secret)
   std::string front_secret;  // what the Worker's fetch() asks of every request (the Worker front adds it)
+  std::vector<std::string> peers;  // the Workers of this dev (by name), which share front_secret
   std::string api_url;  // flareq's API, for the producer bindings
   std::string api_token;
   std::filesystem::path ready_file;  // the host writes {"url",…} or {"error"} there

@@ -17,7 +17,7 @@ const dirs = [];
 after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 // The gate in front of a Worker whose entry module is `source`, loaded as the runtime loads it.
-async function gated(source, { consumes = [] } = {}) {
+async function gated(source, { consumes = [], secret = "", peers = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "flareq-gate-"));
   dirs.push(dir);
   const worker = new URL("../../worker/", import.meta.url);
@@ -25,7 +25,7 @@ async function gated(source, { consumes = [] } = {}) {
   writeFileSync(join(dir, EVENTS_MODULE), readFileSync(new URL("r2-events.mjs", worker)));
   writeFileSync(join(dir, SENDS_MODULE), readFileSync(new URL("unawaited-sends.mjs", worker), "utf8")
     .replace('from "./r2-events.mjs"', `from "./${EVENTS_MODULE}"`));
-  writeFileSync(join(dir, GATE_MODULE), gateSource("./index.mjs", { deliverySecret: SECRET, consumes }));
+  writeFileSync(join(dir, GATE_MODULE), gateSource("./index.mjs", { deliverySecret: SECRET, consumes, secret, peers }));
   return (await import(pathToFileURL(join(dir, GATE_MODULE)).href)).default;
 }
 
@@ -99,4 +99,30 @@ test("a Worker of Durable Objects only (no default export, no handler by name) l
   assert.deepEqual(await warnings(() => gated(source)), []);
   const worker = await gated(source);
   assert.equal((await worker.fetch(new Request("http://localhost/"), {}, ctx)).status, 501);
+});
+
+test("fetch() takes the front's requests and other Workers' calls, not a request through the runtime's entry without the secret", async () => {
+  const FRONT = "front-secret";
+  const worker = await gated("export default { fetch(r) { return new Response(String(r.headers.has('x-flareq-front'))); } };",
+                             { secret: FRONT });
+  const ask = (headers) => worker.fetch(new Request("http://localhost/", { headers }), {}, ctx);
+  // The runtime's entry sets CF-Connecting-IP on every request it takes.
+  assert.equal((await ask({ "cf-connecting-ip": "127.0.0.1" })).status, 403);
+  assert.equal((await ask({ "cf-connecting-ip": "127.0.0.1", "x-flareq-front": "wrong" })).status, 403);
+  const front = await ask({ "cf-connecting-ip": "127.0.0.1", "x-flareq-front": FRONT });
+  assert.equal(await front.text(), "false", "admitted, the secret taken off");
+  // A service binding's call from another Worker (through the dev registry) never passed an entry.
+  assert.equal(await (await ask({})).text(), "false");
+});
+
+test("a service binding to a Worker of the same dev passes on requests with the secret, and RPC as it is", async () => {
+  const FRONT = "front-secret";
+  const worker = await gated("export default { fetch(r, env) { return env.PEER.fetch(r); }, " +
+                             "rpc(e, env) { return env.PEER.sum(2, 3); } };", { secret: FRONT, peers: ["PEER"] });
+  const seen = [];
+  const peer = { fetch: (r) => (seen.push(r.headers.get("x-flareq-front")), new Response("ok")), sum: (a, b) => a + b };
+  const request = new Request("http://localhost/", { headers: { "cf-connecting-ip": "127.0.0.1", "x-flareq-front": FRONT } });
+  assert.equal(await (await worker.fetch(request, { PEER: peer }, ctx)).text(), "ok");
+  assert.deepEqual(seen, [FRONT]);
+  assert.equal(await worker.rpc(null, { PEER: peer }, ctx), 5);
 });

@@ -618,6 +618,7 @@ TEST_F(WorkerProject, TheRuntimesOwnPortRunsNoFetchWithoutTheFrontsSecret) {
   for (const httplib::Headers& headers : {httplib::Headers{},
                                           httplib::Headers{{"X-Flareq-Front", std::string(48, '0')}},
                                           httplib::Headers{{"MF-Route-Override", "test-worker"}},
+                                          httplib::Headers{{"CF-Connecting-IP", ""}},
                                           httplib::Headers{{"Origin", "https://evil.example"}}}) {
     auto answer = runtime.Get("/echo", headers);
     ASSERT_TRUE(answer);
@@ -1432,6 +1433,40 @@ TEST_F(WorkerProject, AProducerWorkerAndAConsumerWorkerInOneDev) {
                      (dir / "consumer" / "wrangler.jsonc").string(), "queues", "list"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("only `flareq dev` takes several configs"), std::string::npos) << r.err;
+}
+
+// Two Workers in one dev, each in a host of its own, reach each other as under wrangler dev
+// (through wrangler's dev registry): a service binding's fetch() with a request of its own and
+// with the request the gateway got (which the runtime's gate takes from a Worker of the same
+// dev), an RPC call, and a Durable Object of the other Worker (script_name). The gateway did not
+// start ("binding TALLY refers to a service core:user:backend, but no such service is defined").
+TEST_F(WorkerProject, TwoWorkersOfOneDevReachEachOtherThroughServiceBindingsAndDurableObjects) {
+  std::filesystem::copy(kWorkers / "services", dir.path(), std::filesystem::copy_options::recursive);
+  DevServer both(dir / "state.sqlite",
+                 {"-c", (dir / "gateway" / "wrangler.jsonc").string(), "-c", (dir / "backend" / "wrangler.jsonc").string(),
+                  "--worker-port", "0", "--worker-port-file", (dir / "g-port").string()},
+                 dir.path(), {{"WRANGLER_REGISTRY_PATH", (dir / "registry").string()}});
+  int port = 0;
+  std::ifstream(dir / "g-port") >> port;
+  ASSERT_GT(port, 0) << both.log();
+  ASSERT_TRUE(both.wait_for_log("Worker backend ready on")) << both.log();
+  Http gateway(port);
+  // The gateway may call before it sees the backend in the registry (it says "not connected").
+  HttpReply own;
+  EXPECT_TRUE(eventually([&] { return (own = gateway.get("/own")).status == 200; }, 30s, "the backend reached",
+                         [&] { return own.text; }))
+      << both.log();
+  EXPECT_EQ(own.body["path"], "/own") << own.text;
+  HttpReply passed_on = gateway.get("/passed-on");
+  ASSERT_EQ(passed_on.status, 200) << passed_on.text << both.log();
+  EXPECT_EQ(passed_on.body["path"], "/passed-on");
+  EXPECT_EQ(passed_on.body["flareqHeader"], false) << "the secret does not reach the Worker's code";
+  EXPECT_EQ(gateway.get("/rpc").text, "5") << both.log();
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(gateway.get("/send").status, 200) << both.log();
+  HttpReply tally;
+  EXPECT_TRUE(eventually([&] { return (tally = gateway.get("/tally")).text == "3"; }, 30s,
+                         "the backend's queue() to count 3 messages in its Durable Object", [&] { return tally.text; }))
+      << both.log();
 }
 
 TEST_F(WorkerProject, AProducerWorkerAndAConsumerWorkerInTwoDevsShareOneStateFile) {

@@ -392,8 +392,10 @@ export async function startFlareq(options = {}) {
       // dev's temporary files (its Worker hosts', Miniflare's) in the test's directory, which dev
       // removes as it ends (FLAREQ_TESTING_DIR), also when the test process ended without stop()
       // and without running its exit hooks (vitest's workers, bun test), unless keepState.
-      env: binaryEnv({ ...process.env, TMPDIR: dir, ...(options.keepState ? {} : { FLAREQ_TESTING_DIR: dir }),
-                       ...options.processEnv }),
+      // Its Workers' dev registry is the test's own: a Worker of the test is not taken for the
+      // one of a wrangler dev or flareq dev running beside it, nor the other way round.
+      env: binaryEnv({ ...process.env, TMPDIR: dir, WRANGLER_REGISTRY_PATH: join(dir, "registry"),
+                       ...(options.keepState ? {} : { FLAREQ_TESTING_DIR: dir }), ...options.processEnv }),
       stdio: ["ignore", "pipe", "pipe"],
     });
   } catch (err) {
