@@ -126,6 +126,9 @@ DevServer::DevServer(const std::filesystem::path& state, std::vector<std::string
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
     // What dev puts in the temp directory goes with the test's own, even when a test ends it with -9.
     setenv("TMPDIR", dir.c_str(), 1);
+    // So do its Workers' entries in wrangler's dev registry: tests that run at once with Workers of
+    // the same name do not meet there, and none is left in the user's.
+    setenv("WRANGLER_REGISTRY_PATH", (dir / "registry").c_str(), 1);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> raw;
     for (auto& a : argv) raw.push_back(a.data());

@@ -1445,7 +1445,7 @@ TEST_F(WorkerProject, TwoWorkersOfOneDevReachEachOtherThroughServiceBindingsAndD
   DevServer both(dir / "state.sqlite",
                  {"-c", (dir / "gateway" / "wrangler.jsonc").string(), "-c", (dir / "backend" / "wrangler.jsonc").string(),
                   "--worker-port", "0", "--worker-port-file", (dir / "g-port").string()},
-                 dir.path(), {{"WRANGLER_REGISTRY_PATH", (dir / "registry").string()}});
+                 dir.path());
   int port = 0;
   std::ifstream(dir / "g-port") >> port;
   ASSERT_GT(port, 0) << both.log();
