@@ -223,6 +223,22 @@ test("a test that never calls stop() ends, and its dev and files with it", async
   }
 });
 
+test("several configs: Workers that call each other run in one dev, the first one's at fetch()", async () => {
+  const services = mkdtempSync(join(tmpdir(), "flareq-testing-services-"));
+  cpSync(join(here, "..", "workers", "services"), services, { recursive: true });
+  const fq = await startFlareq({ config: [join(services, "gateway", "wrangler.jsonc"), join(services, "backend", "wrangler.jsonc")] });
+  try {
+    let rpc;
+    await eventually(async () => (rpc = await (await fq.fetch("/rpc")).text()) === "5", 30000, "the backend's RPC through the gateway");
+    await fq.fetch("/send");
+    await fq.waitIdle("events");
+    assert.equal(await (await fq.fetch("/tally")).text(), "1");
+  } finally {
+    await fq.stop();
+    rmSync(services, { recursive: true, force: true });
+  }
+});
+
 test("r2.put and r2.delete write through the Worker and its bucket's notifications follow", async () => {
   const r2Project = mkdtempSync(join(tmpdir(), "flareq-testing-r2-"));
   cpSync(join(here, "..", "workers", "r2"), r2Project, { recursive: true });

@@ -1,8 +1,9 @@
 // Types of flareq/testing: start `flareq dev` for a test and drive it.
 
 export interface StartOptions {
-  /** wrangler.jsonc, wrangler.json or wrangler.toml of the project; default: the one in `cwd`. */
-  config?: string;
+  /** wrangler.jsonc, wrangler.json or wrangler.toml of the project; default: the one in `cwd`.
+   *  Several (Workers that call each other): each runs, the first one's Worker at `fetch()`. */
+  config?: string | string[];
   /** A wrangler environment of the config (`env.NAME`), as `--env`. */
   env?: string;
   /** Run the Worker of a config with "main" (default true). false serves only its queues. */

@@ -40,9 +40,12 @@ class FlareqError extends Error {
   }
 }
 
+// options.config: one config, or several (Workers that call each other, each run as by a -c).
+const configsOf = (options) => [options.config ?? []].flat();
+
 function devArguments(options, dir) {
   const args = ["--state", join(dir, "state.sqlite")];
-  if (options.config) args.push("--config", resolve(options.config));
+  for (const config of configsOf(options)) args.push("--config", resolve(config));
   if (options.env) args.push("--env", options.env);
   args.push("dev", "--port", "0", "--port-file", join(dir, "port"));
   if (options.worker === false) args.push("--no-worker");
@@ -383,10 +386,11 @@ export async function startFlareq(options = {}) {
                           "inside workerd (the Workers pool of @cloudflare/vitest-plugin): give flareq's tests a vitest " +
                           "project of their own, without that plugin (README, \"Tests in JavaScript\")");
   const dir = mkdtempSync(join(tmpdir(), "flareq-test-"));
-  const cwd = options.cwd ?? (options.config ? dirname(resolve(options.config)) : process.cwd());
+  const configs = configsOf(options);
+  const cwd = options.cwd ?? (configs.length ? dirname(resolve(configs[0])) : process.cwd());
   let child;
   try {
-    if (options.config && !existsSync(options.config)) throw new FlareqError(`config ${options.config} does not exist`);
+    for (const config of configs) if (!existsSync(config)) throw new FlareqError(`config ${config} does not exist`);
     child = spawn(options.binary ?? findBinary(), devArguments(options, dir), {
       cwd,
       // dev's temporary files (its Worker hosts', Miniflare's) in the test's directory, which dev
