@@ -86,11 +86,21 @@ int main(int argc, char** argv) {
     if (app.get_subcommand("dev")->parsed()) {
       std::vector<std::string> extras = app.remaining(true);
       all_answered = true;
-      for (int i = 1; i < argc; ++i)
-        if (std::find(extras.begin(), extras.end(), argv[i]) != extras.end()) {
-          if (auto hint = cli::wrangler_dev_flag_hint(argv[i])) std::cerr << "error: " << *hint << "\n";
-          else all_answered = false;
+      bool after_hinted_flag = false;  // the word after one (`--ip 0.0.0.0`) is its value
+      std::vector<std::string> said;   // each once (`--var A:B --var C:D`)
+      for (int i = 1; i < argc; ++i) {
+        if (std::find(extras.begin(), extras.end(), argv[i]) == extras.end()) continue;
+        bool value = after_hinted_flag && argv[i][0] != '-';
+        after_hinted_flag = false;
+        if (value) continue;
+        if (auto hint = cli::wrangler_dev_flag_hint(argv[i])) {
+          if (std::find(said.begin(), said.end(), *hint) == said.end()) std::cerr << "error: " << *hint << "\n";
+          said.push_back(*hint);
+          after_hinted_flag = std::string_view(argv[i]).find('=') == std::string_view::npos;
+        } else {
+          all_answered = false;
         }
+      }
     }
     return all_answered ? e.get_exit_code() : app.exit(e);
   } catch (const CLI::RequiredError& e) {

@@ -140,6 +140,20 @@ TEST_F(Cli, WranglerDevsOwnFlagsSayWhatToDoInstead) {
   r = flareq({"dev", "--remote", "--no-such-flag"});
   EXPECT_EQ(r.err.rfind("error: flareq dev does not take wrangler dev's --remote: ", 0), 0u) << r.err;
   EXPECT_NE(r.err.find("not expected: --no-such-flag"), std::string::npos) << r.err;
+  // A flag's value is its own (no "not expected: 0.0.0.0" after the hint); each hint once; what
+  // the config says is pointed to there.
+  r = flareq({"dev", "--ip", "0.0.0.0", "--var", "A:B", "--var", "C:D", "--compatibility-date", "2026-01-01",
+              "--env-file", ".env.local"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err,
+            "error: flareq dev does not take wrangler dev's --ip: flareq's API takes --host; the Worker's address is "
+            "the config's \"dev\": {\"ip\": …}\n"
+            "error: flareq dev does not take wrangler dev's --var: give variables in .dev.vars or the config's "
+            "\"vars\", which the Worker gets as under wrangler dev\n"
+            "error: flareq dev does not take wrangler dev's --compatibility-date: set \"compatibility_date\" in the "
+            "config\n"
+            "error: flareq dev does not take wrangler dev's --env-file: the Worker gets .dev.vars, else .env, from the "
+            "config's folder, as under wrangler dev without it: give the variables there\n");
 }
 
 TEST_F(Cli, SendAndPeek) {
