@@ -23,6 +23,8 @@ constexpr int64_t kFirstBackoffMs = 100;  // after a state file error
 constexpr int64_t kMaxBackoffMs = 5000;
 // Batches in flight at once across all queues of one process; beyond it, launches wait.
 constexpr size_t kMaxInvocationThreads = 2048;
+// A batch still running after this long is said, and again each time it has run twice as long.
+constexpr int64_t kFirstLongBatchNoticeMs = 10000;
 
 }  // namespace
 
@@ -147,6 +149,7 @@ std::optional<int64_t> Dispatcher::step() {
     }
     return killed_ ? steady + kHousekeepingMs : stop_deadline_ms_;
   }
+  report_long_batches(steady);
   // Another process's commit may have moved the virtual clock: read it before anything is scheduled.
   int64_t version = store.data_version();
   if (version != seen_version_) store.sync_clock();
@@ -243,6 +246,9 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
     std::lock_guard<std::mutex> lock(mutex_);
     in_flight_++;
   }
+  int64_t now = clock_.steady_ms();
+  running_[lease.token] = {queue.name, lease.messages.size(), consumer.settings.batch_size, now,
+                           now + kFirstLongBatchNoticeMs};
   auto job = std::make_shared<Completion>(Completion{queue, consumer.settings, lease.token, std::move(lease.messages), {}, 0});
   handler::Handler* h = runtime.handler.get();
   // The batch document is built on the invocation's thread: the scheduler's is the busiest.
@@ -302,6 +308,7 @@ Settlement Dispatcher::settlement_of(const Completion& done) {
 void Dispatcher::report_settled(const Completion& done, const SettleResult& settled) {
   Runtime& runtime = runtimes_[done.queue.name];
   runtime.in_flight--;  // only once settled: a settle that failed is tried again
+  running_.erase(done.token);
 
   std::string line = "QUEUE " + done.queue.name + " " + std::to_string(done.messages.size()) + "/" +
                      std::to_string(done.settings.batch_size) + " (" + std::to_string(done.elapsed_ms) + "ms)";
@@ -329,6 +336,18 @@ void Dispatcher::report_settled(const Completion& done, const SettleResult& sett
     }
   }
   report_finished(done.queue.name, settled.finished);
+}
+
+void Dispatcher::report_long_batches(int64_t steady) {
+  for (auto& [token, batch] : running_) {
+    if (steady < batch.next_notice_ms) continue;
+    int64_t ran = batch.next_notice_ms - batch.started_ms;
+    batch.next_notice_ms = batch.started_ms + 2 * ran;
+    if (ran >= options_.handler_timeout_ms) continue;
+    log_.line("QUEUE " + batch.queue + " " + std::to_string(batch.size) + "/" + std::to_string(batch.batch_size) +
+              " still running after " + std::to_string(ran / 1000) + "s (its handler is ended at " +
+              std::to_string(options_.handler_timeout_ms / 1000) + "s, --handler-timeout, and the batch retried)");
+  }
 }
 
 void Dispatcher::report_finished(const std::string& queue, const std::vector<DeadLetterMove>& moves) {

@@ -98,6 +98,8 @@ class Dispatcher {
   // Retention, leases of stopped processes, space; true when more space waits to be given back.
   bool housekeeping(Store& store);
   void report_finished(const std::string& queue, const std::vector<DeadLetterMove>& moves);
+  // Says which batches have run long (a queue() or handler that may hang), at 10 s, 20 s, 40 s, ….
+  void report_long_batches(int64_t steady);
 
   StorePool& stores_;
   Log& log_;
@@ -109,6 +111,14 @@ class Dispatcher {
 
   // Touched only by the thread that runs step().
   std::map<std::string, Runtime> runtimes_;  // by queue name; fixed after construction
+  struct Running {
+    std::string queue;
+    size_t size = 0;
+    int batch_size = 0;
+    int64_t started_ms = 0;      // steady time
+    int64_t next_notice_ms = 0;  // steady time
+  };
+  std::map<std::string, Running> running_;  // batches in flight, by lease token
   int64_t seen_version_ = -1;
   int64_t next_due_ms_ = 0;
   int64_t next_housekeeping_ms_ = 0;  // steady time: housekeeping runs while the virtual clock stands still

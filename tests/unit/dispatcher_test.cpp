@@ -2,6 +2,7 @@
 // when the test says so, and a fake clock. No process is started and nothing sleeps.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 
@@ -287,6 +288,40 @@ TEST_F(DispatcherTest, AnAckBeforeAThrowStands) {
   dispatcher_->step();
   EXPECT_EQ(counters().acked, 1);
   EXPECT_EQ(counters().retried, 1);
+}
+
+// A batch that runs long (a queue() that may hang) is said at 10 s, then each time it has run
+// twice as long, until it ends; a quick one is not.
+TEST_F(DispatcherTest, ABatchThatRunsLongIsSaidAt10sThenAtEachDoubling) {
+  start(settings(1, 0));
+  send(1);
+  dispatcher_->step();
+  ASSERT_EQ(runner_.held(), 1u);
+  auto notices = [&] {
+    return std::count_if(lines_.begin(), lines_.end(), [](const std::string& l) { return l.find("still running") != std::string::npos; });
+  };
+  clock_.advance_ms(9999);
+  dispatcher_->step();
+  EXPECT_EQ(notices(), 0);
+  clock_.advance_ms(1);
+  dispatcher_->step();
+  EXPECT_TRUE(logged("QUEUE q 1/1 still running after 10s (its handler is ended at 900s, --handler-timeout, and the "
+                     "batch retried)"));
+  clock_.advance_ms(9999);
+  dispatcher_->step();
+  EXPECT_EQ(notices(), 1);
+  clock_.advance_ms(1);
+  dispatcher_->step();
+  EXPECT_TRUE(logged("QUEUE q 1/1 still running after 20s"));
+  clock_.advance_ms(20000);
+  dispatcher_->step();
+  EXPECT_TRUE(logged("QUEUE q 1/1 still running after 40s"));
+  runner_.run_all();
+  dispatcher_->step();
+  EXPECT_TRUE(logged("QUEUE q 1/1 ("));
+  clock_.advance_ms(600000);
+  dispatcher_->step();
+  EXPECT_EQ(notices(), 3);
 }
 
 TEST_F(DispatcherTest, AHandlerThatNeverAnswersHoldsItsSlotAndIsKilledAfterTheShutdownGrace) {
