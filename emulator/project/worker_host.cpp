@@ -164,7 +164,9 @@ handler::HandlerSpec worker_host_spec(const config::Config& config, const Worker
               {"FLAREQ_WORKER_READY", options.ready_file.string()}};
   // A config a build wrote (a Vite project's) keeps its bindings' data where wrangler dev keeps
   // it then: in the project's .wrangler/state, not in the build folder the next build empties.
-  if (!config.user_config_path.empty()) spec.env["FLAREQ_WORKER_PERSIST"] = (config.project_dir() / ".wrangler" / "state").string();
+  // One given to dev (flareq/testing's, a fresh folder per start) has the last word.
+  if (!config.user_config_path.empty() && !std::getenv("FLAREQ_WORKER_PERSIST"))
+    spec.env["FLAREQ_WORKER_PERSIST"] = (config.project_dir() / ".wrangler" / "state").string();
   // The queues whose batches its queue() gets: a Worker that has none is told so as it loads.
   std::string consumes;
   for (const auto& c : config.consumers)

@@ -223,18 +223,32 @@ test("a test that never calls stop() ends, and its dev and files with it", async
   }
 });
 
-test("several configs: Workers that call each other run in one dev, the first one's at fetch()", async () => {
+// The backend counts each message it consumes in its Durable Object: what a start finds there
+// says whose data the Worker has.
+test("several configs run in one dev; each start's Worker data is fresh unless the project's is asked for", async () => {
   const services = mkdtempSync(join(tmpdir(), "flareq-testing-services-"));
   cpSync(join(here, "..", "workers", "services"), services, { recursive: true });
-  const fq = await startFlareq({ config: [join(services, "gateway", "wrangler.jsonc"), join(services, "backend", "wrangler.jsonc")] });
+  const configs = [join(services, "gateway", "wrangler.jsonc"), join(services, "backend", "wrangler.jsonc")];
+  // Starts dev on both configs, sends one message through the gateway, and says what the tally is then.
+  async function tallyAfterOneSend(options) {
+    const fq = await startFlareq({ config: configs, ...options });
+    try {
+      let rpc;
+      await eventually(async () => (rpc = await (await fq.fetch("/rpc")).text()) === "5", 30000, "the backend's RPC through the gateway");
+      await fq.fetch("/send");
+      await fq.waitIdle("events");
+      return await (await fq.fetch("/tally")).text();
+    } finally {
+      await fq.stop();
+    }
+  }
   try {
-    let rpc;
-    await eventually(async () => (rpc = await (await fq.fetch("/rpc")).text()) === "5", 30000, "the backend's RPC through the gateway");
-    await fq.fetch("/send");
-    await fq.waitIdle("events");
-    assert.equal(await (await fq.fetch("/tally")).text(), "1");
+    assert.equal(await tallyAfterOneSend({}), "1");
+    assert.equal(await tallyAfterOneSend({}), "1", "a fresh Durable Object again");
+    assert.equal(await tallyAfterOneSend({ workerData: "project" }), "1");
+    assert.equal(await tallyAfterOneSend({ workerData: "project" }), "2", "the project's .wrangler/state, kept");
+    await assert.rejects(startFlareq({ config: configs, workerData: "shared" }), /workerData is "fresh" or "project"/);
   } finally {
-    await fq.stop();
     rmSync(services, { recursive: true, force: true });
   }
 });

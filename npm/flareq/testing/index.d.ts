@@ -24,8 +24,13 @@ export interface StartOptions {
   binary?: string;
   /** How long start-up may take before it fails with dev's output (default 120000). */
   startTimeoutMs?: number;
-  /** Keep the temporary state file after stop() (its path is `statePath`). */
+  /** Keep the temporary state file after stop() (its path is `statePath`), and the Worker's data. */
   keepState?: boolean;
+  /** Where the Worker's other bindings (KV, D1, R2, Durable Objects) keep their data: "fresh"
+   *  (the default) in this start's temporary folder, empty at each start; "project" in the
+   *  project's .wrangler/state, as under wrangler dev (data seeded there, such as D1 migrations
+   *  applied with --local, and what earlier runs left). */
+  workerData?: "fresh" | "project";
   /** Called with every line dev prints. */
   onLog?: (line: string) => void;
 }

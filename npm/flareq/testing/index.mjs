@@ -386,6 +386,8 @@ export async function startFlareq(options = {}) {
                           "inside workerd (the Workers pool of @cloudflare/vitest-plugin): give flareq's tests a vitest " +
                           "project of their own, without that plugin (README, \"Tests in JavaScript\")");
   const dir = mkdtempSync(join(tmpdir(), "flareq-test-"));
+  if (![undefined, "fresh", "project"].includes(options.workerData))
+    throw new FlareqError(`workerData is "fresh" or "project", not ${JSON.stringify(options.workerData)}`);
   const configs = configsOf(options);
   const cwd = options.cwd ?? (configs.length ? dirname(resolve(configs[0])) : process.cwd());
   let child;
@@ -398,7 +400,9 @@ export async function startFlareq(options = {}) {
       // and without running its exit hooks (vitest's workers, bun test), unless keepState.
       // Its Workers' dev registry is the test's own: a Worker of the test is not taken for the
       // one of a wrangler dev or flareq dev running beside it, nor the other way round.
+      // So are its Worker's KV, D1, R2 and Durable Object data, unless the project's are asked for.
       env: binaryEnv({ ...process.env, TMPDIR: dir, WRANGLER_REGISTRY_PATH: join(dir, "registry"),
+                       ...(options.workerData === "project" ? {} : { FLAREQ_WORKER_PERSIST: join(dir, "worker-data") }),
                        ...(options.keepState ? {} : { FLAREQ_TESTING_DIR: dir }), ...options.processEnv }),
       stdio: ["ignore", "pipe", "pipe"],
     });
