@@ -247,7 +247,17 @@ test("several configs run in one dev; each start's Worker data is fresh unless t
     assert.equal(await tallyAfterOneSend({}), "1", "a fresh Durable Object again");
     assert.equal(await tallyAfterOneSend({ workerData: "project" }), "1");
     assert.equal(await tallyAfterOneSend({ workerData: "project" }), "2", "the project's .wrangler/state, kept");
-    await assert.rejects(startFlareq({ config: configs, workerData: "shared" }), /workerData is "fresh" or "project"/);
+    const tmp = mkdtempSync(join(tmpdir(), "flareq-testing-tmp-"));
+    const tmpBefore = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;  // where startFlareq would make its folder
+    try {
+      await assert.rejects(startFlareq({ config: configs, workerData: "shared" }), /workerData is "fresh" or "project"/);
+      assert.deepEqual(readdirSync(tmp), [], "no folder made");
+    } finally {
+      if (tmpBefore === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmpBefore;
+      rmSync(tmp, { recursive: true, force: true });
+    }
   } finally {
     rmSync(services, { recursive: true, force: true });
   }

@@ -385,9 +385,9 @@ export async function startFlareq(options = {}) {
     throw new FlareqError("flareq/testing starts flareq dev as a process, so it runs in Node.js, and this test runs " +
                           "inside workerd (the Workers pool of @cloudflare/vitest-plugin): give flareq's tests a vitest " +
                           "project of their own, without that plugin (README, \"Tests in JavaScript\")");
-  const dir = mkdtempSync(join(tmpdir(), "flareq-test-"));
   if (![undefined, "fresh", "project"].includes(options.workerData))
     throw new FlareqError(`workerData is "fresh" or "project", not ${JSON.stringify(options.workerData)}`);
+  const dir = mkdtempSync(join(tmpdir(), "flareq-test-"));
   const configs = configsOf(options);
   const cwd = options.cwd ?? (configs.length ? dirname(resolve(configs[0])) : process.cwd());
   let child;
