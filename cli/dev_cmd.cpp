@@ -160,8 +160,8 @@ void setup_dev(CLI::App& app, GlobalOptions& g) {
                   "page on this machine may call it")
       ->check(CLI::Range(0, 65535));
   dev->add_option("--inspector-port", o->inspector_port,
-                  "serve the (first) Worker's debugger here, as wrangler dev does: Chrome DevTools, breakpoints in "
-                  "fetch() and queue() (default: none)")
+                  "serve the Worker's debugger here, as wrangler dev does: Chrome DevTools, breakpoints in "
+                  "fetch() and queue(); with several configs, the next Workers' on the ports after it (default: none)")
       ->check(CLI::Range(1, 65535));
   dev->add_option("--worker-port-file", o->worker_port_file, "write the Worker's port here once it is ready (for scripts)");
   dev->add_flag("--no-worker", o->no_worker,

@@ -148,13 +148,14 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
     w.ready_file = hosts_dir_.path / ("worker-" + std::to_string(i) + ".json");
     w.temp_dir = hosts_dir_.path;
     w.timeout_ms = start.timeout_ms;
-    if (i == 0 && start.first_inspector_port > 0) {
-      if (bind_loopback(start.first_inspector_port, /*reuse=*/true) < 0)
-        throw UsageError("cannot serve Worker " + name + "'s debugger on 127.0.0.1:" +
-                         std::to_string(start.first_inspector_port) +
+    // Each Worker's debugger: the first config's on --inspector-port, the next ones' on the ports after it.
+    if (start.first_inspector_port > 0) {
+      int inspector_port = start.first_inspector_port + static_cast<int>(i);
+      if (inspector_port > 65535 || bind_loopback(inspector_port, /*reuse=*/true) < 0)
+        throw UsageError("cannot serve Worker " + name + "'s debugger on 127.0.0.1:" + std::to_string(inspector_port) +
                          ": the port is in use (another dev, wrangler dev or node --inspect?); choose another with "
-                         "--inspector-port");
-      w.inspector_port = start.first_inspector_port;
+                         "--inspector-port" + (i > 0 ? " (the Workers after the first take the ports after it)" : ""));
+      w.inspector_port = inspector_port;
     }
     std::string prefix = "[" + name + "] ";
     std::shared_ptr<handler::WorkerRuntimeHandler> host;

@@ -988,6 +988,21 @@ class WranglerDev {
     close(fd);
     return ntohs(a.sin_port);
   }
+  // A port that is free with the one after it (a debugger per Worker of a two-Worker dev).
+  static int free_port_pair() {
+    auto bindable = [](int port) {
+      int fd = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(static_cast<uint16_t>(port));
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+      close(fd);
+      return ok;
+    };
+    for (;;)
+      if (int port = free_port(); port < 65535 && bindable(port + 1)) return port;
+  }
 
  private:
   pid_t pid_ = -1;
@@ -1442,9 +1457,11 @@ TEST_F(WorkerProject, AProducerWorkerAndAConsumerWorkerInOneDev) {
 // start ("binding TALLY refers to a service core:user:backend, but no such service is defined").
 TEST_F(WorkerProject, TwoWorkersOfOneDevReachEachOtherThroughServiceBindingsAndDurableObjects) {
   std::filesystem::copy(kWorkers / "services", dir.path(), std::filesystem::copy_options::recursive);
+  const int inspector = WranglerDev::free_port_pair();
   DevServer both(dir / "state.sqlite",
                  {"-c", (dir / "gateway" / "wrangler.jsonc").string(), "-c", (dir / "backend" / "wrangler.jsonc").string(),
-                  "--worker-port", "0", "--worker-port-file", (dir / "g-port").string()},
+                  "--worker-port", "0", "--worker-port-file", (dir / "g-port").string(), "--inspector-port",
+                  std::to_string(inspector)},
                  dir.path());
   int port = 0;
   std::ifstream(dir / "g-port") >> port;
@@ -1467,6 +1484,15 @@ TEST_F(WorkerProject, TwoWorkersOfOneDevReachEachOtherThroughServiceBindingsAndD
   EXPECT_TRUE(eventually([&] { return (tally = gateway.get("/tally")).text == "3"; }, 30s,
                          "the backend's queue() to count 3 messages in its Durable Object", [&] { return tally.text; }))
       << both.log();
+  // A debugger each: the first Worker's on --inspector-port, the second's on the port after it.
+  for (const auto& [name, port] : {std::pair<std::string, int>{"gateway", inspector}, {"backend", inspector + 1}}) {
+    const std::string ws = "127.0.0.1:" + std::to_string(port) + "/ws";
+    EXPECT_NE(both.log().find("Worker " + name + "'s debugger on ws://" + ws), std::string::npos) << both.log();
+    HttpReply targets = Http(port).get("/json");
+    ASSERT_EQ(targets.status, 200) << targets.text << both.log();
+    ASSERT_TRUE(targets.body.is_array() && !targets.body.empty()) << targets.text;
+    EXPECT_EQ(targets.body[0]["webSocketDebuggerUrl"], "ws://" + ws) << targets.text;
+  }
 }
 
 TEST_F(WorkerProject, AProducerWorkerAndAConsumerWorkerInTwoDevsShareOneStateFile) {
