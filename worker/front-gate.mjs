@@ -7,8 +7,8 @@
 // The gate is a module that becomes the Worker's entry point: it re-exports everything of the
 // Worker's own entry module (Durable Objects, named entrypoints) and wraps its default export
 // (an object's handlers, or a WorkerEntrypoint class; a module without one is served as an
-// object without handlers, and told why when it exports handlers by name): fetch() is gated when there is a
-// secret, every handler gets its env with the R2 bindings of `buckets` reporting their
+// object without handlers, and told why when it exports handlers by name): fetch() is gated
+// when there is a secret, every handler gets its env with the R2 bindings of `buckets` reporting their
 // writes (r2-events.mjs), the sends that fetch(), queue(), scheduled() and email() leave in
 // flight are said (unawaited-sends.mjs, for the queue bindings of `producers`), and what
 // queue() throws (or a promise it gave ctx.waitUntil() rejects with) is kept, by the batch's

@@ -20,8 +20,7 @@
 // FLAREQ_WORKER_READY (a file: the host writes {"url", "delivery" or "deliveryUnavailable", …}
 // or {"error"} there once it knows), FLAREQ_WORKER_PERSIST (where the other bindings keep their
 // data: for a config a build wrote, or flareq/testing's fresh folder; else wrangler's default
-// beside the config),
-// WRANGLER_REGISTRY_PATH (the dev registry, as for wrangler dev).
+// beside the config), WRANGLER_REGISTRY_PATH (the dev registry, as for wrangler dev).
 import { createRequire } from "node:module";
 import { writeFileSync, renameSync, existsSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
