@@ -977,31 +977,24 @@ class WranglerDev {
     kill(-pid_, SIGKILL);  // wrangler, its proxy and workerd
     waitpid(pid_, nullptr, 0);
   }
-  static int free_port() {
+  // Binds 127.0.0.1:port (0: any) and lets it go: the port bound, or -1 when it is in use.
+  static int bind_loopback(int port) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof a;
-    bind(fd, reinterpret_cast<sockaddr*>(&a), len);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), len) == 0 &&
+              getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
     close(fd);
-    return ntohs(a.sin_port);
+    return ok ? ntohs(a.sin_port) : -1;
   }
+  static int free_port() { return bind_loopback(0); }
   // A port that is free with the one after it (a debugger per Worker of a two-Worker dev).
   static int free_port_pair() {
-    auto bindable = [](int port) {
-      int fd = socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(static_cast<uint16_t>(port));
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-      close(fd);
-      return ok;
-    };
     for (;;)
-      if (int port = free_port(); port < 65535 && bindable(port + 1)) return port;
+      if (int port = free_port(); port > 0 && port < 65535 && bind_loopback(port + 1) > 0) return port;
   }
 
  private:
