@@ -130,7 +130,8 @@ test("a message sent from the page appears, and opening it shows its body", asyn
   await page.select("select[name=order]", "newest");
   await page.waitForFunction(() => document.querySelector("tr.message td.preview")?.textContent.includes("from the page"));
   await page.click("tr.message");
-  await page.waitForSelector(".detail pre.body");
+  await page.waitForSelector(".detail h2, .detail p.error");
+  assert.equal(await page.$(".detail p.error"), null, await page.$eval(".detail", (d) => d.textContent));
   const body = await page.$eval(".detail pre.body", (pre) => pre.textContent);
   assert.deepEqual(JSON.parse(body), { hello: "from the page", items: [1, 2] });
   assert.match(body, /\n {2}"hello"/);  // pretty-printed
