@@ -14,7 +14,8 @@
 // queue() throws (or a promise it gave ctx.waitUntil() rejects with) is kept, by the batch's
 // first message, until the delivery service asks for it with its own secret (the runtime's
 // verdict says only that queue() threw; a queue() ended as hung threw nothing, and is said so, as
-// is a queue() the Worker does not have).
+// is a queue() the Worker does not have). During a handler, the Worker's code that reads its env
+// from "cloudflare:workers" (import { env }) gets that same env, not the runtime's own (withEnv()).
 // miniflare-shapes.mjs puts it in place.
 import { EVENTS_MODULE } from "./r2-events.mjs";
 import { SENDS_MODULE } from "./unawaited-sends.mjs";
@@ -33,10 +34,13 @@ const BATCH_HEADER = "x-flareq-batch";    // for the batch whose first message h
 // producers: the queue bindings' names; peers: the service bindings' to this dev's other Workers
 // (which share the secret); consumes: the queues whose batches queue() gets (a
 // Worker without queue() is told as it loads); deliverySecret: what an ask for what queue()
-// threw carries ("": nothing is kept).
-export function gateSource(mainImport, { secret = "", buckets = {}, producers = [], peers = [], consumes = [], deliverySecret = "" } = {}) {
+// threw carries ("": nothing is kept); workersModule: where withEnv() comes from (Node's tests
+// give a module of their own).
+export function gateSource(mainImport, { secret = "", buckets = {}, producers = [], peers = [], consumes = [], deliverySecret = "",
+                                         workersModule = "cloudflare:workers" } = {}) {
   const main = JSON.stringify(mainImport);
   return `import * as worker from ${main};
+import * as workers from ${JSON.stringify(workersModule)};
 import { withR2Events } from ${JSON.stringify("./" + EVENTS_MODULE)};
 import { watchInvocation, watchSends, WATCHED_HANDLERS } from ${JSON.stringify("./" + SENDS_MODULE)};
 export * from ${main};
@@ -66,6 +70,8 @@ function withSecret(binding) {
     },
   });
 }
+// Runs a handler with \`import { env } from "cloudflare:workers"\` meaning the env it was given.
+const withEnv = typeof workers.withEnv === "function" ? workers.withEnv : (env, run) => run();
 const withPeers = new WeakMap();  // env → the same with its peers' bindings wrapped
 function envOf(env) {
   const withEvents = withR2Events(env, BUCKETS);
@@ -224,17 +230,21 @@ if (typeof inner === "function" && inner.prototype) {
       if (ours) return ours;
       if (!hasFetch) return noFetch();
       const r = admitted(request);
-      return r ? invocations.get(this).after(super.fetch(r), "fetch()") : refused();
+      if (!r) return refused();
+      const invocation = invocations.get(this);
+      return invocation.after(withEnv(invocation.env, () => super.fetch(r)), "fetch()");
     }
   };
   if (typeof inner.prototype.queue === "function")
     gated.prototype.queue = function (batch) {
       Object.defineProperty(this, "ctx", { value: watchedCtx(this.ctx, batch), writable: true, configurable: true });
-      return watched(batch, () => invocations.get(this).after(inner.prototype.queue.call(this, batch), "queue()"));
+      const invocation = invocations.get(this);
+      return watched(batch, () => invocation.after(withEnv(invocation.env, () => inner.prototype.queue.call(this, batch)), "queue()"));
     };
   if (typeof inner.prototype.scheduled === "function")
     gated.prototype.scheduled = function (controller) {
-      return invocations.get(this).after(inner.prototype.scheduled.call(this, controller), "scheduled()");
+      const invocation = invocations.get(this);
+      return invocation.after(withEnv(invocation.env, () => inner.prototype.scheduled.call(this, controller)), "scheduled()");
     };
   Object.defineProperty(gated, "name", { value: inner.name });
 } else if (inner !== null && typeof inner === "object") {
@@ -244,19 +254,19 @@ if (typeof inner === "function" && inner.prototype) {
     // Every handler takes (event, env, ctx); those that may send have their sends watched.
     gated[key] = typeof value !== "function" ? value
       : WATCHED_HANDLERS.includes(key)
-      ? (event, env, ctx) => watchSends(PRODUCERS, key + "()", envOf(env), ctx, (e, c) => value.call(inner, event, e, c))
-      : (event, env, ctx) => value.call(inner, event, envOf(env), ctx);
+      ? (event, env, ctx) => watchSends(PRODUCERS, key + "()", envOf(env), ctx, (e, c) => withEnv(e, () => value.call(inner, event, e, c)))
+      : (event, env, ctx) => { const e = envOf(env); return withEnv(e, () => value.call(inner, event, e, ctx)); };
   }
   if (typeof inner.queue === "function")
     gated.queue = (batch, env, ctx) =>
       watched(batch, () => watchSends(PRODUCERS, "queue()", envOf(env), watchedCtx(ctx, batch),
-                                      (e, c) => inner.queue(batch, e, c)));
+                                      (e, c) => withEnv(e, () => inner.queue(batch, e, c))));
   gated.fetch = (request, env, ctx) => {
     const ours = fromFlareq(request, env);
     if (ours) return ours;
     if (typeof inner.fetch !== "function") return noFetch();
     const r = admitted(request);
-    return r ? watchSends(PRODUCERS, "fetch()", envOf(env), ctx, (e, c) => inner.fetch(r, e, c)) : refused();
+    return r ? watchSends(PRODUCERS, "fetch()", envOf(env), ctx, (e, c) => withEnv(e, () => inner.fetch(r, e, c))) : refused();
   };
 }
 export default gated;

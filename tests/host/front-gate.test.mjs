@@ -16,8 +16,16 @@ const SECRET = "delivery-secret";
 const dirs = [];
 after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
+// "cloudflare:workers" as far as the gate and the Workers of these tests use it: \`env\` is the one
+// withEnv() gives, by async context, as the runtime's is.
+const WORKERS_MODULE = `import { AsyncLocalStorage } from "node:async_hooks";
+const scope = new AsyncLocalStorage();
+export const env = new Proxy({}, { get: (_, name) => scope.getStore()?.[name] });
+export function withEnv(newEnv, run) { return scope.run(newEnv, run); }
+`;
+
 // The gate in front of a Worker whose entry module is `source`, loaded as the runtime loads it.
-async function gated(source, { consumes = [], secret = "", peers = [] } = {}) {
+async function gated(source, { consumes = [], secret = "", peers = [], producers = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "flareq-gate-"));
   dirs.push(dir);
   const worker = new URL("../../worker/", import.meta.url);
@@ -25,7 +33,9 @@ async function gated(source, { consumes = [], secret = "", peers = [] } = {}) {
   writeFileSync(join(dir, EVENTS_MODULE), readFileSync(new URL("r2-events.mjs", worker)));
   writeFileSync(join(dir, SENDS_MODULE), readFileSync(new URL("unawaited-sends.mjs", worker), "utf8")
     .replace('from "./r2-events.mjs"', `from "./${EVENTS_MODULE}"`));
-  writeFileSync(join(dir, GATE_MODULE), gateSource("./index.mjs", { deliverySecret: SECRET, consumes, secret, peers }));
+  writeFileSync(join(dir, "workers.mjs"), WORKERS_MODULE);
+  writeFileSync(join(dir, GATE_MODULE), gateSource("./index.mjs", { deliverySecret: SECRET, consumes, secret, peers, producers,
+                                                                    workersModule: "./workers.mjs" }));
   return (await import(pathToFileURL(join(dir, GATE_MODULE)).href)).default;
 }
 
@@ -125,4 +135,20 @@ test("a service binding to a Worker of the same dev passes on requests with the 
   assert.equal(await (await worker.fetch(request, { PEER: peer }, ctx)).text(), "ok");
   assert.deepEqual(seen, [FRONT]);
   assert.equal(await worker.rpc(null, { PEER: peer }, ctx), 5);
+});
+
+test("code that reads env from cloudflare:workers gets the handler's env: its sends left in flight are said", async () => {
+  const audit = "import { env } from './workers.mjs';\nfunction audit(what) { env.AUDIT.send({ what }); }\n";
+  const slowQueue = () => ({ send: () => new Promise((resolve) => setTimeout(resolve, 50)) });
+  const told = await warnings(async () => {
+    const worker = await gated(audit + "export default { fetch() { audit('order'); return new Response('ok'); } };",
+                               { producers: ["AUDIT"] });
+    await worker.fetch(new Request("http://localhost/"), { AUDIT: slowQueue() }, ctx);
+    const Worker = await gated(audit + "export default class { constructor(ctx, env) { this.env = env; }\n" +
+                               "  async queue(batch) { audit('batch'); } };", { producers: ["AUDIT"] });
+    await new Worker(ctx, { AUDIT: slowQueue() }).queue({ messages: [{ id: "m1" }] });
+  });
+  assert.equal(told.length, 2, told.join("\n"));
+  assert.match(told[0], /^flareq: env\.AUDIT\.send\(\) was still in flight when fetch\(\) returned/);
+  assert.match(told[1], /^flareq: env\.AUDIT\.send\(\) was still in flight when queue\(\) returned/);
 });

@@ -491,6 +491,9 @@ TEST_F(WorkerProject, ASendLeftInFlightWhenFetchReturnsIsSaid) {
                            "or gave it to ctx.waitUntil(): the runtime may cancel it as the invocation ends, as "
                            "production does, and then the message never arrives. await it, or pass it to ctx.waitUntil()";
   ASSERT_TRUE(dev->wait_for_log(said)) << dev->log();
+  // Sent by the env of `import { env } from "cloudflare:workers"`, in a helper: said the same.
+  ASSERT_EQ(worker->get("/send-unawaited-via-import").status, 200) << dev->log();
+  EXPECT_TRUE(dev->wait_for_log("flareq: env.LATER.send() was still in flight when fetch() returned")) << dev->log();
   ASSERT_EQ(worker->get("/send").status, 200) << dev->log();
   std::string log = dev->log();
   EXPECT_EQ(log.find(said), log.rfind(said)) << "once\n" << log;
@@ -1655,21 +1658,31 @@ TEST_F(WorkerProject, R2WritesThroughTheBindingNotifyTheRulesQueuesWithProductio
   EXPECT_TRUE(again.is_null()) << "the condition failed: nothing was written, nothing is sent";
   json multipart = worker->post_raw("/multipart/images/big.png", "in parts").body;
   ASSERT_EQ(multipart["size"], 8) << dev->log();
+  // Through `import { env } from "cloudflare:workers"` as well (the runtime's own env reported nothing).
+  json imported = worker->post_raw("/put-via-import/images/dog.png", "dog").body;
+  ASSERT_EQ(imported["size"], 3) << dev->log();
   EXPECT_EQ(worker->post_raw("/delete?keys=images/cat.png,docs/cat.png", "").status, 200);
   // The Worker's code never sees flareq's own service.
   EXPECT_EQ(worker->get("/env").body, json::array({"RESULTS", "UPLOADS"}));
 
   // Creations: committed before each write returned, so there now, for the pull consumer.
   std::vector<json> created = pull_bodies(*api, "uploads-pulled");
-  ASSERT_EQ(created.size(), 2u) << dev->log();
-  json first = created[0]["action"] == "PutObject" ? created[0] : created[1];
-  json second = created[0]["action"] == "PutObject" ? created[1] : created[0];
+  ASSERT_EQ(created.size(), 3u) << dev->log();
+  auto created_for = [&](const std::string& key) {
+    for (const json& body : created)
+      if (body["object"]["key"] == key) return body;
+    return json();
+  };
+  json first = created_for("images/cat.png");
+  json second = created_for("images/big.png");
+  EXPECT_EQ(created_for("images/dog.png")["object"], (json{{"key", "images/dog.png"}, {"size", 3}, {"eTag", imported["etag"]}}));
   EXPECT_EQ(first["account"], "local");
   EXPECT_EQ(first["bucket"], "uploads");
   EXPECT_EQ(first["object"], (json{{"key", "images/cat.png"}, {"size", 13}, {"eTag", put["etag"]}}));
   EXPECT_TRUE(std::regex_match(first["eventTime"].get<std::string>(),
                                std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
   EXPECT_FALSE(first.contains("copySource"));
+  EXPECT_EQ(first["action"], "PutObject");
   EXPECT_EQ(second["action"], "CompleteMultipartUpload");
   EXPECT_EQ(second["object"], (json{{"key", "images/big.png"}, {"size", 8}, {"eTag", multipart["etag"]}}));
 

@@ -1,5 +1,7 @@
 // A Worker that sends what its requests ask for, and whose queue() does what each message
 // says, reporting every delivery on the "results" queue for the test to read.
+import { env as importedEnv } from "cloudflare:workers";
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -35,6 +37,9 @@ export default {
           return Response.json({ ok: true });
         case "/send-unawaited":  // a mistake: the runtime may cancel the send as the response goes
           env.INBOX.send({ n: "unawaited" });
+          return Response.json({ ok: true });
+        case "/send-unawaited-via-import":  // the same mistake, by the env of "cloudflare:workers"
+          importedEnv.LATER.send({ n: "unawaited" });
           return Response.json({ ok: true });
         case "/send-big":
           await env.INBOX.send("x".repeat(130000), { contentType: "text" });

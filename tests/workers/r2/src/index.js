@@ -1,4 +1,7 @@
-// Writes to the UPLOADS bucket as the tests ask, and reports each notification queue() gets.
+// Writes to the UPLOADS bucket as the tests ask (through the env fetch() gets, or the one of
+// "cloudflare:workers"), and reports each notification queue() gets.
+import { env as importedEnv } from "cloudflare:workers";
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -6,6 +9,7 @@ export default {
     const key = decodeURIComponent(rest.join("/"));
     const described = (o) => Response.json(o && { key: o.key, size: o.size, etag: o.etag });
     if (verb === "put") return described(await env.UPLOADS.put(key, await request.text()));
+    if (verb === "put-via-import") return described(await importedEnv.UPLOADS.put(key, await request.text()));
     if (verb === "put-if-absent")
       return described(await env.UPLOADS.put(key, await request.text(), { onlyIf: { etagDoesNotMatch: "*" } }));
     if (verb === "delete") {
