@@ -358,7 +358,14 @@ Config parse_config(std::string_view text, const std::string& file_name, Format 
     queues_path = "env." + env + ".queues";
     if (!v.expect_type("env." + env, *scope, "object", scope->is_object())) {
       scope = nullptr;
-    } else if (top.contains("queues") && !scope->contains("queues")) {
+    } else {
+      // An environment is a Worker of its own: its "name", else the top level's with "-<env>"
+      // (wrangler's rule, and the name the Worker runs and registers under); "main" is inherited.
+      if (scope->contains("name") && scope->at("name").is_string()) config.worker_name = scope->at("name").get<std::string>();
+      else if (!config.worker_name.empty()) config.worker_name += "-" + env;
+      if (auto main = v.string_field(*scope, "env." + env, "main")) config.main = *main;
+    }
+    if (scope && top.contains("queues") && !scope->contains("queues")) {
       v.warn("queues", "\"queues\" exists at the top level, but not on \"env." + env +
                            "\". This is not what you probably want, since \"queues\" is not "
                            "inherited by environments. Please add \"queues\" to \"env." + env + "\".");

@@ -1060,6 +1060,9 @@ TEST_F(WorkerProject, AnEnvironmentsQueuesAreFlareqs) {
   EXPECT_EQ(counters["received"], 1) << dev->log();
   EXPECT_EQ(counters["acked"], 1) << dev->log();
   EXPECT_EQ(dev->log().find("[wrangler:info] QUEUE"), std::string::npos) << dev->log();  // Miniflare's queue took nothing
+  // The environment's Worker is named as wrangler names it (the name it registers under).
+  EXPECT_NE(dev->log().find("Worker env-worker-staging ready on"), std::string::npos) << dev->log();
+  EXPECT_NE(dev->log().find("staging-events  worker env-worker-staging · "), std::string::npos) << dev->log();
 }
 
 TEST_F(WorkerProject, NoWorkerServesTheQueuesAndKeepsTheWorkersMessages) {

@@ -144,6 +144,18 @@ TEST(Config, AllErrorsAreReportedTogether) {
   EXPECT_NE(e.find("max_retries"), std::string::npos);
 }
 
+// wrangler's names: an environment's own "name", else the top level's with "-<env>".
+TEST(Config, AnEnvironmentIsAWorkerOfItsOwnName) {
+  const char* text = R"({"name":"shop","main":"src/index.js",
+                         "env":{"staging":{}, "prod":{"name":"shop-live","main":"src/prod.js"}}})";
+  EXPECT_EQ(parse(text, "").worker_name, "shop");
+  EXPECT_EQ(parse(text, "staging").worker_name, "shop-staging");
+  EXPECT_EQ(parse(text, "staging").main, "src/index.js");
+  EXPECT_EQ(parse(text, "prod").worker_name, "shop-live");
+  EXPECT_EQ(parse(text, "prod").main, "src/prod.js");
+  EXPECT_EQ(parse(R"({"env":{"staging":{}}})", "staging").script_name(), "worker");  // no name anywhere
+}
+
 TEST(Config, EnvironmentsDoNotInheritQueues) {
   const char* text = R"({"queues":{"consumers":[{"queue":"top"}]},
                          "env":{"staging":{"vars":{}},
