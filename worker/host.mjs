@@ -29,6 +29,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { isMark, toMetadata, toQueueMessage, toResult } from "./delivery.worker.mjs";
 import { joinFlareq, legacyPathRewrites } from "./miniflare-shapes.mjs";
+import { answerForTheWorker, describeLoadThrow, isLoadThrow, onNextBuild } from "./load-failure.mjs";
 import { EVENTS_BINDING } from "./r2-events.mjs";
 
 const protocolOut = process.stdout.write.bind(process.stdout);
@@ -68,9 +69,12 @@ const LATE_DATE = /requires compatibility date \\?"([\d-]+)\\?", but the newest 
 // Older wranglers (4.86 among them) log the runtime's stderr rather than put it in their error:
 // the last line of it that refused a date.
 let lateDateLine = "";
+// The same for a Worker that throws while it loads: the runtime's line that says so.
+let loadThrowLine = "";
 
 process.stderr.write = (chunk, ...rest) => {
   if (typeof chunk === "string" && LATE_DATE.test(chunk)) lateDateLine = chunk;
+  if (isLoadThrow(chunk)) loadThrowLine = chunk;
   if (stopping || (typeof chunk === "string" && dropped.test(chunk))) return true;
   const kept = withoutFlareqFields(chunk);
   return kept === "" ? true : toLog(kept, ...rest);
@@ -112,6 +116,10 @@ const configPath = resolve(env.FLAREQ_WORKER_CONFIG);
 const projectDir = dirname(configPath);
 const here = dirname(fileURLToPath(import.meta.url));
 const queuePlugin = { package: join(here, "queue-plugin.mjs"), name: "flareq-queue" };
+
+// Written once the Worker has started in this dev: a host started again after that (its Worker
+// failed to load a new version) waits for the fix rather than ending dev.
+const startedMarker = env.FLAREQ_WORKER_READY ? env.FLAREQ_WORKER_READY + ".started" : "";
 
 function report(result) {
   if (!env.FLAREQ_WORKER_READY) return;
@@ -418,10 +426,15 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
       lastError = message;
       process.stderr.write(`error: ${message}\n`);
       // workerd does not recover from a Worker that failed to start (one that throws while it
-      // loads): end this host, and flareq starts a fresh one, which picks up the fixed source.
+      // loads): this host ends, and flareq starts a fresh one, which picks up the fixed source;
+      // one whose code threw waits for the fix first (a fresh host would throw again).
       if (started && message.includes("runtime failed to start")) {
-        process.stderr.write("the Worker failed to start after a reload: starting its host again\n");
-        endGroup();
+        const threw = describeLoadThrow(message, projectDir) ?? describeLoadThrow(loadThrowLine, projectDir);
+        if (threw) waitForFix(threw);
+        else {
+          process.stderr.write("the Worker failed to start after a reload: starting its host again\n");
+          endGroup();
+        }
       }
     });
     await worker.ready;
@@ -443,10 +456,35 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
     const why = String(lastError ?? e?.message ?? e);
     const refused = dateRefusal(why, runtime, runtimeDate);
     if (refused) fail(refused);
+    const threw = describeLoadThrow(why, projectDir) ?? (/runtime failed to start/.test(why) ? describeLoadThrow(loadThrowLine, projectDir) : undefined);
+    if (threw && startedMarker && existsSync(startedMarker)) return waitForFix(threw);
+    if (threw) fail(threw);
     fail(`the Worker did not start: ${why}`, /Address already in use|EADDRINUSE/.test(why) ? "EADDRINUSE" : undefined);
   }
   started = true;
+  if (startedMarker) writeFileSync(startedMarker, "");
   return worker;
+}
+
+// A Worker that threw while it loaded, in a dev where it ran before: said once, then this host
+// waits for wrangler's next build of it and ends, and dev starts a fresh one (a host started
+// again on the same source would only throw again, every few seconds). Never resolves.
+let waitingForFix = false;
+function waitForFix(threw) {
+  if (waitingForFix) return new Promise(() => {});
+  waitingForFix = true;
+  process.stderr.write(`flareq: ${threw}\nflareq: the Worker starts again once its source changes; until then ` +
+                       "its fetch() answers 503 and its batches wait for it\n");
+  answerForTheWorker({
+    runtimePort: Number(env.FLAREQ_WORKER_RUNTIME_PORT),
+    deliveryPort: Number(env.FLAREQ_WORKER_DELIVERY_PORT),
+    why: `${threw}\nIt starts again once its source changes.`,
+  });
+  onNextBuild(projectDir, () => {
+    process.stderr.write("flareq: the Worker's source changed: starting it again\n");
+    endGroup();
+  });
+  return new Promise(() => {});
 }
 
 // Batches that come through this process (one JSON line each on stdin) go to queue() through

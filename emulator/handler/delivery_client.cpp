@@ -50,6 +50,10 @@ PostAnswer DeliveryClient::post(const BatchPost& post) {
     result.failure = PostAnswer::Failure::ConnectionLost;
     return result;
   }
+  if (answer && answer->status == 503 && answer->has_header("X-Flareq-Not-Loaded")) {
+    result.failure = PostAnswer::Failure::NotLoaded;
+    return result;
+  }
   if (answer) {
     result.status = answer->status;
     result.body = std::move(answer->body);

@@ -28,6 +28,8 @@ struct PostAnswer {
   enum class Failure {
     None,           // the runtime answered: status and body
     NotListening,   // no connection could be made: the batch was not handed over
+    NotLoaded,      // the Worker's host answered for it: the Worker threw while it loaded and
+                    // waits for a fix (worker/load-failure.mjs); the batch was not handed over
     ConnectionLost  // the connection ended (or timed out) after the batch was handed over
   };
   Failure failure = Failure::None;

@@ -26,6 +26,9 @@ namespace {
 
 constexpr int64_t kFirstBackoffMs = 100;
 constexpr int64_t kMaxBackoffMs = 5000;
+// A process that ran this long before it ended was not crashing as it started: it is started
+// again after the first backoff, not the grown one (the Worker host that waited for a fix).
+constexpr int64_t kSteadyRunMs = 10000;
 constexpr int64_t kExitGraceMs = 2000;   // a handler whose stdin closed has this long to finish
 constexpr int64_t kKilledGoneMs = 5000;  // a killed group has this long to close its pipes
 
@@ -159,6 +162,7 @@ class PersistentHandler final : public Handler {
     }
     child_ = *spawned;
     ++started_;
+    started_ms_ = clock_.steady_ms();
     {
       std::lock_guard<std::mutex> write_lock(write_mutex_);
       stdin_fd_ = child_.stdin_fd;
@@ -259,6 +263,7 @@ class PersistentHandler final : public Handler {
     }
     in_flight_.clear();
     child_ = Child{};
+    if (clock_.steady_ms() - started_ms_ >= kSteadyRunMs) backoff_ms_ = 0;
     backoff();
     exited_.notify_all();
   }
@@ -278,6 +283,7 @@ class PersistentHandler final : public Handler {
   std::string last_exit_;
   std::map<std::string, Pending*> in_flight_;
   int64_t backoff_ms_ = 0;
+  int64_t started_ms_ = 0;  // when the process last started (steady clock)
   std::atomic<int> started_{0};
   int64_t not_before_ms_ = 0;
 };

@@ -18,6 +18,11 @@ constexpr int64_t kReconnectEveryMs = 20;
 // counts as a failed delivery; as long as the Worker's port waits for it. The handler timeout
 // starts once the batch is handed over. Both fit in the batch's lease (the timeout + 60 s).
 constexpr int64_t kRuntimeWaitMs = 30000;
+// A Worker that threw while it loaded waits for its author's fix (its host answers for it, see
+// worker/load-failure.mjs): a batch waits for that as long as its handler timeout, which its lease
+// covers, asking this often, and is not an attempt until then; what is left of the timeout
+// is the batch's once the fixed Worker takes it.
+constexpr int64_t kNotLoadedPollMs = 250;
 // How long a batch's verdict waits for its mark; past it (a host too busy to relay its log in
 // time), the batch is reported without it.
 constexpr int64_t kMarkWaitMs = 200;
@@ -127,7 +132,8 @@ void WorkerRuntimeHandler::kill_all() {
 InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool crash, const std::string& mark) {
   InvocationResult result;
   result.report.threw = true;
-  int64_t wait_until = clock_.steady_ms() + kRuntimeWaitMs;
+  const int64_t asked = clock_.steady_ms();
+  int64_t wait_until = asked + kRuntimeWaitMs;
   // With a crash injected, the batch's connection is cut once the whole batch is written: that
   // invocation ends, and only it. One invocation's crash in production touches neither the
   // Worker's other batches nor its fetch(), so the runtime is not restarted.
@@ -139,6 +145,13 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
     const int64_t handed_over = clock_.steady_ms();
     PostAnswer answer = post_(request);
     bool not_listening = answer.failure == PostAnswer::Failure::NotListening;
+    bool not_loaded = answer.failure == PostAnswer::Failure::NotLoaded;
+    if (not_loaded && !closing_ && clock_.steady_ms() - asked < timeout_ms_ - kLeastTimeForAgainMs) {
+      clock_.sleep_ms(kNotLoadedPollMs);
+      wait_until = clock_.steady_ms() + kRuntimeWaitMs;  // the fixed Worker's runtime starts after this
+      request.timeout_ms = timeout_ms_ - (clock_.steady_ms() - asked);
+      continue;
+    }
     if (not_listening && !closing_ && clock_.steady_ms() < wait_until) {
       // The runtime is starting, reloading or restarting: the batch was not handed over yet.
       clock_.sleep_ms(kReconnectEveryMs);
@@ -149,10 +162,12 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
       return result;
     }
     if (answer.failure == PostAnswer::Failure::None) return verdict(answer, mark);
-    if (not_listening) {
+    if (not_loaded || not_listening) {
       result.not_started = true;
       result.failure = closing_ ? "dev is stopping"
-                                : "the Worker's runtime was not listening for " + std::to_string(kRuntimeWaitMs / 1000) + "s";
+                       : not_loaded ? "the Worker threw while it loaded (see the log) and was not fixed within " +
+                                          std::to_string((clock_.steady_ms() - asked) / 1000) + "s"
+                       : "the Worker's runtime was not listening for " + std::to_string(kRuntimeWaitMs / 1000) + "s";
     } else if (clock_.steady_ms() - handed_over >= request.timeout_ms - kReconnectEveryMs) {
       host_->kill_process();  // as for any handler: the whole process group ends, and starts again
       result.failure = "timed out after " + std::to_string(timeout_ms_ / 1000) + "s";

@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <future>
+#include <thread>
 
 #include "emulator/core/faults.h"
 #include "emulator/handler/handler.h"
@@ -136,6 +139,37 @@ TEST_F(PersistentHandlerTest, ACrashFailsTheBatchInFlightAndTheNextBatchStartsIt
   EXPECT_FALSE(next.report.threw) << next.failure;
   EXPECT_TRUE(next.report.per_message.count("m2"));
   EXPECT_EQ(spawner.spawned().size(), 2u);
+}
+
+// The backoff grows while the process keeps dying as it starts; one that ran a while before it
+// ended (the Worker host that waited for a fix) is started again after the first backoff.
+TEST_F(PersistentHandlerTest, AProcessThatRanAWhileIsStartedAgainAfterTheFirstBackoff) {
+  auto logged_times = [&](const std::string& part) {
+    std::lock_guard<std::mutex> lock(log_mutex);
+    return std::count_if(log.begin(), log.end(), [&](const std::string& l) { return l.find(part) != std::string::npos; });
+  };
+  auto until_logged = [&](const std::string& part, long times) {
+    for (int i = 0; i < 5000 && logged_times(part) < times; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return logged_times(part) >= times;
+  };
+  spawner.then_run([](FakeProcess&) { return 1; });
+  spawner.then_run([](FakeProcess&) { return 1; });
+  spawner.then_run([&](FakeProcess&) {
+    clock.advance_ms(10000);  // it ran ten seconds, then ended
+    return 1;
+  });
+  spawner.otherwise = answer_every_line;
+  auto h = make();
+  ASSERT_TRUE(h->start_now());
+  ASSERT_TRUE(until_logged("starting it again in 100ms", 1));
+  clock.advance_ms(100);
+  ASSERT_TRUE(until_logged("starting it again in 200ms", 1));
+  clock.advance_ms(200);
+  ASSERT_TRUE(until_logged("starting it again in 100ms", 2)) << "not the grown 400ms";
+  EXPECT_EQ(logged_times("in 400ms"), 0);
+  clock.advance_ms(100);
+  EXPECT_FALSE(h->invoke(R"({"ack":"m1"})").report.threw);
+  EXPECT_EQ(spawner.spawned().size(), 4u);
 }
 
 TEST_F(PersistentHandlerTest, ABatchPastTheTimeoutKillsTheProcess) {

@@ -101,6 +101,36 @@ TEST_F(WorkerRuntimeTest, ARuntimeThatNeverListensFailsTheBatchAfter30s) {
   EXPECT_LE(clock.steady_ms(), 30000 + 20);
 }
 
+// A Worker that threw while it loaded waits for its fix (its host answers "not loaded"): the
+// batch waits past the 30 s for a runtime, then, once the fixed Worker's runtime listens, is
+// handed over with what is left of its timeout: no attempt lost to the author's edit.
+TEST_F(WorkerRuntimeTest, ABatchWaitsForAWorkerThatThrewWhileItLoadedToBeFixed) {
+  int posts = 0;
+  std::vector<int64_t> timeouts;
+  auto h = make([&](const BatchPost& p) {
+    timeouts.push_back(p.timeout_ms);
+    ++posts;
+    if (clock.steady_ms() < 120000) return failed(PostAnswer::Failure::NotLoaded);  // two minutes to fix it
+    if (clock.steady_ms() < 123000) return failed(PostAnswer::Failure::NotListening);  // the fixed one starts
+    return answered(200, kOk);
+  }, 900000);
+  InvocationResult r = h->invoke("{}");
+  EXPECT_FALSE(r.report.threw) << r.failure;
+  EXPECT_TRUE(r.report.per_message.count("m1"));
+  EXPECT_GE(clock.steady_ms(), 123000);
+  EXPECT_LT(clock.steady_ms(), 124000);
+  EXPECT_EQ(timeouts.back(), 900000 - 120000) << "the handler timeout counts from the first ask";
+}
+
+// Not fixed within the handler timeout: the batch fails, not handed over, and says why.
+TEST_F(WorkerRuntimeTest, AWorkerNotFixedWithinTheTimeoutFailsTheBatch) {
+  auto h = make([&](const BatchPost&) { return failed(PostAnswer::Failure::NotLoaded); }, 60000);
+  InvocationResult r = h->invoke("{}");
+  EXPECT_TRUE(r.report.threw);
+  EXPECT_TRUE(r.not_started);
+  EXPECT_EQ(r.failure, "the Worker threw while it loaded (see the log) and was not fixed within 59s");
+}
+
 // The killed runtime (workerd, the host's grandchild) may take the next batch's connection
 // while it dies, which would count an attempt for nothing: the next batch waits the quiet
 // period first, as after a lost connection, and finds the runtime started again.
