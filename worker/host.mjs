@@ -473,16 +473,21 @@ let waitingForFix = false;
 function waitForFix(threw) {
   if (waitingForFix) return new Promise(() => {});
   waitingForFix = true;
+  const fixed = () => {
+    process.stderr.write("flareq: the Worker's source changed: starting it again\n");
+    endGroup();
+  };
+  if (!onNextBuild(projectDir, fixed)) {
+    process.stderr.write(`flareq: ${threw}\nthe Worker failed to start after a reload: starting its host again\n`);
+    endGroup();
+    return new Promise(() => {});
+  }
   process.stderr.write(`flareq: ${threw}\nflareq: the Worker starts again once its source changes; until then ` +
                        "its fetch() answers 503 and its batches wait for it\n");
   answerForTheWorker({
     runtimePort: Number(env.FLAREQ_WORKER_RUNTIME_PORT),
     deliveryPort: Number(env.FLAREQ_WORKER_DELIVERY_PORT),
     why: `${threw}\nIt starts again once its source changes.`,
-  });
-  onNextBuild(projectDir, () => {
-    process.stderr.write("flareq: the Worker's source changed: starting it again\n");
-    endGroup();
   });
   return new Promise(() => {});
 }

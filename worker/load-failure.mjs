@@ -60,15 +60,20 @@ export function describeLoadThrow(text, projectDir) {
 
 // Calls `then` once wrangler has written a new bundle of the Worker (its source changed and it
 // built): the runtime cannot load a fixed version into the one that failed, so the host ends
-// then, and dev starts a fresh one.
+// then, and dev starts a fresh one. False when there is no bundle folder to watch (a Worker
+// wrangler does not bundle): the caller ends at once instead.
 export function onNextBuild(projectDir, then) {
   const tmp = join(projectDir, ".wrangler", "tmp");
-  const watcher = watch(tmp, { recursive: true }, (event, file) => {
-    if (!file || !/^dev-[^/\\]+[/\\][^/\\]+\.js$/.test(file)) return;
-    watcher.close();
-    then();
-  });
-  return watcher;
+  try {
+    const watcher = watch(tmp, { recursive: true }, (event, file) => {
+      if (!file || !/^dev-[^/\\]+[/\\][^/\\]+\.js$/.test(file)) return;
+      watcher.close();
+      then();
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // While the Worker waits for its fix, its host answers on the runtime's ports: a request to the

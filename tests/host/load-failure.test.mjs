@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import { after, test } from "node:test";
-import { answerForTheWorker, describeLoadThrow, isLoadThrow } from "../../worker/load-failure.mjs";
+import { answerForTheWorker, describeLoadThrow, isLoadThrow, onNextBuild } from "../../worker/load-failure.mjs";
 
 const project = mkdtempSync(join(tmpdir(), "flareq-load-failure-"));
 after(() => rmSync(project, { recursive: true, force: true }));
@@ -68,4 +68,12 @@ test("while it waits, the host answers the Worker's requests with why, and its b
     runtime.close();
     delivery.close();
   }
+});
+
+test("the wait ends when wrangler writes the next bundle; with no bundle folder there is no wait", async () => {
+  assert.equal(onNextBuild(join(project, "nowhere"), () => {}), false);
+  const built = new Promise((resolve) => assert.equal(onNextBuild(project, resolve), true));
+  writeFileSync(join(bundle, "index.js.map"), "{}");  // a map is written too; the bundle is what counts
+  writeFileSync(join(bundle, "index.js"), "export default {};\n");
+  await built;
 });
