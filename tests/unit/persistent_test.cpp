@@ -5,10 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <future>
-#include <thread>
 
 #include "emulator/core/faults.h"
 #include "emulator/handler/handler.h"
