@@ -429,7 +429,7 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
       // loads): this host ends, and flareq starts a fresh one, which picks up the fixed source;
       // one whose code threw waits for the fix first (a fresh host would throw again).
       if (started && message.includes("runtime failed to start")) {
-        const threw = describeLoadThrow(message, projectDir) ?? describeLoadThrow(loadThrowLine, projectDir);
+        const threw = loadThrowOf(message);
         if (threw) waitForFix(threw);
         else {
           process.stderr.write("the Worker failed to start after a reload: starting its host again\n");
@@ -456,7 +456,7 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
     const why = String(lastError ?? e?.message ?? e);
     const refused = dateRefusal(why, runtime, runtimeDate);
     if (refused) fail(refused);
-    const threw = describeLoadThrow(why, projectDir) ?? (/runtime failed to start/.test(why) ? describeLoadThrow(loadThrowLine, projectDir) : undefined);
+    const threw = loadThrowOf(why);
     if (threw && startedMarker && existsSync(startedMarker)) return waitForFix(threw);
     if (threw) fail(threw);
     fail(`the Worker did not start: ${why}`, /Address already in use|EADDRINUSE/.test(why) ? "EADDRINUSE" : undefined);
@@ -464,6 +464,13 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
   started = true;
   if (startedMarker) writeFileSync(startedMarker, "");
   return worker;
+}
+
+// flareq's sentence for a Worker that threw while it loaded, from wrangler's error (older
+// wranglers only log the runtime's words: then its last such line); undefined for other errors.
+function loadThrowOf(why) {
+  return describeLoadThrow(why, projectDir) ??
+         (/runtime failed to start/.test(why) ? describeLoadThrow(loadThrowLine, projectDir) : undefined);
 }
 
 // A Worker that threw while it loaded, in a dev where it ran before: said once, then this host
@@ -477,12 +484,13 @@ function waitForFix(threw) {
     process.stderr.write("flareq: the Worker's source changed: starting it again\n");
     endGroup();
   };
+  process.stderr.write(`flareq: ${threw}\n`);
   if (!onNextBuild(projectDir, fixed)) {
-    process.stderr.write(`flareq: ${threw}\nthe Worker failed to start after a reload: starting its host again\n`);
+    process.stderr.write("the Worker failed to start after a reload: starting its host again\n");
     endGroup();
     return new Promise(() => {});
   }
-  process.stderr.write(`flareq: ${threw}\nflareq: the Worker starts again once its source changes; until then ` +
+  process.stderr.write("flareq: the Worker starts again once its source changes; until then " +
                        "its fetch() answers 503 and its batches wait for it\n");
   answerForTheWorker({
     runtimePort: Number(env.FLAREQ_WORKER_RUNTIME_PORT),
