@@ -1,9 +1,10 @@
 // Spawning handler commands with posix_spawn (glibc's uses CLONE_VM|CLONE_VFORK: nothing of
 // dev's address space is copied, however many threads and mappings it has), and ending their
 // process groups, also when dev dies: one guard process per dev kills every group it was told
-// of once dev is gone.
+// of once dev is gone, and every process that carries its mark in its environment.
 #include "emulator/handler/process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -23,8 +24,11 @@ namespace {
 
 // The guard: a fork of dev, made once, that reads the process groups to watch from a pipe
 // (a pid_t each: positive to watch, negative to forget) and, when the pipe ends (dev died,
-// even by kill -9, or dev exits), kills every group still watched. Only async-signal-safe
-// calls after fork(), and no allocation: the groups live in a fixed table.
+// even by kill -9, or dev exits), kills every group still watched, then every process whose
+// environment carries its mark (`mark()`, which every handler is given): a handler that
+// started between its spawn and dev's word to the guard, and what a handler started that left
+// its group (setsid, a daemon). Only async-signal-safe calls after fork(), and no allocation:
+// the groups live in a fixed table.
 class GroupGuard {
  public:
   static GroupGuard& instance() {
@@ -33,6 +37,9 @@ class GroupGuard {
   }
   void watch(pid_t pgid) { tell(pgid); }
   void forget(pid_t pgid) { tell(-pgid); }
+  // "FLAREQ_GUARD_<the guard's pid>=1", unique among live processes ("" if no guard runs); a
+  // handler of a dev started by another's handler carries both marks.
+  const std::string& mark() const { return mark_; }
 
  private:
   static constexpr int kMaxGroups = 65536;
@@ -41,16 +48,86 @@ class GroupGuard {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return;
     pid_t pid = fork();
-    if (pid == 0) run(fds[0], fds[1]);
+    if (pid == 0) {
+      char own[48] = "FLAREQ_GUARD_";  // no allocation after fork()
+      append_number(own, getpid());
+      strcat(own, "=1");
+      run(fds[0], fds[1], own);
+    }
     close(fds[0]);
     if (pid < 0) {
       close(fds[1]);
       return;
     }
     write_fd_ = fds[1];
+    mark_ = "FLAREQ_GUARD_" + std::to_string(pid) + "=1";
   }
 
-  [[noreturn]] static void run(int read_fd, int write_fd) {
+  // Appends `n`'s decimal digits to the C string `text`.
+  static void append_number(char* text, long n) {
+    char digits[24];
+    int count = 0;
+    do digits[count++] = static_cast<char>('0' + n % 10);
+    while ((n /= 10) > 0);
+    text += strlen(text);
+    while (count > 0) *text++ = digits[--count];
+    *text = '\0';
+  }
+
+  // Whether /proc/<pid>/environ holds the entry `mark` (its entries are NUL-terminated).
+  static bool carries(int proc_fd, const char* pid, const char* mark) {
+    char path[64] = "";
+    if (strlen(pid) > 20) return false;
+    strcat(strcpy(path, pid), "/environ");
+    int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;  // gone, or another user's
+    static char chunk[4096];
+    size_t length = strlen(mark), matched = 0;  // of the current entry; length + 1 once it differs
+    bool found = false;
+    ssize_t n;
+    while (!found && ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))) {
+      for (ssize_t i = 0; i < n && !found; ++i) {
+        if (chunk[i] == '\0') {
+          found = matched == length;
+          matched = 0;
+        } else if (matched < length && chunk[i] == mark[matched]) {
+          ++matched;
+        } else {
+          matched = length + 1;
+        }
+      }
+    }
+    close(fd);
+    return found;
+  }
+
+  // Kills every process that carries `mark`, with its group if it leads one, until a pass
+  // over /proc finds none (one could fork while the pass runs; a killed one reads as empty).
+  static void end_marked(const char* mark) {
+    static char entries[8192];
+    for (int pass = 0; pass < 8; ++pass) {
+      int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (proc_fd < 0) return;
+      bool killed = false;
+      ssize_t n;
+      while ((n = getdents64(proc_fd, entries, sizeof entries)) > 0) {
+        for (ssize_t at = 0; at < n;) {
+          auto* entry = reinterpret_cast<struct dirent64*>(entries + at);
+          at += entry->d_reclen;
+          pid_t pid = 0;
+          for (const char* c = entry->d_name; *c >= '0' && *c <= '9'; ++c) pid = pid * 10 + (*c - '0');
+          if (pid <= 0 || pid == getpid() || !carries(proc_fd, entry->d_name, mark)) continue;
+          if (getpgid(pid) == pid) ::kill(-pid, SIGKILL);
+          ::kill(pid, SIGKILL);
+          killed = true;
+        }
+      }
+      close(proc_fd);
+      if (!killed) return;
+    }
+  }
+
+  [[noreturn]] static void run(int read_fd, int write_fd, const char* mark) {
     // Nothing of dev's but the pipe: a listening socket or a client's connection kept open
     // here would outlive dev.
     close(write_fd);
@@ -76,6 +153,7 @@ class GroupGuard {
     }
     for (int i = 0; i < kMaxGroups; ++i)
       if (groups[i] > 0) ::kill(-groups[i], SIGKILL);
+    end_marked(mark);
     _exit(0);
   }
 
@@ -88,12 +166,14 @@ class GroupGuard {
   }
 
   int write_fd_ = -1;  // held by dev alone (close-on-exec): its end is dev's death
+  std::string mark_;
   std::mutex mutex_;
 };
 
-// dev's environment with `env` added (its values win).
-std::vector<std::string> environment_with(const std::map<std::string, std::string>& env) {
+// dev's environment with the guard's mark and `env` added (their values win).
+std::vector<std::string> environment_with(const std::string& mark, const std::map<std::string, std::string>& env) {
   std::vector<std::string> envs;
+  if (!mark.empty()) envs.push_back(mark);
   for (char** e = environ; *e; ++e) {
     std::string entry(*e);
     std::string key = entry.substr(0, entry.find('='));
@@ -169,14 +249,14 @@ Result<Child> SystemSpawner::spawn(const config::HandlerCommand& command, const 
   std::vector<std::string> argv = command.argv;
   if (!command.shell.empty()) argv = {"/bin/sh", "-c", command.shell};
   if (argv.empty()) return Result<Child>::failure("no command");
-  std::vector<std::string> envs = environment_with(env);
+  GroupGuard& guard = GroupGuard::instance();  // started before the first handler
+  std::vector<std::string> envs = environment_with(guard.mark(), env);
   std::vector<char*> args, envp;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   for (auto& e : envs) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  GroupGuard& guard = GroupGuard::instance();  // started before the first handler
   int in[2], out[2], err[2];
   int* pipes[] = {in, out, err};
   int made = 0;
