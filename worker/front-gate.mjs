@@ -16,6 +16,8 @@
 // verdict says only that queue() threw; a queue() ended as hung threw nothing, and is said so, as
 // is a queue() the Worker does not have). During a handler, the Worker's code that reads its env
 // from "cloudflare:workers" (import { env }) gets that same env, not the runtime's own (withEnv()).
+// The classes of `classes` (the Worker's own Durable Objects and Workflows, which the runtime
+// makes instances of) get that env too, and run each of their methods under it.
 // miniflare-shapes.mjs puts it in place.
 import { EVENTS_MODULE } from "./r2-events.mjs";
 import { SENDS_MODULE } from "./unawaited-sends.mjs";
@@ -34,11 +36,16 @@ const BATCH_HEADER = "x-flareq-batch";    // for the batch whose first message h
 // producers: the queue bindings' names; peers: the service bindings' to this dev's other Workers
 // (which share the secret); consumes: the queues whose batches queue() gets (a
 // Worker without queue() is told as it loads); deliverySecret: what an ask for what queue()
-// threw carries ("": nothing is kept); workersModule: where withEnv() comes from (Node's tests
-// give a module of their own).
+// threw carries ("": nothing is kept); classes: the names of the Worker's exported classes
+// that the runtime instantiates with an env; workersModule: where withEnv() comes from (Node's
+// tests give a module of their own).
 export function gateSource(mainImport, { secret = "", buckets = {}, producers = [], peers = [], consumes = [], deliverySecret = "",
-                                         workersModule = "cloudflare:workers" } = {}) {
+                                         classes = [], workersModule = "cloudflare:workers" } = {}) {
   const main = JSON.stringify(mainImport);
+  // Each class takes its place among the module's exports (a local export hides `export *`'s).
+  const classExports = [...new Set(classes)].map((name, i) =>
+    `const ${MODULE_PREFIX}class_${i} = ownClass(worker[${JSON.stringify(name)}]);\n` +
+    `export { ${MODULE_PREFIX}class_${i} as ${JSON.stringify(name)} };\n`).join("");
   return `import * as worker from ${main};
 import * as workers from ${JSON.stringify(workersModule)};
 import { withR2Events } from ${JSON.stringify("./" + EVENTS_MODULE)};
@@ -270,5 +277,38 @@ if (typeof inner === "function" && inner.prototype) {
   };
 }
 export default gated;
-`;
+// A class the runtime makes instances of with (ctx, env), a Durable Object's or a Workflow's:
+// they get the env the handlers get, and each method of theirs (fetch(), alarm(), an RPC method)
+// runs with import { env } meaning it. Anything but a class is left as it is.
+const classEnvs = new WeakMap();  // instance → its env
+function ownClass(Base) {
+  if (typeof Base !== "function" || !Base.prototype) return Base;
+  const Own = class extends Base {
+    constructor(ctx, env) {
+      const e = envOf(env);
+      withEnv(e, () => super(ctx, e));
+      classEnvs.set(this, e);
+    }
+  };
+  // The methods of the class and its ancestors, up to the runtime's own base classes.
+  const bases = [Object.prototype, workers.DurableObject?.prototype, workers.WorkflowEntrypoint?.prototype,
+                 workers.WorkerEntrypoint?.prototype];
+  const seen = new Set(["constructor"]);
+  for (let proto = Base.prototype; proto && !bases.includes(proto); proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+      if (seen.has(name) || typeof descriptor.value !== "function") continue;
+      seen.add(name);
+      const method = { [name](...args) {
+        const e = classEnvs.get(this);
+        const own = Base.prototype[name];
+        return e ? withEnv(e, () => own.apply(this, args)) : own.apply(this, args);
+      } }[name];
+      Object.defineProperty(Own.prototype, name, { ...descriptor, value: method });
+    }
+  }
+  Object.defineProperty(Own, "name", { value: Base.name });
+  return Own;
+}
+${classExports}`;
 }

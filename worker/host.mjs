@@ -229,6 +229,13 @@ function r2Buckets(rawConfig) {
   return buckets;
 }
 
+// The classes of this Worker that the runtime makes instances of with an env: its Durable
+// Objects and Workflows (those of another script are that Worker's).
+function ownClasses(config) {
+  const own = (c) => c?.class_name && (!c.script_name || c.script_name === config.name);
+  return [...(config.durable_objects?.bindings ?? []), ...(config.workflows ?? [])].filter(own).map((c) => c.class_name);
+}
+
 // wrangler 4.86's Worker.queue() asks the Miniflare of its proxy, which does not hold the
 // user's Worker. The runtime's own Miniflare instances are noted as they start (every
 // instance reads `ready`), and queue() goes to the one that holds the Worker.
@@ -354,6 +361,7 @@ function prepareRuntime(miniflare, config) {
   const buckets = r2Buckets(config);
   const shape = wantsDelivery || frontSecret || Object.keys(buckets).length ? joinFlareq(miniflare, {
     workerName: config.name ?? "worker", frontSecret, buckets, producers: queueProducers(config), peers: peerBindings(config),
+    classes: ownClasses(config),
     consumes: (env.FLAREQ_WORKER_CONSUMES ?? "").split(",").filter(Boolean),
     port: wantsDelivery ? deliveryPort : 0, secret: deliverySecret,
     plugin: queuePlugin, isMark, out: errOut,

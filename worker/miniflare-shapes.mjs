@@ -38,7 +38,7 @@ const sendsSource = readFileSync(new URL("./unawaited-sends.mjs", import.meta.ur
 const wantsGate = (join) => Boolean(join.frontSecret) || Object.keys(join.buckets ?? {}).length > 0 || Boolean(join.port);
 const gateOptions = (join) => ({ secret: join.frontSecret ?? "", buckets: join.buckets ?? {},
                                  producers: join.producers ?? [], peers: join.peers ?? [], consumes: join.consumes ?? [],
-                                 deliverySecret: join.port ? join.secret ?? "" : "" });
+                                 deliverySecret: join.port ? join.secret ?? "" : "", classes: join.classes ?? [] });
 
 // A log handler that lets `isMark` lines through as they are.
 function passMarks(handle, isMark, out) {
@@ -115,7 +115,8 @@ function afterParse(schema, change) {
 // Adds the front gate (with `frontSecret`) and the delivery service (with `port` and `secret`)
 // for `workerName` to the runtime that `miniflare` will start; returns the shape used
 // ("miniflare 4" or "miniflare 5"), or "" when the module has neither.
-// join: {workerName, frontSecret, buckets: {BINDING: "bucket"}, producers: [BINDING], peers: [BINDING], consumes: [queue], port, secret,
+// join: {workerName, frontSecret, buckets: {BINDING: "bucket"}, producers: [BINDING], peers: [BINDING], consumes: [queue],
+// classes: [the Worker's Durable Object and Workflow class names], port, secret,
 // plugin: {package, name}, isMark(text), out(text)}.
 export function joinFlareq(miniflare, join) {
   if (miniflare4(miniflare, join)) return "miniflare 4";

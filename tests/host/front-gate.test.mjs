@@ -25,7 +25,12 @@ export function withEnv(newEnv, run) { return scope.run(newEnv, run); }
 `;
 
 // The gate in front of a Worker whose entry module is `source`, loaded as the runtime loads it.
-async function gated(source, { consumes = [], secret = "", peers = [], producers = [] } = {}) {
+async function gated(source, options = {}) {
+  return (await gatedModule(source, options)).default;
+}
+
+// The gate's module itself: its default export and the Worker's other exports, as the runtime sees them.
+async function gatedModule(source, { consumes = [], secret = "", peers = [], producers = [], classes = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "flareq-gate-"));
   dirs.push(dir);
   const worker = new URL("../../worker/", import.meta.url);
@@ -35,8 +40,8 @@ async function gated(source, { consumes = [], secret = "", peers = [], producers
     .replace('from "./r2-events.mjs"', `from "./${EVENTS_MODULE}"`));
   writeFileSync(join(dir, "workers.mjs"), WORKERS_MODULE);
   writeFileSync(join(dir, GATE_MODULE), gateSource("./index.mjs", { deliverySecret: SECRET, consumes, secret, peers, producers,
-                                                                    workersModule: "./workers.mjs" }));
-  return (await import(pathToFileURL(join(dir, GATE_MODULE)).href)).default;
+                                                                    classes, workersModule: "./workers.mjs" }));
+  return import(pathToFileURL(join(dir, GATE_MODULE)).href);
 }
 
 // What the gate answers the delivery service's ask for the batch whose first message is `id`.
@@ -151,4 +156,23 @@ test("code that reads env from cloudflare:workers gets the handler's env: its se
   assert.equal(told.length, 2, told.join("\n"));
   assert.match(told[0], /^flareq: env\.AUDIT\.send\(\) was still in flight when fetch\(\) returned/);
   assert.match(told[1], /^flareq: env\.AUDIT\.send\(\) was still in flight when queue\(\) returned/);
+});
+
+test("the Worker's Durable Object and Workflow classes get the handlers' env, also through cloudflare:workers in their methods", async () => {
+  const source = "import { env } from './workers.mjs';\n" +
+    "class Base { constructor(ctx, env) { this.env = env; this.built = env.NAME; } inherited() { return env.NAME; } }\n" +
+    "export class Archive extends Base { static kind = 'object'; async store(key) { return [key, this.env.NAME, env.NAME]; } }\n" +
+    "export class Untouched extends Base {}\n" +
+    "export const notAClass = 42;\n" +
+    "export default { fetch() { return new Response('ok'); } };";
+  const mod = await gatedModule(source, { classes: ["Archive", "notAClass"] });
+  const archive = new mod.Archive(ctx, { NAME: "the handlers' env" });
+  assert.equal(mod.Archive.name, "Archive");
+  assert.equal(mod.Archive.kind, "object", "its static fields are the class's");
+  assert.ok(archive instanceof mod.Archive);
+  assert.equal(archive.built, "the handlers' env");
+  assert.deepEqual(await archive.store("k"), ["k", "the handlers' env", "the handlers' env"]);
+  assert.equal(archive.inherited(), "the handlers' env", "a method of an ancestor class runs under its env too");
+  assert.equal(mod.notAClass, 42, "anything but a class is exported as it is");
+  assert.equal(new mod.Untouched(ctx, { NAME: "x" }).inherited(), undefined, "a class the config does not name is the Worker's own");
 });
