@@ -12,7 +12,7 @@ total=${1:-10000000}
 flareq=${FLAREQ:-$(pwd)/build/flareq}
 bench=$(pwd)/bench
 py=/usr/bin/python3
-work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 state="$work/state.sqlite"
 fq() { "$flareq" --state "$state" "$@"; }
 size_mb() { du -cm "$state"* | tail -1 | cut -f1; }

@@ -11,7 +11,7 @@ scripts/setup >/dev/null
 command -v bc >/dev/null || { echo "bench needs bc: apt-get install bc" >&2; exit 1; }
 bench=$(pwd)/bench
 flareq=${FLAREQ:-$(pwd)/build/flareq}  # FLAREQ picks another build, for a comparison in the same minutes
-work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 py=/usr/bin/python3
 
 start_dev() {  # $1: wrangler.jsonc content

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-10}; conns=${2:-16}
 for tool in wrk bc; do command -v $tool >/dev/null || { echo "bench needs $tool: apt-get install wrk bc" >&2; exit 1; }; done
 scripts/setup >/dev/null
-work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 cat >"$work/push.lua" <<'LUA'
 wrk.method = "POST"

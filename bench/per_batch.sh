@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 total=${1:-50000}
 flareq=${FLAREQ:-$(pwd)/build/flareq}
-work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 printf '#include <unistd.h>\nint main(void){char b[65536];while(read(0,b,sizeof b)>0);return 0;}\n' >"$work/h.c"
 cc -O2 -o "$work/handler" "$work/h.c"
 # The ceiling: the same handler spawned by two threads with nothing else running.

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 total=${1:-100000}
 scripts/setup >/dev/null
-work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 build/flareq --state "$work/state.sqlite" dev --port 0 --port-file "$work/port" --http-pull bench >"$work/dev.log" 2>&1 &
 for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
 /usr/bin/python3 - "http://127.0.0.1:$(cat "$work/port")/client/v4/accounts/local/queues/bench" "$total" <<'PY'

@@ -30,7 +30,7 @@ JS
 cd "$work"
 "$flareq" dev --port 0 --port-file "$work/port" --worker-port 0 --worker-port-file "$work/worker-port" >"$work/dev.log" 2>&1 &
 dev=$!
-trap 'kill $dev 2>/dev/null; wait $dev 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $dev 2>/dev/null || true; wait $dev 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 2400); do [ -s "$work/worker-port" ] && break; kill -0 $dev 2>/dev/null || { cat "$work/dev.log"; exit 1; }; sleep 0.05; done
 port=$(cat "$work/worker-port")
 "$load" 127.0.0.1 "$port" /put 500 "$clients" >/dev/null  # warm up
