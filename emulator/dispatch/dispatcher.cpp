@@ -344,9 +344,16 @@ void Dispatcher::report_long_batches(int64_t steady) {
     int64_t ran = batch.next_notice_ms - batch.started_ms;
     batch.next_notice_ms = batch.started_ms + 2 * ran;
     if (ran >= options_.handler_timeout_ms) continue;
-    log_.line("QUEUE " + batch.queue + " " + std::to_string(batch.size) + "/" + std::to_string(batch.batch_size) +
-              " still running after " + std::to_string(ran / 1000) + "s (its handler is ended at " +
-              std::to_string(options_.handler_timeout_ms / 1000) + "s, --handler-timeout, and the batch retried)");
+    std::string head = "QUEUE " + batch.queue + " " + std::to_string(batch.size) + "/" + std::to_string(batch.batch_size);
+    std::string timeout = std::to_string(options_.handler_timeout_ms / 1000) + "s, --handler-timeout";
+    auto runtime = runtimes_.find(batch.queue);
+    if (runtime != runtimes_.end() && runtime->second.handler->holding_for_load())
+      log_.line(head + " waiting " + std::to_string(ran / 1000) + "s for the Worker, which threw while it loaded (above): " +
+                "queue() gets the batch once the fix is saved, not counted as an attempt (at " + timeout +
+                ", it fails and is retried)");
+    else
+      log_.line(head + " still running after " + std::to_string(ran / 1000) + "s (its handler is ended at " + timeout +
+                ", and the batch retried)");
   }
 }
 

@@ -58,6 +58,9 @@ class Handler {
   // How many times a process of this handler has started (a persistent handler's restarts
   // count; a per-batch handler says 0).
   virtual int processes_started() const { return 0; }
+  // Whether its batches are being held, not run: the Worker threw while it loaded, and they
+  // wait for the fix (uncounted) rather than fail.
+  virtual bool holding_for_load() const { return false; }
 };
 
 class Spawner;  // process.h

@@ -138,6 +138,17 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
   // invocation ends, and only it. One invocation's crash in production touches neither the
   // Worker's other batches nor its fetch(), so the runtime is not restarted.
   BatchPost request{port_, secret_, body, mark, crash, timeout_ms_};
+  // Counted in held_for_load_ from the first answer that the Worker is not loaded until the
+  // batch is handed over or given up.
+  struct Held {
+    std::atomic<int>& count;
+    bool on = false;
+    void set(bool now) {
+      if (now != on) count += now ? 1 : -1;
+      on = now;
+    }
+    ~Held() { set(false); }
+  } held{held_for_load_};
   while (true) {
     int64_t quiet = quiet_until_ms_ - clock_.steady_ms();
     if (quiet > 0 && !closing_) clock_.sleep_ms(quiet);
@@ -146,6 +157,7 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
     PostAnswer answer = post_(request);
     bool not_listening = answer.failure == PostAnswer::Failure::NotListening;
     bool not_loaded = answer.failure == PostAnswer::Failure::NotLoaded;
+    held.set(not_loaded);
     if (not_loaded && !closing_ && clock_.steady_ms() - asked < timeout_ms_ - kLeastTimeForAgainMs) {
       clock_.sleep_ms(kNotLoadedPollMs);
       wait_until = clock_.steady_ms() + kRuntimeWaitMs;  // the fixed Worker's runtime starts after this

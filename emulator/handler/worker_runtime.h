@@ -38,6 +38,7 @@ class WorkerRuntimeHandler final : public Handler {
   void kill_process() override { host_->kill_process(); }
   Result<Done> start_now() override { return host_->start_now(); }
   int processes_started() const override { return host_->processes_started(); }
+  bool holding_for_load() const override { return held_for_load_ > 0; }
 
  private:
   InvocationResult post(const std::string& document, bool crash);
@@ -67,6 +68,7 @@ class WorkerRuntimeHandler final : public Handler {
   std::condition_variable mark_seen_;
   std::set<std::string> awaited_, arrived_;  // marks
   std::atomic<bool> closing_{false};
+  std::atomic<int> held_for_load_{0};  // batches waiting for a Worker that threw while it loaded
   std::atomic<int> reloads_{0};  // reloads the host has told of
   std::atomic<int64_t> quiet_until_ms_{0};  // steady: no batch is posted before it
   SourceMaps source_maps_;

@@ -64,7 +64,9 @@ struct FakeHandler final : handler::Handler {
     ++kills;
     killed = true;
   }
+  bool holding_for_load() const override { return holding; }
   int crashes = 0;
+  bool holding = false;  // as a Worker's handler says while the Worker does not load
 };
 
 handler::InvocationResult threw() {
@@ -322,6 +324,24 @@ TEST_F(DispatcherTest, ABatchThatRunsLongIsSaidAt10sThenAtEachDoubling) {
   clock_.advance_ms(600000);
   dispatcher_->step();
   EXPECT_EQ(notices(), 3);
+}
+
+// A batch held for a Worker that threw while it loaded is said to wait for the fix, not to run.
+TEST_F(DispatcherTest, ABatchHeldForAWorkerThatDoesNotLoadIsSaidToWaitForTheFix) {
+  start(settings(1, 0));
+  send(1);
+  dispatcher_->step();
+  ASSERT_EQ(runner_.held(), 1u);
+  handler_->holding = true;
+  clock_.advance_ms(10000);
+  dispatcher_->step();
+  EXPECT_TRUE(logged("QUEUE q 1/1 waiting 10s for the Worker, which threw while it loaded (above): queue() gets the batch "
+                     "once the fix is saved, not counted as an attempt (at 900s, --handler-timeout, it fails and is retried)"));
+  EXPECT_FALSE(logged("still running"));
+  handler_->holding = false;  // fixed: the batch runs now
+  clock_.advance_ms(10000);
+  dispatcher_->step();
+  EXPECT_TRUE(logged("QUEUE q 1/1 still running after 20s"));
 }
 
 TEST_F(DispatcherTest, AHandlerThatNeverAnswersHoldsItsSlotAndIsKilledAfterTheShutdownGrace) {

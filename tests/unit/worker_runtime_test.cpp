@@ -107,16 +107,24 @@ TEST_F(WorkerRuntimeTest, ARuntimeThatNeverListensFailsTheBatchAfter30s) {
 TEST_F(WorkerRuntimeTest, ABatchWaitsForAWorkerThatThrewWhileItLoadedToBeFixed) {
   int posts = 0;
   std::vector<int64_t> timeouts;
+  std::vector<bool> holding;  // what the handler said of itself at each ask (dev's long-batch notice reads it)
+  Handler* self = nullptr;
   auto h = make([&](const BatchPost& p) {
     timeouts.push_back(p.timeout_ms);
+    holding.push_back(self->holding_for_load());
     ++posts;
     if (clock.steady_ms() < 120000) return failed(PostAnswer::Failure::NotLoaded);  // two minutes to fix it
     if (clock.steady_ms() < 123000) return failed(PostAnswer::Failure::NotListening);  // the fixed one starts
     return answered(200, kOk);
   }, 900000);
+  self = h.get();
   InvocationResult r = h->invoke("{}");
   EXPECT_FALSE(r.report.threw) << r.failure;
   EXPECT_TRUE(r.report.per_message.count("m1"));
+  ASSERT_GE(holding.size(), 3u);
+  EXPECT_FALSE(holding.front()) << "not before the first answer that the Worker is not loaded";
+  EXPECT_TRUE(holding[1]) << "held from then on, while the Worker is not loaded";
+  EXPECT_FALSE(h->holding_for_load()) << "and no longer once handed over";
   EXPECT_GE(clock.steady_ms(), 123000);
   EXPECT_LT(clock.steady_ms(), 124000);
   EXPECT_EQ(timeouts.back(), 900000 - 120000) << "the handler timeout counts from the first ask";
