@@ -31,6 +31,7 @@ struct ProducerConfig {
 struct ConsumerConfig {
   std::string queue;
   std::string type = "worker";  // "http_pull" is a local extension
+  std::string type_where;        // "file:line:column: " of "type", when the config gives one
   int max_batch_size = 10;
   double max_batch_timeout = 5;  // seconds; fractions allowed locally
   int max_retries = 3;

@@ -190,6 +190,7 @@ ConsumerConfig read_consumer(Validator& v, const json& obj, const std::string& p
     v.error(path, path + " is missing the required field \"queue\"");
   }
   if (auto t = v.string_field(obj, path, "type")) {
+    c.type_where = v.where(path + ".type");
     if (*t == "http_pull") {
       v.warn(path + ".type", path + ".type \"http_pull\" is a flareq extension: production accepts "
                                     "only \"worker\" in a config file");

@@ -178,8 +178,13 @@ class PersistentHandler final : public Handler {
     while (true) {
       exited_.wait(lock, [&] { return closing_ || child_.pid <= 0; });
       if (closing_) return;
-      log_(last_exit_ + "; starting it again in " +
-           std::to_string(std::max<int64_t>(0, not_before_ms_ - clock_.steady_ms())) + "ms");
+      // Said as it starts again, once the backoff is waited out: a host that failed to start
+      // is closed by dev meanwhile, which says why, and its exit is no news.
+      const std::string exit = last_exit_;
+      const int64_t pause = std::max<int64_t>(0, not_before_ms_ - clock_.steady_ms());
+      wait_until_steady(exited_, lock, clock_, not_before_ms_, [&] { return closing_; });
+      if (closing_) return;
+      log_(exit + "; starting it again after " + std::to_string(pause) + "ms");
       Result<Done> started = start(lock);
       if (!started && !closing_) log_(started.why());
     }

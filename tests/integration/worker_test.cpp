@@ -1106,7 +1106,7 @@ TEST_F(WorkerProject, AKilledWorkerHostIsRestartedAtOnceOnItsPort) {
   ASSERT_GT(host, 0);
   ASSERT_EQ(kill(host, SIGKILL), 0);
   // With no batch pending, the host comes back by itself, and fetch() on the same port.
-  EXPECT_TRUE(dev->wait_for_log("[test-worker] the handler process exited (killed by signal 9 (Killed)); starting it again in "))
+  EXPECT_TRUE(dev->wait_for_log("[test-worker] the handler process exited (killed by signal 9 (Killed)); starting it again after "))
       << dev->log();
   EXPECT_TRUE(fetch_served()) << dev->log();
   ASSERT_EQ(api->post("queues/jobs/messages", {{"body", {{"action", "ack"}, {"tag", "after"}}}}).status, 200);
@@ -1547,6 +1547,8 @@ TEST_F(WorkerProject, AMissingMainOrNodeIsOneClearSentenceAndANonZeroExit) {
                                              " does not exist"),
             std::string::npos)
       << missing.out << missing.err;
+  // The host's exit after it said so is not a crash to start again from.
+  EXPECT_EQ((missing.out + missing.err).find("starting it again"), std::string::npos) << missing.out << missing.err;
 
   Result no_node = run({"flareq", "--state", (dir / "state.sqlite").string(), "dev", "--port", "0", "--worker-port", "0"},
                        "", {{"FLAREQ_NODE", "/nonexistent/node"}}, dir.path());
@@ -1554,6 +1556,26 @@ TEST_F(WorkerProject, AMissingMainOrNodeIsOneClearSentenceAndANonZeroExit) {
   EXPECT_NE(no_node.err.find("the Worker host did not start: cannot start the handler: /nonexistent/node"),
             std::string::npos)
       << no_node.out << no_node.err;
+}
+
+// A pull consumer declared in the config of a Worker (flareq's extension) would make wrangler
+// refuse the whole config: dev says so at once, at the field, with the ways that work.
+TEST_F(WorkerProject, APullConsumerInAWorkersConfigIsRefusedWithTheWaysThatWork) {
+  std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
+  std::string config = read_file(dir / "wrangler.jsonc");
+  const std::string slow = R"({ "queue": "slow", "max_batch_size": 1)";
+  ASSERT_NE(config.find(slow), std::string::npos);
+  config.replace(config.find(slow), slow.size(), R"({ "queue": "slow", "type": "http_pull", "max_batch_size": 1)");
+  std::ofstream(dir / "wrangler.jsonc") << config;
+  Result r = flareq({"dev", "--port", "0", "--worker-port", "0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("wrangler.jsonc:16:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("queues.consumers[1].type \"http_pull\": wrangler refuses any consumer type but \"worker\" in the "
+                       "config of a Worker it runs, so the Worker could not start; declare the pull consumer with flareq "
+                       "dev --http-pull slow (or flareq queues consumer http add slow), or run the queues alone with --no-worker"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out.find("[test-worker]"), std::string::npos) << "no Worker was started: " << r.out;
 }
 
 // A project's wrangler outside the supported range, one whose Node.js is not to be found, and a
