@@ -1,7 +1,7 @@
 // The sign-up Worker under test with flareq/testing: sign-ups go in through fetch(), queue()
 // sends the welcome emails, and the address that bounces ends in the dead letter queue. The
 // clock is virtual: no test waits out a batch window or a delay in real time.
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
 import { startFlareq } from "flareq/testing";
 
 let fq;
@@ -9,6 +9,8 @@ beforeAll(async () => {
   fq = await startFlareq({ config: "wrangler.jsonc", virtualClock: true });
 });
 afterAll(() => fq?.stop());
+// A test that fails prints what dev and the Worker said meanwhile: the first thing to read.
+beforeEach(({ onTestFailed }) => onTestFailed(() => console.log(fq.logs())));
 
 async function signUp(name, email) {
   const response = await fq.fetch("/signup", { method: "POST", body: JSON.stringify({ name, email }) });
