@@ -59,14 +59,6 @@ DevSession::~DevSession() {
 
 // The file's own conversion, the configs' queues and consumers, and the handler of each queue.
 void DevSession::prepare_state_file() {
-  Store& store = *project_.store;
-  try {
-    if (store.enable_space_reclaim())
-      print_("Converted the state file so that it gives free space back as queues drain (once)");
-  } catch (const std::exception& e) {
-    print_(std::string("warning: could not convert the state file to give free space back: ") + e.what());
-  }
-  if (settings_.virtual_clock) store.freeze_clock();
   const auto& configs = *project_.configs;
   // wrangler refuses the Worker's config if it declares a pull consumer: said before anything
   // is applied, with the ways that work.
@@ -78,6 +70,14 @@ void DevSession::prepare_state_file() {
                            "refuses any consumer type but \"worker\" in the config of a Worker it runs, so the Worker "
                            "could not start; declare the pull consumer with flareq dev --http-pull " + c.queue +
                            " (or flareq queues consumer http add " + c.queue + "), or run the queues alone with --no-worker");
+  Store& store = *project_.store;
+  try {
+    if (store.enable_space_reclaim())
+      print_("Converted the state file so that it gives free space back as queues drain (once)");
+  } catch (const std::exception& e) {
+    print_(std::string("warning: could not convert the state file to give free space back: ") + e.what());
+  }
+  if (settings_.virtual_clock) store.freeze_clock();
   for (const auto& config : configs)
     for (const auto& line : project::apply_config(config, store)) print_(line);
   for (const auto& line : project::unconsumed_producer_warnings(configs, store)) print_(line);
