@@ -278,8 +278,9 @@ if (typeof inner === "function" && inner.prototype) {
 }
 export default gated;
 // A class the runtime makes instances of with (ctx, env), a Durable Object's or a Workflow's:
-// they get the env the handlers get, and each method of theirs (fetch(), alarm(), an RPC method)
-// runs with import { env } meaning it. Anything but a class is left as it is.
+// they get the env the handlers get, and each method of theirs (fetch(), alarm(), an RPC method,
+// a Workflow's run() and its steps) runs with import { env } meaning it. Anything but a class is
+// left as it is.
 const classEnvs = new WeakMap();  // instance → its env
 function ownClass(Base) {
   if (typeof Base !== "function" || !Base.prototype) return Base;
@@ -290,6 +291,7 @@ function ownClass(Base) {
       classEnvs.set(this, e);
     }
   };
+  const isWorkflow = typeof workers.WorkflowEntrypoint === "function" && Base.prototype instanceof workers.WorkflowEntrypoint;
   // The methods of the class and its ancestors, up to the runtime's own base classes.
   const bases = [Object.prototype, workers.DurableObject?.prototype, workers.WorkflowEntrypoint?.prototype,
                  workers.WorkerEntrypoint?.prototype];
@@ -302,6 +304,7 @@ function ownClass(Base) {
       const method = { [name](...args) {
         const e = classEnvs.get(this);
         const own = Base.prototype[name];
+        if (e && name === "run" && isWorkflow) args[1] = stepsUnder(args[1], e);
         return e ? withEnv(e, () => own.apply(this, args)) : own.apply(this, args);
       } }[name];
       Object.defineProperty(Own.prototype, name, { ...descriptor, value: method });
@@ -309,6 +312,27 @@ function ownClass(Base) {
   }
   Object.defineProperty(Own, "name", { value: Base.name });
   return Own;
+}
+// A Workflow's step as run() gets it: the runtime calls back each step.do()'s function from
+// outside run(), so the function is given the env again.
+function stepsUnder(step, e) {
+  if (step === null || (typeof step !== "object" && typeof step !== "function")) return step;  // an RPC stub is a function
+  return new Proxy(step, {
+    // An RPC stub takes any property as a remote one (.bind, .apply): Reflect calls it.
+    get(target, key) {
+      const value = Reflect.get(target, key);
+      if (typeof value !== "function") return value;
+      if (key !== "do") return (...args) => Reflect.apply(value, target, args);
+      return (...args) => {
+        const last = args.length - 1;
+        if (typeof args[last] === "function") {
+          const callback = args[last];
+          args[last] = (...given) => withEnv(e, () => callback(...given));
+        }
+        return Reflect.apply(value, target, args);
+      };
+    },
+  });
 }
 ${classExports}`;
 }

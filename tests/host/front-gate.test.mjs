@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { AsyncResource } from "node:async_hooks";
 import { after, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { GATE_MODULE, gateSource } from "../../worker/front-gate.mjs";
@@ -22,6 +23,7 @@ const WORKERS_MODULE = `import { AsyncLocalStorage } from "node:async_hooks";
 const scope = new AsyncLocalStorage();
 export const env = new Proxy({}, { get: (_, name) => scope.getStore()?.[name] });
 export function withEnv(newEnv, run) { return scope.run(newEnv, run); }
+export class WorkflowEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
 `;
 
 // The gate in front of a Worker whose entry module is `source`, loaded as the runtime loads it.
@@ -175,4 +177,16 @@ test("the Worker's Durable Object and Workflow classes get the handlers' env, al
   assert.equal(archive.inherited(), "the handlers' env", "a method of an ancestor class runs under its env too");
   assert.equal(mod.notAClass, 42, "anything but a class is exported as it is");
   assert.equal(new mod.Untouched(ctx, { NAME: "x" }).inherited(), undefined, "a class the config does not name is the Worker's own");
+});
+
+test("a Workflow's step functions, which the runtime calls back from outside run(), get the env too", async () => {
+  const source = "import { env, WorkflowEntrypoint } from './workers.mjs';\n" +
+    "export class Flow extends WorkflowEntrypoint { async run(event, step) { return step.do('read', async () => env.NAME); } }\n" +
+    "export default {};";
+  const mod = await gatedModule(source, { classes: ["Flow"] });
+  // The runtime's step is an RPC stub (a function whose properties are remote): its do() calls
+  // the step's function back in a context of its own, here the module's top level's.
+  const outside = AsyncResource.bind((callback) => callback());
+  const step = Object.assign(() => {}, { do: (name, callback) => outside(callback) });
+  assert.equal(await new mod.Flow(ctx, { NAME: "the handlers' env" }).run({}, step), "the handlers' env");
 });

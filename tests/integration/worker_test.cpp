@@ -1716,13 +1716,16 @@ TEST_F(WorkerProject, R2WritesThroughTheBindingNotifyTheRulesQueuesWithProductio
   ASSERT_EQ(by_object["size"], 6) << dev->log();
   json by_rpc = worker->post_raw("/put-via-object-rpc/images/emu.png", "emu").body;
   ASSERT_EQ(by_rpc["size"], 3) << dev->log();
+  // From a step of the Worker's Workflow, through the imported env.
+  json by_workflow = worker->post_raw("/put-via-workflow/images/yak.png", "a yak").body;
+  ASSERT_EQ(by_workflow["size"], 5) << dev->log();
   EXPECT_EQ(worker->post_raw("/delete?keys=images/cat.png,docs/cat.png", "").status, 200);
   // The Worker's code never sees flareq's own service.
-  EXPECT_EQ(worker->get("/env").body, json::array({"ARCHIVE", "RESULTS", "UPLOADS"}));
+  EXPECT_EQ(worker->get("/env").body, json::array({"ARCHIVE", "IMPORTER", "RESULTS", "UPLOADS"}));
 
   // Creations: committed before each write returned, so there now, for the pull consumer.
   std::vector<json> created = pull_bodies(*api, "uploads-pulled");
-  ASSERT_EQ(created.size(), 5u) << dev->log();
+  ASSERT_EQ(created.size(), 6u) << dev->log();
   auto created_for = [&](const std::string& key) {
     for (const json& body : created)
       if (body["object"]["key"] == key) return body;
@@ -1733,6 +1736,7 @@ TEST_F(WorkerProject, R2WritesThroughTheBindingNotifyTheRulesQueuesWithProductio
   EXPECT_EQ(created_for("images/dog.png")["object"], (json{{"key", "images/dog.png"}, {"size", 3}, {"eTag", imported["etag"]}}));
   EXPECT_EQ(created_for("images/owl.png")["object"], (json{{"key", "images/owl.png"}, {"size", 6}, {"eTag", by_object["etag"]}}));
   EXPECT_EQ(created_for("images/emu.png")["object"], (json{{"key", "images/emu.png"}, {"size", 3}, {"eTag", by_rpc["etag"]}}));
+  EXPECT_EQ(created_for("images/yak.png")["object"], (json{{"key", "images/yak.png"}, {"size", 5}, {"eTag", by_workflow["etag"]}}));
   EXPECT_EQ(first["account"], "local");
   EXPECT_EQ(first["bucket"], "uploads");
   EXPECT_EQ(first["object"], (json{{"key", "images/cat.png"}, {"size", 13}, {"eTag", put["etag"]}}));

@@ -1,6 +1,6 @@
 // Writes to the UPLOADS bucket as the tests ask (through the env fetch() gets, the one of
 // "cloudflare:workers", or a Durable Object's), and reports each notification queue() gets.
-import { DurableObject, env as importedEnv } from "cloudflare:workers";
+import { DurableObject, WorkflowEntrypoint, env as importedEnv } from "cloudflare:workers";
 
 // A Durable Object that writes to the bucket: through this.env in fetch(), through the imported
 // env in an RPC method.
@@ -16,6 +16,16 @@ export class Archive extends DurableObject {
   }
 }
 
+// A Workflow whose step writes to the bucket through the imported env (the runtime calls a
+// step's function back from outside run()).
+export class Importer extends WorkflowEntrypoint {
+  async run(event, step) {
+    await step.do("store", async () => {
+      await importedEnv.UPLOADS.put(event.payload.key, event.payload.text);
+    });
+  }
+}
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -27,6 +37,13 @@ export default {
     const archive = () => env.ARCHIVE.get(env.ARCHIVE.idFromName("archive"));
     if (verb === "put-via-object") return archive().fetch("http://archive/" + encodeURIComponent(key), { method: "POST", body: await request.text() });
     if (verb === "put-via-object-rpc") return Response.json(await archive().store(key, await request.text()));
+    if (verb === "put-via-workflow") {
+      // The Workflow writes in a step through the imported env; this answers once it is done.
+      const instance = await env.IMPORTER.create({ params: { key, text: await request.text() } });
+      for (let i = 0; i < 200 && (await instance.status()).status !== "complete"; i++) await new Promise((r) => setTimeout(r, 50));
+      const o = await env.UPLOADS.head(key);
+      return described(o);
+    }
     if (verb === "put-if-absent")
       return described(await env.UPLOADS.put(key, await request.text(), { onlyIf: { etagDoesNotMatch: "*" } }));
     if (verb === "delete") {
