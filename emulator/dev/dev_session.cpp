@@ -62,14 +62,15 @@ void DevSession::prepare_state_file() {
   const auto& configs = *project_.configs;
   // wrangler refuses the Worker's config if it declares a pull consumer: said before anything
   // is applied, with the ways that work.
-  if (!settings_.no_worker)
-    for (const auto& config : configs)
-      for (size_t i = 0; !config.main.empty() && i < config.consumers.size(); ++i)
-        if (const auto& c = config.consumers[i]; c.type == "http_pull")
-          throw UsageError(c.type_where + "queues.consumers[" + std::to_string(i) + "].type \"http_pull\": wrangler "
-                           "refuses any consumer type but \"worker\" in the config of a Worker it runs, so the Worker "
-                           "could not start; declare the pull consumer with flareq dev --http-pull " + c.queue +
-                           " (or flareq queues consumer http add " + c.queue + "), or run the queues alone with --no-worker");
+  for (const auto& config : configs) {
+    if (settings_.no_worker || config.main.empty()) continue;
+    for (size_t i = 0; i < config.consumers.size(); ++i)
+      if (const auto& c = config.consumers[i]; c.type == "http_pull")
+        throw UsageError(c.type_where + "queues.consumers[" + std::to_string(i) + "].type \"http_pull\": wrangler "
+                         "refuses any consumer type but \"worker\" in the config of a Worker it runs, so the Worker "
+                         "could not start; declare the pull consumer with flareq dev --http-pull " + c.queue +
+                         " (or flareq queues consumer http add " + c.queue + "), or run the queues alone with --no-worker");
+  }
   Store& store = *project_.store;
   try {
     if (store.enable_space_reclaim())
