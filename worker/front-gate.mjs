@@ -96,13 +96,16 @@ function envOf(env) {
 const thrown = new Map();
 const HUNG = "queue() never finished: the runtime ended it as hung, as production does, because it awaited a promise " +
   "that nothing could settle any more (no I/O, timer or event of its own was pending)";
-// The error's name, message and stack, without the frames of flareq's modules: the Worker's code only.
+// The error's name, message and stack, without the frames of flareq's modules, nor that of the
+// withEnv() one of them called queue() through: the Worker's code only.
 function describeThrown(e) {
   if (!(e instanceof Error)) return "queue() threw " + String(e);
   const stack = typeof e.stack === "string" ? e.stack : "";
   const at = stack.indexOf("\\n    at ");
-  const frames = at < 0 ? "" : stack.slice(at).split("\\n").filter((line) => !line.includes(${JSON.stringify("/" + MODULE_PREFIX)})).join("\\n");
-  return "queue() threw " + e.name + ": " + e.message + frames;
+  const isFlareqFrame = (line) => line !== undefined && line.includes(${JSON.stringify("/" + MODULE_PREFIX)});
+  const lines = at < 0 ? [] : stack.slice(at + 1).split("\\n");
+  const frames = lines.filter((line, i) => !isFlareqFrame(line) && !(line.startsWith("    at withEnv (") && isFlareqFrame(lines[i + 1])));
+  return "queue() threw " + e.name + ": " + e.message + frames.map((line) => "\\n" + line).join("");
 }
 function noteThrown(batch, e) {
   const id = batch?.messages?.[0]?.id;

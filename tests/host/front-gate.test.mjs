@@ -86,6 +86,14 @@ test("what queue() threw is the answer, by the batch's first message", async () 
   assert.equal(await thrownFor((r) => worker.fetch(r, {}, ctx), "m7"), "", "asked once, then forgotten");
 });
 
+test("what queue() threw keeps the Worker's frames only: not flareq's, nor the withEnv() flareq called it through", async () => {
+  const worker = await gated("export default { async queue() { throw new Error('own'); } };");
+  await assert.rejects(worker.queue({ messages: [{ id: "m8" }] }, {}, ctx), /own/);
+  const answer = await thrownFor((r) => worker.fetch(r, {}, ctx), "m8");
+  assert.match(answer, /^queue\(\) threw Error: own\n    at Object\.queue \(file:\/\/\S*\/index\.mjs:1:\d+\)/);
+  assert.doesNotMatch(answer, /withEnv|__flareq_/);
+});
+
 test("a Worker that consumes queues but has no queue() is told as it loads, one that has it is not", async () => {
   const told = await warnings(() => gated("export default { fetch() {} };", { consumes: ["orders", "audit"] }));
   assert.deepEqual(told, ["flareq: this Worker consumes 'orders', 'audit', but the Worker exports no queue() handler " +

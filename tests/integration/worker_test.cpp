@@ -325,6 +325,9 @@ export default class extends WorkerEntrypoint {
   ASSERT_EQ(worker->get("/?action=reject").status, 200) << dev->log();
   EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: a class's waitUntil rejected\n", 30000)) << dev->log();
   EXPECT_EQ(dev->log().find("/__flareq_"), std::string::npos) << "the stack is the Worker's code only\n" << dev->log();
+  // Thrown before queue()'s first await, the stack has every caller: the runtime's withEnv() that
+  // flareq called queue() through is left out too.
+  EXPECT_EQ(dev->log().find(" at withEnv ("), std::string::npos) << dev->log();
 }
 
 // wrangler 4.118 and later capture a trace of every request into the Local Explorer's store
@@ -443,6 +446,11 @@ TEST_F(WorkerProject, WhatQueueThrewIsInTheLogAndTheMessagesLastError) {
   EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: thrown on purpose\n")) << dev->log();
   EXPECT_TRUE(dev->wait_for_log("    at ")) << "the stack follows the batch's line\n" << dev->log();
   EXPECT_EQ(dev->log().find("/__flareq_"), std::string::npos) << "the stack is the Worker's code only\n" << dev->log();
+  // Thrown before queue()'s first await, the stack has every caller: the runtime's withEnv() that
+  // flareq called queue() through is left out too.
+  ASSERT_EQ(worker->get("/job?action=throw-at-once&tag=sync").status, 200) << dev->log();
+  EXPECT_TRUE(dev->wait_for_log("handler failed: queue() threw Error: thrown at once\n        at Object.queue (", 30000)) << dev->log();
+  EXPECT_EQ(dev->log().find(" at withEnv ("), std::string::npos) << dev->log();
   // The frame names the Worker's own file and line, not the bundle wrangler runs (as wrangler dev).
   const std::string thrower = source_place("src/index.js", "new Error(\"thrown on purpose\")");
   EXPECT_TRUE(dev->wait_for_log(" (file://" + thrower)) << thrower << "\n" << dev->log();

@@ -64,6 +64,8 @@ export default {
   },
 
   async queue(batch, env, ctx) {
+    // Thrown before any await: the whole call stack is in the error's, flareq's calls included.
+    if (batch.messages[0]?.body?.action === "throw-at-once") throw new Error("thrown at once");
     if (batch.queue === "slow") {  // reports when it ran, so the test can count batches running at once
       const start = Date.now();
       await new Promise((resolve) => setTimeout(resolve, 300));
