@@ -17,7 +17,8 @@
 // is a queue() the Worker does not have). During a handler, the Worker's code that reads its env
 // from "cloudflare:workers" (import { env }) gets that same env, not the runtime's own (withEnv()).
 // The classes of `classes` (the Worker's own Durable Objects and Workflows, which the runtime
-// makes instances of) get that env too, and run each of their methods under it.
+// makes instances of) get that env too, and run each of their methods under it; so do the
+// methods of its named WorkerEntrypoint classes, changed in place.
 // miniflare-shapes.mjs puts it in place.
 import { EVENTS_MODULE } from "./r2-events.mjs";
 import { SENDS_MODULE } from "./unawaited-sends.mjs";
@@ -316,6 +317,39 @@ function ownClass(Base) {
   Object.defineProperty(Own, "name", { value: Base.name });
   return Own;
 }
+// The Worker's named WorkerEntrypoint classes, which another Worker's service binding (or its
+// own, or ctx.exports) calls by name: the gate cannot take their place among the exports without
+// knowing their names as it is made, so their methods are changed where they are, each taking
+// the handlers' env on its way in (this.env, and import { env } while it runs). A constructor of
+// theirs still sees the runtime's env.
+const entrypointEnvs = new WeakMap();  // instance → its env
+const entrypointMethods = new WeakSet();  // the methods made here
+function ownEntrypoint(Entry) {
+  const Base = workers.WorkerEntrypoint;
+  if (typeof Base !== "function" || typeof Entry !== "function" || !(Entry.prototype instanceof Base)) return;
+  const seen = new Set(["constructor"]);
+  for (let proto = Entry.prototype; proto && proto !== Base.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+      if (seen.has(name) || typeof descriptor.value !== "function") continue;
+      seen.add(name);
+      if (entrypointMethods.has(descriptor.value)) continue;  // an exported ancestor's, made already
+      const own = descriptor.value;
+      const method = { [name](...args) {
+        let e = entrypointEnvs.get(this);
+        if (!e) {
+          e = envOf(this.env);
+          entrypointEnvs.set(this, e);
+          try { this.env = e; } catch {}
+        }
+        return withEnv(e, () => own.apply(this, args));
+      } }[name];
+      entrypointMethods.add(method);
+      Object.defineProperty(Entry.prototype, name, { ...descriptor, value: method });
+    }
+  }
+}
+for (const [name, value] of Object.entries(worker)) if (name !== "default" && value !== inner) ownEntrypoint(value);
 // A Workflow's step as run() gets it: the runtime calls back each step.do()'s function from
 // outside run(), so the function is given the env again.
 function stepsUnder(step, e) {

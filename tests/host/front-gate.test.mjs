@@ -9,7 +9,7 @@ import { AsyncResource } from "node:async_hooks";
 import { after, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { GATE_MODULE, gateSource } from "../../worker/front-gate.mjs";
-import { EVENTS_MODULE } from "../../worker/r2-events.mjs";
+import { EVENTS_BINDING, EVENTS_MODULE } from "../../worker/r2-events.mjs";
 import { SENDS_MODULE } from "../../worker/unawaited-sends.mjs";
 import { warnings } from "./warnings.mjs";
 
@@ -24,6 +24,7 @@ const scope = new AsyncLocalStorage();
 export const env = new Proxy({}, { get: (_, name) => scope.getStore()?.[name] });
 export function withEnv(newEnv, run) { return scope.run(newEnv, run); }
 export class WorkflowEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
+export class WorkerEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
 `;
 
 // The gate in front of a Worker whose entry module is `source`, loaded as the runtime loads it.
@@ -32,7 +33,7 @@ async function gated(source, options = {}) {
 }
 
 // The gate's module itself: its default export and the Worker's other exports, as the runtime sees them.
-async function gatedModule(source, { consumes = [], secret = "", peers = [], producers = [], classes = [] } = {}) {
+async function gatedModule(source, { consumes = [], secret = "", peers = [], producers = [], classes = [], buckets = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "flareq-gate-"));
   dirs.push(dir);
   const worker = new URL("../../worker/", import.meta.url);
@@ -42,7 +43,7 @@ async function gatedModule(source, { consumes = [], secret = "", peers = [], pro
     .replace('from "./r2-events.mjs"', `from "./${EVENTS_MODULE}"`));
   writeFileSync(join(dir, "workers.mjs"), WORKERS_MODULE);
   writeFileSync(join(dir, GATE_MODULE), gateSource("./index.mjs", { deliverySecret: SECRET, consumes, secret, peers, producers,
-                                                                    classes, workersModule: "./workers.mjs" }));
+                                                                    classes, buckets, workersModule: "./workers.mjs" }));
   return import(pathToFileURL(join(dir, GATE_MODULE)).href);
 }
 
@@ -185,6 +186,29 @@ test("the Worker's Durable Object and Workflow classes get the handlers' env, al
   assert.equal(archive.inherited(), "the handlers' env", "a method of an ancestor class runs under its env too");
   assert.equal(mod.notAClass, 42, "anything but a class is exported as it is");
   assert.equal(new mod.Untouched(ctx, { NAME: "x" }).inherited(), undefined, "a class the config does not name is the Worker's own");
+});
+
+test("the Worker's named WorkerEntrypoint classes report their R2 writes: through this.env, the imported env, an ancestor's method", async () => {
+  const source = "import { env, WorkerEntrypoint } from './workers.mjs';\n" +
+    "class Shared extends WorkerEntrypoint { inherited(key) { return env.PHOTOS.put(key, 'i'); } }\n" +
+    "export class Uploader extends Shared { store(key) { return this.env.PHOTOS.put(key, 's'); }\n" +
+    "  imported(key) { return env.PHOTOS.put(key, 'x'); } }\n" +
+    "export class Other extends Shared {}\n" +
+    "export default { fetch() { return new Response('ok'); } };";
+  const mod = await gatedModule(source, { buckets: { PHOTOS: "photos" } });
+  const reported = [];
+  const runtimeEnv = () => ({
+    PHOTOS: { put: async (key) => ({ key, size: 1, etag: "e" }) },
+    [EVENTS_BINDING]: { fetch: async (url, init) => { reported.push(JSON.parse(init.body).key); return new Response("{}"); } },
+  });
+  const uploader = new mod.Uploader(ctx, runtimeEnv());
+  await uploader.store("a");
+  await uploader.imported("b");
+  await uploader.inherited("c");
+  await new mod.Other(ctx, runtimeEnv()).inherited("d");
+  assert.deepEqual(reported, ["a", "b", "c", "d"]);
+  assert.equal(uploader.env[EVENTS_BINDING], undefined, "this.env is the one the handlers get, without flareq's service");
+  assert.equal(mod.Uploader.name, "Uploader");
 });
 
 test("a Workflow's step functions, which the runtime calls back from outside run(), get the env too", async () => {

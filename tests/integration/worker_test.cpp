@@ -1727,13 +1727,18 @@ TEST_F(WorkerProject, R2WritesThroughTheBindingNotifyTheRulesQueuesWithProductio
   // From a step of the Worker's Workflow, through the imported env.
   json by_workflow = worker->post_raw("/put-via-workflow/images/yak.png", "a yak").body;
   ASSERT_EQ(by_workflow["size"], 5) << dev->log();
+  // From a named entrypoint of the Worker's, called through a service binding: its this.env, the imported env.
+  json by_entrypoint = worker->post_raw("/put-via-entrypoint/images/elk.png", "an elk").body;
+  ASSERT_EQ(by_entrypoint["size"], 6) << dev->log();
+  json by_entrypoint_import = worker->post_raw("/put-via-entrypoint-import/images/gnu.png", "gnu").body;
+  ASSERT_EQ(by_entrypoint_import["size"], 3) << dev->log();
   EXPECT_EQ(worker->post_raw("/delete?keys=images/cat.png,docs/cat.png", "").status, 200);
   // The Worker's code never sees flareq's own service.
-  EXPECT_EQ(worker->get("/env").body, json::array({"ARCHIVE", "IMPORTER", "RESULTS", "UPLOADS"}));
+  EXPECT_EQ(worker->get("/env").body, json::array({"ARCHIVE", "IMPORTER", "RESULTS", "UPLOADER", "UPLOADS"}));
 
   // Creations: committed before each write returned, so there now, for the pull consumer.
   std::vector<json> created = pull_bodies(*api, "uploads-pulled");
-  ASSERT_EQ(created.size(), 6u) << dev->log();
+  ASSERT_EQ(created.size(), 8u) << dev->log();
   auto created_for = [&](const std::string& key) {
     for (const json& body : created)
       if (body["object"]["key"] == key) return body;
@@ -1745,6 +1750,9 @@ TEST_F(WorkerProject, R2WritesThroughTheBindingNotifyTheRulesQueuesWithProductio
   EXPECT_EQ(created_for("images/owl.png")["object"], (json{{"key", "images/owl.png"}, {"size", 6}, {"eTag", by_object["etag"]}}));
   EXPECT_EQ(created_for("images/emu.png")["object"], (json{{"key", "images/emu.png"}, {"size", 3}, {"eTag", by_rpc["etag"]}}));
   EXPECT_EQ(created_for("images/yak.png")["object"], (json{{"key", "images/yak.png"}, {"size", 5}, {"eTag", by_workflow["etag"]}}));
+  EXPECT_EQ(created_for("images/elk.png")["object"], (json{{"key", "images/elk.png"}, {"size", 6}, {"eTag", by_entrypoint["etag"]}}));
+  EXPECT_EQ(created_for("images/gnu.png")["object"],
+            (json{{"key", "images/gnu.png"}, {"size", 3}, {"eTag", by_entrypoint_import["etag"]}}));
   EXPECT_EQ(first["account"], "local");
   EXPECT_EQ(first["bucket"], "uploads");
   EXPECT_EQ(first["object"], (json{{"key", "images/cat.png"}, {"size", 13}, {"eTag", put["etag"]}}));

@@ -1,6 +1,6 @@
 // Writes to the UPLOADS bucket as the tests ask (through the env fetch() gets, the one of
-// "cloudflare:workers", or a Durable Object's), and reports each notification queue() gets.
-import { DurableObject, WorkflowEntrypoint, env as importedEnv } from "cloudflare:workers";
+// "cloudflare:workers", a Durable Object's, a Workflow's or a named entrypoint's), and reports each notification queue() gets.
+import { DurableObject, WorkerEntrypoint, WorkflowEntrypoint, env as importedEnv } from "cloudflare:workers";
 
 // A Durable Object that writes to the bucket: through this.env in fetch(), through the imported
 // env in an RPC method.
@@ -26,6 +26,19 @@ export class Importer extends WorkflowEntrypoint {
   }
 }
 
+// A named entrypoint that writes to the bucket, called through the Worker's own service binding
+// (UPLOADER): through this.env, and through the imported env.
+export class Uploader extends WorkerEntrypoint {
+  async store(key, text) {
+    const o = await this.env.UPLOADS.put(key, text);
+    return { key: o.key, size: o.size, etag: o.etag };
+  }
+  async storeImported(key, text) {
+    const o = await importedEnv.UPLOADS.put(key, text);
+    return { key: o.key, size: o.size, etag: o.etag };
+  }
+}
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -37,6 +50,8 @@ export default {
     const archive = () => env.ARCHIVE.get(env.ARCHIVE.idFromName("archive"));
     if (verb === "put-via-object") return archive().fetch("http://archive/" + encodeURIComponent(key), { method: "POST", body: await request.text() });
     if (verb === "put-via-object-rpc") return Response.json(await archive().store(key, await request.text()));
+    if (verb === "put-via-entrypoint") return Response.json(await env.UPLOADER.store(key, await request.text()));
+    if (verb === "put-via-entrypoint-import") return Response.json(await env.UPLOADER.storeImported(key, await request.text()));
     if (verb === "put-via-workflow") {
       // The Workflow writes in a step through the imported env; this answers once it is done.
       const instance = await env.IMPORTER.create({ params: { key, text: await request.text() } });
