@@ -18,13 +18,14 @@
 // from "cloudflare:workers" (import { env }) gets that same env, not the runtime's own (withEnv()).
 // The classes of `classes` (the Worker's own Durable Objects and Workflows, which the runtime
 // makes instances of) get that env too, and run each of their methods under it; so do the
-// methods of its named WorkerEntrypoint classes, changed in place.
+// methods of its named WorkerEntrypoint classes, changed in place (own-classes.mjs).
 // miniflare-shapes.mjs puts it in place.
 import { EVENTS_MODULE } from "./r2-events.mjs";
 import { SENDS_MODULE } from "./unawaited-sends.mjs";
+import { CLASSES_MODULE } from "./own-classes.mjs";
 
 // Every module flareq adds to the Worker is named with this prefix (the gate, r2-events.mjs's,
-// unawaited-sends.mjs's), so that their frames can be left out of what queue() threw.
+// unawaited-sends.mjs's, own-classes.mjs's), so that their frames can be left out of what queue() threw.
 export const MODULE_PREFIX = "__flareq_";
 export const GATE_MODULE = `${MODULE_PREFIX}front_gate.mjs`;
 export const GATE_HEADER = "x-flareq-front";
@@ -51,6 +52,7 @@ export function gateSource(mainImport, { secret = "", buckets = {}, producers = 
 import * as workers from ${JSON.stringify(workersModule)};
 import { withR2Events } from ${JSON.stringify("./" + EVENTS_MODULE)};
 import { watchInvocation, watchSends, WATCHED_HANDLERS } from ${JSON.stringify("./" + SENDS_MODULE)};
+import { ownClasses } from ${JSON.stringify("./" + CLASSES_MODULE)};
 export * from ${main};
 const SECRET = ${JSON.stringify(secret)};
 const HEADER = ${JSON.stringify(GATE_HEADER)};
@@ -281,95 +283,9 @@ if (typeof inner === "function" && inner.prototype) {
   };
 }
 export default gated;
-// A class the runtime makes instances of with (ctx, env), a Durable Object's or a Workflow's:
-// they get the env the handlers get, and each method of theirs (fetch(), alarm(), an RPC method,
-// a Workflow's run() and its steps) runs with import { env } meaning it. Anything but a class is
-// left as it is.
-const classEnvs = new WeakMap();  // instance → its env
-function ownClass(Base) {
-  if (typeof Base !== "function" || !Base.prototype) return Base;
-  const Own = class extends Base {
-    constructor(ctx, env) {
-      const e = envOf(env);
-      withEnv(e, () => super(ctx, e));
-      classEnvs.set(this, e);
-    }
-  };
-  const isWorkflow = typeof workers.WorkflowEntrypoint === "function" && Base.prototype instanceof workers.WorkflowEntrypoint;
-  // The methods of the class and its ancestors, up to the runtime's own base classes.
-  const bases = [Object.prototype, workers.DurableObject?.prototype, workers.WorkflowEntrypoint?.prototype,
-                 workers.WorkerEntrypoint?.prototype];
-  const seen = new Set(["constructor"]);
-  for (let proto = Base.prototype; proto && !bases.includes(proto); proto = Object.getPrototypeOf(proto)) {
-    for (const name of Object.getOwnPropertyNames(proto)) {
-      const descriptor = Object.getOwnPropertyDescriptor(proto, name);
-      if (seen.has(name) || typeof descriptor.value !== "function") continue;
-      seen.add(name);
-      const method = { [name](...args) {
-        const e = classEnvs.get(this);
-        const own = Base.prototype[name];
-        if (e && name === "run" && isWorkflow) args[1] = stepsUnder(args[1], e);
-        return e ? withEnv(e, () => own.apply(this, args)) : own.apply(this, args);
-      } }[name];
-      Object.defineProperty(Own.prototype, name, { ...descriptor, value: method });
-    }
-  }
-  Object.defineProperty(Own, "name", { value: Base.name });
-  return Own;
-}
-// The Worker's named WorkerEntrypoint classes, which another Worker's service binding (or its
-// own, or ctx.exports) calls by name: the gate cannot take their place among the exports without
-// knowing their names as it is made, so their methods are changed where they are, each taking
-// the handlers' env on its way in (this.env, and import { env } while it runs). A constructor of
-// theirs still sees the runtime's env.
-const entrypointEnvs = new WeakMap();  // instance → its env
-const entrypointMethods = new WeakSet();  // the methods made here
-function ownEntrypoint(Entry) {
-  const Base = workers.WorkerEntrypoint;
-  if (typeof Base !== "function" || typeof Entry !== "function" || !(Entry.prototype instanceof Base)) return;
-  const seen = new Set(["constructor"]);
-  for (let proto = Entry.prototype; proto && proto !== Base.prototype; proto = Object.getPrototypeOf(proto)) {
-    for (const name of Object.getOwnPropertyNames(proto)) {
-      const descriptor = Object.getOwnPropertyDescriptor(proto, name);
-      if (seen.has(name) || typeof descriptor.value !== "function") continue;
-      seen.add(name);
-      if (entrypointMethods.has(descriptor.value)) continue;  // an exported ancestor's, made already
-      const own = descriptor.value;
-      const method = { [name](...args) {
-        let e = entrypointEnvs.get(this);
-        if (!e) {
-          e = envOf(this.env);
-          entrypointEnvs.set(this, e);
-          try { this.env = e; } catch {}
-        }
-        return withEnv(e, () => own.apply(this, args));
-      } }[name];
-      entrypointMethods.add(method);
-      Object.defineProperty(Entry.prototype, name, { ...descriptor, value: method });
-    }
-  }
-}
+// The Worker's own classes take the handlers' env: its Durable Objects and Workflows in their
+// place among the exports (below), its named WorkerEntrypoint classes where they are.
+const { ownClass, ownEntrypoint } = ownClasses({ envOf, withEnv, workers });
 for (const [name, value] of Object.entries(worker)) if (name !== "default" && value !== inner) ownEntrypoint(value);
-// A Workflow's step as run() gets it: the runtime calls back each step.do()'s function from
-// outside run(), so the function is given the env again.
-function stepsUnder(step, e) {
-  if (step === null || (typeof step !== "object" && typeof step !== "function")) return step;  // an RPC stub is a function
-  return new Proxy(step, {
-    // An RPC stub takes any property as a remote one (.bind, .apply): Reflect calls it.
-    get(target, key) {
-      const value = Reflect.get(target, key);
-      if (typeof value !== "function") return value;
-      if (key !== "do") return (...args) => Reflect.apply(value, target, args);
-      return (...args) => {
-        const last = args.length - 1;
-        if (typeof args[last] === "function") {
-          const callback = args[last];
-          args[last] = (...given) => withEnv(e, () => callback(...given));
-        }
-        return Reflect.apply(value, target, args);
-      };
-    },
-  });
-}
 ${classExports}`;
 }

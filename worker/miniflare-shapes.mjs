@@ -4,8 +4,9 @@
 // module from a config, so they are added to the user Worker's options as Miniflare parses
 // them, at start and on every reload:
 // - the front gate (front-gate.mjs) as the Worker's entry module, when the Worker is ES modules,
-//   with the modules that report the Worker's R2 writes (r2-events.mjs) and its sends left in
-//   flight (unawaited-sends.mjs) beside it,
+//   with the modules that report the Worker's R2 writes (r2-events.mjs), its sends left in
+//   flight (unawaited-sends.mjs) and give its own classes the handlers' env (own-classes.mjs)
+//   beside it,
 // - an "unsafe" binding served by queue-plugin.mjs (the delivery service itself; the plugin
 //   gives the Worker no binding for it),
 // - a direct socket on the loopback port flareq chose (flareq posts batches there),
@@ -18,6 +19,7 @@ import { join as joinPath, relative } from "node:path";
 import { GATE_MODULE, gateSource } from "./front-gate.mjs";
 import { EVENTS_MODULE } from "./r2-events.mjs";
 import { SENDS_MODULE } from "./unawaited-sends.mjs";
+import { CLASSES_MODULE } from "./own-classes.mjs";
 import { DELIVERY_SERVICE } from "./queue-plugin.mjs";
 
 // The delivery binding and socket, in Miniflare's words.
@@ -33,6 +35,7 @@ const eventsSource = readFileSync(new URL("./r2-events.mjs", import.meta.url), "
 // It imports the R2 module by its file name here; in the runtime that module has EVENTS_MODULE's.
 const sendsSource = readFileSync(new URL("./unawaited-sends.mjs", import.meta.url), "utf8")
   .replace('from "./r2-events.mjs"', `from "./${EVENTS_MODULE}"`);
+const classesSource = readFileSync(new URL("./own-classes.mjs", import.meta.url), "utf8");
 // Whether the Worker gets the gate: for fetch()'s secret, for R2 writes to report, or to keep
 // what queue() throws for the delivery service.
 const wantsGate = (join) => Boolean(join.frontSecret) || Object.keys(join.buckets ?? {}).length > 0 || Boolean(join.port);
@@ -61,7 +64,8 @@ function miniflare4(miniflare, join) {
                            contents: gateSource(main, gateOptions(join)) },
                          ...options.modules,
                          { type: "ESModule", path: joinPath(options.modulesRoot, EVENTS_MODULE), contents: eventsSource },
-                         { type: "ESModule", path: joinPath(options.modulesRoot, SENDS_MODULE), contents: sendsSource }];
+                         { type: "ESModule", path: joinPath(options.modulesRoot, SENDS_MODULE), contents: sendsSource },
+                         { type: "ESModule", path: joinPath(options.modulesRoot, CLASSES_MODULE), contents: classesSource }];
     }
     if (!join.port || options.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE)) return;
     options.unsafeBindings = [...(options.unsafeBindings ?? []),
@@ -90,7 +94,8 @@ function miniflare5(miniflare, join) {
         manifest.modules = { ...manifest.modules,
           [GATE_MODULE]: { type: "esm", contents: gateSource("./" + manifest.mainModule, gateOptions(join)) },
           [EVENTS_MODULE]: { type: "esm", contents: eventsSource },
-          [SENDS_MODULE]: { type: "esm", contents: sendsSource } };
+          [SENDS_MODULE]: { type: "esm", contents: sendsSource },
+          [CLASSES_MODULE]: { type: "esm", contents: classesSource } };
         manifest.mainModule = GATE_MODULE;
       }
       if (!join.port || worker.dev?.unsafeDirectSockets?.some((s) => s.serviceName === DELIVERY_SERVICE)) continue;

@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import { GATE_MODULE, gateSource } from "../../worker/front-gate.mjs";
 import { EVENTS_BINDING, EVENTS_MODULE } from "../../worker/r2-events.mjs";
 import { SENDS_MODULE } from "../../worker/unawaited-sends.mjs";
+import { CLASSES_MODULE } from "../../worker/own-classes.mjs";
 import { warnings } from "./warnings.mjs";
 
 const SECRET = "delivery-secret";
@@ -41,6 +42,7 @@ async function gatedModule(source, { consumes = [], secret = "", peers = [], pro
   writeFileSync(join(dir, EVENTS_MODULE), readFileSync(new URL("r2-events.mjs", worker)));
   writeFileSync(join(dir, SENDS_MODULE), readFileSync(new URL("unawaited-sends.mjs", worker), "utf8")
     .replace('from "./r2-events.mjs"', `from "./${EVENTS_MODULE}"`));
+  writeFileSync(join(dir, CLASSES_MODULE), readFileSync(new URL("own-classes.mjs", worker)));
   writeFileSync(join(dir, "workers.mjs"), WORKERS_MODULE);
   writeFileSync(join(dir, GATE_MODULE), gateSource("./index.mjs", { deliverySecret: SECRET, consumes, secret, peers, producers,
                                                                     classes, buckets, workersModule: "./workers.mjs" }));
