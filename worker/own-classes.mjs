@@ -77,7 +77,9 @@ export function ownClasses({ envOf, withEnv, workers }) {
           return withEnv(e, () => own.apply(this, args));
         } }[name];
         entrypointMethods.add(method);
-        Object.defineProperty(Entry.prototype, name, { ...descriptor, value: method });
+        try {
+          Object.defineProperty(Entry.prototype, name, { ...descriptor, value: method });
+        } catch {}  // a frozen prototype stays as it is (its writes are not seen) rather than fail the Worker's load
       }
     }
   }

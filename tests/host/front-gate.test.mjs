@@ -211,6 +211,10 @@ test("the Worker's named WorkerEntrypoint classes report their R2 writes: throug
   assert.deepEqual(reported, ["a", "b", "c", "d"]);
   assert.equal(uploader.env[EVENTS_BINDING], undefined, "this.env is the one the handlers get, without flareq's service");
   assert.equal(mod.Uploader.name, "Uploader");
+  const frozen = await gatedModule("import { WorkerEntrypoint } from './workers.mjs';\n" +
+    "export class Sealed extends WorkerEntrypoint { ping() { return 'pong'; } }\nObject.freeze(Sealed.prototype);\n" +
+    "export default { fetch() { return new Response('ok'); } };");
+  assert.equal(new frozen.Sealed(ctx, {}).ping(), "pong", "a frozen class loads and runs as it is");
 });
 
 test("a Workflow's step functions, which the runtime calls back from outside run(), get the env too", async () => {
