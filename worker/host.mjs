@@ -30,7 +30,7 @@ import { fileURLToPath } from "node:url";
 import { isMark, toMetadata, toQueueMessage, toResult } from "./delivery.worker.mjs";
 import { joinFlareq, legacyPathRewrites } from "./miniflare-shapes.mjs";
 import { answerForTheWorker, describeLoadThrow, isLoadThrow, onNextBuild } from "./load-failure.mjs";
-import { EVENTS_BINDING } from "./r2-events.mjs";
+import { ownClassNames, peerBindings, producerBindings, queueProducers, r2Buckets } from "./config-bindings.mjs";
 
 const protocolOut = process.stdout.write.bind(process.stdout);
 // Only protocol lines go to stdout; all other output (wrangler's, workerd's, console.*) to stderr,
@@ -178,64 +178,6 @@ async function loadWrangler() {
        "(in a source checkout of flareq, scripts/setup installs flareq's own)");
 }
 
-// What the binding of each producer looks like to wrangler: an "unsafe" binding whose local
-// side is flareq's Miniflare plugin (native Queue bindings posting to flareq).
-// The config is read for FLAREQ_WORKER_ENV already: its queues are that environment's.
-// With R2 buckets, one more: the service through which the Worker's R2 writes are reported
-// (r2-events.mjs; the gate takes it out of the env the Worker's code sees).
-function producerBindings(rawConfig) {
-  const api = new URL(env.FLAREQ_API_URL);
-  const bindings = {};
-  if (Object.keys(r2Buckets(rawConfig)).length)
-    bindings[EVENTS_BINDING] = {
-      type: "unsafe_r2_event_notifications",
-      dev: { plugin: queuePlugin, options: { kind: "r2-events", apiAddress: api.host, apiToken: env.FLAREQ_API_TOKEN ?? "" } },
-    };
-  for (const p of rawConfig.queues?.producers ?? []) {
-    bindings[p.binding] = {
-      // wrangler's bindings table shows what follows "unsafe_" beside the binding: the queue.
-      type: `unsafe_${p.queue ?? p.binding}`,
-      dev: {
-        plugin: queuePlugin,
-        options: {
-          queue: p.queue ?? p.binding,
-          apiAddress: api.host,
-          apiToken: env.FLAREQ_API_TOKEN ?? "",
-          ...(p.delivery_delay === undefined ? {} : { deliveryDelay: p.delivery_delay }),
-        },
-      },
-    };
-  }
-  return bindings;
-}
-
-// The Worker's queue producer bindings, by name.
-function queueProducers(config) {
-  return (config.queues?.producers ?? []).map((p) => p?.binding).filter(Boolean);
-}
-
-// The Worker's service bindings to the other Workers of this dev (FLAREQ_WORKER_PEERS): a
-// request passed on through one carries the secret they share.
-function peerBindings(config) {
-  const peers = (env.FLAREQ_WORKER_PEERS ?? "").split(",").filter(Boolean);
-  return (config.services ?? []).filter((s) => s?.binding && peers.includes(s.service)).map((s) => s.binding);
-}
-
-// The Worker's R2 bindings, {BINDING: "bucket-name"}: the bucket a notification names is the
-// one the binding writes to locally (bucket_name, as wrangler dev stores it).
-function r2Buckets(rawConfig) {
-  const buckets = {};
-  for (const b of rawConfig.r2_buckets ?? []) if (b?.binding) buckets[b.binding] = b.bucket_name ?? b.binding;
-  return buckets;
-}
-
-// The classes of this Worker that the runtime makes instances of with an env: its Durable
-// Objects and Workflows (those of another script are that Worker's).
-function ownClasses(config) {
-  const own = (c) => c?.class_name && (!c.script_name || c.script_name === config.name);
-  return [...(config.durable_objects?.bindings ?? []), ...(config.workflows ?? [])].filter(own).map((c) => c.class_name);
-}
-
 // wrangler 4.86's Worker.queue() asks the Miniflare of its proxy, which does not hold the
 // user's Worker. The runtime's own Miniflare instances are noted as they start (every
 // instance reads `ready`), and queue() goes to the one that holds the Worker.
@@ -359,9 +301,10 @@ function prepareRuntime(miniflare, config) {
   const wantsDelivery = deliverySecret !== "" && deliveryPort > 0;
   const frontSecret = env.FLAREQ_WORKER_FRONT_SECRET ?? "";
   const buckets = r2Buckets(config);
+  const peers = (env.FLAREQ_WORKER_PEERS ?? "").split(",").filter(Boolean);
   const shape = wantsDelivery || frontSecret || Object.keys(buckets).length ? joinFlareq(miniflare, {
-    workerName: config.name ?? "worker", frontSecret, buckets, producers: queueProducers(config), peers: peerBindings(config),
-    classes: ownClasses(config),
+    workerName: config.name ?? "worker", frontSecret, buckets, producers: queueProducers(config), peers: peerBindings(config, peers),
+    classes: ownClassNames(config),
     consumes: (env.FLAREQ_WORKER_CONSUMES ?? "").split(",").filter(Boolean),
     port: wantsDelivery ? deliveryPort : 0, secret: deliverySecret,
     plugin: queuePlugin, isMark, out: errOut,
@@ -417,7 +360,7 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
     worker = await wrangler.unstable_startWorker({
       config: configPath,
       env: env.FLAREQ_WORKER_ENV || undefined,
-      bindings: producerBindings(config),
+      bindings: producerBindings(config, { plugin: queuePlugin, apiUrl: env.FLAREQ_API_URL, apiToken: env.FLAREQ_API_TOKEN ?? "" }),
       dev: {
         server: { hostname: "127.0.0.1", port: 0 },  // wrangler's proxy: nobody calls it
         inspector: process.env.FLAREQ_WORKER_INSPECTOR_PORT ? { hostname: "127.0.0.1", port: Number(process.env.FLAREQ_WORKER_INSPECTOR_PORT) } : false,
