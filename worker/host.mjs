@@ -9,7 +9,8 @@
 //
 // fetch() is served by the runtime itself on FLAREQ_WORKER_RUNTIME_PORT (loopback), behind
 // flareq's Worker front, which owns the Worker's public port; wrangler's own proxy (a Durable
-// Object every request queues through) is left idle on a port of its own.
+// Object every request queues through, in a runtime of its own) is not started unless the
+// inspector needs it, and then left idle on a port of its own.
 //
 // Environment: FLAREQ_WORKER_CONFIG (the wrangler config), FLAREQ_WORKER_ENV,
 // FLAREQ_WORKER_RUNTIME_PORT (where the runtime listens), FLAREQ_WORKER_DELIVERY_PORT and
@@ -267,6 +268,38 @@ function noteReloads(wrangler) {
   };
 }
 
+// unstable_startWorker starts a second runtime for wrangler's proxy Worker, which stands in front
+// of the Worker under wrangler dev; under flareq the Worker front stands there, and nothing calls
+// that runtime (a workerd process, 84 MiB). Unless the inspector is on (wrangler's inspector proxy
+// lives in it), the proxy controller is given a stand-in for it, with the few methods wrangler
+// calls on it, ready at `url` (the Worker's runtime). A wrangler without these methods keeps its own.
+function withoutProxyRuntime(wrangler, url) {
+  const proto = wrangler.unstable_DevEnv?.prototype;
+  const dispatch = proto?.dispatch;
+  if (typeof dispatch !== "function") return;
+  const given = new WeakSet();
+  proto.dispatch = function (event) {
+    const proxy = this.proxy;
+    if (proxy && !given.has(proxy) && typeof proxy.createProxyWorker === "function" &&
+        typeof proxy.emitReadyEvent === "function") {
+      given.add(proxy);
+      const create = proxy.createProxyWorker;
+      proxy.createProxyWorker = function () {
+        if (this.inspectorEnabled) return create.call(this);
+        if (this.proxyWorker) return;
+        this.proxyWorker = {
+          ready: Promise.resolve(new URL(url)),
+          dispatchFetch: async () => new Response(null, { status: 204 }),  // its pause and play messages
+          setOptions: async () => {},
+          dispose: async () => {},
+        };
+        this.emitReadyEvent(this.proxyWorker, new URL(url), undefined);
+      };
+    }
+    return dispatch.call(this, event);
+  };
+}
+
 // Whether the delivery service answers on its port (it answers a GET with the secret with 405).
 async function deliveryAnswers(port, secret) {
   try {
@@ -350,6 +383,7 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
   let started = false;
   let lastError;
   noteReloads(wrangler);
+  withoutProxyRuntime(wrangler, `http://127.0.0.1:${env.FLAREQ_WORKER_RUNTIME_PORT}`);
   noteBuildFailures(wrangler, (failure) => {
     if (!started) {
       const built = describeBuildFailure(failure) || String(failure?.message ?? failure);
@@ -362,7 +396,7 @@ async function startWorker(wrangler, workerNamed, config, logLevel, runtime, run
       env: env.FLAREQ_WORKER_ENV || undefined,
       bindings: producerBindings(config, { plugin: queuePlugin, apiUrl: env.FLAREQ_API_URL, apiToken: env.FLAREQ_API_TOKEN ?? "" }),
       dev: {
-        server: { hostname: "127.0.0.1", port: 0 },  // wrangler's proxy: nobody calls it
+        server: { hostname: "127.0.0.1", port: 0 },  // wrangler's proxy, when it runs (the inspector): nobody calls it
         inspector: process.env.FLAREQ_WORKER_INSPECTOR_PORT ? { hostname: "127.0.0.1", port: Number(process.env.FLAREQ_WORKER_INSPECTOR_PORT) } : false,
         watch: true,
         logLevel,

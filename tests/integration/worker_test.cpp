@@ -817,7 +817,9 @@ TEST_F(WorkerProject, ReadyFilesThatAKilledDevLeftBehindAreNotTakenForThisOnes) 
   std::string ours = made(tmp);
   ASSERT_EQ(ours.rfind("flareq-dev-", 0), 0u) << ours;
   EXPECT_EQ(ours.find("miniflare-"), std::string::npos) << ours;
-  EXPECT_EQ(made(tmp / ours.substr(0, ours.size() - 1)).rfind("miniflare-", 0), 0u);
+  // The newest wrangler's Miniflare makes one for the Worker's runtime; 4.86's made one only for
+  // wrangler's proxy runtime, which the host does not start.
+  if (wrangler_in_use().minor() >= 164) EXPECT_EQ(made(tmp / ours.substr(0, ours.size() - 1)).rfind("miniflare-", 0), 0u);
   EXPECT_EQ(dev->stop(SIGTERM), 0) << dev->log();
   EXPECT_EQ(made(tmp), "") << "dev left these in the temp directory";
 }
