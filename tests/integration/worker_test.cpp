@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -140,6 +141,11 @@ class WorkerProject : public ::testing::Test {
     Result children;
     auto found = [&] { return (children = run({"pgrep", "-P", std::to_string(dev->pid()), "-f", "host.mjs"})).exit_code == 0; };
     return eventually(found, 30s, "the Worker host among dev's children") ? std::stoi(children.out) : -1;
+  }
+  // How many workerd processes the Worker host runs.
+  int runtimes() {
+    std::string out = run({"pgrep", "-P", std::to_string(host_pid()), "-x", "workerd"}).out;
+    return static_cast<int>(std::count(out.begin(), out.end(), '\n'));
   }
   // Every outcome rule of queue(), each message with its own action.
   void expect_every_outcome_rule();
@@ -1287,11 +1293,21 @@ TEST_F(WorkerProject, PortAloneSaysItIsTheAPIsAndWhereTheWorkerIs) {
   EXPECT_EQ(Http(worker_port).get("/vars").status, 200) << dev.log();
 }
 
+// wrangler's proxy runtime (a second workerd under wrangler dev, in front of the Worker's) is not
+// started: flareq's Worker front stands where the proxy would.
+TEST_F(WorkerProject, TheHostRunsOneRuntimeNotWranglersProxyToo) {
+  start("js");
+  EXPECT_EQ(worker->get("/vars").text, "hello from vars");
+  EXPECT_EQ(runtimes(), 1) << dev->log();
+}
+
 // `--inspector-port`, as wrangler dev takes it: wrangler's own inspector proxy serves the Worker's
 // debugger there (DevTools finds it by /json); a port in use is an error before anything runs.
+// The inspector proxy lives in wrangler's proxy runtime, which is started for it.
 TEST_F(WorkerProject, InspectorPortServesTheWorkersDebuggerAsWranglerDevDoes) {
   const int port = WranglerDev::free_port();
   start("js", {"--inspector-port", std::to_string(port)});
+  EXPECT_EQ(runtimes(), 2) << dev->log();
   const std::string ws = "127.0.0.1:" + std::to_string(port) + "/ws";
   EXPECT_TRUE(dev->wait_for_log("Worker test-worker's debugger on ws://" + ws)) << dev->log();
   HttpReply targets = Http(port).get("/json");
