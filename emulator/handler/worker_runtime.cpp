@@ -155,8 +155,12 @@ InvocationResult WorkerRuntimeHandler::hand_over(const std::string& body, bool c
     const int reloads = reloads_;
     const int64_t handed_over = clock_.steady_ms();
     PostAnswer answer = post_(request);
-    bool not_listening = answer.failure == PostAnswer::Failure::NotListening;
     bool not_loaded = answer.failure == PostAnswer::Failure::NotLoaded;
+    // While the batch is held, the host's stand-in takes the asks; a connection lost then is the
+    // stand-in ending with its host (the source changed), not a batch handed over: the batch
+    // waits for the fixed Worker's runtime as for any runtime starting.
+    bool not_listening = answer.failure == PostAnswer::Failure::NotListening ||
+                         (held.on && answer.failure == PostAnswer::Failure::ConnectionLost);
     held.set(not_loaded);
     if (not_loaded && !closing_ && clock_.steady_ms() - asked < timeout_ms_ - kLeastTimeForAgainMs) {
       clock_.sleep_ms(kNotLoadedPollMs);

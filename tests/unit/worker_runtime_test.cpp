@@ -130,6 +130,32 @@ TEST_F(WorkerRuntimeTest, ABatchWaitsForAWorkerThatThrewWhileItLoadedToBeFixed) 
   EXPECT_EQ(timeouts.back(), 900000 - 120000) << "the handler timeout counts from the first ask";
 }
 
+// The host's stand-in answers the asks while the Worker waits for its fix, and ends (killed with
+// its host) once the source changes: an ask whose connection it took down with it was never
+// handed to the Worker, so the batch waits for the fixed Worker's runtime as for any runtime
+// starting, rather than failing as a lost connection (an attempt for nothing).
+TEST_F(WorkerRuntimeTest, AnAskCutByTheStandInsEndIsNotAnAttempt) {
+  std::vector<PostAnswer::Failure> answers = {PostAnswer::Failure::NotLoaded, PostAnswer::Failure::NotLoaded,
+                                              PostAnswer::Failure::ConnectionLost, PostAnswer::Failure::NotListening,
+                                              PostAnswer::Failure::NotListening};
+  size_t posts = 0;
+  auto h = make([&](const BatchPost&) { return posts < answers.size() ? failed(answers[posts++]) : answered(200, kOk); },
+                900000);
+  InvocationResult r = h->invoke("{}");
+  EXPECT_FALSE(r.report.threw) << r.failure;
+  EXPECT_TRUE(r.report.per_message.count("m1"));
+  EXPECT_EQ(posts, answers.size());
+}
+
+// A connection lost when the Worker was loaded is a batch handed over and cut: it fails, as before.
+TEST_F(WorkerRuntimeTest, AConnectionLostWithoutAStandInFailsTheBatch) {
+  auto h = make([&](const BatchPost&) { return failed(PostAnswer::Failure::ConnectionLost); });
+  InvocationResult r = h->invoke("{}");
+  EXPECT_TRUE(r.report.threw);
+  EXPECT_FALSE(r.not_started);
+  EXPECT_EQ(r.failure, "the Worker's runtime ended the batch's connection (it stopped, crashed or reloaded)");
+}
+
 // Not fixed within the handler timeout: the batch fails, not handed over, and says why.
 TEST_F(WorkerRuntimeTest, AWorkerNotFixedWithinTheTimeoutFailsTheBatch) {
   auto h = make([&](const BatchPost&) { return failed(PostAnswer::Failure::NotLoaded); }, 60000);
