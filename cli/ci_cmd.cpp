@@ -1,7 +1,9 @@
-// The CI helpers. `flareq wait QUEUE…` returns once the queues hold no ready, delayed or
+// The CI helpers. `flareq wait [QUEUE…]` returns once the queues hold no ready, delayed or
 // leased messages (so nothing is in flight either), or fails with what is left at the
 // timeout (sooner when only an advance of the virtual clock can bring it). `flareq flush
-// QUEUE…` closes their open batch windows, so tests need not wait out max_batch_timeout.
+// [QUEUE…]` closes their open batch windows, so tests need not wait out max_batch_timeout.
+// Without names, both take every queue with a consumer, as flareq/testing's waitIdle() and
+// flush() do.
 #include <iostream>
 #include <sstream>
 
@@ -21,10 +23,19 @@ struct WaitOptions {
   bool advance_time = false;
 };
 
+// The queues named, or every queue with a consumer when none is.
+std::vector<Queue> chosen_queues(Store& store, const std::vector<std::string>& names) {
+  std::vector<Queue> queues;
+  for (const auto& name : names) queues.push_back(store.queue(name));
+  if (names.empty())
+    for (Queue& q : store.list_queues())
+      if (store.consumer_of(q.key)) queues.push_back(std::move(q));
+  return queues;
+}
+
 void run_wait(const GlobalOptions& g, const WaitOptions& o) {
   auto ctx = open_context(g, Open::Read);
-  std::vector<Queue> queues;
-  for (const auto& name : o.queues) queues.push_back(ctx->store->queue(name));
+  std::vector<Queue> queues = chosen_queues(*ctx->store, o.queues);
   DrainWait wait = wait_until_drained(*ctx->store, queues, static_cast<int64_t>(o.timeout_secs * 1000), system_clock(),
                                       o.advance_time);
   if (wait.left.empty()) return;
@@ -52,7 +63,7 @@ void run_wait(const GlobalOptions& g, const WaitOptions& o) {
 void setup_ci(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<WaitOptions>();
   auto* wait = app.add_subcommand("wait", "Wait until queues are drained (no ready, delayed or leased messages)");
-  wait->add_option("queues", o->queues, "queue names or ids")->required();
+  wait->add_option("queues", o->queues, "queue names or ids (default: every queue with a consumer)");
   wait->add_option("--timeout", o->timeout_secs, "give up after this many seconds (exit 1)")
       ->capture_default_str()->check(at_least(0));
   wait->add_flag("--advance-time", o->advance_time,
@@ -61,11 +72,12 @@ void setup_ci(CLI::App& app, GlobalOptions& g) {
 
   auto flush_queues = std::make_shared<std::vector<std::string>>();
   auto* flush = app.add_subcommand("flush", "Deliver the pending partial batches of queues now (for tests)");
-  flush->add_option("queues", *flush_queues, "queue names or ids")->required();
+  flush->add_option("queues", *flush_queues, "queue names or ids (default: every queue with a consumer)");
   flush->callback([&g, flush_queues] {
     auto ctx = open_context(g);
-    for (const auto& name : *flush_queues) {
-      Queue q = ctx->store->queue(name);
+    std::vector<Queue> queues = chosen_queues(*ctx->store, *flush_queues);
+    if (queues.empty()) std::cout << "No queue has a consumer: nothing to flush\n";
+    for (const Queue& q : queues) {
       ctx->store->request_flush(q.key);
       std::cout << "Flushed queue '" << q.name << "'\n";
     }

@@ -241,6 +241,29 @@ TEST_F(Dlq, FlushDeliversAPartialBatchNow) {
   EXPECT_EQ(r.exit_code, 0) << r.err << dev.log();
 }
 
+// Without names, flush and wait take every queue with a consumer (as flareq/testing's flush()
+// and waitIdle() do): a queue nobody consumes, whose messages wait, does not hold wait up.
+TEST_F(Dlq, FlushAndWaitWithoutNamesTakeEveryQueueWithAConsumer) {
+  EXPECT_EQ(flareq({"flush"}).out, "No queue has a consumer: nothing to flush\n");
+  const std::string handler = std::string(FLAREQ_SOURCE_DIR) + "/tests/integration/handlers/scripted.py";
+  dir.write("wrangler.jsonc", "{\"queues\":{\"consumers\":[{\"queue\":\"a\",\"max_batch_timeout\":60,\"command\":[\"" +
+                                  handler + "\"]}, {\"queue\":\"b\",\"max_batch_timeout\":60,\"command\":[\"" +
+                                  handler + "\"]}]}}");
+  DevServer dev(state(), {}, dir.path(), {{"RECORD", (dir / "record.jsonl").string()}});
+  flareq({"queues", "create", "parked"});
+  for (const char* q : {"a", "b", "parked"}) flareq({"send", q, "1"});
+  Result flushed = flareq({"flush"});
+  EXPECT_EQ(flushed.exit_code, 0) << flushed.err;
+  EXPECT_NE(flushed.out.find("Flushed queue 'a'\n"), std::string::npos) << flushed.out;
+  EXPECT_NE(flushed.out.find("Flushed queue 'b'\n"), std::string::npos) << flushed.out;
+  EXPECT_EQ(flushed.out.find("parked"), std::string::npos) << flushed.out;
+  Result waited = flareq({"wait", "--timeout", "20"});
+  EXPECT_EQ(waited.exit_code, 0) << waited.err << dev.log();
+  EXPECT_EQ(info("a")["backlog"]["ready"], 0);
+  EXPECT_EQ(info("b")["backlog"]["ready"], 0);
+  EXPECT_EQ(info("parked")["backlog"]["ready"], 1) << "nothing consumes it: not waited for";
+}
+
 TEST_F(Dlq, DevResetStartsFromAnEmptyStateFile) {
   flareq({"queues", "create", "old"});
   {
