@@ -138,7 +138,7 @@ function fail(message, code) {
 
 // The wranglers flareq is tested with, oldest and newest (CI runs the Worker tests on both).
 const OLDEST = "4.86.0";
-const NEWEST = "4.164.0";
+const NEWEST = "4.168.0";
 const compareVersions = (a, b) => {
   const [x, y] = [a, b].map((v) => v.split(/[.-]/).slice(0, 3).map(Number));
   return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
