@@ -30,20 +30,14 @@ export function ownClasses({ envOf, withEnv, workers }) {
     // The methods of the class and its ancestors, up to the runtime's own base classes.
     const bases = [Object.prototype, workers.DurableObject?.prototype, workers.WorkflowEntrypoint?.prototype,
                    workers.WorkerEntrypoint?.prototype];
-    const seen = new Set(["constructor"]);
-    for (let proto = Base.prototype; proto && !bases.includes(proto); proto = Object.getPrototypeOf(proto)) {
-      for (const name of Object.getOwnPropertyNames(proto)) {
-        const descriptor = Object.getOwnPropertyDescriptor(proto, name);
-        if (seen.has(name) || typeof descriptor.value !== "function") continue;
-        seen.add(name);
-        const method = { [name](...args) {
-          const e = classEnvs.get(this);
-          const own = Base.prototype[name];
-          if (e && name === "run" && isWorkflow) args[1] = stepsUnder(args[1], e);
-          return e ? withEnv(e, () => own.apply(this, args)) : own.apply(this, args);
-        } }[name];
-        Object.defineProperty(Own.prototype, name, { ...descriptor, value: method });
-      }
+    for (const [name, descriptor] of methodsOf(Base.prototype, bases)) {
+      const method = { [name](...args) {
+        const e = classEnvs.get(this);
+        const own = Base.prototype[name];
+        if (e && name === "run" && isWorkflow) args[1] = stepsUnder(args[1], e);
+        return e ? withEnv(e, () => own.apply(this, args)) : own.apply(this, args);
+      } }[name];
+      Object.defineProperty(Own.prototype, name, { ...descriptor, value: method });
     }
     Object.defineProperty(Own, "name", { value: Base.name });
     return Own;
@@ -59,27 +53,35 @@ export function ownClasses({ envOf, withEnv, workers }) {
   function ownEntrypoint(Entry) {
     const Base = workers.WorkerEntrypoint;
     if (typeof Base !== "function" || typeof Entry !== "function" || !(Entry.prototype instanceof Base)) return;
+    for (const [name, descriptor] of methodsOf(Entry.prototype, [Base.prototype])) {
+      if (entrypointMethods.has(descriptor.value)) continue;  // an exported ancestor's, made already
+      const own = descriptor.value;
+      const method = { [name](...args) {
+        let e = entrypointEnvs.get(this);
+        if (!e) {
+          e = envOf(this.env);
+          entrypointEnvs.set(this, e);
+          try { this.env = e; } catch {}
+        }
+        return withEnv(e, () => own.apply(this, args));
+      } }[name];
+      entrypointMethods.add(method);
+      try {
+        Object.defineProperty(Entry.prototype, name, { ...descriptor, value: method });
+      } catch {}  // a frozen prototype stays as it is (its writes are not seen) rather than fail the Worker's load
+    }
+  }
+
+  // The methods of `proto` and its ancestors up to one of `stops`, as [name, descriptor]: each
+  // name once, the nearest, constructors left out.
+  function* methodsOf(proto, stops) {
     const seen = new Set(["constructor"]);
-    for (let proto = Entry.prototype; proto && proto !== Base.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (; proto && !stops.includes(proto); proto = Object.getPrototypeOf(proto)) {
       for (const name of Object.getOwnPropertyNames(proto)) {
         const descriptor = Object.getOwnPropertyDescriptor(proto, name);
         if (seen.has(name) || typeof descriptor.value !== "function") continue;
         seen.add(name);
-        if (entrypointMethods.has(descriptor.value)) continue;  // an exported ancestor's, made already
-        const own = descriptor.value;
-        const method = { [name](...args) {
-          let e = entrypointEnvs.get(this);
-          if (!e) {
-            e = envOf(this.env);
-            entrypointEnvs.set(this, e);
-            try { this.env = e; } catch {}
-          }
-          return withEnv(e, () => own.apply(this, args));
-        } }[name];
-        entrypointMethods.add(method);
-        try {
-          Object.defineProperty(Entry.prototype, name, { ...descriptor, value: method });
-        } catch {}  // a frozen prototype stays as it is (its writes are not seen) rather than fail the Worker's load
+        yield [name, descriptor];
       }
     }
   }

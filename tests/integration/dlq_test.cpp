@@ -7,6 +7,9 @@
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "harness.h"
 #include "http_client.h"
@@ -225,11 +228,22 @@ TEST_F(Dlq, WaitSucceedsWhenDrainedAndTimesOutWithASummary) {
   EXPECT_NE(flareq({"wait", "missing"}).exit_code, 0);
 }
 
-TEST_F(Dlq, FlushDeliversAPartialBatchNow) {
+namespace {
+
+// A config whose queues `q` (with their max_batch_timeout) are consumed by the scripted handler.
+std::string scripted_consumers(const std::vector<std::pair<std::string, int>>& queues) {
   const std::string handler = std::string(FLAREQ_SOURCE_DIR) + "/tests/integration/handlers/scripted.py";
-  dir.write("wrangler.jsonc", "{\"queues\":{\"consumers\":[{\"queue\":\"q\",\"max_batch_timeout\":60,\"command\":[\"" +
-                                  handler + "\"]}, {\"queue\":\"probe\",\"max_batch_timeout\":0,\"command\":[\"" +
-                                  handler + "\"]}]}}");
+  std::string consumers;
+  for (const auto& [queue, timeout] : queues)
+    consumers += std::string(consumers.empty() ? "" : ", ") + "{\"queue\":\"" + queue + "\",\"max_batch_timeout\":" +
+                 std::to_string(timeout) + ",\"command\":[\"" + handler + "\"]}";
+  return "{\"queues\":{\"consumers\":[" + consumers + "]}}";
+}
+
+}  // namespace
+
+TEST_F(Dlq, FlushDeliversAPartialBatchNow) {
+  dir.write("wrangler.jsonc", scripted_consumers({{"q", 60}, {"probe", 0}}));
   DevServer dev(state(), {}, dir.path(), {{"RECORD", (dir / "record.jsonl").string()}});
   flareq({"send", "q", "1"});
   // Once a later message to another queue is delivered, dev has looked at q's window.
@@ -245,10 +259,7 @@ TEST_F(Dlq, FlushDeliversAPartialBatchNow) {
 // and waitIdle() do): a queue nobody consumes, whose messages wait, does not hold wait up.
 TEST_F(Dlq, FlushAndWaitWithoutNamesTakeEveryQueueWithAConsumer) {
   EXPECT_EQ(flareq({"flush"}).out, "No queue has a consumer: nothing to flush\n");
-  const std::string handler = std::string(FLAREQ_SOURCE_DIR) + "/tests/integration/handlers/scripted.py";
-  dir.write("wrangler.jsonc", "{\"queues\":{\"consumers\":[{\"queue\":\"a\",\"max_batch_timeout\":60,\"command\":[\"" +
-                                  handler + "\"]}, {\"queue\":\"b\",\"max_batch_timeout\":60,\"command\":[\"" +
-                                  handler + "\"]}]}}");
+  dir.write("wrangler.jsonc", scripted_consumers({{"a", 60}, {"b", 60}}));
   DevServer dev(state(), {}, dir.path(), {{"RECORD", (dir / "record.jsonl").string()}});
   flareq({"queues", "create", "parked"});
   for (const char* q : {"a", "b", "parked"}) flareq({"send", q, "1"});
