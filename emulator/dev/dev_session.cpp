@@ -55,6 +55,7 @@ DevSession::DevSession(DevSettings settings, const sigset_t& signals, Print prin
 
 DevSession::~DevSession() {
   if (signals_) signals_->served();  // nothing of what follows is touched by a signal any more
+  if (!api_url_.empty()) api::remove_dev_address(project_.state_path);  // written once started
 }
 
 // The file's own conversion, the configs' queues and consumers, and the handler of each queue.
@@ -149,6 +150,9 @@ bool DevSession::start(DevProject project) {
   };
   dispatch.handlers = handlers_;
   dispatcher_ = std::make_unique<Dispatcher>(*stores_, log_, dispatch);
+  // CLI commands that go through dev (flareq r2 object) find it from the moment it says it is
+  // ready (the API's socket is bound: a call waits in its backlog until serve() takes it).
+  api::write_dev_address(project_.state_path, api_url_, settings_.api_token);
   if (!settings_.port_file.empty()) write_port_file(settings_.port_file, port);
   say_ready(url);
   return true;
@@ -195,12 +199,6 @@ void DevSession::serve() {
     return watch->changed() ? watch->changed_file_shown() : "";
   });
   dispatcher_->start();
-  // CLI commands that go through dev (flareq r2 object) find it while it serves.
-  struct Address {
-    const std::filesystem::path& state;
-    ~Address() { api::remove_dev_address(state); }
-  } address{project_.state_path};
-  api::write_dev_address(project_.state_path, api_url_, settings_.api_token);
   server_->serve();
   signals_->served();
   dispatcher_->stop();
