@@ -72,7 +72,10 @@ std::unique_ptr<Context> open_context(const GlobalOptions& o, Open open) {
                                 "\", not \"" + o.env + "\": build it again for \"" + o.env +
                                 "\" (CLOUDFLARE_ENV=" + o.env + "), or run the source with -c " +
                                 ctx->user_config.filename().string() + " --env " + o.env);
-    for (const auto& w : c.warnings) std::cerr << "warning: " << w << "\n";
+    // Said by `dev`, which applies the config; other commands read it to find the state file, and
+    // a script's loop of `flareq send` would repeat them on every line.
+    if (several_configs)
+      for (const auto& w : c.warnings) std::cerr << "warning: " << w << "\n";
   }
   if (paths.empty() && !o.env.empty()) {
     throw config::ConfigError("--env " + o.env + " needs a config file, and none was found");

@@ -32,7 +32,7 @@ struct ConsumerConfig {
   std::string queue;
   std::string type = "worker";  // "http_pull" is a local extension
   std::string type_where;        // "file:line:column: " of "type", when the config gives one
-  int max_batch_size = 10;
+  std::optional<int> max_batch_size;  // unset: the type's default (10 for a Worker, 5 for a pull)
   double max_batch_timeout = 5;  // seconds; fractions allowed locally
   int max_retries = 3;
   std::string dead_letter_queue;

@@ -177,6 +177,23 @@ std::optional<FaultSettings> read_faults(Validator& v, const json& obj, const st
   return s;
 }
 
+// Keys that mean nothing for the consumer's type: a handler for messages that are pulled is an
+// error (as --handler on a pull queue is); the rest are said to do nothing.
+void check_keys_fit_type(Validator& v, const json& obj, const std::string& path, const std::string& type) {
+  if (type == "http_pull") {
+    if (obj.contains("command"))
+      v.error(path + ".command", path + ".command: an http_pull consumer's messages are pulled over HTTP, not handed "
+                                        "to a handler; remove \"command\" or \"type\"");
+    for (const char* key : {"mode", "max_batch_timeout", "max_concurrency"})
+      if (obj.contains(key))
+        v.warn(path + "." + key, path + "." + key + " has no effect on an http_pull consumer (each pull takes what "
+                                                  "is ready, up to max_batch_size or the pull's batch_size)");
+  } else if (obj.contains("visibility_timeout_ms")) {
+    v.warn(path + ".visibility_timeout_ms",
+           path + ".visibility_timeout_ms has no effect on a Worker consumer: it is an http_pull consumer's setting");
+  }
+}
+
 ConsumerConfig read_consumer(Validator& v, const json& obj, const std::string& path) {
   ConsumerConfig c;
   v.unknown_keys(path, obj,
@@ -199,8 +216,7 @@ ConsumerConfig read_consumer(Validator& v, const json& obj, const std::string& p
       v.error(path + ".type", path + ".type must be \"worker\" (or \"http_pull\" locally), got \"" + *t + "\"");
     }
   }
-  c.max_batch_size = v.integer_field<int>(obj, path, "max_batch_size", 1, limits::kMaxBatchSize)
-                         .value_or(c.max_batch_size);
+  c.max_batch_size = v.integer_field<int>(obj, path, "max_batch_size", 1, limits::kMaxBatchSize);
   c.max_batch_timeout = v.number_field(obj, path, "max_batch_timeout", 0, limits::kMaxBatchTimeoutSecs)
                             .value_or(c.max_batch_timeout);
   c.max_retries = v.integer_field<int>(obj, path, "max_retries", 0, limits::kMaxRetries).value_or(c.max_retries);
@@ -222,6 +238,7 @@ ConsumerConfig read_consumer(Validator& v, const json& obj, const std::string& p
       v.error(path + ".mode", path + ".mode must be \"per-batch\" or \"persistent\", got \"" + *m + "\"");
   }
   c.faults = read_faults(v, obj, path);
+  check_keys_fit_type(v, obj, path, c.type);
   return c;
 }
 

@@ -60,7 +60,7 @@ std::vector<std::string> apply_config(const config::Config& config, Store& store
     Queue q = store.queue(c.queue);
     ConsumerType type = c.type == "http_pull" ? ConsumerType::HttpPull : ConsumerType::Worker;
     ConsumerSettings s = ConsumerSettings::defaults_for(type);
-    if (type == ConsumerType::Worker) s.batch_size = c.max_batch_size;
+    if (c.max_batch_size) s.batch_size = *c.max_batch_size;
     s.max_wait_time_ms = static_cast<int64_t>(c.max_batch_timeout * 1000 + 0.5);
     s.max_retries = c.max_retries;
     s.dead_letter_queue = c.dead_letter_queue;

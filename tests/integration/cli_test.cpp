@@ -264,12 +264,20 @@ TEST_F(Cli, Consumers) {
 TEST_F(Cli, ConfigIsFoundAndValidated) {
   dir.write("wrangler.jsonc", R"({
     // the producer binds EVENTS
-    "queues": { "producers": [ { "binding": "EVENTS", "queue": "ev" }, ], },
+    "queues": { "producers": [ { "binding": "EVENTS", "queue": "ev", "x": 1 }, ], },
   })");
   std::filesystem::create_directories(dir / "sub");
-  // From a subdirectory, the config in the parent is found and the state lives beside it.
+  // From a subdirectory, the config in the parent is found and the state lives beside it. The
+  // config's warnings are dev's to say (it applies the config), not each send's.
   Result r = run({"flareq", "send", "ev", "1"}, "", {}, dir / "sub");
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  {
+    DevServer dev(dir / "dev.sqlite", {}, dir.path());
+    ASSERT_TRUE(dev.wait_for_log("dashboard on")) << dev.log();
+    EXPECT_NE(dev.log().find("Unexpected fields found in queues.producers[0] field: \"x\""), std::string::npos)
+        << dev.log();
+  }
   EXPECT_TRUE(std::filesystem::exists(dir / ".flareq" / "state.sqlite"));
   // flareq's folder keeps itself out of git (message bodies, the API's token).
   std::ifstream ignore(dir / ".flareq" / ".gitignore");

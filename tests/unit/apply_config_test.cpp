@@ -46,6 +46,20 @@ TEST_F(ApplyConfig, AWorkersConsumerItsConfigNoLongerNamesIsRemovedAndItsQueueWa
   EXPECT_TRUE(project::apply_config(typo, *store_).empty()) << "nothing more to change";
 }
 
+// A consumer's batch size is the config's, else its type's default: 10 for a Worker, 5 for a pull.
+TEST_F(ApplyConfig, ABatchSizeIsTheConfigsElseTheConsumerTypesDefault) {
+  config::Config config = config::parse_config(R"({"queues": {"consumers": [
+      {"queue": "pushed"}, {"queue": "pulled", "type": "http_pull"},
+      {"queue": "pushed-by-7", "max_batch_size": 7}, {"queue": "pulled-by-50", "type": "http_pull", "max_batch_size": 50}]}})",
+                                               "wrangler.jsonc", config::Format::Jsonc, "");
+  project::apply_config(config, *store_);
+  auto batch_size = [&](const char* queue) { return store_->consumer_of(store_->queue(queue).key)->settings.batch_size; };
+  EXPECT_EQ(batch_size("pushed"), 10);
+  EXPECT_EQ(batch_size("pulled"), 5);
+  EXPECT_EQ(batch_size("pushed-by-7"), 7);
+  EXPECT_EQ(batch_size("pulled-by-50"), 50);
+}
+
 // A consumer Worker run without its producer (each in its own dev, as with two `wrangler dev`s)
 // waits for messages that go to the other dev's state file: that is said, once per queue, and
 // not for a queue that something of the dev's configs sends to (a producer, a dead-letter move).

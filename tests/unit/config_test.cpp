@@ -30,7 +30,7 @@ std::string error_of(const std::string& text, const std::string& env = "", Forma
 TEST(Config, DefaultsAreProductions) {
   Config c = parse(R"({"queues":{"consumers":[{"queue":"q"}]}})");
   ASSERT_EQ(c.consumers.size(), 1u);
-  EXPECT_EQ(c.consumers[0].max_batch_size, 10);
+  EXPECT_FALSE(c.consumers[0].max_batch_size) << "the type's default: see ApplyConfig";
   EXPECT_EQ(c.consumers[0].max_batch_timeout, 5);
   EXPECT_EQ(c.consumers[0].max_retries, 3);
   EXPECT_EQ(c.consumers[0].retry_delay, 0);
@@ -191,6 +191,26 @@ TEST(Config, HttpPullTypeIsALocalExtensionWithAWarning) {
   EXPECT_EQ(c.consumers[0].type, "http_pull");
   ASSERT_EQ(c.warnings.size(), 1u);
   EXPECT_NE(error_of(R"({"queues":{"consumers":[{"queue":"a","type":"cron"}]}})").find("type"), std::string::npos);
+}
+
+// What a key does depends on the consumer's type: a handler for pulled messages is an error (as
+// --handler on a pull queue is); a key that would do nothing is said to, at its place.
+TEST(Config, KeysThatDoNothingForTheConsumersTypeAreSaidSo) {
+  std::string e = error_of(R"({"queues":{"consumers":[{"queue":"a","type":"http_pull","command":"cat"}]}})");
+  EXPECT_NE(e.find("queues.consumers[0].command: an http_pull consumer's messages are pulled over HTTP"), std::string::npos)
+      << e;
+  Config pull = parse(R"({"queues":{"consumers":[
+    {"queue":"a","type":"http_pull","max_batch_size":50,"max_batch_timeout":2,"max_concurrency":3,"mode":"persistent"}]}})");
+  EXPECT_EQ(pull.consumers[0].max_batch_size, 50);
+  ASSERT_EQ(pull.warnings.size(), 4u);  // the type's own, then one per key
+  EXPECT_NE(pull.warnings[1].find("queues.consumers[0].mode has no effect on an http_pull consumer"), std::string::npos)
+      << pull.warnings[1];
+  EXPECT_NE(pull.warnings[3].find("max_concurrency"), std::string::npos);
+  Config worker = parse(R"({"queues":{"consumers":[{"queue":"a","visibility_timeout_ms":1000}]}})");
+  ASSERT_EQ(worker.warnings.size(), 1u);
+  EXPECT_NE(worker.warnings[0].find("queues.consumers[0].visibility_timeout_ms has no effect on a Worker consumer"),
+            std::string::npos);
+  EXPECT_EQ(worker.warnings[0].rfind("wrangler.jsonc:1:", 0), 0u) << worker.warnings[0];
 }
 
 // wrangler's remote bindings: "remote" is known to wrangler; true is said to stay local here.
