@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "emulator/core/error.h"
+#include "emulator/store/state_file_access.h"
 
 namespace flareq {
 
@@ -68,7 +69,10 @@ StateFileLock::StateFileLock(const std::filesystem::path& state, bool exclusive)
   if (state.has_parent_path()) std::filesystem::create_directories(state.parent_path(), ec);
   std::filesystem::path path = lock_path(state);
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw Error(code::kInternal, 500, "cannot open " + path.string() + ": " + strerror(errno));
+  if (fd_ < 0) {
+    std::string why = errno == EACCES ? state_file_access_problem(state) : "";
+    throw Error(code::kInternal, 500, "cannot open " + path.string() + ": " + (why.empty() ? strerror(errno) : why));
+  }
   int taken;
   do taken = flock(fd_, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH);
   while (taken != 0 && errno == EINTR);

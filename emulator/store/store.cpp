@@ -12,6 +12,7 @@
 #include "emulator/core/error.h"
 #include "emulator/core/ids.h"
 #include "emulator/store/migrations.h"
+#include "emulator/store/state_file_access.h"
 #include "emulator/store/write_transaction.h"
 
 namespace flareq {
@@ -67,6 +68,10 @@ Store::Store(const std::filesystem::path& path, Durability durability, const Clo
     db_ = std::make_unique<SQLite::Database>(path.string(),
                                              SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
     db_->setBusyTimeout(kBusyTimeoutMs);
+    // SQLite opens a file it may not write read-only, without a word: said now, not at the first write.
+    if (sqlite3_db_readonly(db_->getHandle(), "main") == 1)
+      throw state_file_error(path, state_file_access_problem(path).empty() ? "it is read-only"
+                                                                           : state_file_access_problem(path));
     // Read-only checks first: nothing is written to a file we are about to refuse.
     int version = db_->execAndGet("PRAGMA user_version").getInt();
     int tables = db_->execAndGet("SELECT count(*) FROM sqlite_master").getInt();
@@ -97,6 +102,9 @@ Store::Store(const std::filesystem::path& path, Durability durability, const Clo
   } catch (const SQLite::Exception& e) {
     if (e.getErrorCode() == SQLITE_NOTADB)
       throw state_file_error(path, "it is not an SQLite database (is it the right file?)");
+    int primary = e.getErrorCode() & 0xff;
+    if (primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN)
+      if (std::string problem = state_file_access_problem(path); !problem.empty()) throw state_file_error(path, problem);
     throw state_file_error(path, e.what());
   }
 }

@@ -292,6 +292,60 @@ TEST_F(Cli, ConfigIsFoundAndValidated) {
   EXPECT_NE(r.err.find("max_batch_size must be from 1 to 100, got 0"), std::string::npos) << r.err;
 }
 
+// A state folder left by `sudo flareq …` (or a file the user may not write) is named, with whose
+// it is and what to do, before anything is read or written; not SQLite's "attempt to write a
+// readonly database" at the first send. Run as nobody when the tests run as root (root may
+// write anything), else with the folder made read-only.
+TEST_F(Cli, AStateFileTheUserMayNotWriteIsNamedWithWhatToDo) {
+  ASSERT_EQ(flareq({"queues", "create", "jobs"}).exit_code, 0);
+  std::filesystem::path folder = dir / ".flareq";
+  std::filesystem::create_directories(folder);
+  std::filesystem::rename(dir / "state.sqlite", folder / "state.sqlite");
+  const bool root = geteuid() == 0;
+  std::vector<std::string> as_user{FLAREQ_BINARY};
+  if (root) {  // a copy nobody may run wherever the build is (a clone under /root)
+    std::filesystem::copy_file(FLAREQ_BINARY, dir / "flareq");
+    std::filesystem::permissions(dir / "flareq", std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
+                                                     std::filesystem::perms::others_exec |
+                                                     std::filesystem::perms::others_read);
+    as_user = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", (dir / "flareq").string()};
+  }
+  auto as_them = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = as_user;
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, "", {}, dir.path());
+  };
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::all, std::filesystem::perm_options::add);
+  std::filesystem::permissions(folder, std::filesystem::perms::owner_write, std::filesystem::perm_options::remove);
+  std::string state = "--state=" + (folder / "state.sqlite").string();
+  Result r = as_them({state, "send", "jobs", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot use state file " + (folder / "state.sqlite").string() + ": " + folder.string() +
+                       " belongs to "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("cannot write it"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pass --state"), std::string::npos) << r.err;
+  if (root) {
+    EXPECT_NE(r.err.find("was flareq run with sudo? give it back (sudo chown -R "), std::string::npos) << r.err;
+  }
+  r = as_them({state, "dev", "--port", "0"});  // its lock file is made in the same folder
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(folder.string() + " belongs to "), std::string::npos) << r.err;
+  // The folder writable, the file not: said of the file, before the first write.
+  std::filesystem::permissions(folder, std::filesystem::perms::all, std::filesystem::perm_options::add);
+  std::filesystem::permissions(folder / "state.sqlite", std::filesystem::perms::owner_write | std::filesystem::perms::group_write |
+                                   std::filesystem::perms::others_write, std::filesystem::perm_options::remove);
+  r = as_them({state, "send", "jobs", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find((folder / "state.sqlite").string() + " belongs to "), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("readonly database"), std::string::npos) << r.err;
+  std::filesystem::permissions(folder / "state.sqlite", std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  r = run({"flareq", state, "queues", "info", "jobs", "--json"}, "", {}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["counters"]["received"], 0) << "the refused sends wrote nothing";
+}
+
 TEST_F(Cli, ForeignStateFileIsRefused) {
   dir.write("state.sqlite", "not a database, just some text that is long enough.................");
   Result r = flareq({"queues", "list"});
