@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 namespace flareq {
 
 namespace {
@@ -19,6 +21,7 @@ std::string user_name(uid_t uid) {
 std::string not_writable(const std::filesystem::path& path, const std::filesystem::path& give_back) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || ::access(path.c_str(), W_OK) == 0) return "";
+  if (errno == EROFS) return path.string() + " is on a read-only file system: pass --state with a path you can write";
   std::string me = user_name(geteuid());
   std::string problem = path.string() + " belongs to " + user_name(st.st_uid) + ", and you (" + me + ") cannot write it";
   if (give_back.empty()) return problem + ": pass --state with a path you can write";
