@@ -58,7 +58,13 @@ const std::string& checked_queue_ref(const std::string& id_or_name) {
 }
 
 Error no_route(const httplib::Request& request) {
-  return Error(code::kNotFound, 404, "no route for " + printable(request.method) + " " + printable(request.path));
+  std::string text = "no route for " + printable(request.method) + " " + printable(request.path);
+  // Another product's command of wrangler's (`wrangler queues subscription`, `wrangler r2 bucket
+  // create`) pointed at flareq: what it serves of Cloudflare's API.
+  if (request.path.rfind("/client/v4/accounts/", 0) == 0)
+    text += ": flareq serves Cloudflare's Queues API (/accounts/{account}/queues…) and R2 event notification rules "
+            "(/accounts/{account}/event_notifications/r2/…), not the rest of Cloudflare's API";
+  return Error(code::kNotFound, 404, text);
 }
 
 Error method_not_allowed(const httplib::Request& request) {

@@ -64,7 +64,9 @@ TEST_F(RouteTableTest, AnUnknownPathIs404AndAnotherMethodIs405) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.http_status(), 404);
-    EXPECT_STREQ(e.what(), "no route for GET /client/v4/accounts/acc1/nothing");
+    EXPECT_STREQ(e.what(), "no route for GET /client/v4/accounts/acc1/nothing: flareq serves Cloudflare's Queues API "
+                           "(/accounts/{account}/queues…) and R2 event notification rules "
+                           "(/accounts/{account}/event_notifications/r2/…), not the rest of Cloudflare's API");
   }
   std::vector<std::string> queues = {"client", "v4", "accounts", "acc1", "queues"};
   try {
