@@ -10,7 +10,8 @@
 namespace flareq::dev {
 
 namespace {
-constexpr long kTickNs = 10'000'000;  // how often the stop is driven between signals
+constexpr long kTickNs = 10'000'000;       // how often the stop is driven between signals
+constexpr long kIdleTickNs = 100'000'000;  // how often the config and state file are looked at till then
 }
 
 DevSignals::DevSignals(const sigset_t& signals, Log& log, double grace_secs)
@@ -42,7 +43,8 @@ void DevSignals::run() {
   int count = 0;
   int64_t last = 0;
   while (!done_) {
-    timespec wait{0, kTickNs};
+    // A signal ends the wait at once; an idle dev wakes ten times a second, not a hundred.
+    timespec wait{0, stop_requested_ ? kTickNs : kIdleTickNs};
     int sig = sigtimedwait(&signals_, nullptr, &wait);
     if (sig > 0) {
       int64_t now = system_clock().steady_ms();
