@@ -1,6 +1,7 @@
 // A parsed config file: its value as JSON, and where each value stood in the file, so
 // that every later error can name file:line:column and the field's path.
 #pragma once
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -39,5 +40,7 @@ class SyntaxError : public std::runtime_error {
 Document parse_jsonc(std::string_view text);
 // wrangler.toml through toml++.
 Document parse_toml(std::string_view text, const std::string& source_name);
+// A config file read and parsed by its extension; throws ConfigError or SyntaxError.
+Document read_document(const std::filesystem::path& file);
 
 }  // namespace flareq::config

@@ -443,6 +443,12 @@ Config parse_config(std::string_view text, const std::string& file_name, Format 
   return config;
 }
 
+Document read_document(const std::filesystem::path& file) {
+  std::optional<std::string> text = read_text(file);
+  if (!text) throw ConfigError(file.string() + ": cannot read the config file");
+  return file.extension() == ".toml" ? parse_toml(*text, file.string()) : parse_jsonc(*text);
+}
+
 Config load_config(const std::filesystem::path& file, const std::string& env) {
   std::optional<std::string> text = read_text(file);
   if (!text) throw ConfigError(file.string() + ": cannot read the config file");

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "emulator/config/field_places.h"
 #include "emulator/core/clock.h"
 #include "emulator/core/encoding.h"
 #include "emulator/core/error.h"
@@ -40,7 +41,7 @@ struct RuntimePortTaken : UsageError {
 // Starts the Worker host now (fetch() must be served before any batch) and waits until it
 // reports where the Worker listens; throws with the host's own sentence when it cannot start.
 nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path& ready_file, const std::string& name,
-                            const std::atomic<bool>* cancel) {
+                            const config::Config& config, const std::atomic<bool>* cancel) {
   if (Result<Done> started = host.start_now(); !started)
     throw UsageError("the Worker host did not start: " + started.why());
   for (int waited = 0; waited < kWorkerStartTimeoutMs; waited += 20) {
@@ -56,7 +57,8 @@ nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path&
       std::filesystem::remove(ready_file, ec);
       if (!ready.is_object()) throw UsageError("the Worker host reported nothing readable");
       if (ready.contains("error")) {
-        std::string error = "Worker " + name + ": " + ready["error"].get<std::string>();
+        // wrangler's words for a config it refuses, with the place of each field they name.
+        std::string error = "Worker " + name + ": " + config::place_fields(config.path, config.env, ready["error"].get<std::string>());
         if (ready.value("code", "") == "EADDRINUSE") throw RuntimePortTaken(error);
         throw UsageError(error);
       }
@@ -172,7 +174,7 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
       host = std::make_shared<handler::WorkerRuntimeHandler>(
           spec, [&log, prefix](const std::string& line) { log.line(prefix + line); });
       try {
-        ready = start_worker(*host, w.ready_file, name, start.cancel);
+        ready = start_worker(*host, w.ready_file, name, config, start.cancel);
         break;
       } catch (const RuntimePortTaken&) {
         if (attempt == kPortAttempts) throw;

@@ -825,7 +825,9 @@ TEST_F(WorkerProject, ReadyFilesThatAKilledDevLeftBehindAreNotTakenForThisOnes) 
   EXPECT_EQ(ours.find("miniflare-"), std::string::npos) << ours;
   // The newest wrangler's Miniflare makes one for the Worker's runtime; 4.86's made one only for
   // wrangler's proxy runtime, which the host does not start.
-  if (wrangler_in_use().minor() >= 164) EXPECT_EQ(made(tmp / ours.substr(0, ours.size() - 1)).rfind("miniflare-", 0), 0u);
+  if (wrangler_in_use().minor() >= 164) {
+    EXPECT_EQ(made(tmp / ours.substr(0, ours.size() - 1)).rfind("miniflare-", 0), 0u);
+  }
   EXPECT_EQ(dev->stop(SIGTERM), 0) << dev->log();
   EXPECT_EQ(made(tmp), "") << "dev left these in the temp directory";
 }
@@ -1690,16 +1692,22 @@ TEST_F(WorkerProject, AWranglerOrDateOrNodeThatDoesNotFitIsOneSentenceWithTheFix
 }
 
 // A config that wrangler refuses (here the placeholders `npm create cloudflare` leaves when it
-// is interrupted) is told in wrangler's own words, without the host's stack.
+// is interrupted) is told in wrangler's own words, without the host's stack, and with the place
+// of the field, as flareq's own config errors have it.
 TEST_F(WorkerProject, AConfigWranglerRefusesIsToldInWranglersWordsAlone) {
   std::filesystem::copy(kWorkers / "js", dir.path(), std::filesystem::copy_options::recursive);
   std::string config = read_file(dir / "wrangler.jsonc");
-  config.replace(config.find("2026-04-01"), 10, "<COMPATIBILITY_DATE>");
+  size_t at = config.find("\"2026-04-01\"");
+  config.replace(at + 1, 10, "<COMPATIBILITY_DATE>");
   std::ofstream(dir / "wrangler.jsonc") << config;
+  size_t line_start = config.rfind('\n', at) + 1;  // npos + 1 == 0 on the first line
+  std::string place = (dir / "wrangler.jsonc").string() + ":" +
+                      std::to_string(std::count(config.begin(), config.begin() + at, '\n') + 1) + ":" +
+                      std::to_string(at - line_start + 1) + ": ";
   Result r = flareq({"dev", "--port", "0", "--worker-port", "0"});
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("\"compatibility_date\" field should be a valid ISO-8601 date (YYYY-MM-DD), but got "
-                       "\"<COMPATIBILITY_DATE>\""),
+  EXPECT_NE(r.err.find("  - " + place + "\"compatibility_date\" field should be a valid ISO-8601 date (YYYY-MM-DD), "
+                       "but got \"<COMPATIBILITY_DATE>\""),
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("host.mjs"), std::string::npos) << r.err;

@@ -1,0 +1,14 @@
+// wrangler's own diagnostics of a config ("compatibility_date" field should be …) given the
+// place of the field they name, as flareq's config errors have it.
+#pragma once
+#include <filesystem>
+#include <string>
+
+namespace flareq::config {
+
+// `text` with "file:line:column: " put before each line that names a field of `file` in double
+// quotes (after a list item's "- "); the field of environment `env` where it has one. Lines that
+// name no field, or a file that cannot be read, stay as they are.
+std::string place_fields(const std::filesystem::path& file, const std::string& env, const std::string& text);
+
+}  // namespace flareq::config
