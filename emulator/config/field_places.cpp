@@ -40,14 +40,14 @@ std::string place_fields(const std::filesystem::path& file, const std::string& e
   while (std::getline(lines, line)) {
     if (!first) out += '\n';
     first = false;
-    SourcePos pos = place_of_field(doc, env, line);
+    size_t at = line.find_first_not_of(' ');
+    SourcePos pos;
+    if (at != std::string::npos && line.compare(at, 2, "- ") == 0) pos = place_of_field(doc, env, line);
     if (pos.line == 0) {
       out += line;
       continue;
     }
-    size_t at = line.find_first_not_of(' ');
-    if (at != std::string::npos && line.compare(at, 2, "- ") == 0) at += 2;
-    if (at == std::string::npos) at = 0;
+    at += 2;
     out += line.substr(0, at) + file.string() + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) +
            ": " + line.substr(at);
   }

@@ -6,9 +6,9 @@
 
 namespace flareq::config {
 
-// `text` with "file:line:column: " put before each line that names a field of `file` in double
-// quotes (after a list item's "- "); the field of environment `env` where it has one. Lines that
-// name no field, or a file that cannot be read, stay as they are.
+// `text` with "file:line:column: " put after the "- " of each item of wrangler's list of
+// diagnostics that names a field of `file` in double quotes; the field of environment `env` where
+// it has one. Other lines, and all of them when the file cannot be read, stay as they are.
 std::string place_fields(const std::filesystem::path& file, const std::string& env, const std::string& text);
 
 }  // namespace flareq::config

@@ -36,22 +36,22 @@ TEST_F(FieldPlaces, EachLineThatNamesAFieldGetsItsPlace) {
             "\"<COMPATIBILITY_DATE>\".\n"
             "  - " + f + ":3:11: Expected \"name\" to be of type string, alphanumeric and lowercase with dashes only "
             "but got \"<WORKER_NAME>\".\n");
-  // A line that quotes no field of the file, and text without a newline at its end, stay as they are.
-  EXPECT_EQ(place_fields(file, "", "a \"thing\" went wrong"), "a \"thing\" went wrong");
+  // A line that is no item of the list, or quotes no field of the file, stays as it is.
+  EXPECT_EQ(place_fields(file, "", "set \"name\" to x\n  - a \"thing\" went wrong"), "set \"name\" to x\n  - a \"thing\" went wrong");
 }
 
 TEST_F(FieldPlaces, AnEnvironmentsOwnFieldIsPreferredAndTomlIsRead) {
   auto file = write("wrangler.toml", "name = \"app\"\nmain = \"src/index.js\"\n\n[env.staging]\nname = \"App_Staging\"\n");
-  EXPECT_EQ(place_fields(file, "staging", "Expected \"name\" to be lowercase"),
-            file.string() + ":5:8: Expected \"name\" to be lowercase");
-  EXPECT_EQ(place_fields(file, "", "Expected \"name\" to be lowercase"),
-            file.string() + ":1:8: Expected \"name\" to be lowercase");
+  EXPECT_EQ(place_fields(file, "staging", "- Expected \"name\" to be lowercase"),
+            "- " + file.string() + ":5:8: Expected \"name\" to be lowercase");
+  EXPECT_EQ(place_fields(file, "", "- Expected \"name\" to be lowercase"),
+            "- " + file.string() + ":1:8: Expected \"name\" to be lowercase");
 }
 
 TEST_F(FieldPlaces, AFileThatCannotBeReadLeavesTheTextAsItIs) {
-  EXPECT_EQ(place_fields(dir / "missing.jsonc", "", "\"name\" is wrong\n"), "\"name\" is wrong\n");
+  EXPECT_EQ(place_fields(dir / "missing.jsonc", "", "- \"name\" is wrong\n"), "- \"name\" is wrong\n");
   auto broken = write("broken.jsonc", "{ \"name\": ");
-  EXPECT_EQ(place_fields(broken, "", "\"name\" is wrong"), "\"name\" is wrong");
+  EXPECT_EQ(place_fields(broken, "", "- \"name\" is wrong"), "- \"name\" is wrong");
 }
 
 }  // namespace
