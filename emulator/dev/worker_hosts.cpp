@@ -58,7 +58,8 @@ nlohmann::json start_worker(handler::Handler& host, const std::filesystem::path&
       if (!ready.is_object()) throw UsageError("the Worker host reported nothing readable");
       if (ready.contains("error")) {
         // wrangler's words for a config it refuses, with the place of each field they name.
-        std::string error = "Worker " + name + ": " + config::place_fields(config.path, config.env, ready["error"].get<std::string>());
+        std::string error =
+            "Worker " + name + ": " + config::place_fields(config.path, config.env, ready["error"].get<std::string>());
         if (ready.value("code", "") == "EADDRINUSE") throw RuntimePortTaken(error);
         throw UsageError(error);
       }

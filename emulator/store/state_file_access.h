@@ -7,8 +7,8 @@
 namespace flareq {
 
 // "" when the file (or, where it does not exist yet, its folder) and its folder are writable;
-// otherwise a sentence, e.g. "/p/.flareq belongs to root, and you (uid 1000) cannot write it:
-// was flareq run with sudo? Give it back (sudo chown -R 1000 /p/.flareq) or pass --state".
+// otherwise a sentence, e.g. "/p/.flareq belongs to root, and you (ana) cannot write it: was
+// flareq run with sudo? give it back (sudo chown -R ana /p/.flareq) or pass --state".
 std::string state_file_access_problem(const std::filesystem::path& state);
 
 }  // namespace flareq

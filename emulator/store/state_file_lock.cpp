@@ -70,7 +70,7 @@ StateFileLock::StateFileLock(const std::filesystem::path& state, bool exclusive)
   std::filesystem::path path = lock_path(state);
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) {
-    std::string why = errno == EACCES ? state_file_access_problem(state) : "";
+    std::string why = errno == EACCES || errno == EROFS ? state_file_access_problem(state) : "";
     throw Error(code::kInternal, 500, "cannot open " + path.string() + ": " + (why.empty() ? strerror(errno) : why));
   }
   int taken;

@@ -69,9 +69,10 @@ Store::Store(const std::filesystem::path& path, Durability durability, const Clo
                                              SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
     db_->setBusyTimeout(kBusyTimeoutMs);
     // SQLite opens a file it may not write read-only, without a word: said now, not at the first write.
-    if (sqlite3_db_readonly(db_->getHandle(), "main") == 1)
-      throw state_file_error(path, state_file_access_problem(path).empty() ? "it is read-only"
-                                                                           : state_file_access_problem(path));
+    if (sqlite3_db_readonly(db_->getHandle(), "main") == 1) {
+      std::string problem = state_file_access_problem(path);
+      throw state_file_error(path, problem.empty() ? "it is read-only" : problem);
+    }
     // Read-only checks first: nothing is written to a file we are about to refuse.
     int version = db_->execAndGet("PRAGMA user_version").getInt();
     int tables = db_->execAndGet("SELECT count(*) FROM sqlite_master").getInt();
