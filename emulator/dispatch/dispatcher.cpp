@@ -2,6 +2,7 @@
 #include "emulator/dispatch/dispatcher.h"
 
 #include <algorithm>
+#include <utility>
 #include <chrono>
 
 #include "emulator/core/batch_window.h"
@@ -25,6 +26,8 @@ constexpr int64_t kMaxBackoffMs = 5000;
 constexpr size_t kMaxInvocationThreads = 2048;
 // A batch still running after this long is said, and again each time it has run twice as long.
 constexpr int64_t kFirstLongBatchNoticeMs = 10000;
+// How often a watched state file is looked at all the same (a write the watch missed).
+constexpr int64_t kWatchedPollMs = 1000;
 
 }  // namespace
 
@@ -43,6 +46,10 @@ Dispatcher::~Dispatcher() {
 }
 
 void Dispatcher::start() {
+  // Another process's commits wake the scheduler as they happen; the look every poll_ms stays
+  // as it was only where the file cannot be watched.
+  state_file_watch_ = std::make_unique<StateFileWatch>(stores_.path(), [this] { wake(); });
+  if (state_file_watch_->watching()) options_.poll_ms = std::max(options_.poll_ms, kWatchedPollMs);
   scheduler_ = std::thread([this] {
     run();
     finished_ = true;
@@ -61,6 +68,13 @@ void Dispatcher::notify() {
   wake_.notify_one();
 }
 
+void Dispatcher::wake() {
+  if (runtimes_.empty()) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  woken_ = true;
+  wake_.notify_one();
+}
+
 void Dispatcher::request_stop(bool now) {
   std::lock_guard<std::mutex> lock(mutex_);
   stopping_ = true;
@@ -72,6 +86,7 @@ void Dispatcher::request_stop(bool now) {
 void Dispatcher::stop() {
   request_stop();
   if (scheduler_.joinable()) scheduler_.join();
+  state_file_watch_.reset();
 }
 
 void Dispatcher::run() {
@@ -97,7 +112,7 @@ void Dispatcher::run() {
       dirty_ = true;
     }
     std::unique_lock<std::mutex> lock(mutex_);
-    if (backoff_ms == 0 && (dirty_ || !completions_.empty())) continue;
+    if (backoff_ms == 0 && (dirty_ || std::exchange(woken_, false) || !completions_.empty())) continue;
     if (stopping_ && backoff_ms > 0 && in_flight_ == 0 && completions_.empty()) return;
     int64_t sleep_ms = backoff_ms > 0 ? backoff_ms : std::min(*due - clock_.steady_ms(), options_.poll_ms);
     if (sleep_ms > 0) wake_.wait_for(lock, std::chrono::milliseconds(sleep_ms));

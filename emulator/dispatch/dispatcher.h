@@ -20,6 +20,7 @@
 #include "emulator/core/thread_pool.h"
 #include "emulator/dispatch/log.h"
 #include "emulator/handler/handler.h"
+#include "emulator/store/state_file_watch.h"
 #include "emulator/store/store_pool.h"
 
 namespace flareq {
@@ -33,7 +34,8 @@ struct DispatchOptions {
   std::map<std::string, handler::HandlerSpec> handlers;  // by queue name
   int64_t handler_timeout_ms = 900000;
   int64_t shutdown_grace_ms = 10000;
-  // How often another process's writes are looked for (PRAGMA data_version).
+  // How often another process's writes are looked for (PRAGMA data_version). start() watches
+  // the state file for them too (state_file_watch.h), and then looks only once a second.
   int64_t poll_ms = 10;
   HandlerFactory make_handler = handler::make_handler;
   InvocationRunner run_invocation;  // empty: the dispatcher's own threads
@@ -45,6 +47,7 @@ class Dispatcher {
   ~Dispatcher();
   void start();   // the scheduler thread: step() until stopped
   void notify();  // something changed in this process: look again now
+  void wake();    // the state file was written (by this or another process): see whether it changed
   // Stops leasing; waits for batches in flight, killing their handlers after the grace period.
   void stop();
   bool has_handler(const std::string& queue) const { return runtimes_.count(queue) > 0; }
@@ -129,11 +132,14 @@ class Dispatcher {
   std::condition_variable wake_;     // the scheduler thread
   std::condition_variable stopped_;  // invocations holding a batch back (injected latency)
   bool dirty_ = true;
+  bool woken_ = false;  // wake() since the scheduler thread last looked
   bool stopping_ = false;
   bool stop_now_ = false;
   int in_flight_ = 0;
   std::atomic<bool> finished_{false};
   std::deque<Completion> completions_;
+
+  std::unique_ptr<StateFileWatch> state_file_watch_;  // start()'s; calls wake()
 };
 
 }  // namespace flareq
