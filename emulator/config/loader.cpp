@@ -443,17 +443,26 @@ Config parse_config(std::string_view text, const std::string& file_name, Format 
   return config;
 }
 
-Document read_document(const std::filesystem::path& file) {
+namespace {
+
+// A config file's text, or a ConfigError that says it cannot be read.
+std::string config_text(const std::filesystem::path& file) {
   std::optional<std::string> text = read_text(file);
   if (!text) throw ConfigError(file.string() + ": cannot read the config file");
-  return file.extension() == ".toml" ? parse_toml(*text, file.string()) : parse_jsonc(*text);
+  return *text;
+}
+
+Format format_of(const std::filesystem::path& file) { return file.extension() == ".toml" ? Format::Toml : Format::Jsonc; }
+
+}  // namespace
+
+Document read_document(const std::filesystem::path& file) {
+  std::string text = config_text(file);
+  return format_of(file) == Format::Toml ? parse_toml(text, file.string()) : parse_jsonc(text);
 }
 
 Config load_config(const std::filesystem::path& file, const std::string& env) {
-  std::optional<std::string> text = read_text(file);
-  if (!text) throw ConfigError(file.string() + ": cannot read the config file");
-  Format format = file.extension() == ".toml" ? Format::Toml : Format::Jsonc;
-  Config c = parse_config(*text, file.string(), format, env);
+  Config c = parse_config(config_text(file), file.string(), format_of(file), env);
   c.path = file;
   if (!c.user_config_path.empty()) c.user_config_path = std::filesystem::absolute(file).parent_path() / c.user_config_path;
   return c;

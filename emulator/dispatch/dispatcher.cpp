@@ -46,10 +46,12 @@ Dispatcher::~Dispatcher() {
 }
 
 void Dispatcher::start() {
-  // Another process's commits wake the scheduler as they happen; the look every poll_ms stays
-  // as it was only where the file cannot be watched.
-  state_file_watch_ = std::make_unique<StateFileWatch>(stores_.path(), [this] { wake(); });
-  if (state_file_watch_->watching()) options_.poll_ms = std::max(options_.poll_ms, kWatchedPollMs);
+  // Another process's commits wake the scheduler as they happen (where a handler runs here to
+  // deliver them); the look every poll_ms stays as it was only where the file cannot be watched.
+  if (!runtimes_.empty()) {
+    state_file_watch_ = std::make_unique<StateFileWatch>(stores_.path(), [this] { wake(); });
+    if (state_file_watch_->watching()) options_.poll_ms = std::max(options_.poll_ms, kWatchedPollMs);
+  }
   scheduler_ = std::thread([this] {
     run();
     finished_ = true;
