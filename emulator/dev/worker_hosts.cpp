@@ -139,6 +139,12 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
     if (front.ip == "*") front.ip = "0.0.0.0";
     front.port = i == 0 ? start.first_port : config.dev_port.value_or(0);
     front.runtime_secret = front_secret;
+    std::string api_origin = start.api_url.substr(0, start.api_url.find("/client/v4/"));
+    front.on_cloudflare_api_path = [&log, name, api_origin](const std::string& method, const std::string& target) {
+      log.line("note: " + printable(method + " " + target.substr(0, 200)) + " went to Worker " + name +
+               "'s fetch(), not to flareq: while dev runs a Worker, flareq's API is on " + api_origin +
+               " (flareq's commands find it themselves)");
+    };
     auto opened = api::WorkerFront::open(front);
     if (!opened) throw UsageError(opened.why());
     fronts_.push_back(std::move(*opened));

@@ -59,6 +59,7 @@ Result<RequestHead> parse_request_head(std::string_view head) {
   size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
   if (sp1 == std::string_view::npos || sp2 == sp1) return Result<RequestHead>::failure("the request line is not 'METHOD TARGET HTTP/1.1'");
   out.method = std::string(line.substr(0, sp1));
+  out.target = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
   std::string_view version = line.substr(sp2 + 1);
   if (!is_token(out.method)) return Result<RequestHead>::failure("the request's method is not a token");
   if (version != "HTTP/1.1" && version != "HTTP/1.0") return Result<RequestHead>::failure("only HTTP/1.0 and HTTP/1.1 are served");

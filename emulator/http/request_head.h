@@ -1,6 +1,6 @@
 // Just enough of HTTP/1.1 for flareq's Worker front (worker_front.h) to hold each request on a
 // connection to the local safety rules before its bytes reach the Worker: the request head
-// (method, Host, Origin, whether it switches protocols) and where its body ends (RFC 9112,
+// (method, target, Host, Origin, whether it switches protocols) and where its body ends (RFC 9112,
 // section 6). Anything ambiguous about the framing is refused, so the front and workerd can
 // never disagree on where one request ends and the next begins.
 #pragma once
@@ -16,6 +16,7 @@ constexpr size_t kMaxRequestHeadBytes = 64 * 1024;
 
 struct RequestHead {
   std::string method;
+  std::string target;  // the request line's target, as sent ("/path?query")
   std::string host;    // "" when absent
   std::string origin;  // "" when absent
   enum class Body { None, Length, Chunked } body = Body::None;

@@ -227,6 +227,9 @@ class WorkerFront::Exchange {
     if (!head) return refuse(400, "Bad Request", head.why());
     if (auto why = foreign_request(listening_, head->method, head->host, head->origin, AllowedOrigins::Local))
       return refuse(403, "Forbidden", *why);
+    if (head->target.rfind("/client/v4/", 0) == 0 && front_.options_.on_cloudflare_api_path &&
+        !front_.api_path_told_.exchange(true))
+      front_.options_.on_cloudflare_api_path(head->method, head->target);
     if (c_->runtime < 0) {
       if (!connect_runtime())
         return refuse(503, "Service Unavailable",

@@ -10,6 +10,7 @@
 // reload, a crashed host), new connections wait for it for a while before being answered 503.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -33,6 +34,9 @@ struct WorkerFrontOptions {
   // Added to every request passed to the runtime (X-Flareq-Front), whose gate refuses a request
   // without it before the Worker's code runs (worker/front-gate.mjs); empty: none.
   std::string runtime_secret;
+  // Told the method and target of the first request for a path of Cloudflare's API
+  // (/client/v4/…), which the Worker gets like any other: meant for flareq's API, most likely.
+  std::function<void(const std::string& method, const std::string& target)> on_cloudflare_api_path;
 };
 
 class WorkerFront {
@@ -71,6 +75,7 @@ class WorkerFront {
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> api_path_told_{false};
   std::mutex mutex_;
   std::set<std::shared_ptr<Connection>> open_;
   ThreadPool threads_;

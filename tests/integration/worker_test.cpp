@@ -186,6 +186,24 @@ TEST_F(WorkerProject, FetchIsServedWithTheConfigsVarsAndTheReadyLineSaysWhere) {
   EXPECT_EQ(log.substr(log.rfind('\n', log.size() - 2) + 1), "flareq stopped\n") << log;
 }
 
+// A request for flareq's API sent to the Worker's port (a README's curl with the port of a
+// project without a Worker) is the Worker's, as under wrangler dev, and dev's log says where the
+// API is, once.
+TEST_F(WorkerProject, FlareqsApiAskedOfTheWorkersPortIsTheWorkersAndTheLogSaysWhereTheApiIs) {
+  start("js");
+  const std::string path = "/client/v4/accounts/local/queues";
+  EXPECT_EQ(worker->get(path).status, 404);  // the fixture's answer to a path it does not serve
+  EXPECT_EQ(worker->get(path + "/jobs").status, 404);
+  EXPECT_EQ(api->get(path).status, 200);
+  std::string note = "note: GET " + path + " went to Worker test-worker's fetch(), not to flareq: while dev runs a "
+                     "Worker, flareq's API is on http://127.0.0.1:" + std::to_string(dev->port()) +
+                     " (flareq's commands find it themselves)";
+  EXPECT_TRUE(dev->wait_for_log(note)) << dev->log();
+  EXPECT_EQ(worker->get("/vars").status, 200);
+  std::string log = dev->log();
+  EXPECT_EQ(log.find("note: GET", log.find(note) + 1), std::string::npos) << log;
+}
+
 // A config field wrangler does not know (here one of flareq's) is warned of by flareq, and by
 // wrangler once, without an upgrade hint.
 TEST_F(WorkerProject, AnUnknownConfigFieldIsWarnedOfWithoutRepeats) {

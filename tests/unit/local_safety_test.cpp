@@ -74,13 +74,16 @@ TEST(LocalSafety, TheApiAcceptsOnlyItsOwnPagesTheWorkerAnyLocalPage) {
   EXPECT_TRUE(refused(lan, "POST", "192.168.1.5:8787", "http://192.168.1.9:8787", AllowedOrigins::Local));
 }
 
-TEST(RequestHead, ReadsMethodHostOriginAndBodyFraming) {
+TEST(RequestHead, ReadsMethodTargetHostOriginAndBodyFraming) {
   std::string text = "POST /signup HTTP/1.1\r\nHost: localhost:8787\r\norigin:  http://localhost:5173 \r\n"
                      "Content-Length: 27\r\n\r\n";
   EXPECT_EQ(request_head_end(text + "{\"email\":…}"), text.size());
   EXPECT_EQ(request_head_end("GET / HTTP/1.1\r\nHost: x\r\n"), std::string::npos);
   RequestHead head = head_of(text);
   EXPECT_EQ(head.method, "POST");
+  EXPECT_EQ(head.target, "/signup");
+  EXPECT_EQ(head_of("GET /client/v4/accounts/local/queues?page=2 HTTP/1.1\r\n\r\n").target,
+            "/client/v4/accounts/local/queues?page=2");
   EXPECT_EQ(head.host, "localhost:8787");
   EXPECT_EQ(head.origin, "http://localhost:5173");
   EXPECT_EQ(head.body, RequestHead::Body::Length);
