@@ -55,6 +55,17 @@ class TestingDir {
   std::filesystem::path path_;
 };
 
+// CLI11's own complaints (a missing argument, a value out of range) in flareq's words: an
+// `error:` line, then where to read what the command takes.
+std::string failure_message(const CLI::App* app, const CLI::Error& e) {
+  std::string command = app->get_name();
+  for (const CLI::App* level = app; !level->get_subcommands().empty();) {
+    level = level->get_subcommands().front();
+    command += " " + level->get_name();
+  }
+  return "error: " + std::string(e.what()) + "\n(`" + command + " --help` says what it takes)\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,6 +78,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("-V,--version", std::string("flareq ") + FLAREQ_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // global options work after the command too
+  app.failure_message(failure_message);  // before the commands, which take it from here
   cli::GlobalOptions global;
   cli::add_global_options(app, global);
   cli::setup_queues(app, global);

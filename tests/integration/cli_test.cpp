@@ -58,6 +58,13 @@ TEST_F(Cli, VersionAndHelp) {
   EXPECT_EQ(r.err.rfind("error: unknown option --lsit\n", 0), 0u) << r.err;
   r = run({"flareq", "messages", "ls", "orders"});
   EXPECT_NE(r.err.find("error: 'ls' is not a command of `flareq messages`; did you mean 'list'?"), std::string::npos) << r.err;
+  // A missing argument or a bad value is an error line that names the command's help.
+  r = run({"flareq", "messages", "list"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err, "error: queue is required\n(`flareq messages list --help` says what it takes)\n");
+  r = run({"flareq", "dev", "--port", "abc"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err, "error: --port: Value abc not in range 0 to 65535\n(`flareq dev --help` says what it takes)\n");
 }
 
 TEST_F(Cli, CreateListInfoUpdateDelete) {
@@ -117,9 +124,9 @@ TEST_F(Cli, BadInputGetsOneClearSentence) {
   r = flareq({"queues"});
   EXPECT_NE(r.exit_code, 0);
   r = flareq({"dlq", "replay", "q", "--limit", "0"});
-  EXPECT_EQ(r.err, "--limit: must be at least 1, got 0\nRun with --help for more information.\n");
+  EXPECT_EQ(r.err, "error: --limit: must be at least 1, got 0\n(`flareq dlq replay --help` says what it takes)\n");
   r = flareq({"wait", "q", "--timeout", "soon"});
-  EXPECT_EQ(r.err, "--timeout: must be a number, got 'soon'\nRun with --help for more information.\n");
+  EXPECT_EQ(r.err, "error: --timeout: must be a number, got 'soon'\n(`flareq wait --help` says what it takes)\n");
 }
 
 // A "dev" script carried over from wrangler (`wrangler dev --test-scheduled`) gets what to do
@@ -136,7 +143,7 @@ TEST_F(Cli, WranglerDevsOwnFlagsSayWhatToDoInstead) {
             "error: flareq dev does not take wrangler dev's --local: it is always local: leave it out\n");
   r = flareq({"dev", "--no-such-flag"});
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_EQ(r.err, "The following argument was not expected: --no-such-flag\nRun with --help for more information.\n");
+  EXPECT_EQ(r.err, "error: The following argument was not expected: --no-such-flag\n(`flareq dev --help` says what it takes)\n");
   r = flareq({"dev", "--remote", "--no-such-flag"});
   EXPECT_EQ(r.err.rfind("error: flareq dev does not take wrangler dev's --remote: ", 0), 0u) << r.err;
   EXPECT_NE(r.err.find("not expected: --no-such-flag"), std::string::npos) << r.err;
