@@ -2,6 +2,7 @@
 #include "emulator/dispatch/dispatcher.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 #include <chrono>
 
@@ -265,7 +266,7 @@ void Dispatcher::launch(Store& store, const Queue& queue, const Consumer& consum
   }
   int64_t now = clock_.steady_ms();
   running_[lease.token] = {queue.name, lease.messages.size(), consumer.settings.batch_size, now,
-                           now + kFirstLongBatchNoticeMs};
+                           now + kFirstLongBatchNoticeMs, std::nullopt, 0};
   auto job = std::make_shared<Completion>(Completion{queue, consumer.settings, lease.token, std::move(lease.messages), {}, 0});
   handler::Handler* h = runtime.handler.get();
   // The batch document is built on the invocation's thread: the scheduler's is the busiest.
@@ -357,6 +358,13 @@ void Dispatcher::report_settled(const Completion& done, const SettleResult& sett
 
 void Dispatcher::report_long_batches(int64_t steady) {
   for (auto& [token, batch] : running_) {
+    // The handler's CPU time is first looked at halfway to the first notice, so that the first
+    // notice can say how busy it was since.
+    if (batch.cpu_looked_ms == 0 && steady >= batch.started_ms + kFirstLongBatchNoticeMs / 2) {
+      auto runtime = runtimes_.find(batch.queue);
+      if (runtime != runtimes_.end()) batch.cpu_ms = runtime->second.handler->cpu_ms();
+      batch.cpu_looked_ms = steady;
+    }
     if (steady < batch.next_notice_ms) continue;
     int64_t ran = batch.next_notice_ms - batch.started_ms;
     batch.next_notice_ms = batch.started_ms + 2 * ran;
@@ -370,8 +378,31 @@ void Dispatcher::report_long_batches(int64_t steady) {
                 ", it fails and is retried)");
     else
       log_.line(head + " still running after " + std::to_string(ran / 1000) + "s (its handler is ended at " + timeout +
-                ", and the batch retried)");
+                ", and the batch retried)" + (runtime != runtimes_.end() ? busy_note(batch, *runtime->second.handler, steady) : ""));
   }
+}
+
+std::string Dispatcher::busy_note(Running& batch, handler::Handler& handler, int64_t steady) {
+  std::optional<int64_t> before = batch.cpu_ms;
+  int64_t looked = batch.cpu_looked_ms;
+  int64_t window = steady - looked;
+  batch.cpu_ms = handler.cpu_ms();
+  batch.cpu_looked_ms = steady;
+  if (looked == 0 || !before || !batch.cpu_ms || window < 1000) return "";
+  int64_t busy = *batch.cpu_ms - *before;
+  if (busy * 10 < window * 9) return "";  // under 90% of a core: waiting on something, not looping
+  auto seconds = [](int64_t ms) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f", static_cast<double>(ms) / 1000.0);
+    return std::string(text);
+  };
+  auto spec = options_.handlers.find(batch.queue);
+  bool worker = spec != options_.handlers.end() && !spec->second.shared.empty();
+  return std::string(", and ") + (worker ? "the Worker's runtime" : "its handler") + " was on the CPU for " +
+         seconds(std::min(busy, window)) + " of the last " + seconds(window) + "s: a loop that does not end?" +
+         (worker ? " It holds up the Worker's fetch() too; production ends an invocation past its CPU limit "
+                   "(limits.cpu_ms, 30s by default); saving a fix hands the batch to the fixed Worker"
+                 : "");
 }
 
 void Dispatcher::report_finished(const std::string& queue, const std::vector<DeadLetterMove>& moves) {

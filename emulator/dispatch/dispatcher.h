@@ -101,7 +101,8 @@ class Dispatcher {
   // Retention, leases of stopped processes, space; true when more space waits to be given back.
   bool housekeeping(Store& store);
   void report_finished(const std::string& queue, const std::vector<DeadLetterMove>& moves);
-  // Says which batches have run long (a queue() or handler that may hang), at 10 s, 20 s, 40 s, ….
+  // Says which batches have run long (a queue() or handler that may hang), at 10 s, 20 s, 40 s, …,
+  // and whether their handler was on the CPU the whole time (a loop that never ends).
   void report_long_batches(int64_t steady);
 
   StorePool& stores_;
@@ -120,8 +121,15 @@ class Dispatcher {
     int batch_size = 0;
     int64_t started_ms = 0;      // steady time
     int64_t next_notice_ms = 0;  // steady time
+    // The handler's CPU time when last looked at, and when (steady time; 0: not yet): a notice
+    // says when it was on the CPU all the while since.
+    std::optional<int64_t> cpu_ms;
+    int64_t cpu_looked_ms = 0;
   };
   std::map<std::string, Running> running_;  // batches in flight, by lease token
+  // ", and ... on the CPU for 5.0 of the last 5.0s: ..." when the batch's handler was busy
+  // throughout since it was last looked at; "" otherwise. Looks again.
+  std::string busy_note(Running& batch, handler::Handler& handler, int64_t steady);
   int64_t seen_version_ = -1;
   int64_t next_due_ms_ = 0;
   int64_t next_housekeeping_ms_ = 0;  // steady time: housekeeping runs while the virtual clock stands still

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "emulator/config/config.h"
@@ -61,6 +62,10 @@ class Handler {
   // Whether its batches are being held, not run: the Worker threw while it loaded, and they
   // wait for the fix (uncounted) rather than fail.
   virtual bool holding_for_load() const { return false; }
+  // The CPU time, in milliseconds, that the process serving every batch (a persistent handler,
+  // the Worker's host and runtime) and what it started have used so far; nullopt where each
+  // batch has its own process, or none runs.
+  virtual std::optional<int64_t> cpu_ms() { return std::nullopt; }
 };
 
 class Spawner;  // process.h

@@ -16,6 +16,7 @@
 #include "emulator/core/clock.h"
 #include "emulator/core/ids.h"
 #include "emulator/core/write_all.h"
+#include "emulator/handler/group_cpu.h"
 #include "emulator/handler/handler.h"
 #include "emulator/handler/line_buffer.h"
 #include "emulator/handler/process.h"
@@ -65,6 +66,15 @@ class PersistentHandler final : public Handler {
   InvocationResult invoke_and_crash(const std::string& document) override { return run(document, true); }
 
   int processes_started() const override { return started_; }
+
+  std::optional<int64_t> cpu_ms() override {
+    pid_t pid;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      pid = child_.pid;
+    }
+    return group_cpu_ms(pid);  // its own process group (process.h)
+  }
 
   void kill_all() override {
     std::lock_guard<std::mutex> lock(mutex_);

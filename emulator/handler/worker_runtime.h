@@ -39,6 +39,7 @@ class WorkerRuntimeHandler final : public Handler {
   Result<Done> start_now() override { return host_->start_now(); }
   int processes_started() const override { return host_->processes_started(); }
   bool holding_for_load() const override { return held_for_load_ > 0; }
+  std::optional<int64_t> cpu_ms() override { return host_->cpu_ms(); }
 
  private:
   InvocationResult post(const std::string& document, bool crash);

@@ -65,8 +65,10 @@ struct FakeHandler final : handler::Handler {
     killed = true;
   }
   bool holding_for_load() const override { return holding; }
+  std::optional<int64_t> cpu_ms() override { return cpu; }
   int crashes = 0;
   bool holding = false;  // as a Worker's handler says while the Worker does not load
+  std::optional<int64_t> cpu;  // the CPU time its process has used, as the test sets it
 };
 
 handler::InvocationResult threw() {
@@ -324,6 +326,40 @@ TEST_F(DispatcherTest, ABatchThatRunsLongIsSaidAt10sThenAtEachDoubling) {
   clock_.advance_ms(600000);
   dispatcher_->step();
   EXPECT_EQ(notices(), 3);
+}
+
+// A batch whose handler was on the CPU all the while it ran long (a loop that never ends) is
+// said to be so, from the first notice on; one whose handler waits (on I/O, a timer) is not.
+TEST_F(DispatcherTest, ALongBatchWhoseHandlerIsOnTheCpuAllTheWhileIsSaidToLoop) {
+  start(settings(1, 0));
+  send(1);
+  dispatcher_->step();
+  ASSERT_EQ(runner_.held(), 1u);
+  auto notice = [&](const std::string& after) {
+    for (const auto& l : lines_)
+      if (l.find("still running after " + after + " ") != std::string::npos) return l;
+    return std::string("(none)");
+  };
+  const std::string head = "QUEUE q 1/1 still running after ";
+  const std::string retried = " (its handler is ended at 900s, --handler-timeout, and the batch retried)";
+  handler_->cpu = 700;
+  clock_.advance_ms(5000);
+  dispatcher_->step();  // first looked at, halfway to the first notice
+  handler_->cpu = 700 + 4950;
+  clock_.advance_ms(5000);
+  dispatcher_->step();
+  EXPECT_EQ(notice("10s"), head + "10s" + retried + ", and its handler was on the CPU for 5.0 of the last 5.0s: a loop "
+                           "that does not end?");
+  handler_->cpu = 700 + 4950 + 1200;  // 1.2 s of 10: it waits on something now
+  clock_.advance_ms(10000);
+  dispatcher_->step();
+  EXPECT_EQ(notice("20s"), head + "20s" + retried);
+  handler_->cpu = std::nullopt;  // its process is gone: nothing to say
+  clock_.advance_ms(20000);
+  dispatcher_->step();
+  EXPECT_EQ(notice("40s"), head + "40s" + retried);
+  runner_.run_all();
+  dispatcher_->step();
 }
 
 // A batch held for a Worker that threw while it loaded is said to wait for the fix, not to run.
