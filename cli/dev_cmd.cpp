@@ -1,5 +1,6 @@
 // `flareq dev`: creates the queues the config names, registers its consumers, serves the
-// HTTP API and delivers batches to consumer handlers until SIGINT/SIGTERM.
+// HTTP API and delivers batches to consumer handlers until SIGINT/SIGTERM (or [x] on its
+// terminal).
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include "cli/output.h"
 #include "emulator/core/error.h"
 #include "emulator/dev/config_watch.h"
+#include "emulator/dev/dev_keys.h"
 #include "emulator/dev/dev_session.h"
 #include "emulator/store/state_file_lock.h"
 
@@ -130,7 +132,14 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
         if (ctx->clock.virtual_time() != VirtualTime{})
           print("Virtual time: " + clock_line(ctx->clock) +
                 "; `flareq time advance 10m` moves it, `flareq time reset` goes back to real time");
-        session.serve();
+        {
+          std::unique_ptr<dev::TerminalKeys> keys;  // ends before the session: its keys act on it
+          if (dev::TerminalKeys::available()) {
+            keys = std::make_unique<dev::TerminalKeys>(dev::dev_keys(session));
+            print(keys->bar());
+          }
+          session.serve();
+        }
         if (!session.configs_edited()) break;
         options.reset = false;
         if (o.port == 0) options.port = session.api_port();
@@ -151,6 +160,8 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
 void setup_dev(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<DevOptions>();
   auto* dev = app.add_subcommand("dev", "Serve Cloudflare's Queues API, run the project's Worker (a config with \"main\"), and deliver batches to consumers");
+  dev->footer("On a terminal, keys as under wrangler dev: [b] open a browser, [d] open devtools, [o] open the "
+              "dashboard, [f] flush batches, [c] clear console, [x] or [q] to exit (as Ctrl-C).");
   dev->add_option("--port", o->port,
                   "port of flareq's API (0 picks a free one; default 8787, or 8788 when the Worker has 8787)")
       ->check(CLI::Range(0, 65535));

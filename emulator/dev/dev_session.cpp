@@ -158,6 +158,19 @@ bool DevSession::start(DevProject project) {
   return true;
 }
 
+std::vector<std::string> DevSession::flush_open_batches() {
+  Store& store = stores_->local();
+  std::vector<std::string> names;
+  for (const Queue& q : store.list_queues())
+    if (store.consumer_of(q.key)) {
+      store.request_flush(q.key);
+      names.push_back(q.name);
+    }
+  return names;
+}
+
+std::string DevSession::worker_url() const { return hosts_ ? hosts_->first_url() : ""; }
+
 void DevSession::start_workers(const std::string& api_url, int first_port) {
   WorkerStart start;
   start.first_port = first_port;

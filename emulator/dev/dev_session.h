@@ -90,6 +90,16 @@ class DevSession {
   // Where it listened: the API's port, and the first Worker's (-1 when no Worker ran).
   int api_port() const { return api_port_; }
   int worker_port() const { return worker_port_; }
+  // Their URLs ("http://127.0.0.1:8788"; the Worker's "" when no Worker runs), and where the
+  // first Worker's debugger is (-1: nowhere).
+  const std::string& api_url() const { return api_url_; }
+  std::string worker_url() const;
+  int inspector_port() const { return worker_port_ >= 0 ? settings_.inspector_port : -1; }
+  // Ends the open batch windows of every queue with a consumer now, as `flareq flush` does;
+  // the names of those queues. Safe from any thread while serve() runs.
+  std::vector<std::string> flush_open_batches();
+  // A line in dev's log (stdout and the dashboard's), from any thread.
+  void say(const std::string& line) { log_.line(line); }
 
  private:
   void prepare_state_file();

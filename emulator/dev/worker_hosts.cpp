@@ -210,6 +210,7 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
       print("Worker " + name + "'s debugger on ws://" + ws + "   (DevTools: https://devtools.devprod.cloudflare.dev/"
             "js_app?theme=systemPreferred&debugger=true&ws=" + ws + ")");
     }
+    if (i == 0) first_url_ = url;
     if (i == 0 && !start.first_port_file.empty())
       write_port_file(start.first_port_file, port);
   }

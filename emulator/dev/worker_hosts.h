@@ -43,8 +43,9 @@ class WorkerHosts {
   WorkerHosts(const WorkerHosts&) = delete;
   WorkerHosts& operator=(const WorkerHosts&) = delete;
 
-  // The port of the first Worker's front (-1 when there is no Worker).
+  // The port of the first Worker's front (-1 when there is no Worker), and its URL ("").
   int first_port() const;
+  const std::string& first_url() const { return first_url_; }
   // The host of the Worker named `name` (HandlerSpec::shared), or nullptr.
   std::shared_ptr<handler::Handler> host(const std::string& name) const;
 
@@ -78,6 +79,7 @@ class WorkerHosts {
   };
   std::vector<BucketRoute> buckets_;
   std::vector<std::unique_ptr<api::WorkerFront>> fronts_;  // each Worker's public port
+  std::string first_url_;
   std::map<std::string, std::shared_ptr<handler::Handler>> hosts_;
 };
 
