@@ -12,6 +12,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <future>
 
 namespace flareq::dev {
 
@@ -34,6 +35,19 @@ std::string repeat(const std::string& piece, size_t times) {
   return out;
 }
 
+// An escape sequence is no key of dev's, nor are its letters (the down arrow is ESC [ B, not
+// [b]): where the one starting at `at` ends (its last byte), as far as `bytes` hold it. ESC [
+// or ESC O, parameter and intermediate bytes, then one final byte; ESC and any other byte (Alt
+// and a key) is two.
+size_t escape_end(const char* bytes, size_t size, size_t at) {
+  size_t i = at + 1;
+  if (i < size && (bytes[i] == '[' || bytes[i] == 'O')) {
+    ++i;
+    while (i < size && bytes[i] >= 0x20 && bytes[i] <= 0x3F) ++i;
+  }
+  return std::min(i, size - 1);
+}
+
 }  // namespace
 
 bool TerminalKeys::available() {
@@ -44,7 +58,12 @@ bool TerminalKeys::available() {
 
 TerminalKeys::TerminalKeys(std::vector<TerminalKey> keys) : keys_(std::move(keys)) {
   wake_ = ::eventfd(0, EFD_CLOEXEC);
-  if (wake_ >= 0) thread_ = std::thread([this] { run(); });
+  if (wake_ < 0) return;
+  // Returns once the terminal hands over keys (what is printed next is shown without echo).
+  std::promise<void> taken;
+  std::future<void> first = taken.get_future();
+  thread_ = std::thread([this, &taken] { run(taken); });
+  first.wait();
 }
 
 TerminalKeys::~TerminalKeys() {
@@ -76,7 +95,7 @@ std::string TerminalKeys::bar() const {
   return out + "╰" + edge + "╯";
 }
 
-void TerminalKeys::run() {
+void TerminalKeys::run(std::promise<void>& taken) {
   // On this thread only: reading or setting the terminal from the background fails with EIO
   // instead of stopping all of dev (SIGTTIN, SIGTTOU); the handlers dev starts are not affected.
   sigset_t tty;
@@ -84,10 +103,11 @@ void TerminalKeys::run() {
   sigaddset(&tty, SIGTTIN);
   sigaddset(&tty, SIGTTOU);
   pthread_sigmask(SIG_BLOCK, &tty, nullptr);
-  while (!stopping_) {
+  for (bool first = true; !stopping_; first = false) {
     bool foreground = in_foreground();
     if (foreground) take_terminal();  // again after Ctrl-Z and fg, which may have restored it
     else taken_ = false;  // the shell has the terminal, with its own settings
+    if (first) taken.set_value();  // `taken` is gone after this
     pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {wake_, POLLIN, 0}};
     int ready = ::poll(fds, 2, kLookAgainMs);
     if (ready < 0 && errno != EINTR) break;
@@ -103,7 +123,9 @@ void TerminalKeys::run() {
       continue;
     }
     if (!foreground) continue;
-    for (ssize_t i = 0; i < n; ++i) press(buffer[i]);
+    for (size_t i = 0; i < static_cast<size_t>(n); ++i)
+      if (buffer[i] == '\x1b') i = escape_end(buffer, static_cast<size_t>(n), i);
+      else press(buffer[i]);
   }
   give_back_terminal();
 }

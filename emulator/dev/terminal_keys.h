@@ -7,6 +7,7 @@
 #pragma once
 #include <atomic>
 #include <functional>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,7 +38,7 @@ class TerminalKeys {
   std::string bar() const;
 
  private:
-  void run();
+  void run(std::promise<void>& taken);  // `taken` is set once the terminal is first taken
   void take_terminal();  // its settings saved, then keys one at a time without echo
   void give_back_terminal();
   void press(char key);

@@ -101,10 +101,18 @@ TEST(TerminalKeys, DevOnATerminalTakesKeysAndGivesTheTerminalBack) {
   std::string opened;
   for (int i = 0; i < 500 && opened.empty(); ++i, usleep(20000)) std::getline(std::ifstream(dir / "opened"), opened);
   EXPECT_EQ(opened.rfind("http://127.0.0.1:", 0), 0u) << opened;
-  dev.type("k");  // no key of dev's: nothing happens
+  dev.type("\x1b[B");  // the down arrow, whose B is not [b], and keys after it in the same read
+  dev.type("f");
   dev.type("x");
   EXPECT_TRUE(dev.wait_for("flareq stopped")) << dev.shown();
   EXPECT_EQ(dev.exit_status(), 0);
+  auto count = [&](const std::string& text) {
+    size_t n = 0;
+    for (size_t at = dev.shown().find(text); at != std::string::npos; at = dev.shown().find(text, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("flushed the open batches of jobs"), 2u) << dev.shown();
+  EXPECT_EQ(count("opening"), 1u) << dev.shown();
   modes = dev.local_modes();
   EXPECT_TRUE(modes & ECHO);
   EXPECT_TRUE(modes & ICANON);
