@@ -35,6 +35,7 @@ struct DevOptions {
   std::string worker_port_file;
   bool no_worker = false;
   bool virtual_clock = false;
+  bool keys = true;  // --show-interactive-dev-session
 };
 
 // The token from --api-token-file (its first line), else from --api-token / FLAREQ_API_TOKEN.
@@ -134,7 +135,7 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
                 "; `flareq time advance 10m` moves it, `flareq time reset` goes back to real time");
         {
           std::unique_ptr<dev::TerminalKeys> keys;  // ends before the session: its keys act on it
-          if (dev::TerminalKeys::available()) {
+          if (options.keys && dev::TerminalKeys::available()) {
             keys = std::make_unique<dev::TerminalKeys>(dev::dev_keys(session));
             print(keys->bar());
           }
@@ -161,7 +162,8 @@ void setup_dev(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<DevOptions>();
   auto* dev = app.add_subcommand("dev", "Serve Cloudflare's Queues API, run the project's Worker (a config with \"main\"), and deliver batches to consumers");
   dev->footer("On a terminal, keys as under wrangler dev: [b] open a browser, [d] open devtools, [o] open the "
-              "dashboard, [f] flush batches, [c] clear console, [x] or [q] to exit (as Ctrl-C).");
+              "dashboard, [f] flush batches, [c] clear console, [x] or [q] to exit (as Ctrl-C); "
+              "--show-interactive-dev-session=false turns them off.");
   dev->add_option("--port", o->port,
                   "port of flareq's API (0 picks a free one; default 8787, or 8788 when the Worker has 8787)")
       ->check(CLI::Range(0, 65535));
@@ -186,6 +188,9 @@ void setup_dev(CLI::App& app, GlobalOptions& g) {
   dev->add_option("--api-token-file", o->api_token_file, "read the API token from the first line of this file");
   dev->add_option("--account-id", o->account_id, "accept only this account id in API paths (default: any)");
   dev->add_flag("--reset", o->reset, "start from an empty state file");
+  dev->add_flag("--show-interactive-dev-session{true}", o->keys,
+                "the keys on a terminal ([b] open a browser, [x] to exit, …), as wrangler dev's; "
+                "--show-interactive-dev-session=false: none (default: on where stdin and stdout are a terminal)");
   dev->add_flag("--virtual-clock", o->virtual_clock,
                 "stop the state file's clock: time moves only with `flareq time advance` (deterministic tests)");
   dev->add_option("--consumer", o->consumers, "run COMMAND (via /bin/sh -c) once per batch of QUEUE: QUEUE=COMMAND");

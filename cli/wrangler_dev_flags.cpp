@@ -20,7 +20,6 @@ std::optional<std::string> wrangler_dev_flag_hint(std::string_view arg) {
        "variables there"},
       {"--ip", "flareq's API takes --host; the Worker's address is the config's \"dev\": {\"ip\": …}"},
       {"--live-reload", "the Worker reloads on each edit as under wrangler dev; there is no browser live reload"},
-      {"--show-interactive-dev-session", "it has no interactive keys (Ctrl-C stops it)"},
       {"--log-level", "FLAREQ_WORKER_LOG_LEVEL=debug|info|log|warn|error|none sets the Worker's"},
       // What the config says, which flareq runs as wrangler does: the flag's place there.
       {"--name", "the Worker's name is the config's \"name\""},

@@ -22,7 +22,7 @@ namespace {
 // dev run with a pseudo-terminal as its stdin, stdout and stderr, in its foreground.
 class DevOnATerminal {
  public:
-  explicit DevOnATerminal(const TempDir& dir) {
+  explicit DevOnATerminal(const TempDir& dir, const char* extra = nullptr) {
     dir.write("xdg-open", "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/opened.tmp\" && mv \"$(dirname \"$0\")/opened.tmp\" \"$(dirname \"$0\")/opened\"\n");
     std::filesystem::permissions(dir / "xdg-open", std::filesystem::perms::owner_all);
     pid_ = forkpty(&terminal_, nullptr, nullptr, nullptr);
@@ -33,7 +33,7 @@ class DevOnATerminal {
       setenv("PATH", (dir.path().string() + ":" + getenv("PATH")).c_str(), 1);
       std::string state = (dir / "state.sqlite").string();
       execl(FLAREQ_BINARY, "flareq", "--state", state.c_str(), "dev", "--port", "0", "--consumer",
-            "jobs=cat >/dev/null", nullptr);
+            "jobs=cat >/dev/null", extra, nullptr);
       _exit(127);
     }
   }
@@ -127,6 +127,19 @@ TEST(TerminalKeys, CtrlCOnTheTerminalStillStopsDev) {
   EXPECT_TRUE(dev.wait_for("flareq stopped")) << dev.shown();
   EXPECT_EQ(dev.exit_status(), 0);
   EXPECT_TRUE(dev.local_modes() & ECHO);
+}
+
+// wrangler dev's flag turns the keys off, as it does there.
+TEST(TerminalKeys, ShowInteractiveDevSessionFalseTakesNoKeys) {
+  TempDir dir;
+  DevOnATerminal dev(dir, "--show-interactive-dev-session=false");
+  ASSERT_TRUE(dev.started());
+  ASSERT_TRUE(dev.wait_for("jobs  batch 10")) << dev.shown();
+  EXPECT_TRUE(dev.local_modes() & ECHO);
+  dev.type("\x03");
+  EXPECT_TRUE(dev.wait_for("flareq stopped")) << dev.shown();
+  EXPECT_EQ(dev.exit_status(), 0);
+  EXPECT_EQ(dev.shown().find("to exit"), std::string::npos) << dev.shown();
 }
 
 // Where dev's output is not a terminal (a script, a test, CI), there are no keys and no bar.
