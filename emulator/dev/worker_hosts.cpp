@@ -111,6 +111,14 @@ api::PathRewrites path_rewrites(const nlohmann::json& ready) {
   return rules;
 }
 
+// Whether the Worker's log level (FLAREQ_WORKER_LOG_LEVEL, the host's, as wrangler's
+// --log-level) shows requests, which wrangler dev logs at "info".
+bool requests_logged() {
+  const char* level = std::getenv("FLAREQ_WORKER_LOG_LEVEL");
+  std::string l = level ? level : "";
+  return l != "none" && l != "error" && l != "warn";
+}
+
 }  // namespace
 
 void write_port_file(const std::string& path, int port) {
@@ -145,6 +153,12 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
                "'s fetch(), not to flareq: while dev runs a Worker, flareq's API is on " + api_origin +
                " (flareq's commands find it themselves)");
     };
+    // Each request with its answer, as wrangler dev logs them (at its "info" level).
+    if (requests_logged())
+      front.on_answered = [&log, prefix = "[" + name + "] "](const api::AnsweredRequest& r) {
+        log.line(prefix + printable(r.method + " " + r.target) + " " + std::to_string(r.status) +
+                 (r.reason.empty() ? "" : " " + printable(r.reason)) + " (" + std::to_string(r.ms) + "ms)");
+      };
     auto opened = api::WorkerFront::open(front);
     if (!opened) throw UsageError(opened.why());
     fronts_.push_back(std::move(*opened));

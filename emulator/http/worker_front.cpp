@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <limits>
 
 #include "emulator/core/clock.h"
@@ -22,6 +23,7 @@
 #include "emulator/core/write_all.h"
 #include "emulator/http/local_safety.h"
 #include "emulator/http/request_head.h"
+#include "emulator/http/response_heads.h"
 
 namespace flareq::api {
 
@@ -56,6 +58,12 @@ struct WorkerFront::Connection {
   std::condition_variable pumped;
   bool pumping = false;
   std::string last_words;  // an answer for the client once the runtime has finished its own
+  struct Asked {
+    std::string method;
+    std::string target;
+    int64_t at_ms = 0;  // steady
+  };
+  std::deque<Asked> asked;  // requests passed on and not answered yet (with on_answered)
 
   ~Connection() {
     for (int fd : {client, runtime, wake})
@@ -234,7 +242,11 @@ class WorkerFront::Exchange {
       if (!connect_runtime())
         return refuse(503, "Service Unavailable",
                       "the Worker is not running (its host is starting or restarting; see dev's log)");
-      front_.threads_.run([c = c_] { pump(*c); });
+      front_.threads_.run([c = c_, on_answered = front_.options_.on_answered] { pump(*c, on_answered); });
+    }
+    if (front_.options_.on_answered) {
+      std::lock_guard lock(c_->mutex);
+      c_->asked.push_back({head->method, head->target, steady_ms()});
     }
     if (!forward_head(end) || !pass_body(*head)) return false;
     if (head->upgrade) {  // a WebSocket: from here on, bytes both ways, unchecked
@@ -311,13 +323,27 @@ class WorkerFront::Exchange {
     return false;
   }
 
-  // The runtime's bytes to the client, on a thread of its own, until the runtime is done.
-  static void pump(Connection& c) {
+  // The runtime's bytes to the client, on a thread of its own, until the runtime is done; each
+  // answer's head told to `on_answered`, if set.
+  static void pump(Connection& c, const std::function<void(const AnsweredRequest&)>& on_answered) {
+    ResponseHeads answers([&](const ResponseHead& head) {
+      Connection::Asked asked;
+      {
+        std::lock_guard lock(c.mutex);
+        if (c.asked.empty()) return false;  // an answer to nothing asked: not told
+        asked = std::move(c.asked.front());
+        c.asked.pop_front();
+      }
+      on_answered({asked.method, asked.target, head.status, head.reason, steady_ms() - asked.at_ms});
+      return asked.method == "HEAD";
+    });
     char chunk[kChunk];
     while (true) {
       ssize_t n = ::recv(c.runtime, chunk, sizeof(chunk), 0);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0 || !write_all(c.client, chunk, static_cast<size_t>(n))) break;
+      if (n <= 0) break;
+      if (on_answered && !answers.stopped()) answers.feed(std::string_view(chunk, static_cast<size_t>(n)));
+      if (!write_all(c.client, chunk, static_cast<size_t>(n))) break;
       c.touch();
     }
     std::lock_guard lock(c.mutex);

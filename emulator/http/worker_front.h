@@ -23,6 +23,14 @@
 
 namespace flareq::api {
 
+struct AnsweredRequest {
+  std::string method;
+  std::string target;
+  int status = 0;
+  std::string reason;
+  int64_t ms = 0;  // from the request's head to its answer's
+};
+
 struct WorkerFrontOptions {
   std::string ip = "127.0.0.1";
   int port = 8787;  // 0: any free port
@@ -37,6 +45,9 @@ struct WorkerFrontOptions {
   // Told the method and target of the first request for a path of Cloudflare's API
   // (/client/v4/…), which the Worker gets like any other: meant for flareq's API, most likely.
   std::function<void(const std::string& method, const std::string& target)> on_cloudflare_api_path;
+  // Told of each request the runtime answered, as its answer's head passes (what `wrangler dev`
+  // logs as `GET /api/hello 200 OK (3ms)`): unset, none are followed.
+  std::function<void(const AnsweredRequest& request)> on_answered;
 };
 
 class WorkerFront {

@@ -186,6 +186,26 @@ TEST_F(WorkerProject, FetchIsServedWithTheConfigsVarsAndTheReadyLineSaysWhere) {
   EXPECT_EQ(log.substr(log.rfind('\n', log.size() - 2) + 1), "flareq stopped\n") << log;
 }
 
+// Each request to the Worker is in dev's log with its answer's status, as wrangler dev logs it,
+// however the answers are framed on a keep-alive connection; none at a log level under "info".
+TEST_F(WorkerProject, EachRequestIsLoggedWithItsStatusAsUnderWranglerDev) {
+  start("js");
+  EXPECT_EQ(worker->get("/vars").status, 200);
+  EXPECT_EQ(worker->get("/no-such-route?x=1").status, 404);
+  EXPECT_EQ(worker->post("/vars", "ignored").status, 200);
+  for (const std::string line : {"[test-worker] GET /vars 200 OK (", "[test-worker] GET /no-such-route?x=1 404 Not Found (",
+                                 "[test-worker] POST /vars 200 OK ("})
+    EXPECT_TRUE(dev->wait_for_log(line)) << line << "\n" << dev->log();
+}
+
+TEST_F(WorkerProject, NoRequestIsLoggedAtTheLogLevelWarn) {
+  start("js", {}, {{"FLAREQ_WORKER_LOG_LEVEL", "warn"}});
+  EXPECT_EQ(worker->get("/vars").status, 200);
+  EXPECT_EQ(worker->get("/no-such-route").status, 404);
+  EXPECT_EQ(dev->stop(SIGTERM), 0);
+  EXPECT_EQ(dev->log().find("GET /vars"), std::string::npos) << dev->log();
+}
+
 // A request for flareq's API sent to the Worker's port (a README's curl with the port of a
 // project without a Worker) is the Worker's, as under wrangler dev, and dev's log says where the
 // API is, once.
