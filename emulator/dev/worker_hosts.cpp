@@ -157,7 +157,8 @@ WorkerHosts::WorkerHosts(const std::vector<const config::Config*>& configs, cons
     if (requests_logged())
       front.on_answered = [&log, prefix = "[" + name + "] "](const api::AnsweredRequest& r) {
         log.line(prefix + printable(r.method + " " + r.target) + " " + std::to_string(r.status) +
-                 (r.reason.empty() ? "" : " " + printable(r.reason)) + " (" + std::to_string(r.ms) + "ms)");
+                 (r.reason.empty() ? "" : " " + printable(r.reason)) + " (" + std::to_string(r.ms) + "ms)" +
+                 (r.refused.empty() ? "" : ", from flareq's Worker front: " + r.refused));
       };
     auto opened = api::WorkerFront::open(front);
     if (!opened) throw UsageError(opened.why());

@@ -234,14 +234,14 @@ class WorkerFront::Exchange {
     Result<RequestHead> head = parse_request_head(std::string_view(buffer_).substr(0, end));
     if (!head) return refuse(400, "Bad Request", head.why());
     if (auto why = foreign_request(listening_, head->method, head->host, head->origin, AllowedOrigins::Local))
-      return refuse(403, "Forbidden", *why);
+      return refuse(403, "Forbidden", *why, &*head);
     if (head->target.rfind("/client/v4/", 0) == 0 && front_.options_.on_cloudflare_api_path &&
         !front_.api_path_told_.exchange(true))
       front_.options_.on_cloudflare_api_path(head->method, head->target);
     if (c_->runtime < 0) {
       if (!connect_runtime())
         return refuse(503, "Service Unavailable",
-                      "the Worker is not running (its host is starting or restarting; see dev's log)");
+                      "the Worker is not running (its host is starting or restarting; see dev's log)", &*head);
       front_.threads_.run([c = c_, on_answered = front_.options_.on_answered] { pump(*c, on_answered); });
     }
     if (front_.options_.on_answered) {
@@ -334,7 +334,7 @@ class WorkerFront::Exchange {
         asked = std::move(c.asked.front());
         c.asked.pop_front();
       }
-      on_answered({asked.method, asked.target, head.status, head.reason, steady_ms() - asked.at_ms});
+      on_answered({asked.method, asked.target, head.status, head.reason, steady_ms() - asked.at_ms, ""});
       return asked.method == "HEAD";
     });
     char chunk[kChunk];
@@ -375,8 +375,11 @@ class WorkerFront::Exchange {
   }
 
   // Ends the connection with this answer (after whatever the runtime already answered).
-  bool refuse(int status, std::string_view reason, const std::string& why) {
+  // A refusal of a request whose head was read is told as an answer, with why.
+  bool refuse(int status, std::string_view reason, const std::string& why, const RequestHead* head = nullptr) {
     refusal_ = answer(status, reason, why);
+    if (head && front_.options_.on_answered)
+      front_.options_.on_answered({head->method, head->target, status, std::string(reason), 0, why});
     return false;
   }
 

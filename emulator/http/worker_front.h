@@ -29,6 +29,7 @@ struct AnsweredRequest {
   int status = 0;
   std::string reason;
   int64_t ms = 0;  // from the request's head to its answer's
+  std::string refused;  // why the front answered it itself, without the Worker; "" when the Worker did
 };
 
 struct WorkerFrontOptions {

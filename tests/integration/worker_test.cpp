@@ -196,6 +196,14 @@ TEST_F(WorkerProject, EachRequestIsLoggedWithItsStatusAsUnderWranglerDev) {
   for (const std::string line : {"[test-worker] GET /vars 200 OK (", "[test-worker] GET /no-such-route?x=1 404 Not Found (",
                                  "[test-worker] POST /vars 200 OK ("})
     EXPECT_TRUE(dev->wait_for_log(line)) << line << "\n" << dev->log();
+  // One the front refuses (here a rebinding Host) is logged with why, since the Worker never saw it.
+  int port = 0;
+  std::ifstream(dir / "worker-port") >> port;
+  RawConnection raw(port);
+  raw.send_text("GET /vars HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+  EXPECT_EQ(raw.receive(20000, "\n").substr(0, 12), "HTTP/1.1 403");
+  EXPECT_TRUE(dev->wait_for_log("[test-worker] GET /vars 403 Forbidden (0ms), from flareq's Worker front: "))
+      << dev->log();
 }
 
 TEST_F(WorkerProject, NoRequestIsLoggedAtTheLogLevelWarn) {
