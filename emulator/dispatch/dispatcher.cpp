@@ -357,12 +357,20 @@ void Dispatcher::report_settled(const Completion& done, const SettleResult& sett
 }
 
 void Dispatcher::report_long_batches(int64_t steady) {
+  // Each handler's CPU time is read from /proc at most once a pass, however many of its batches
+  // run long (the Worker host runs them all).
+  std::map<handler::Handler*, std::optional<int64_t>> cpu;
+  auto cpu_of = [&cpu](handler::Handler& h) {
+    auto [it, fresh] = cpu.try_emplace(&h);
+    if (fresh) it->second = h.cpu_ms();
+    return it->second;
+  };
   for (auto& [token, batch] : running_) {
     // The handler's CPU time is first looked at halfway to the first notice, so that the first
     // notice can say how busy it was since.
     if (batch.cpu_looked_ms == 0 && steady >= batch.started_ms + kFirstLongBatchNoticeMs / 2) {
       auto runtime = runtimes_.find(batch.queue);
-      if (runtime != runtimes_.end()) batch.cpu_ms = runtime->second.handler->cpu_ms();
+      if (runtime != runtimes_.end()) batch.cpu_ms = cpu_of(*runtime->second.handler);
       batch.cpu_looked_ms = steady;
     }
     if (steady < batch.next_notice_ms) continue;
@@ -378,15 +386,16 @@ void Dispatcher::report_long_batches(int64_t steady) {
                 ", it fails and is retried)");
     else
       log_.line(head + " still running after " + std::to_string(ran / 1000) + "s (its handler is ended at " + timeout +
-                ", and the batch retried)" + (runtime != runtimes_.end() ? busy_note(batch, *runtime->second.handler, steady) : ""));
+                ", and the batch retried)" +
+                (runtime != runtimes_.end() ? busy_note(batch, cpu_of(*runtime->second.handler), steady) : ""));
   }
 }
 
-std::string Dispatcher::busy_note(Running& batch, handler::Handler& handler, int64_t steady) {
+std::string Dispatcher::busy_note(Running& batch, std::optional<int64_t> cpu_now, int64_t steady) {
   std::optional<int64_t> before = batch.cpu_ms;
   int64_t looked = batch.cpu_looked_ms;
   int64_t window = steady - looked;
-  batch.cpu_ms = handler.cpu_ms();
+  batch.cpu_ms = cpu_now;
   batch.cpu_looked_ms = steady;
   if (looked == 0 || !before || !batch.cpu_ms || window < 1000) return "";
   int64_t busy = *batch.cpu_ms - *before;

@@ -127,9 +127,9 @@ class Dispatcher {
     int64_t cpu_looked_ms = 0;
   };
   std::map<std::string, Running> running_;  // batches in flight, by lease token
-  // ", and ... on the CPU for 5.0 of the last 5.0s: ..." when the batch's handler was busy
-  // throughout since it was last looked at; "" otherwise. Looks again.
-  std::string busy_note(Running& batch, handler::Handler& handler, int64_t steady);
+  // ", and ... on the CPU for 5.0 of the last 5.0s: ..." when the batch's handler, now at
+  // `cpu_now`, was busy throughout since it was last looked at; "" otherwise.
+  std::string busy_note(Running& batch, std::optional<int64_t> cpu_now, int64_t steady);
   int64_t seen_version_ = -1;
   int64_t next_due_ms_ = 0;
   int64_t next_housekeeping_ms_ = 0;  // steady time: housekeeping runs while the virtual clock stands still

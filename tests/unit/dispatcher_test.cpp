@@ -65,7 +65,11 @@ struct FakeHandler final : handler::Handler {
     killed = true;
   }
   bool holding_for_load() const override { return holding; }
-  std::optional<int64_t> cpu_ms() override { return cpu; }
+  std::optional<int64_t> cpu_ms() override {
+    ++cpu_asked;
+    return cpu;
+  }
+  int cpu_asked = 0;
   int crashes = 0;
   bool holding = false;  // as a Worker's handler says while the Worker does not load
   std::optional<int64_t> cpu;  // the CPU time its process has used, as the test sets it
@@ -358,6 +362,26 @@ TEST_F(DispatcherTest, ALongBatchWhoseHandlerIsOnTheCpuAllTheWhileIsSaidToLoop) 
   clock_.advance_ms(20000);
   dispatcher_->step();
   EXPECT_EQ(notice("40s"), head + "40s" + retried);
+  runner_.run_all();
+  dispatcher_->step();
+}
+
+// However many of its batches run long, a handler's CPU time (a walk through /proc) is read
+// once a pass.
+TEST_F(DispatcherTest, AHandlersCpuIsReadOnceAPassForAllItsLongBatches) {
+  start(settings(1, 0, 3));
+  send(3);
+  dispatcher_->step();
+  ASSERT_EQ(runner_.held(), 3u);
+  handler_->cpu = 0;
+  clock_.advance_ms(5000);
+  dispatcher_->step();
+  EXPECT_EQ(handler_->cpu_asked, 1);
+  handler_->cpu = 3 * 5000;
+  clock_.advance_ms(5000);
+  dispatcher_->step();
+  EXPECT_EQ(handler_->cpu_asked, 2);
+  EXPECT_TRUE(logged("on the CPU for 5.0 of the last 5.0s"));
   runner_.run_all();
   dispatcher_->step();
 }
