@@ -161,8 +161,8 @@ void run_dev(const GlobalOptions& g, const DevOptions& o) {
 void setup_dev(CLI::App& app, GlobalOptions& g) {
   auto o = std::make_shared<DevOptions>();
   auto* dev = app.add_subcommand("dev", "Serve Cloudflare's Queues API, run the project's Worker (a config with \"main\"), and deliver batches to consumers");
-  dev->footer("On a terminal, keys as under wrangler dev: [b] open a browser, [d] open devtools, [o] open the "
-              "dashboard, [f] flush batches, [c] clear console, [x] or [q] to exit (as Ctrl-C); "
+  dev->footer("On a terminal, keys as under wrangler dev: [b] open a browser, [d] open devtools, [e] open local "
+              "explorer, [o] open the dashboard, [f] flush batches, [c] clear console, [x] or [q] to exit (as Ctrl-C); "
               "--show-interactive-dev-session=false turns them off.");
   dev->add_option("--port", o->port,
                   "port of flareq's API (0 picks a free one; default 8787, or 8788 when the Worker has 8787)")

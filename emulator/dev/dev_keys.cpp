@@ -40,6 +40,9 @@ std::vector<TerminalKey> dev_keys(DevSession& session) {
                       open_and_say(session, "DevTools",
                                    "https://devtools.devprod.cloudflare.dev/js_app?theme=systemPreferred&debugger=true&ws=" + ws);
                     }});
+  if (!worker.empty())  // Miniflare's view of the Worker's KV, D1, R2 and Durable Objects, served beside it
+    keys.push_back({"e", "open local explorer",
+                    [&session, worker] { open_and_say(session, "the local explorer", worker + "/cdn-cgi/explorer"); }});
   if (!worker.empty())
     keys.push_back({"o", "open the dashboard", [&session, dashboard] { open_and_say(session, "the dashboard", dashboard); }});
   keys.push_back({"f", "flush batches", [&session] {

@@ -1,6 +1,6 @@
 // What each key does on `flareq dev`'s terminal (terminal_keys.h), wrangler dev's where it has
 // one: [b] opens the Worker (the dashboard where there is none) in a browser, [d] its debugger's
-// DevTools, [o] the dashboard (beside a Worker), [f] ends the open batch windows (`flareq flush`), [c] clears the
+// DevTools, [e] Miniflare's local explorer of its data, [o] the dashboard (beside a Worker), [f] ends the open batch windows (`flareq flush`), [c] clears the
 // terminal, [x] or [q] stops dev as Ctrl-C does.
 #pragma once
 #include <vector>

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "harness.h"
+#include "http_client.h"
 
 using namespace flareq::testing;
 
@@ -22,7 +23,9 @@ namespace {
 // dev run with a pseudo-terminal as its stdin, stdout and stderr, in its foreground.
 class DevOnATerminal {
  public:
-  explicit DevOnATerminal(const TempDir& dir, const char* extra = nullptr) {
+  // dev of the state file in `dir`, with the consumer given here, or in `project` (a copy of a
+  // Worker fixture there) with its config's.
+  explicit DevOnATerminal(const TempDir& dir, const char* extra = nullptr, bool project = false) {
     dir.write("xdg-open", "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/opened.tmp\" && mv \"$(dirname \"$0\")/opened.tmp\" \"$(dirname \"$0\")/opened\"\n");
     std::filesystem::permissions(dir / "xdg-open", std::filesystem::perms::owner_all);
     pid_ = forkpty(&terminal_, nullptr, nullptr, nullptr);
@@ -32,6 +35,10 @@ class DevOnATerminal {
       setenv("DISPLAY", ":0", 1);
       setenv("PATH", (dir.path().string() + ":" + getenv("PATH")).c_str(), 1);
       std::string state = (dir / "state.sqlite").string();
+      if (project) {
+        if (chdir(dir.path().c_str()) != 0) _exit(127);
+        execl(FLAREQ_BINARY, "flareq", "--state", state.c_str(), "dev", "--port", "0", "--worker-port", "0", nullptr);
+      }
       execl(FLAREQ_BINARY, "flareq", "--state", state.c_str(), "dev", "--port", "0", "--consumer",
             "jobs=cat >/dev/null", extra, nullptr);
       _exit(127);
@@ -127,6 +134,44 @@ TEST(TerminalKeys, CtrlCOnTheTerminalStillStopsDev) {
   EXPECT_TRUE(dev.wait_for("flareq stopped")) << dev.shown();
   EXPECT_EQ(dev.exit_status(), 0);
   EXPECT_TRUE(dev.local_modes() & ECHO);
+}
+
+// Beside a Worker: [b] opens it, [e] Miniflare's local explorer on its port, [o] the dashboard,
+// and [d] says how to have a debugger.
+TEST(TerminalKeys, AWorkersKeysOpenItItsLocalExplorerAndTheDashboard) {
+  TempDir dir;
+  std::filesystem::copy(std::filesystem::path(FLAREQ_SOURCE_DIR) / "tests" / "workers" / "js", dir.path(),
+                        std::filesystem::copy_options::recursive);
+  DevOnATerminal dev(dir, nullptr, /*project=*/true);
+  ASSERT_TRUE(dev.started());
+  ASSERT_TRUE(dev.wait_for("[x] to exit  │", 60000)) << dev.shown();
+  EXPECT_NE(dev.shown().find("│  [b] open a browser [d] open devtools [e] open local explorer [o] open the dashboard "
+                             "[f] flush batches [c] clear console [x] to exit  │"),
+            std::string::npos)
+      << dev.shown();
+  auto opened = [&] {
+    std::string url;
+    for (int i = 0; i < 500 && url.empty(); ++i, usleep(20000)) std::getline(std::ifstream(dir / "opened"), url);
+    std::filesystem::remove(dir / "opened");
+    return url;
+  };
+  dev.type("b");
+  EXPECT_TRUE(dev.wait_for("opening the Worker: http://127.0.0.1:")) << dev.shown();
+  std::string worker = opened();
+  EXPECT_EQ(worker.rfind("http://127.0.0.1:", 0), 0u) << worker;
+  dev.type("e");
+  EXPECT_TRUE(dev.wait_for("opening the local explorer: " + worker + "/cdn-cgi/explorer")) << dev.shown();
+  EXPECT_EQ(opened(), worker + "/cdn-cgi/explorer");
+  HttpReply explorer = Http(std::stoi(worker.substr(worker.rfind(':') + 1))).get("/cdn-cgi/explorer");
+  EXPECT_EQ(explorer.status, 200);
+  EXPECT_NE(explorer.text.find("Local Explorer"), std::string::npos) << explorer.text.substr(0, 300);
+  dev.type("o");
+  EXPECT_TRUE(dev.wait_for("opening the dashboard: http://127.0.0.1:")) << dev.shown();
+  dev.type("d");
+  EXPECT_TRUE(dev.wait_for("the Worker's debugger is off: start dev with --inspector-port 9229")) << dev.shown();
+  dev.type("x");
+  EXPECT_TRUE(dev.wait_for("flareq stopped", 30000)) << dev.shown();
+  EXPECT_EQ(dev.exit_status(), 0);
 }
 
 // wrangler dev's flag turns the keys off, as it does there.
