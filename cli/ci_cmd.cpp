@@ -27,10 +27,7 @@ struct WaitOptions {
 std::vector<Queue> chosen_queues(Store& store, const std::vector<std::string>& names) {
   std::vector<Queue> queues;
   for (const auto& name : names) queues.push_back(store.queue(name));
-  if (names.empty())
-    for (Queue& q : store.list_queues())
-      if (store.consumer_of(q.key)) queues.push_back(std::move(q));
-  return queues;
+  return names.empty() ? store.list_consumed_queues() : queues;
 }
 
 void run_wait(const GlobalOptions& g, const WaitOptions& o) {

@@ -29,7 +29,7 @@ std::vector<TerminalKey> dev_keys(DevSession& session) {
                     if (worker.empty()) open_and_say(session, "the dashboard", dashboard);
                     else open_and_say(session, "the Worker", worker);
                   }});
-  if (!worker.empty())
+  if (!worker.empty()) {
     keys.push_back({"d", "open devtools", [&session, inspector] {
                       if (inspector < 0) {
                         session.say("the Worker's debugger is off: start dev with --inspector-port 9229 for it (as "
@@ -40,11 +40,11 @@ std::vector<TerminalKey> dev_keys(DevSession& session) {
                       open_and_say(session, "DevTools",
                                    "https://devtools.devprod.cloudflare.dev/js_app?theme=systemPreferred&debugger=true&ws=" + ws);
                     }});
-  if (!worker.empty())  // Miniflare's view of the Worker's KV, D1, R2 and Durable Objects, served beside it
+    // Miniflare's view of the Worker's KV, D1, R2 and Durable Objects, served beside it.
     keys.push_back({"e", "open local explorer",
                     [&session, worker] { open_and_say(session, "the local explorer", worker + "/cdn-cgi/explorer"); }});
-  if (!worker.empty())
     keys.push_back({"o", "open the dashboard", [&session, dashboard] { open_and_say(session, "the dashboard", dashboard); }});
+  }
   keys.push_back({"f", "flush batches", [&session] {
                     std::vector<std::string> queues = session.flush_open_batches();
                     std::string names;

@@ -161,11 +161,10 @@ bool DevSession::start(DevProject project) {
 std::vector<std::string> DevSession::flush_open_batches() {
   Store& store = stores_->local();
   std::vector<std::string> names;
-  for (const Queue& q : store.list_queues())
-    if (store.consumer_of(q.key)) {
-      store.request_flush(q.key);
-      names.push_back(q.name);
-    }
+  for (const Queue& q : store.list_consumed_queues()) {
+    store.request_flush(q.key);
+    names.push_back(q.name);
+  }
   return names;
 }
 

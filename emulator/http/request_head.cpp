@@ -20,23 +20,6 @@ bool is_token(std::string_view s) {
   return true;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Whether the comma-separated list `value` holds `token` (case-insensitive).
-bool list_has(std::string_view value, std::string_view token) {
-  while (!value.empty()) {
-    size_t comma = value.find(',');
-    if (ascii_lower(trim(value.substr(0, comma))) == token) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -45,6 +28,22 @@ int hex_digit(char c) {
 }
 
 }  // namespace
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool list_has(std::string_view value, std::string_view token) {
+  while (!value.empty()) {
+    size_t comma = value.find(',');
+    if (ascii_lower(trim_ows(value.substr(0, comma))) == token) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
 
 size_t request_head_end(std::string_view bytes) {
   size_t at = bytes.find("\r\n\r\n");
@@ -82,7 +81,7 @@ Result<RequestHead> parse_request_head(std::string_view head) {
     if (colon == std::string_view::npos || !is_token(field.substr(0, colon)))
       return Result<RequestHead>::failure("a header line is not 'Name: value'");
     std::string name = ascii_lower(field.substr(0, colon));
-    std::string_view value = trim(field.substr(colon + 1));
+    std::string_view value = trim_ows(field.substr(colon + 1));
     if (name == "host") {
       ++hosts;
       out.host = std::string(value);

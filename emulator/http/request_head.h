@@ -24,6 +24,11 @@ struct RequestHead {
   bool upgrade = false;  // asks to switch protocols (a WebSocket): what follows is not HTTP/1.1
 };
 
+// A header value without the spaces and tabs around it; whether a comma-separated list value
+// holds `token` (case-insensitive). For request and response heads alike (response_heads.h).
+std::string_view trim_ows(std::string_view value);
+bool list_has(std::string_view value, std::string_view token);
+
 // Where the head ends in `bytes` (one past its blank line), or npos while it is incomplete.
 size_t request_head_end(std::string_view bytes);
 

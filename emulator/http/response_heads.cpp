@@ -8,16 +8,6 @@
 
 namespace flareq::api {
 
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 void ResponseHeads::feed(std::string_view bytes) {
   while (!bytes.empty() && state_ != State::Stopped) {
     switch (state_) {
@@ -83,7 +73,7 @@ void ResponseHeads::on_head_end() {
     size_t colon = field.find(':');
     if (colon == std::string_view::npos) continue;
     std::string name = ascii_lower(field.substr(0, colon));
-    std::string_view value = trim(field.substr(colon + 1));
+    std::string_view value = trim_ows(field.substr(colon + 1));
     if (name == "content-length") {
       if (value.empty() || value.size() > 18 || !std::all_of(value.begin(), value.end(), ::isdigit)) {
         state_ = State::Stopped;
@@ -92,7 +82,7 @@ void ResponseHeads::on_head_end() {
       has_length = true;
       length = std::stoull(std::string(value));
     } else if (name == "transfer-encoding") {
-      chunked = ascii_lower(value).find("chunked") != std::string::npos;
+      chunked = list_has(value, "chunked");
     }
   }
   if (head.status >= 100 && head.status < 200 && head.status != 101) {  // interim: the answer is still to come

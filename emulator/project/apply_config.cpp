@@ -117,8 +117,7 @@ std::vector<std::string> unconsumed_producer_warnings(const std::vector<config::
   std::vector<std::string> consumed;
   for (const auto& c : configs)
     for (const auto& consumer : c.consumers) consumed.push_back(consumer.queue);
-  for (const auto& queue : store.list_queues())
-    if (store.consumer_of(queue.key)) consumed.push_back(queue.name);
+  for (const auto& queue : store.list_consumed_queues()) consumed.push_back(queue.name);
   std::vector<std::string> warnings, warned;
   // One warning per queue: `sender` says what sends to it, `otherwise` ends it when no consumed
   // queue has a name close enough to suggest.

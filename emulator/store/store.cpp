@@ -263,6 +263,13 @@ std::vector<Queue> Store::list_queues() {
   return out;
 }
 
+std::vector<Queue> Store::list_consumed_queues() {
+  std::vector<Queue> out;
+  for (Queue& q : list_queues())
+    if (consumer_of(q.key)) out.push_back(std::move(q));
+  return out;
+}
+
 Queue Store::update_queue(int64_t queue_key, const QueueSettings& settings) {
   limits::check_delay(settings.delivery_delay, "delivery_delay");
   limits::check_retention(settings.retention_secs);

@@ -64,6 +64,7 @@ class Store {
   std::optional<Queue> find_queue(std::string_view id_or_name);
   Queue queue(std::string_view id_or_name);  // throws 10104 when missing
   std::vector<Queue> list_queues();
+  std::vector<Queue> list_consumed_queues();  // those with a consumer, in the same order
   Queue update_queue(int64_t queue_key, const QueueSettings& settings);
   int64_t delete_queue(int64_t queue_key);  // returns the number of messages deleted
   int64_t purge_queue(int64_t queue_key);   // returns the number of messages deleted
